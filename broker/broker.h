@@ -1,0 +1,49 @@
+/*
+ * broker.h - one broker node: its configuration, event loop, topics, the
+ * network server, and the requests parked for long polls.
+ *
+ * Everything here runs on the single libevent loop thread (DESIGN.md §5).
+ */
+#ifndef STRAIT_BROKER_H
+#define STRAIT_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker/broker_config.h"
+#include "broker/cluster/topic_registry.h"
+
+struct event_base;
+struct broker_request;
+struct server;
+
+typedef struct broker {
+    broker_config config;
+    struct event_base *base;
+    topic_registry *topics;
+    struct server *server;
+    char advertised_host[256];
+    int advertised_port;
+    struct broker_request *parked; /* doubly linked list of parked requests */
+    struct event *tick_event;      /* once a second: plog_tick, flush.ms, retention */
+    struct event *signal_events[2];
+    bool stopping;
+} broker;
+
+/* Opens the data dir, recovers every log, binds the listener. */
+int broker_open(const broker_config *config, broker **out);
+/* Runs the loop until SIGTERM/SIGINT or broker_stop; returns 0 on a clean stop. */
+int broker_run(broker *b);
+void broker_stop(broker *b);
+/* Flushes and closes everything. */
+void broker_close(broker *b);
+
+/* Called after records are appended to p: wakes parked requests (Fetch
+ * long-polls) so they re-check their partitions. */
+void broker_notify_append(broker *b, partition *p);
+
+/* Auto-creates topic name when auto.create.topics.enable is on (Metadata,
+ * Produce); returns the topic or NULL (unknown and not created). */
+topic *broker_topic_get_or_create(broker *b, const char *name, size_t len, bool allow_create);
+
+#endif

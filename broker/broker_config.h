@@ -1,0 +1,78 @@
+/*
+ * broker_config.h - the broker's static configuration: Kafka broker config
+ * names, loaded from YAML (--config FILE) with --override key=value on top.
+ *
+ * Keys are Kafka's where Kafka has one (node.id, listeners, log.dirs, ...).
+ * Unknown keys and bad values are refused with a message naming them.
+ */
+#ifndef STRAIT_BROKER_CONFIG_H
+#define STRAIT_BROKER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BROKER_CONFIG_STRING_MAX 1024
+
+typedef struct broker_config {
+    int32_t node_id;                               /* node.id (alias broker.id), default 1 */
+    char listeners[BROKER_CONFIG_STRING_MAX];      /* listeners, default PLAINTEXT://127.0.0.1:9092 */
+    char advertised_listeners[BROKER_CONFIG_STRING_MAX]; /* advertised.listeners, default = listeners */
+    char log_dirs[BROKER_CONFIG_STRING_MAX];       /* log.dirs (alias log.dir), default ./data */
+    char cluster_id[64];                           /* cluster.id; default generated once and stored in log.dirs/meta.properties */
+    char rack[256];                                /* broker.rack, default empty */
+    int32_t num_partitions;                        /* num.partitions, default 1 */
+    int16_t default_replication_factor;            /* default.replication.factor, default 1 */
+    bool auto_create_topics_enable;                /* auto.create.topics.enable, default true */
+    bool delete_topic_enable;                      /* delete.topic.enable, default true */
+    int32_t message_max_bytes;                     /* message.max.bytes, default 1048588 */
+    int32_t socket_request_max_bytes;              /* socket.request.max.bytes, default 104857600 */
+    int64_t log_segment_bytes;                     /* log.segment.bytes, default 1 GiB */
+    int64_t log_roll_ms;                           /* log.roll.ms (log.roll.hours), default 7 days */
+    int64_t log_retention_ms;                      /* log.retention.ms (.minutes/.hours), default 7 days */
+    int64_t log_retention_bytes;                   /* log.retention.bytes, default -1 */
+    int64_t log_retention_check_interval_ms;       /* log.retention.check.interval.ms, default 300000 */
+    int64_t log_flush_interval_messages;           /* log.flush.interval.messages (alias flush.messages), default INT64_MAX */
+    int64_t log_flush_interval_ms;                 /* log.flush.interval.ms (alias flush.ms), default INT64_MAX */
+    int32_t log_index_interval_bytes;              /* log.index.interval.bytes, default 4096 */
+    int32_t log_index_size_max_bytes;              /* log.index.size.max.bytes, default 10 MiB */
+    char log_cleanup_policy[64];                   /* log.cleanup.policy, default delete */
+    char log_message_timestamp_type[32];           /* log.message.timestamp.type: CreateTime | LogAppendTime */
+    char compression_type[32];                     /* compression.type, default producer */
+    int32_t num_network_threads;                   /* accepted for compatibility; strait uses one loop */
+    int64_t group_initial_rebalance_delay_ms;      /* group.initial.rebalance.delay.ms, default 3000 */
+    int32_t offsets_topic_num_partitions;          /* offsets.topic.num.partitions, default 50 */
+    int64_t offsets_retention_minutes;             /* offsets.retention.minutes, default 10080 */
+    char log_level[16];                            /* log.level (strait): debug|info|warn|error */
+} broker_config;
+
+/* Fills c with the embedded defaults (single node on 127.0.0.1:9092, ./data). */
+void broker_config_default(broker_config *c);
+
+/*
+ * Loads path (NULL = defaults only) then applies overrides[0..count) of the
+ * form "key=value". On error returns ST_ECONFIG and writes into err a message
+ * naming the file, line and key, e.g.
+ *   "broker.yaml:4: unknown key 'log.dirz'" or
+ *   "--override num.partitions=x: expected an integer".
+ * Nothing is changed in *out on error.
+ */
+int broker_config_load(const char *path, const char *const *overrides, int override_count,
+                       broker_config *out, char *err, size_t errlen);
+
+/* Sets one key from its string value (same validation as the loader).
+ * Returns 0 or ST_ECONFIG with err filled. */
+int broker_config_set(broker_config *c, const char *key, const char *value, char *err, size_t errlen);
+
+/* Calls fn for every broker config key with its current value as a string
+ * (DescribeConfigs on the broker resource). is_default tells whether it still
+ * holds the embedded default. */
+void broker_config_each(const broker_config *c,
+                        void (*fn)(void *arg, const char *key, const char *value, bool is_default),
+                        void *arg);
+
+/* First host and port of listeners / advertised.listeners. */
+int broker_config_listener(const broker_config *c, bool advertised, char *host, size_t hostlen,
+                           int *port);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * checkpoint_file.c - atomic write and bounds-checked parse of the small text
+ * checkpoint files (format in checkpoint_file.h).
+ */
+#include "broker/log/checkpoint_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/reader.h"
+
+static int join_path(char *out, size_t out_len, const char *dir, const char *name,
+                     const char *suffix)
+{
+    int n = snprintf(out, out_len, "%s/%s%s", dir, name, suffix);
+    return n < 0 || (size_t)n >= out_len ? ST_EINVAL : 0;
+}
+
+static int write_all(int fd, const uint8_t *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return ST_EIO;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int checkpoint_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return ST_EIO;
+    int rc = fsync(fd) == 0 ? 0 : ST_EIO;
+    close(fd);
+    if (rc != 0)
+        log_error("log", "fsync of directory failed dir=%s errno=%d", dir, errno);
+    return rc;
+}
+
+static void format_entries(buf *out, const int64_t *values, size_t entries, int columns)
+{
+    char line[32 * CHECKPOINT_COLUMNS_MAX + 32];
+    int n = snprintf(line, sizeof line, "0\n%zu\n", entries);
+    buf_put(out, line, (size_t)n);
+    for (size_t row = 0; row < entries; row++) {
+        size_t used = 0;
+        for (int column = 0; column < columns; column++) {
+            n = snprintf(line + used, sizeof line - used, "%s%lld", column ? " " : "",
+                         (long long)values[row * (size_t)columns + (size_t)column]);
+            used += (size_t)n;
+        }
+        line[used++] = '\n';
+        buf_put(out, line, used);
+    }
+}
+
+int checkpoint_write(const char *dir, const char *name, const int64_t *values, size_t entries,
+                     int columns)
+{
+    if (columns < 1 || columns > CHECKPOINT_COLUMNS_MAX)
+        return ST_EINVAL;
+    char path[PATH_MAX], tmp_path[PATH_MAX];
+    if (join_path(path, sizeof path, dir, name, "") != 0 ||
+        join_path(tmp_path, sizeof tmp_path, dir, name, ".tmp") != 0)
+        return ST_EINVAL;
+
+    buf text;
+    buf_init(&text, CHECKPOINT_FILE_BYTES_MAX);
+    format_entries(&text, values, entries, columns);
+    int rc = buf_ok(&text) ? 0 : ST_ETOOBIG;
+    int fd = -1;
+    if (rc != 0)
+        goto out;
+    fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = ST_EIO;
+        goto out;
+    }
+    rc = write_all(fd, text.data, text.len);
+    if (rc == 0 && fsync(fd) != 0)
+        rc = ST_EIO;
+    if (close(fd) != 0 && rc == 0)
+        rc = ST_EIO;
+    fd = -1;
+    if (rc == 0 && rename(tmp_path, path) != 0)
+        rc = ST_EIO;
+    if (rc == 0)
+        rc = checkpoint_fsync_dir(dir);
+out:
+    if (rc != 0) {
+        log_error("log", "checkpoint write failed path=%s error=%s errno=%d", path,
+                  strait_error_name(rc), errno);
+        unlink(tmp_path);
+    }
+    buf_free(&text);
+    return rc;
+}
+
+/* Parses one decimal int64 ("-" allowed) followed by the separator byte. */
+static int64_t read_decimal(reader *r, uint8_t separator)
+{
+    bool negative = false;
+    if (reader_remaining(r) > 0 && r->pos[0] == '-') {
+        negative = true;
+        reader_skip(r, 1);
+    }
+    uint64_t value = 0;
+    int digits = 0;
+    while (reader_ok(r) && reader_remaining(r) > 0 && r->pos[0] >= '0' && r->pos[0] <= '9') {
+        uint64_t digit = (uint64_t)(r->pos[0] - '0');
+        if (value > ((uint64_t)INT64_MAX - digit) / 10) {
+            reader_fail(r, ST_ECORRUPT, "checkpoint number overflows int64");
+            return 0;
+        }
+        value = value * 10 + digit;
+        digits++;
+        reader_skip(r, 1);
+    }
+    const uint8_t *sep = reader_bytes(r, 1);
+    if (digits == 0 || sep == NULL || *sep != separator) {
+        reader_fail(r, ST_ECORRUPT, "checkpoint number or separator");
+        return 0;
+    }
+    return negative ? -(int64_t)value : (int64_t)value;
+}
+
+static int parse_entries(const uint8_t *data, size_t len, int columns, int64_t *values,
+                         size_t entries_max, size_t *entries)
+{
+    reader r;
+    reader_init(&r, data, len);
+    int64_t version = read_decimal(&r, '\n');
+    int64_t count = read_decimal(&r, '\n');
+    if (!reader_ok(&r) || version != 0 || count < 0 || (uint64_t)count > entries_max)
+        return ST_ECORRUPT;
+    /* each entry needs at least two bytes per column ("0 " / "0\n") */
+    if ((uint64_t)count * (uint64_t)columns * 2 > reader_remaining(&r))
+        return ST_ECORRUPT;
+    for (int64_t row = 0; row < count; row++)
+        for (int column = 0; column < columns; column++)
+            values[(size_t)row * (size_t)columns + (size_t)column] =
+                read_decimal(&r, column + 1 < columns ? ' ' : '\n');
+    if (!reader_ok(&r) || reader_remaining(&r) != 0)
+        return ST_ECORRUPT;
+    *entries = (size_t)count;
+    return 0;
+}
+
+int checkpoint_read(const char *dir, const char *name, int columns, int64_t *values,
+                    size_t entries_max, size_t *entries)
+{
+    if (columns < 1 || columns > CHECKPOINT_COLUMNS_MAX)
+        return ST_EINVAL;
+    char path[PATH_MAX];
+    if (join_path(path, sizeof path, dir, name, "") != 0)
+        return ST_EINVAL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? ST_ENOTFOUND : ST_EIO;
+
+    uint8_t *data = NULL;
+    int rc = 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = ST_EIO;
+        goto out;
+    }
+    if (st.st_size > CHECKPOINT_FILE_BYTES_MAX) {
+        rc = ST_ECORRUPT;
+        goto out;
+    }
+    size_t size = (size_t)st.st_size;
+    data = malloc(size + 1);
+    if (data == NULL) {
+        rc = ST_ENOMEM;
+        goto out;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, data + got, size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = ST_EIO;
+            goto out;
+        }
+        if (n == 0)
+            break; /* shrank under us: parse what is there */
+        got += (size_t)n;
+    }
+    rc = parse_entries(data, got, columns, values, entries_max, entries);
+out:
+    free(data);
+    close(fd);
+    return rc;
+}

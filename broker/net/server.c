@@ -1,0 +1,301 @@
+/*
+ * server.c - TCP listener and connections: Kafka framing (int32 size prefix,
+ * checked against socket.request.max.bytes before anything is allocated),
+ * one request at a time per connection, back-pressure when a client does not
+ * read its responses, and response output with sendfile for log data.
+ */
+#include "broker/net/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "broker/net/conn.h"
+#include "broker/proto/dispatch.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/limits.h"
+#include "common/log.h"
+
+struct server {
+    struct broker *broker;
+    struct evconnlistener *listener;
+    int port;
+    conn *conns;
+    int conn_count;
+    uint64_t next_id;
+};
+
+static void conn_free(conn *c);
+static void conn_process(conn *c);
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    conn_process(arg);
+}
+
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+    conn *c = arg;
+    struct evbuffer *out = bufferevent_get_output(bev);
+    if (c->closing) {
+        if (evbuffer_get_length(out) == 0)
+            conn_free(c);
+        return;
+    }
+    conn_process(c); /* output drained below the watermark: resume reading */
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    conn *c = arg;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+        if (what & BEV_EVENT_ERROR)
+            log_debug("net", "connection error peer=%s error=%s", c->peer, strerror(errno));
+        conn_free(c);
+    }
+}
+
+/* Reads and handles complete frames while no request is in flight and the
+ * client keeps up with its responses. */
+static void conn_process(conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    int32_t max_request = c->broker->config.socket_request_max_bytes;
+    while (!c->closing && c->current == NULL) {
+        if (evbuffer_get_length(out) > LIMIT_CONNECTION_OUTPUT_BYTES)
+            return; /* resumed by the write callback */
+        size_t available = evbuffer_get_length(in);
+        if (available < 4)
+            return;
+        uint8_t prefix[4];
+        evbuffer_copyout(in, prefix, 4);
+        int32_t size = load_i32(prefix);
+        if (size < 8 || size > max_request) {
+            log_warn("net", "closing connection: bad frame size peer=%s size=%d max=%d", c->peer,
+                     size, max_request);
+            conn_free(c);
+            return;
+        }
+        if (available - 4 < (size_t)size) {
+            /* wake only when the whole frame is here */
+            bufferevent_setwatermark(c->bev, EV_READ, 4 + (size_t)size, 0);
+            return;
+        }
+        bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+        uint8_t *frame = malloc((size_t)size);
+        if (!frame) {
+            log_error("net", "out of memory for a frame peer=%s size=%d", c->peer, size);
+            conn_free(c);
+            return;
+        }
+        evbuffer_drain(in, 4);
+        evbuffer_remove(in, frame, (size_t)size);
+        /* frame ownership passes to the dispatcher */
+        if (proto_dispatch_frame(c->broker, c, frame, (size_t)size) != 0) {
+            conn_free(c);
+            return;
+        }
+    }
+}
+
+static void file_segment_cleanup(struct evbuffer_file_segment const *seg, int flags, void *arg)
+{
+    (void)seg;
+    (void)flags;
+    (void)arg;
+}
+
+int conn_send(conn *c, proto_out *o)
+{
+    if (!buf_ok(&o->mem))
+        return o->mem.err;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    int64_t total = proto_out_length(o);
+    if (total > INT32_MAX)
+        return ST_ETOOBIG;
+    uint8_t prefix[4];
+    store_i32(prefix, (int32_t)total);
+    if (evbuffer_add(out, prefix, 4) != 0)
+        return ST_ENOMEM;
+    size_t written = 0;
+    for (int i = 0; i < o->file_count; i++) {
+        proto_file_range *f = &o->files[i];
+        if (f->buf_position > written) {
+            evbuffer_add(out, o->mem.data + written, f->buf_position - written);
+            written = f->buf_position;
+        }
+        struct evbuffer_file_segment *seg = evbuffer_file_segment_new(
+            f->fd, f->file_position, f->length, EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_MMAP);
+        if (!seg)
+            return ST_EIO;
+        f->fd = -1; /* owned by the segment now */
+        evbuffer_file_segment_add_cleanup_cb(seg, file_segment_cleanup, NULL);
+        int rc = evbuffer_add_file_segment(out, seg, 0, f->length);
+        evbuffer_file_segment_free(seg); /* the evbuffer keeps its reference */
+        if (rc != 0)
+            return ST_EIO;
+    }
+    if (o->mem.len > written)
+        evbuffer_add(out, o->mem.data + written, o->mem.len - written);
+    return 0;
+}
+
+void conn_request_done(conn *c)
+{
+    c->current = NULL;
+    if (!c->closing)
+        conn_process(c);
+}
+
+void conn_close_after_flush(conn *c)
+{
+    c->closing = true;
+    bufferevent_disable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        conn_free(c);
+}
+
+static void conn_free(conn *c)
+{
+    struct server *s = c->broker->server;
+    if (c->current) {
+        proto_dispatch_abandon(c->current);
+        c->current = NULL;
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->conn_count--;
+    log_debug("net", "connection closed peer=%s id=%llu", c->peer, (unsigned long long)c->id);
+    bufferevent_free(c->bev);
+    free(c);
+}
+
+static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr,
+                      int addrlen, void *arg)
+{
+    (void)listener;
+    (void)addrlen;
+    struct server *s = arg;
+    if (s->conn_count >= LIMIT_CONNECTIONS) {
+        log_warn("net", "refusing connection: limit reached connections=%d", s->conn_count);
+        evutil_closesocket(fd);
+        return;
+    }
+    conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        evutil_closesocket(fd);
+        return;
+    }
+    c->broker = s->broker;
+    c->id = ++s->next_id;
+    if (addr->sa_family == AF_INET) {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &in4->sin_addr, ip, sizeof ip);
+        snprintf(c->peer, sizeof c->peer, "%s:%d", ip, ntohs(in4->sin_port));
+    } else if (addr->sa_family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+        char ip[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip, ntohs(in6->sin6_port));
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->bev = bufferevent_socket_new(s->broker->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        evutil_closesocket(fd);
+        free(c);
+        return;
+    }
+    /* write callback fires when output drops to half the back-pressure limit */
+    bufferevent_setwatermark(c->bev, EV_WRITE, LIMIT_CONNECTION_OUTPUT_BYTES / 2, 0);
+    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->conn_count++;
+    log_debug("net", "connection accepted peer=%s id=%llu", c->peer, (unsigned long long)c->id);
+}
+
+int server_open(struct broker *b, const char *host, int port, struct server **out)
+{
+    struct server *s = calloc(1, sizeof *s);
+    if (!s)
+        return ST_ENOMEM;
+    s->broker = b;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sslen;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    const char *bind_host = (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0) ? "0.0.0.0" : host;
+    if (inet_pton(AF_INET, bind_host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        sslen = sizeof *in4;
+    } else if (inet_pton(AF_INET6, bind_host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        sslen = sizeof *in6;
+    } else if (strcmp(bind_host, "localhost") == 0) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sslen = sizeof *in4;
+    } else {
+        log_error("net", "cannot bind: listener host must be an IP address host=%s", host);
+        free(s);
+        return ST_ECONFIG;
+    }
+    s->listener = evconnlistener_new_bind(b->base, accept_cb, s,
+                                          LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
+                                          (struct sockaddr *)&ss, (int)sslen);
+    if (!s->listener) {
+        log_error("net", "cannot listen host=%s port=%d error=%s", host, port, strerror(errno));
+        free(s);
+        return ST_EIO;
+    }
+    struct sockaddr_storage bound;
+    socklen_t boundlen = sizeof bound;
+    getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&bound, &boundlen);
+    s->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+                                          : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    *out = s;
+    return 0;
+}
+
+int server_port(const struct server *s) { return s->port; }
+
+int server_connection_count(const struct server *s) { return s->conn_count; }
+
+void server_close(struct server *s)
+{
+    if (!s)
+        return;
+    if (s->listener)
+        evconnlistener_free(s->listener);
+    while (s->conns)
+        conn_free(s->conns);
+    free(s);
+}

@@ -1,0 +1,245 @@
+/*
+ * dispatch.c - request header decoding, API/version checks, body decoding,
+ * handler call, response encoding; parking of long-poll requests.
+ *
+ * Request header (header v1; v2 adds a tagged-field section when the API
+ * version is flexible):
+ *   OFFSET SIZE FIELD
+ *        0    2 request_api_key
+ *        2    2 request_api_version
+ *        4    4 correlation_id
+ *        8  2+n client_id (nullable string, int16 length even in v2)
+ *      ...    - tagged fields (v2 only)
+ * Response header: correlation_id int32 (v0), plus a tagged-field section
+ * (v1) for flexible versions - except ApiVersions, always header v0.
+ */
+#include "broker/proto/dispatch.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/net/conn.h"
+#include "broker/proto/api.h"
+#include "broker/proto/kafka_error.h"
+#include "common/error.h"
+#include "common/limits.h"
+#include "common/log.h"
+
+#define API_KEY_API_VERSIONS 18
+
+static const proto_struct header_tags = {.name = "request_header_tags", .size = 1, .fields = NULL,
+                                         .field_count = 0};
+
+void *broker_request_alloc(broker_request *req, size_t size)
+{
+    return proto_arena_alloc(&req->arena, size);
+}
+
+static void request_unpark(broker_request *req)
+{
+    broker *b = req->broker;
+    if (req->timer) {
+        event_free(req->timer);
+        req->timer = NULL;
+    }
+    if (req->park_prev)
+        req->park_prev->park_next = req->park_next;
+    else if (b->parked == req)
+        b->parked = req->park_next;
+    if (req->park_next)
+        req->park_next->park_prev = req->park_prev;
+    req->park_prev = req->park_next = NULL;
+}
+
+static void request_free(broker_request *req)
+{
+    request_unpark(req);
+    proto_arena_free(&req->arena);
+    free(req->frame);
+    free(req);
+}
+
+/* Encodes header + response and queues it on the connection. */
+static int request_respond(broker_request *req)
+{
+    const proto_api *api = req->api;
+    proto_out out;
+    proto_out_init(&out, LIMIT_CONNECTION_OUTPUT_BYTES);
+    buf_put_i32(&out.mem, req->correlation_id);
+    if (req->flexible && api->key != API_KEY_API_VERSIONS)
+        buf_put_uvarint(&out.mem, 0); /* response header v1: no tagged fields */
+    proto_encode(&out, api->response, req->api_version, req->flexible, req->response);
+    int rc = out.mem.err;
+    if (rc == 0)
+        rc = conn_send(req->conn, &out);
+    if (rc != 0)
+        log_error("proto", "cannot encode response api=%s version=%d error=%s", api->name,
+                  req->api_version, strait_strerror(rc));
+    proto_out_free(&out);
+    return rc;
+}
+
+void broker_request_finish(broker_request *req)
+{
+    conn *c = req->conn;
+    int rc = request_respond(req);
+    request_free(req);
+    if (rc != 0) {
+        c->current = NULL;
+        conn_close_after_flush(c);
+        return;
+    }
+    conn_request_done(c);
+}
+
+static void park_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    broker_request *req = arg;
+    request_unpark(req);
+    req->on_wake(req, true);
+}
+
+int broker_request_park(broker_request *req, int64_t timeout_ms, broker_request_wake_fn on_wake)
+{
+    broker *b = req->broker;
+    request_unpark(req);
+    req->on_wake = on_wake;
+    req->timer = evtimer_new(b->base, park_timeout_cb, req);
+    if (!req->timer)
+        return ST_ENOMEM;
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    evtimer_add(req->timer, &tv);
+    req->park_prev = NULL;
+    req->park_next = b->parked;
+    if (b->parked)
+        b->parked->park_prev = req;
+    b->parked = req;
+    return 0;
+}
+
+void broker_notify_append(broker *b, partition *p)
+{
+    (void)p; /* every parked request re-checks its own partitions */
+    broker_request *list = b->parked;
+    b->parked = NULL;
+    for (broker_request *r = list; r; r = r->park_next)
+        r->park_prev = NULL;
+    while (list) {
+        broker_request *req = list;
+        list = req->park_next;
+        if (list)
+            list->park_prev = NULL;
+        req->park_next = NULL;
+        if (req->timer) {
+            event_free(req->timer);
+            req->timer = NULL;
+        }
+        req->on_wake(req, false);
+    }
+}
+
+void proto_dispatch_abandon(broker_request *req) { request_free(req); }
+
+/* ApiVersions at a version we do not support: header v0 and a v0 body with
+ * error 35 and our ApiVersions range, so the client retries lower (KIP-511). */
+static void respond_api_versions_unsupported(conn *c, int32_t correlation_id)
+{
+    const proto_api *api = proto_api_find(API_KEY_API_VERSIONS);
+    proto_out out;
+    proto_out_init(&out, 1024);
+    buf_put_i32(&out.mem, correlation_id);
+    buf_put_i16(&out.mem, KERR_UNSUPPORTED_VERSION);
+    buf_put_i32(&out.mem, 1);
+    buf_put_i16(&out.mem, API_KEY_API_VERSIONS);
+    buf_put_i16(&out.mem, api->min_version);
+    buf_put_i16(&out.mem, api->max_version);
+    conn_send(c, &out);
+    proto_out_free(&out);
+}
+
+int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
+{
+    reader r;
+    reader_init(&r, frame, len);
+    int16_t api_key = reader_i16(&r);
+    int16_t api_version = reader_i16(&r);
+    int32_t correlation_id = reader_i32(&r);
+    const proto_api *api = proto_api_find(api_key);
+    if (!api) {
+        log_warn("proto", "closing connection: unknown api key peer=%s api_key=%d", c->peer, api_key);
+        free(frame);
+        return -1;
+    }
+    if (api_version < api->min_version || api_version > api->max_version) {
+        free(frame);
+        if (api_key == API_KEY_API_VERSIONS) {
+            respond_api_versions_unsupported(c, correlation_id);
+            return 0;
+        }
+        log_warn("proto", "closing connection: unsupported version peer=%s api=%s version=%d "
+                 "supported=%d-%d", c->peer, api->name, api_version, api->min_version,
+                 api->max_version);
+        return -1;
+    }
+    broker_request *req = calloc(1, sizeof *req);
+    if (!req) {
+        free(frame);
+        return -1;
+    }
+    req->broker = b;
+    req->conn = c;
+    req->api = api;
+    req->api_version = api_version;
+    req->correlation_id = correlation_id;
+    req->frame = frame;
+    req->flexible = api_version >= api->flexible_min;
+    proto_arena_init(&req->arena, LIMIT_DECODE_ARENA_BYTES);
+
+    int16_t client_id_len = reader_i16(&r);
+    if (client_id_len >= 0)
+        req->client_id = (proto_str){(const char *)reader_bytes(&r, (size_t)client_id_len), client_id_len};
+    else
+        req->client_id = proto_str_null();
+    uint8_t tags_sink;
+    /* ApiVersions v3+ uses request header v2 like every flexible version. */
+    if (req->flexible)
+        proto_decode(&r, &header_tags, api_version, true, &tags_sink, &req->arena);
+    req->request = proto_arena_alloc(&req->arena, api->request->size);
+    req->response = proto_arena_alloc(&req->arena, api->response->size);
+    if (req->request && req->response)
+        proto_decode(&r, api->request, api_version, req->flexible, req->request, &req->arena);
+    else
+        reader_fail(&r, ST_ENOMEM, "request arena");
+    if (!reader_ok(&r)) {
+        log_warn("proto", "closing connection: malformed request peer=%s api=%s version=%d "
+                 "error=%s field=%s at=%zu", c->peer, api->name, api_version,
+                 strait_strerror(r.err), r.what ? r.what : "?", reader_offset(&r));
+        request_free(req);
+        return -1;
+    }
+    c->current = req;
+    int result = api->handle(req);
+    switch (result) {
+    case PROTO_PARKED: return 0;
+    case PROTO_RESPOND: {
+        int rc = request_respond(req);
+        c->current = NULL;
+        request_free(req);
+        return rc == 0 ? 0 : -1;
+    }
+    case PROTO_NO_RESPONSE:
+        c->current = NULL;
+        request_free(req);
+        return 0;
+    default:
+        c->current = NULL;
+        request_free(req);
+        return -1;
+    }
+}
