@@ -8,7 +8,9 @@
 
 static uint32_t table[8][256];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+#if defined(__x86_64__) && !defined(STRAIT_CRC32C_NO_HW)
 static int have_sse42;
+#endif
 
 static void table_build(void)
 {

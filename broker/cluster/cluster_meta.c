@@ -220,8 +220,13 @@ static int parse_meta(const char *path, char *text, cluster_meta *out, char *err
 {
     bool have_cluster = false, have_node = false;
     int line_no = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *next = text;
+    while (next && *next) {
+        char *line = next;
+        char *newline = strchr(line, '\n');
+        if (newline)
+            *newline = '\0';
+        next = newline ? newline + 1 : NULL;
         line_no++;
         size_t len = strlen(line);
         if (len > 0 && line[len - 1] == '\r')

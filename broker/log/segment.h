@@ -99,8 +99,9 @@ int segment_create(const char *dir, int64_t base_offset, int32_t index_bytes_max
 int segment_open(const char *dir, int64_t base_offset, int32_t index_bytes_max, int64_t now_ms,
                  segment **out);
 
-/* Full scan: checks every batch (header, CRC, offsets contiguous from
- * expected_offset, or >= base when expected_offset is -1), truncates the file
+/* Full scan: checks every batch (header, CRC, offsets contiguous; the first
+ * batch >= the file's base offset and >= expected_offset, the previous
+ * segment's next offset, or -1 when unknown), truncates the file
  * at the first bad batch, and rebuilds both indexes in memory and on disk.
  * *truncated_bytes gets the bytes cut off (0 when the log was whole). */
 int segment_recover(segment *seg, int64_t expected_offset, int32_t index_interval_bytes,
@@ -128,10 +129,11 @@ int segment_read_header(const segment *seg, int64_t position, batch_header *out)
  * no batch in the segment reaches offset (*position = size_bytes). */
 int segment_find_offset(const segment *seg, int64_t offset, int64_t *position, batch_header *header);
 
-/* First batch at or after offset whose maxTimestamp >= timestamp_ms (time
- * index, then a header scan). Returns 0 with *position and *header, or
+/* First batch whose last offset >= min_offset and whose maxTimestamp >=
+ * timestamp_ms (time index, then a header scan). Returns 0 with *header, or
  * ST_ENOTFOUND. */
-int segment_find_timestamp(const segment *seg, int64_t timestamp_ms, batch_header *header);
+int segment_find_timestamp(const segment *seg, int64_t timestamp_ms, int64_t min_offset,
+                           batch_header *header);
 
 /* True when another index entry cannot be added (the segment must roll). */
 bool segment_index_full(const segment *seg);

@@ -1,0 +1,67 @@
+/*
+ * partition_log_internal.h - the plog structure and the helpers shared by
+ * partition_log.c (append, read, flush), log_recovery.c (open) and
+ * log_retention.c (tick, retention, DeleteRecords). Private to broker/log.
+ *
+ * Runs on the broker's event-loop thread; nothing here is locked.
+ */
+#ifndef STRAIT_PARTITION_LOG_INTERNAL_H
+#define STRAIT_PARTITION_LOG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker/log/leader_epoch.h"
+#include "broker/log/partition_log.h"
+#include "broker/log/segment.h"
+
+#define PLOG_RECOVERY_POINT_CHECKPOINT_NAME "recovery-point-checkpoint"
+#define PLOG_LOG_START_CHECKPOINT_NAME "log-start-offset-checkpoint"
+
+/* How often a moved recovery point is written to its checkpoint (Kafka's
+ * log.flush.offset.checkpoint.interval.ms). Writing it costs three fsyncs, so
+ * not on every flush; a stale value only makes recovery rescan more. */
+#define PLOG_RECOVERY_CHECKPOINT_INTERVAL_MS 60000
+
+/* Segments one partition may hold; each keeps three file descriptors open,
+ * so a directory with more is refused rather than exhausting descriptors. */
+#define PLOG_SEGMENTS_MAX 100000
+
+/* Room for "/<20 digits>.timeindex" and the checkpoint names after the dir. */
+#define PLOG_DIR_PATH_BYTES_MAX 3900
+
+struct plog {
+    char *dir;
+    plog_config config;
+    segment **segments;          /* sorted by base offset, never empty; last = active */
+    size_t segment_count;
+    size_t segment_capacity;
+    int64_t log_start_offset;    /* first readable offset, >= first segment's base */
+    int64_t log_end_offset;      /* next offset to assign = active->next_offset */
+    int64_t recovery_point;      /* offsets below are fsynced */
+    int64_t recovery_point_saved;     /* value in recovery-point-checkpoint */
+    int64_t recovery_point_saved_ms;  /* tick time it was written */
+    int64_t first_unflushed_ms;  /* wall clock of the oldest unflushed append, -1 none */
+    bool dir_dirty;              /* files created since the directory was fsynced */
+    int io_error;                /* sticky ST_EIO after a failed write or fsync */
+    leader_epoch_cache epochs;
+};
+
+static inline segment *plog_active(const plog *log) { return log->segments[log->segment_count - 1]; }
+
+/* log_recovery.c: lists the directory and recovers the segments, the offsets
+ * and the epoch cache of a freshly allocated log (dir and config set). */
+int plog_recover(plog *log);
+
+/* partition_log.c */
+int plog_roll(plog *log, int64_t now_ms);
+int plog_push_segment(plog *log, segment *seg);
+int plog_save_recovery_point(plog *log, int64_t now_ms);
+/* Moves the log start up to new_start (never down): persists it, trims the
+ * epoch cache. */
+int plog_advance_log_start(plog *log, int64_t new_start);
+/* Deletes the count oldest segments (count < segment_count). */
+int plog_drop_segments(plog *log, size_t count, const char *reason);
+
+#endif

@@ -1,0 +1,487 @@
+/*
+ * segment.c - one log segment (formats in segment.h): create and open its
+ * files, append a batch, read batch headers from disk through the reader,
+ * recover (full CRC scan, truncate a torn tail, rebuild indexes), load a
+ * trusted segment, find offsets and timestamps, seal, flush, close, delete.
+ */
+#include "broker/log/segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/crc32c.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/reader.h"
+
+/* Bytes read per pread when checking a batch's CRC in recovery: large enough
+ * for few syscalls, small enough that recovery memory does not depend on the
+ * batch size a corrupt header claims. */
+#define SEGMENT_CRC_CHUNK_BYTES (256 * 1024)
+
+void segment_file_name(char *name, int64_t base_offset, const char *suffix)
+{
+    snprintf(name, SEGMENT_FILE_NAME_BYTES, "%020" PRId64 "%s", base_offset, suffix);
+}
+
+static int segment_path(char *path, const char *dir, int64_t base_offset, const char *suffix)
+{
+    char name[SEGMENT_FILE_NAME_BYTES];
+    segment_file_name(name, base_offset, suffix);
+    int n = snprintf(path, PATH_MAX, "%s/%s", dir, name);
+    return n < 0 || n >= PATH_MAX ? ST_EINVAL : 0;
+}
+
+static segment *segment_alloc(int64_t base_offset, int32_t index_bytes_max, int64_t now_ms)
+{
+    segment *seg = calloc(1, sizeof *seg);
+    if (seg == NULL)
+        return NULL;
+    seg->base_offset = base_offset;
+    seg->next_offset = base_offset;
+    seg->max_timestamp_ms = -1;
+    seg->max_timestamp_offset = base_offset;
+    seg->created_ms = now_ms;
+    seg->log_fd = seg->index_fd = seg->time_index_fd = -1;
+    int64_t bytes = index_bytes_max > 0 ? index_bytes_max : 0;
+    seg->offset_entries_max = (size_t)(bytes / SEGMENT_OFFSET_ENTRY_BYTES);
+    seg->time_entries_max = (size_t)(bytes / SEGMENT_TIME_ENTRY_BYTES);
+    if (seg->offset_entries_max == 0)
+        seg->offset_entries_max = 1;
+    if (seg->time_entries_max == 0)
+        seg->time_entries_max = 1;
+    return seg;
+}
+
+/* Opens the three files; log_flags decide whether the .log must be new. */
+static int segment_open_files(segment *seg, const char *dir, int log_flags, int index_flags)
+{
+    static const char *const suffixes[3] = {".log", ".index", ".timeindex"};
+    int *fds[3] = {&seg->log_fd, &seg->index_fd, &seg->time_index_fd};
+    for (int i = 0; i < 3; i++) {
+        char path[PATH_MAX];
+        if (segment_path(path, dir, seg->base_offset, suffixes[i]) != 0)
+            return ST_EINVAL;
+        *fds[i] = open(path, (i == 0 ? log_flags : index_flags) | O_RDWR | O_CLOEXEC, 0644);
+        if (*fds[i] < 0) {
+            int saved = errno;
+            log_error("log", "open failed path=%s errno=%d", path, saved);
+            return saved == EEXIST ? ST_EEXISTS : ST_EIO;
+        }
+    }
+    return 0;
+}
+
+int segment_create(const char *dir, int64_t base_offset, int32_t index_bytes_max, int64_t now_ms,
+                   segment **out)
+{
+    segment *seg = segment_alloc(base_offset, index_bytes_max, now_ms);
+    if (seg == NULL)
+        return ST_ENOMEM;
+    int rc = segment_open_files(seg, dir, O_CREAT | O_EXCL, O_CREAT | O_TRUNC);
+    if (rc != 0) {
+        segment_close(seg);
+        return rc;
+    }
+    seg->log_dirty = seg->index_dirty = seg->time_index_dirty = true;
+    *out = seg;
+    return 0;
+}
+
+int segment_open(const char *dir, int64_t base_offset, int32_t index_bytes_max, int64_t now_ms,
+                 segment **out)
+{
+    segment *seg = segment_alloc(base_offset, index_bytes_max, now_ms);
+    if (seg == NULL)
+        return ST_ENOMEM;
+    int rc = segment_open_files(seg, dir, 0, O_CREAT);
+    struct stat st;
+    if (rc == 0 && fstat(seg->log_fd, &st) != 0)
+        rc = ST_EIO;
+    if (rc != 0) {
+        segment_close(seg);
+        return rc;
+    }
+    seg->size_bytes = st.st_size;
+    *out = seg;
+    return 0;
+}
+
+/* Decodes the fixed batch header from a 61-byte window through the reader.
+ * available is how many bytes of the segment lie from the header's start. */
+static int decode_header(const uint8_t *bytes, size_t len, int64_t available, batch_header *h)
+{
+    reader r;
+    reader_init(&r, bytes, len);
+    h->base_offset = reader_i64(&r);
+    h->batch_length = reader_i32(&r);
+    h->partition_leader_epoch = reader_i32(&r);
+    h->magic = reader_i8(&r);
+    h->crc = reader_u32(&r);
+    h->attributes = reader_i16(&r);
+    h->last_offset_delta = reader_i32(&r);
+    h->base_timestamp = reader_i64(&r);
+    h->max_timestamp = reader_i64(&r);
+    h->producer_id = reader_i64(&r);
+    h->producer_epoch = reader_i16(&r);
+    h->base_sequence = reader_i32(&r);
+    h->record_count = reader_i32(&r);
+    if (!reader_ok(&r))
+        return ST_ETRUNCATED;
+    if (h->magic != 2 || h->batch_length < BATCH_HEADER_BYTES - BATCH_LOG_OVERHEAD ||
+        h->last_offset_delta < 0 || h->record_count < 0 || h->base_offset < 0 ||
+        h->base_offset > INT64_MAX - h->last_offset_delta - 1)
+        return ST_ECORRUPT;
+    if ((int64_t)batch_total_bytes(h) > available)
+        return ST_ETRUNCATED;
+    return 0;
+}
+
+static int pread_all(int fd, uint8_t *data, size_t len, int64_t position)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fd, data + got, len - got, (off_t)(position + (int64_t)got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ST_EIO;
+        if (n == 0)
+            return ST_ETRUNCATED;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+int segment_read_header(const segment *seg, int64_t position, batch_header *out)
+{
+    if (position < 0 || position >= seg->size_bytes)
+        return ST_ETRUNCATED;
+    int64_t available = seg->size_bytes - position;
+    uint8_t bytes[BATCH_HEADER_BYTES];
+    size_t len = available < BATCH_HEADER_BYTES ? (size_t)available : BATCH_HEADER_BYTES;
+    int rc = pread_all(seg->log_fd, bytes, len, position);
+    if (rc != 0)
+        return rc;
+    return decode_header(bytes, len, available, out);
+}
+
+/* CRC-32C of the batch at position, read in chunks, against its header. */
+static int check_crc(const segment *seg, int64_t position, const batch_header *h, uint8_t *chunk)
+{
+    int64_t at = position + BATCH_OFFSET_ATTRIBUTES;
+    int64_t end = position + (int64_t)batch_total_bytes(h);
+    uint32_t crc = 0;
+    while (at < end) {
+        size_t len = end - at < SEGMENT_CRC_CHUNK_BYTES ? (size_t)(end - at) : SEGMENT_CRC_CHUNK_BYTES;
+        int rc = pread_all(seg->log_fd, chunk, len, at);
+        if (rc != 0)
+            return rc;
+        crc = crc32c(crc, chunk, len);
+        at += (int64_t)len;
+    }
+    return crc == h->crc ? 0 : ST_ECRC;
+}
+
+/* Accounts one batch stored at position: maximum timestamp, index entries
+ * (written to the files when write is set), next offset. */
+static int account_batch(segment *seg, int64_t position, const batch_header *h,
+                         int32_t index_interval_bytes, bool write)
+{
+    if (h->max_timestamp > seg->max_timestamp_ms) {
+        seg->max_timestamp_ms = h->max_timestamp;
+        seg->max_timestamp_offset = h->base_offset;
+    }
+    if (seg->bytes_since_index_entry > index_interval_bytes) {
+        int rc = segment_index_push_offset(seg, (int32_t)(h->base_offset - seg->base_offset),
+                                           (int32_t)position, write);
+        if (rc == 0 && seg->max_timestamp_ms >= 0)
+            rc = segment_index_push_time(seg, seg->max_timestamp_ms,
+                                         (int32_t)(seg->max_timestamp_offset - seg->base_offset), write);
+        if (rc != 0)
+            return rc;
+        seg->bytes_since_index_entry = 0;
+    }
+    seg->bytes_since_index_entry += (int64_t)batch_total_bytes(h);
+    seg->next_offset = batch_last_offset(h) + 1;
+    return 0;
+}
+
+/* Offsets and positions are stored relative to the segment as int32. */
+static bool fits_segment(const segment *seg, int64_t position, const batch_header *h)
+{
+    return batch_last_offset(h) - seg->base_offset <= INT32_MAX &&
+           position + (int64_t)batch_total_bytes(h) <= INT32_MAX;
+}
+
+static void reset_contents(segment *seg)
+{
+    segment_index_clear(seg);
+    seg->next_offset = seg->base_offset;
+    seg->max_timestamp_ms = -1;
+    seg->max_timestamp_offset = seg->base_offset;
+    seg->bytes_since_index_entry = 0;
+}
+
+/* Scans from position 0 checking every batch; returns the first position
+ * that does not hold a good batch (the file size when all are good). */
+static int scan_batches(segment *seg, int64_t expected_offset, int32_t index_interval_bytes,
+                        int64_t *good_bytes)
+{
+    uint8_t *chunk = malloc(SEGMENT_CRC_CHUNK_BYTES);
+    if (chunk == NULL)
+        return ST_ENOMEM;
+    int64_t position = 0;
+    int rc = 0;
+    while (position < seg->size_bytes) {
+        batch_header h;
+        rc = segment_read_header(seg, position, &h);
+        bool first = position == 0;
+        if (rc == 0 && (h.base_offset < seg->base_offset ||
+                        (!first && h.base_offset != expected_offset) ||
+                        (first && expected_offset >= 0 && h.base_offset < expected_offset) ||
+                        !fits_segment(seg, position, &h)))
+            rc = ST_ECORRUPT;
+        if (rc == 0)
+            rc = check_crc(seg, position, &h, chunk);
+        if (rc == 0)
+            rc = account_batch(seg, position, &h, index_interval_bytes, false);
+        if (rc != 0)
+            break;
+        position += (int64_t)batch_total_bytes(&h);
+        expected_offset = batch_last_offset(&h) + 1;
+    }
+    free(chunk);
+    *good_bytes = position;
+    /* damaged data ends the scan; only failures to read or allocate propagate */
+    return rc == ST_EIO || rc == ST_ENOMEM ? rc : 0;
+}
+
+int segment_recover(segment *seg, int64_t expected_offset, int32_t index_interval_bytes,
+                    int64_t *truncated_bytes)
+{
+    reset_contents(seg);
+    int64_t good_bytes = 0;
+    int rc = scan_batches(seg, expected_offset, index_interval_bytes, &good_bytes);
+    if (rc != 0)
+        return rc;
+    *truncated_bytes = seg->size_bytes - good_bytes;
+    if (good_bytes < seg->size_bytes) {
+        log_warn("log", "truncating torn or corrupt segment tail base_offset=%" PRId64
+                 " position=%" PRId64 " bytes_removed=%" PRId64,
+                 seg->base_offset, good_bytes, seg->size_bytes - good_bytes);
+        if (ftruncate(seg->log_fd, (off_t)good_bytes) != 0)
+            return ST_EIO;
+        seg->size_bytes = good_bytes;
+        seg->log_dirty = true;
+    }
+    return segment_index_rewrite(seg);
+}
+
+/* Header-only scan from the last index entry to the end of a trusted
+ * segment: sets next offset, maximum timestamp and index spacing. Returns
+ * ST_ECORRUPT when the tail does not parse as contiguous batches. */
+static int scan_tail(segment *seg)
+{
+    int64_t position = 0, expected = -1;
+    if (seg->offset_count > 0) {
+        const segment_offset_entry *last = &seg->offset_entries[seg->offset_count - 1];
+        position = last->position;
+        expected = seg->base_offset + last->relative_offset;
+    }
+    if (seg->time_count > 0) {
+        const segment_time_entry *last = &seg->time_entries[seg->time_count - 1];
+        seg->max_timestamp_ms = last->timestamp_ms;
+        seg->max_timestamp_offset = seg->base_offset + last->relative_offset;
+    }
+    while (position < seg->size_bytes) {
+        batch_header h;
+        int rc = segment_read_header(seg, position, &h);
+        if (rc == 0 && ((expected >= 0 && h.base_offset != expected) ||
+                        h.base_offset < seg->base_offset || !fits_segment(seg, position, &h)))
+            rc = ST_ECORRUPT;
+        if (rc != 0)
+            return rc == ST_EIO ? rc : ST_ECORRUPT;
+        if (h.max_timestamp > seg->max_timestamp_ms) {
+            seg->max_timestamp_ms = h.max_timestamp;
+            seg->max_timestamp_offset = h.base_offset;
+        }
+        seg->bytes_since_index_entry += (int64_t)batch_total_bytes(&h);
+        seg->next_offset = batch_last_offset(&h) + 1;
+        position += (int64_t)batch_total_bytes(&h);
+        expected = seg->next_offset;
+    }
+    return 0;
+}
+
+int segment_load(segment *seg, int32_t index_interval_bytes, int64_t *truncated_bytes)
+{
+    reset_contents(seg);
+    *truncated_bytes = 0;
+    int rc = segment_index_load(seg);
+    if (rc == 0)
+        rc = scan_tail(seg);
+    /* time entries must point inside the segment's offsets */
+    if (rc == 0 && seg->time_count > 0 &&
+        seg->base_offset + seg->time_entries[seg->time_count - 1].relative_offset >= seg->next_offset)
+        rc = ST_ECORRUPT;
+    if (rc == ST_ECORRUPT) {
+        log_warn("log", "segment index inconsistent, rebuilding base_offset=%" PRId64,
+                 seg->base_offset);
+        return segment_recover(seg, -1, index_interval_bytes, truncated_bytes);
+    }
+    return rc;
+}
+
+int segment_append(segment *seg, const uint8_t *data, size_t len, const batch_header *header,
+                   int32_t index_interval_bytes)
+{
+    if (len != batch_total_bytes(header) || !fits_segment(seg, seg->size_bytes, header))
+        return ST_EINVAL;
+    segment saved = *seg;
+    int64_t position = seg->size_bytes;
+    size_t written = 0;
+    int rc = 0;
+    while (written < len) {
+        ssize_t n = pwrite(seg->log_fd, data + written, len - written, (off_t)(position + (int64_t)written));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            log_error("log", "segment write failed base_offset=%" PRId64 " errno=%d",
+                      seg->base_offset, errno);
+            rc = ST_EIO;
+            goto out;
+        }
+        written += (size_t)n;
+    }
+    seg->log_dirty = true;
+    rc = account_batch(seg, position, header, index_interval_bytes, true);
+    if (rc == 0)
+        seg->size_bytes = position + (int64_t)len;
+out:
+    if (rc != 0) {
+        /* restore the counters and cut the files back to what they were */
+        seg->offset_count = saved.offset_count;
+        seg->time_count = saved.time_count;
+        seg->next_offset = saved.next_offset;
+        seg->max_timestamp_ms = saved.max_timestamp_ms;
+        seg->max_timestamp_offset = saved.max_timestamp_offset;
+        seg->bytes_since_index_entry = saved.bytes_since_index_entry;
+        if (ftruncate(seg->log_fd, (off_t)position) != 0 ||
+            ftruncate(seg->index_fd, (off_t)(seg->offset_count * SEGMENT_OFFSET_ENTRY_BYTES)) != 0 ||
+            ftruncate(seg->time_index_fd, (off_t)(seg->time_count * SEGMENT_TIME_ENTRY_BYTES)) != 0)
+            log_error("log", "could not cut back a failed append base_offset=%" PRId64, seg->base_offset);
+        rc = rc == ST_ENOMEM ? rc : ST_EIO;
+    }
+    return rc;
+}
+
+int segment_find_offset(const segment *seg, int64_t offset, int64_t *position, batch_header *header)
+{
+    *position = seg->size_bytes;
+    if (offset >= seg->next_offset)
+        return ST_ENOTFOUND;
+    int64_t relative = offset > seg->base_offset ? offset - seg->base_offset : 0;
+    int64_t at = segment_index_lookup_offset(seg, relative);
+    while (at < seg->size_bytes) {
+        int rc = segment_read_header(seg, at, header);
+        if (rc != 0)
+            return rc == ST_EIO ? rc : ST_ECORRUPT;
+        if (batch_last_offset(header) >= offset) {
+            *position = at;
+            return 0;
+        }
+        at += (int64_t)batch_total_bytes(header);
+    }
+    return ST_ENOTFOUND;
+}
+
+int segment_find_timestamp(const segment *seg, int64_t timestamp_ms, int64_t min_offset,
+                           batch_header *header)
+{
+    if (seg->max_timestamp_ms < timestamp_ms)
+        return ST_ENOTFOUND;
+    int64_t start = seg->base_offset + segment_index_lookup_time(seg, timestamp_ms);
+    if (start < min_offset)
+        start = min_offset;
+    int64_t position;
+    int rc = segment_find_offset(seg, start, &position, header);
+    while (rc == 0) {
+        if (header->max_timestamp >= timestamp_ms)
+            return 0;
+        position += (int64_t)batch_total_bytes(header);
+        if (position >= seg->size_bytes)
+            return ST_ENOTFOUND;
+        rc = segment_read_header(seg, position, header);
+        if (rc != 0 && rc != ST_EIO)
+            rc = ST_ECORRUPT;
+    }
+    return rc;
+}
+
+bool segment_index_full(const segment *seg)
+{
+    return seg->offset_count >= seg->offset_entries_max || seg->time_count >= seg->time_entries_max;
+}
+
+int segment_seal(segment *seg)
+{
+    if (seg->max_timestamp_ms < 0)
+        return 0;
+    return segment_index_push_time(seg, seg->max_timestamp_ms,
+                                   (int32_t)(seg->max_timestamp_offset - seg->base_offset), true);
+}
+
+int segment_flush(segment *seg)
+{
+    int fds[3] = {seg->log_fd, seg->index_fd, seg->time_index_fd};
+    bool *dirty[3] = {&seg->log_dirty, &seg->index_dirty, &seg->time_index_dirty};
+    for (int i = 0; i < 3; i++) {
+        if (!*dirty[i])
+            continue;
+        if (fdatasync(fds[i]) != 0) {
+            log_error("log", "fsync failed base_offset=%" PRId64 " errno=%d", seg->base_offset, errno);
+            return ST_EIO;
+        }
+        *dirty[i] = false;
+    }
+    return 0;
+}
+
+void segment_close(segment *seg)
+{
+    if (seg == NULL)
+        return;
+    int fds[3] = {seg->log_fd, seg->index_fd, seg->time_index_fd};
+    for (int i = 0; i < 3; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    free(seg->offset_entries);
+    free(seg->time_entries);
+    free(seg);
+}
+
+int segment_delete(const char *dir, segment *seg)
+{
+    static const char *const suffixes[3] = {".log", ".index", ".timeindex"};
+    int64_t base_offset = seg->base_offset;
+    segment_close(seg);
+    int rc = 0;
+    for (int i = 0; i < 3; i++) {
+        char path[PATH_MAX];
+        if (segment_path(path, dir, base_offset, suffixes[i]) != 0)
+            return ST_EINVAL;
+        if (unlink(path) != 0 && errno != ENOENT) {
+            log_error("log", "unlink failed path=%s errno=%d", path, errno);
+            rc = ST_EIO;
+        }
+    }
+    return rc;
+}
