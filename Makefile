@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all deps build asan test unit demo fuzz clean
+.PHONY: all deps build asan test unit demo bench fuzz clean
 
 all: build
 
@@ -27,6 +27,9 @@ test: build asan
 
 demo: build
 	@deploy/demo.sh
+
+bench: build
+	@tests/bench/run-bench.sh
 
 fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSTRAIT_FUZZ=ON >/dev/null

@@ -71,8 +71,37 @@ void broker_config_each(const broker_config *c,
                         void (*fn)(void *arg, const char *key, const char *value, bool is_default),
                         void *arg);
 
-/* First host and port of listeners / advertised.listeners. */
+/* First host and port of listeners / advertised.listeners. An empty bind
+ * host is returned as "0.0.0.0" (all interfaces); an advertised host that is
+ * empty or a wildcard is replaced by this machine's host name. Returns 0,
+ * ST_EINVAL (no listener) or ST_ETOOBIG (host does not fit). */
 int broker_config_listener(const broker_config *c, bool advertised, char *host, size_t hostlen,
                            int *port);
+
+/* Current value of key (a name or an alias, e.g. log.retention.hours gives
+ * hours) as broker_config_each shows it. Returns 0, ST_ENOTFOUND or ST_ETOOBIG. */
+int broker_config_get(const broker_config *c, const char *key, char *out, size_t outlen);
+
+/* True if key (name or alias) holds its embedded default in c. */
+bool broker_config_is_default(const broker_config *c, const char *key);
+
+/*
+ * Value syntax shared with topic configs (topic_config.c). Each returns 0 or
+ * ST_ECONFIG with a reason in msg that quotes the value, e.g.
+ * "expected an integer between 1 and 2147483647, got 'abc'".
+ */
+/* Decimal integer, optional sign, nothing else, min <= value <= max. */
+int broker_config_parse_int(const char *value, int64_t min, int64_t max, int64_t *out, char *msg,
+                            size_t msglen);
+/* true or false, any case. */
+int broker_config_parse_bool(const char *value, bool *out, char *msg, size_t msglen);
+/* One of choices ("a|b|c"), case-sensitive as in Kafka. */
+int broker_config_parse_choice(const char *value, const char *choices, char *msg, size_t msglen);
+/* A non-empty comma-separated list of choices ("compact|delete"), written
+ * to normal without blanks or repeats ("compact,delete"). */
+int broker_config_parse_list(const char *value, const char *choices, char *normal,
+                             size_t normallen, char *msg, size_t msglen);
+/* The name in names[0..count) closest to word within edit distance 2, or NULL. */
+const char *broker_config_closest(const char *word, const char *const *names, int count);
 
 #endif

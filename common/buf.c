@@ -37,8 +37,10 @@ uint8_t *buf_reserve(buf *b, size_t extra)
         return NULL;
     }
     size_t need = b->len + extra;
-    if (need > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
+    if (need > b->cap || b->data == NULL) {
+        /* first allocation: 256 bytes, never beyond the ceiling; at least 1
+         * so that an empty buffer still has a valid data pointer */
+        size_t cap = b->cap ? b->cap : (b->max < 256 ? (b->max ? b->max : 1) : 256);
         while (cap < need)
             cap = cap > b->max / 2 ? b->max : cap * 2;
         uint8_t *data = realloc(b->data, cap);

@@ -269,10 +269,10 @@ static int on_scalar(parse_state *s, const yaml_event_t *ev, int line)
             return 0;
         return fail(s, line, "expected a mapping of keys at the top level");
     }
-    if (f->kind == FRAME_SEQUENCE)
-        return sequence_add_item(s, f, value, len, line);
     if (memchr(value, '\0', len))
         return fail(s, line, "NUL character in a key or value");
+    if (f->kind == FRAME_SEQUENCE)
+        return sequence_add_item(s, f, value, len, line);
     if (!f->key) {
         if (len == 0)
             return fail(s, line, "empty key");
@@ -394,7 +394,8 @@ static int syntax_error(parse_state *s, const yaml_parser_t *parser)
     int line = (int)parser->problem_mark.line + 1;
     const char *problem = parser->problem ? parser->problem : "unknown error";
     if (parser->context)
-        return fail(s, line, "invalid YAML: %s %s", parser->context, problem);
+        return fail(s, line, "invalid YAML: %s (%s started at line %d)", problem, parser->context,
+                    (int)parser->context_mark.line + 1);
     return fail(s, line, "invalid YAML: %s", problem);
 }
 
@@ -435,6 +436,8 @@ int yaml_map_parse(const char *name, const char *text, size_t len, int flags, ya
     while (s.depth > 0)
         frame_free(&s.stack[--s.depth]);
     key_set_free(&s.seen);
+    if (rc != 0)
+        yaml_map_free(out);
     return rc;
 }
 

@@ -50,9 +50,10 @@ typedef struct yaml_map {
 } yaml_map;
 
 /*
- * Reads path into *out (initialised here; free with yaml_map_free even on
- * error). Returns 0, ST_EIO (cannot read; err "FILE: cannot read: reason"),
- * ST_ETOOBIG (file over the limit) or ST_ECONFIG ("FILE:LINE: reason").
+ * Reads path into *out (initialised here, empty on error; yaml_map_free it
+ * after success, which is also harmless after an error). Returns 0, ST_EIO
+ * ("FILE: cannot read: reason"), ST_ETOOBIG (over LIMIT_CONFIG_FILE_BYTES),
+ * ST_ENOMEM, or ST_ECONFIG ("FILE:LINE: reason").
  */
 int yaml_map_load(const char *path, int flags, yaml_map *out, char *err, size_t errlen);
 

@@ -3,9 +3,9 @@
  * with any codec, and iterates the records of a stored batch.
  *
  * The builder writes the 61-byte header, then the records section (each
- * record's length is computed before it is written, so nothing is moved),
- * compresses that section when a codec is asked for, and finally patches
- * batchLength and the CRC. The iterator reads records through the bounds-
+ * record's length is computed before it is written, so nothing is moved):
+ * straight into the output when uncompressed, else into a scratch buffer that
+ * is compressed into the output. Finally it patches batchLength and the CRC. The iterator reads records through the bounds-
  * checked reader; it trusts nothing it reads, but it does not check what only
  * batch_validate checks (CRC, lastOffsetDelta of the last record).
  */
@@ -167,22 +167,23 @@ int batch_build(buf *out, const batch_build_params *params, const batch_record *
         base_timestamp = records[0].timestamp;
 
     size_t start = out->len;
-    buf section;
-    buf_init(&section, BATCH_BUILD_SECTION_MAX);
-    int rc = build_records(&section, records, count, base_timestamp);
-    if (rc == 0) {
-        build_header(out, params, count, base_timestamp, max_timestamp);
-        if (params->codec == BATCH_CODEC_NONE)
-            buf_put(out, section.data ? section.data : batch_empty_bytes, section.len);
-        else
+    int rc;
+    build_header(out, params, count, base_timestamp, max_timestamp);
+    if (params->codec == BATCH_CODEC_NONE) {
+        rc = build_records(out, records, count, base_timestamp); /* straight into out: no copy */
+    } else {
+        buf section;
+        buf_init(&section, BATCH_BUILD_SECTION_MAX);
+        rc = build_records(&section, records, count, base_timestamp);
+        if (rc == 0)
             rc = compression_compress(params->codec, section.data ? section.data : batch_empty_bytes,
                                       section.len, out);
+        buf_free(&section);
     }
     if (rc == 0)
         rc = out->err;
     if (rc == 0)
         rc = build_finish(out, start);
-    buf_free(&section);
     if (rc != 0 && out->len > start)
         out->len = start; /* no half-written batch */
     return rc;
@@ -231,6 +232,10 @@ int batch_iter_open(const uint8_t *data, size_t len, size_t max_decompressed_byt
         }
         reader_init(&it->records, it->decompressed.data ? it->decompressed.data : batch_empty_bytes,
                     it->decompressed.len);
+    }
+    if ((uint64_t)header.record_count > reader_remaining(&it->records) / BATCH_RECORD_MIN_BYTES) {
+        batch_iter_close(it); /* cannot hold that many records */
+        return ST_ECORRUPT;
     }
     *out = it;
     return 0;

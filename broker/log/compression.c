@@ -159,6 +159,8 @@ static int snappy_block_decompress(const uint8_t *in, size_t in_len, size_t max_
         return ST_ETOOBIG;
     if (snappy_validate_compressed_buffer((const char *)in, in_len) != SNAPPY_OK)
         return ST_ECODEC;
+    if (length == 0)
+        return 0; /* validated: an empty block; buf_reserve(0) may return NULL */
     uint8_t *space = buf_reserve(out, length);
     if (!space)
         return out->err;

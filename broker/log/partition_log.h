@@ -64,6 +64,11 @@ typedef struct plog_append_result {
  * rolling first if segment.bytes/segment.ms say so. When the flush policy says
  * this append must be durable (flush.messages reached) it fsyncs before
  * returning, so the caller may acknowledge as soon as this returns 0.
+ * After any failed write or fsync the log is failed: this append and every
+ * later append, flush and tick return ST_EIO (Kafka takes the log directory
+ * offline), so nothing written after a failed fsync is ever acknowledged.
+ * ST_ECORRUPT / ST_EUNSUPPORTED / ST_EINVAL for a buffer that is not exactly
+ * one batch (nothing is written).
  */
 int plog_append(plog *log, uint8_t *data, size_t len, int64_t log_append_time,
                 plog_append_result *result);
@@ -99,12 +104,15 @@ int64_t plog_size_bytes(const plog *log);
 
 /* First offset whose batch max timestamp >= timestamp_ms (ListOffsets by
  * time, via the time index). *offset = -1 when none. *found_timestamp gets
- * the batch's max timestamp. */
+ * the batch's max timestamp. Batch granularity: *offset is that batch's base
+ * offset (or the log start when the batch straddles it). */
 int plog_offset_for_timestamp(plog *log, int64_t timestamp_ms, int64_t *offset,
                               int64_t *found_timestamp);
 
 /* Advances the log start offset to offset (DeleteRecords) and deletes whole
- * segments below it. offset > log end is ST_ERANGE. Persisted. */
+ * segments below it. offset > log end is ST_ERANGE; an offset at or below
+ * the log start changes nothing; ST_EUNSUPPORTED when cleanup.policy has no
+ * delete (Kafka answers POLICY_VIOLATION). Persisted. */
 int plog_delete_records(plog *log, int64_t offset);
 
 /* Leader epochs: the current epoch (new batches are stamped with it) and the

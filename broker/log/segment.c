@@ -69,7 +69,17 @@ static int segment_open_files(segment *seg, const char *dir, int log_flags, int 
         char path[PATH_MAX];
         if (segment_path(path, dir, seg->base_offset, suffixes[i]) != 0)
             return ST_EINVAL;
-        *fds[i] = open(path, (i == 0 ? log_flags : index_flags) | O_RDWR | O_CLOEXEC, 0644);
+        int flags = (i == 0 ? log_flags : index_flags) | O_RDWR | O_CLOEXEC;
+        if (i > 0 && !(flags & O_TRUNC)) {
+            /* an index file that did not exist must be rebuilt */
+            *fds[i] = open(path, flags | O_CREAT | O_EXCL, 0644);
+            if (*fds[i] >= 0)
+                seg->index_missing = true;
+            else if (errno == EEXIST)
+                *fds[i] = open(path, flags, 0644);
+        } else {
+            *fds[i] = open(path, flags, 0644);
+        }
         if (*fds[i] < 0) {
             int saved = errno;
             log_error("log", "open failed path=%s errno=%d", path, saved);
@@ -101,7 +111,7 @@ int segment_open(const char *dir, int64_t base_offset, int32_t index_bytes_max, 
     segment *seg = segment_alloc(base_offset, index_bytes_max, now_ms);
     if (seg == NULL)
         return ST_ENOMEM;
-    int rc = segment_open_files(seg, dir, 0, O_CREAT);
+    int rc = segment_open_files(seg, dir, 0, 0);
     struct stat st;
     if (rc == 0 && fstat(seg->log_fd, &st) != 0)
         rc = ST_EIO;
@@ -272,6 +282,8 @@ int segment_recover(segment *seg, int64_t expected_offset, int32_t index_interva
     int rc = scan_batches(seg, expected_offset, index_interval_bytes, &good_bytes);
     if (rc != 0)
         return rc;
+    /* the checked bytes may be only in the page cache: fsync them on the next flush */
+    seg->log_dirty = true;
     *truncated_bytes = seg->size_bytes - good_bytes;
     if (good_bytes < seg->size_bytes) {
         log_warn("log", "truncating torn or corrupt segment tail base_offset=%" PRId64
@@ -282,14 +294,20 @@ int segment_recover(segment *seg, int64_t expected_offset, int32_t index_interva
         seg->size_bytes = good_bytes;
         seg->log_dirty = true;
     }
+    seg->index_missing = false;
     return segment_index_rewrite(seg);
 }
 
-/* Header-only scan from the last index entry to the end of a trusted
- * segment: sets next offset, maximum timestamp and index spacing. Returns
- * ST_ECORRUPT when the tail does not parse as contiguous batches. */
-static int scan_tail(segment *seg)
+/* Scan from the last index entry to the end of a trusted segment (headers,
+ * and CRCs when verify_crc): sets next offset, maximum timestamp and index
+ * spacing. Returns ST_ECORRUPT when the tail does not parse as contiguous
+ * (valid) batches or when an index entry was due in it (a short index). */
+static int scan_tail(segment *seg, bool verify_crc, int32_t index_interval_bytes)
 {
+    uint8_t *chunk = NULL;
+    if (verify_crc && (chunk = malloc(SEGMENT_CRC_CHUNK_BYTES)) == NULL)
+        return ST_ENOMEM;
+    int rc = 0;
     int64_t position = 0, expected = -1;
     if (seg->offset_count > 0) {
         const segment_offset_entry *last = &seg->offset_entries[seg->offset_count - 1];
@@ -303,12 +321,22 @@ static int scan_tail(segment *seg)
     }
     while (position < seg->size_bytes) {
         batch_header h;
-        int rc = segment_read_header(seg, position, &h);
+        rc = segment_read_header(seg, position, &h);
         if (rc == 0 && ((expected >= 0 && h.base_offset != expected) ||
                         h.base_offset < seg->base_offset || !fits_segment(seg, position, &h)))
             rc = ST_ECORRUPT;
-        if (rc != 0)
-            return rc == ST_EIO ? rc : ST_ECORRUPT;
+        if (rc == 0 && verify_crc)
+            rc = check_crc(seg, position, &h, chunk);
+        if (rc != 0) {
+            rc = rc == ST_EIO ? rc : ST_ECORRUPT;
+            break;
+        }
+        /* an entry was due here but the index ends earlier: it is short */
+        if (seg->bytes_since_index_entry > index_interval_bytes &&
+            seg->offset_count < seg->offset_entries_max) {
+            rc = ST_ECORRUPT;
+            break;
+        }
         if (h.max_timestamp > seg->max_timestamp_ms) {
             seg->max_timestamp_ms = h.max_timestamp;
             seg->max_timestamp_offset = h.base_offset;
@@ -318,16 +346,18 @@ static int scan_tail(segment *seg)
         position += (int64_t)batch_total_bytes(&h);
         expected = seg->next_offset;
     }
-    return 0;
+    free(chunk);
+    return rc;
 }
 
-int segment_load(segment *seg, int32_t index_interval_bytes, int64_t *truncated_bytes)
+int segment_load(segment *seg, bool check_tail_crc, int32_t index_interval_bytes,
+                 int64_t *truncated_bytes)
 {
     reset_contents(seg);
     *truncated_bytes = 0;
-    int rc = segment_index_load(seg);
+    int rc = seg->index_missing ? ST_ECORRUPT : segment_index_load(seg);
     if (rc == 0)
-        rc = scan_tail(seg);
+        rc = scan_tail(seg, check_tail_crc, index_interval_bytes);
     /* time entries must point inside the segment's offsets */
     if (rc == 0 && seg->time_count > 0 &&
         seg->base_offset + seg->time_entries[seg->time_count - 1].relative_offset >= seg->next_offset)

@@ -75,6 +75,7 @@ typedef struct segment {
     bool log_dirty;               /* written since the last fsync */
     bool index_dirty;
     bool time_index_dirty;
+    bool index_missing;           /* an index file did not exist at open: rebuild */
     size_t offset_entries_max;    /* from segment.index.bytes */
     size_t time_entries_max;
     segment_offset_entry *offset_entries; /* in memory copy of .index */
@@ -108,10 +109,13 @@ int segment_recover(segment *seg, int64_t expected_offset, int32_t index_interva
                     int64_t *truncated_bytes);
 
 /* Trusts data below the recovery point: loads both index files, checks them,
- * and scans the batch headers after the last index entry to find the next
- * offset and maximum timestamp. Falls back to segment_recover when an index
- * is missing or inconsistent or the tail does not parse. */
-int segment_load(segment *seg, int32_t index_interval_bytes, int64_t *truncated_bytes);
+ * and scans the batch headers after the last index entry (at most about
+ * index.interval.bytes) to find the next offset and maximum timestamp, also
+ * checking their CRCs when check_tail_crc (the last segment, where a torn or
+ * damaged write would be). Falls back to segment_recover when an index is
+ * missing or inconsistent or the tail does not parse. */
+int segment_load(segment *seg, bool check_tail_crc, int32_t index_interval_bytes,
+                 int64_t *truncated_bytes);
 
 /* Appends one batch (already stamped with its offsets) at size_bytes, adding
  * index entries per index_interval_bytes. On a failed write the file is cut

@@ -1,0 +1,124 @@
+/*
+ * admin_util.c - helpers shared by the metadata and admin API handlers
+ * (admin_apis.h): arena strings, duplicate detection, primitive-array
+ * element schemas.
+ *
+ * Runs on the broker's event-loop thread.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/proto/admin_apis.h"
+
+static const proto_field int32_fields[] = {
+    PF_I32(admin_int32, value, 0, PV_MAX, 0),
+};
+PROTO_STRUCT(admin_int32_schema, admin_int32, int32_fields);
+
+static const proto_field string_fields[] = {
+    PF_STR(admin_string, value, 0, PV_MAX),
+};
+PROTO_STRUCT(admin_string_schema, admin_string, string_fields);
+
+proto_str admin_message(broker_request *req, const char *fmt, ...)
+{
+    char text[ADMIN_ERROR_MESSAGE_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return proto_str_null();
+    size_t len = (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
+    char *copy = proto_arena_alloc(&req->arena, len + 1);
+    if (!copy)
+        return proto_str_null();
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    return (proto_str){copy, (int32_t)len};
+}
+
+proto_str admin_strdup(broker_request *req, const char *s, bool *failed)
+{
+    if (!s)
+        return proto_str_null();
+    size_t len = strlen(s);
+    char *copy = proto_arena_alloc(&req->arena, len + 1);
+    if (!copy) {
+        *failed = true;
+        return proto_str_null();
+    }
+    memcpy(copy, s, len + 1);
+    return (proto_str){copy, (int32_t)len};
+}
+
+char *admin_cstr(broker_request *req, proto_str s, size_t max_len)
+{
+    if (s.len < 0 || (size_t)s.len > max_len)
+        return NULL;
+    if (s.len > 0 && memchr(s.ptr, '\0', (size_t)s.len) != NULL)
+        return NULL;
+    char *copy = proto_arena_alloc(&req->arena, (size_t)s.len + 1);
+    if (!copy)
+        return NULL;
+    if (s.len > 0)
+        memcpy(copy, s.ptr, (size_t)s.len);
+    copy[s.len] = '\0';
+    return copy;
+}
+
+typedef struct named_index {
+    int type;      /* discriminator compared first (0 when unused) */
+    proto_str name;
+    int32_t index;
+} named_index;
+
+static int compare_named(const void *a, const void *b)
+{
+    const named_index *p = a, *q = b;
+    if (p->type != q->type)
+        return p->type < q->type ? -1 : 1;
+    const proto_str *x = &p->name, *y = &q->name;
+    if (x->len < 0 || y->len < 0)
+        return (x->len >= 0) - (y->len >= 0);
+    size_t n = (size_t)(x->len < y->len ? x->len : y->len);
+    int c = n ? memcmp(x->ptr, y->ptr, n) : 0;
+    if (c != 0)
+        return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+bool *admin_duplicates(broker_request *req, const void *items, int32_t count, size_t stride,
+                       size_t name_offset, long type_offset)
+{
+    size_t n = count > 0 ? (size_t)count : 0;
+    bool *dup = proto_arena_alloc(&req->arena, n ? n * sizeof(bool) : 1);
+    if (!dup || n < 2)
+        return dup;
+    /* Sort (type, name, index) triples: O(n log n) even for a hostile
+     * request with many thousands of names. */
+    named_index *sorted = proto_arena_alloc(&req->arena, n * sizeof *sorted);
+    if (!sorted)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *item = (const uint8_t *)items + i * stride;
+        memcpy(&sorted[i].name, item + name_offset, sizeof(proto_str));
+        sorted[i].type = type_offset >= 0 ? *(const int8_t *)(item + type_offset) : 0;
+        sorted[i].index = (int32_t)i;
+    }
+    qsort(sorted, n, sizeof *sorted, compare_named);
+    for (size_t i = 1; i < n; i++) {
+        if (compare_named(&sorted[i - 1], &sorted[i]) == 0) {
+            dup[sorted[i - 1].index] = true;
+            dup[sorted[i].index] = true;
+        }
+    }
+    return dup;
+}
+
+bool admin_array(broker_request *req, proto_array *arr, const proto_struct *elem, int32_t count)
+{
+    return proto_array_alloc(&req->arena, arr, elem, count) == 0;
+}

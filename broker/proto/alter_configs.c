@@ -1,0 +1,283 @@
+/*
+ * alter_configs.c - AlterConfigs (key 33, advertised v0-1, flexible from v2)
+ * and IncrementalAlterConfigs (key 44, advertised v0, flexible from v1).
+ *
+ * AlterConfigs request:
+ *   FIELD               VERSIONS  TYPE
+ *   resources[]         0+
+ *     resource_type     0+        int8: 2 topic, 4 broker
+ *     resource_name     0+        string
+ *     configs[]         0+        name string, value nullable string
+ *   validate_only       0+        bool
+ * IncrementalAlterConfigs request: the same, with configs[] of
+ *     name              0+        string
+ *     config_operation  0+        int8: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT
+ *     value             0+        nullable string
+ * Response (both):
+ *   throttle_time_ms    0+        int32
+ *   responses[]         0+        error_code int16, error_message nullable
+ *                                 string, resource_type int8, resource_name string
+ *
+ * AlterConfigs replaces all overrides of a topic with the given set (a null
+ * value leaves that key at its default); IncrementalAlterConfigs edits them.
+ * Every change of one resource is validated before any is applied, and
+ * validate_only applies none: a bad config answers INVALID_CONFIG with a
+ * message naming the key and the reason, and the topic is unchanged.
+ * Other answers: unknown topic UNKNOWN_TOPIC_OR_PARTITION; a resource listed
+ * twice, a key given twice, an unknown operation, a missing value, a broker
+ * resource (dynamic broker configs are not supported yet) or another
+ * resource type: INVALID_REQUEST.
+ *
+ * Runs on the broker's event-loop thread.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/proto/admin_apis.h"
+#include "broker/proto/kafka_error.h"
+#include "common/error.h"
+#include "common/limits.h"
+
+/* ---- field tables ------------------------------------------------------- */
+
+static const proto_field entry_fields[] = {
+    PF_STR(alter_configs_entry, name, 0, PV_MAX),
+    PF_NSTR(alter_configs_entry, value, 0, PV_MAX, 0),
+};
+static PROTO_STRUCT(entry_schema, alter_configs_entry, entry_fields);
+
+static const proto_field resource_fields[] = {
+    PF_I8(alter_configs_resource, resource_type, 0, PV_MAX, 0),
+    PF_STR(alter_configs_resource, resource_name, 0, PV_MAX),
+    PF_ARRAY(alter_configs_resource, configs, 0, PV_MAX, entry_schema),
+};
+static PROTO_STRUCT(resource_schema, alter_configs_resource, resource_fields);
+
+static const proto_field request_fields[] = {
+    PF_ARRAY(alter_configs_request, resources, 0, PV_MAX, resource_schema),
+    PF_BOOL(alter_configs_request, validate_only, 0, PV_MAX, 0),
+};
+static PROTO_STRUCT(request_schema, alter_configs_request, request_fields);
+
+static const proto_field incremental_entry_fields[] = {
+    PF_STR(incremental_alter_configs_entry, name, 0, PV_MAX),
+    PF_I8(incremental_alter_configs_entry, config_operation, 0, PV_MAX, 0),
+    PF_NSTR(incremental_alter_configs_entry, value, 0, PV_MAX, 0),
+};
+static PROTO_STRUCT(incremental_entry_schema, incremental_alter_configs_entry,
+                    incremental_entry_fields);
+
+static const proto_field incremental_resource_fields[] = {
+    PF_I8(incremental_alter_configs_resource, resource_type, 0, PV_MAX, 0),
+    PF_STR(incremental_alter_configs_resource, resource_name, 0, PV_MAX),
+    PF_ARRAY(incremental_alter_configs_resource, configs, 0, PV_MAX, incremental_entry_schema),
+};
+static PROTO_STRUCT(incremental_resource_schema, incremental_alter_configs_resource,
+                    incremental_resource_fields);
+
+static const proto_field incremental_request_fields[] = {
+    PF_ARRAY(incremental_alter_configs_request, resources, 0, PV_MAX,
+             incremental_resource_schema),
+    PF_BOOL(incremental_alter_configs_request, validate_only, 0, PV_MAX, 0),
+};
+static PROTO_STRUCT(incremental_request_schema, incremental_alter_configs_request,
+                    incremental_request_fields);
+
+static const proto_field resource_response_fields[] = {
+    PF_I16(alter_configs_resource_response, error_code, 0, PV_MAX, 0),
+    PF_NSTR(alter_configs_resource_response, error_message, 0, PV_MAX, 0),
+    PF_I8(alter_configs_resource_response, resource_type, 0, PV_MAX, 0),
+    PF_STR(alter_configs_resource_response, resource_name, 0, PV_MAX),
+};
+static PROTO_STRUCT(resource_response_schema, alter_configs_resource_response,
+                    resource_response_fields);
+
+static const proto_field response_fields[] = {
+    PF_I32(alter_configs_response, throttle_time_ms, 0, PV_MAX, 0),
+    PF_ARRAY(alter_configs_response, responses, 0, PV_MAX, resource_response_schema),
+};
+static PROTO_STRUCT(response_schema, alter_configs_response, response_fields);
+
+/* ---- handler (both APIs) -------------------------------------------------- */
+
+/* One resource of either request, seen through the same lens: configs
+ * items are alter_configs_entry (ops NULL) or incremental_alter_configs_entry. */
+typedef struct alter_input {
+    int8_t resource_type;
+    proto_str resource_name;
+    bool incremental;
+    const proto_array *configs;
+} alter_input;
+
+static void set_error(broker_request *req, alter_configs_resource_response *out, int16_t code,
+                      const char *text)
+{
+    out->error_code = code;
+    out->error_message = admin_message(req, "%s", text);
+}
+
+static int16_t error_for(int rc)
+{
+    switch (rc) {
+    case ST_ECONFIG: return KERR_INVALID_CONFIG;
+    case ST_EINVAL: return KERR_INVALID_REQUEST;
+    default: return KERR_UNKNOWN_SERVER_ERROR;
+    }
+}
+
+static void alter_topic(broker_request *req, const alter_input *in, topic *t, bool validate_only,
+                        alter_configs_resource_response *out)
+{
+    int32_t n = in->configs->count > 0 ? in->configs->count : 0;
+    const char **keys = proto_arena_alloc(&req->arena, (size_t)(n ? n : 1) * sizeof(char *));
+    const char **values = proto_arena_alloc(&req->arena, (size_t)(n ? n : 1) * sizeof(char *));
+    int8_t *ops = proto_arena_alloc(&req->arena, (size_t)(n ? n : 1));
+    if (!keys || !values || !ops) {
+        set_error(req, out, KERR_UNKNOWN_SERVER_ERROR, "request too large");
+        return;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        proto_str name, value;
+        if (in->incremental) {
+            const incremental_alter_configs_entry *e =
+                (const incremental_alter_configs_entry *)in->configs->items + i;
+            name = e->name;
+            value = e->value;
+            ops[i] = e->config_operation;
+        } else {
+            const alter_configs_entry *e = (const alter_configs_entry *)in->configs->items + i;
+            name = e->name;
+            value = e->value;
+            ops[i] = ADMIN_CONFIG_OP_SET;
+        }
+        keys[i] = admin_cstr(req, name, LIMIT_CONFIG_VALUE_LENGTH);
+        values[i] = value.len < 0 ? NULL : admin_cstr(req, value, LIMIT_CONFIG_VALUE_LENGTH);
+        if (!keys[i] || (value.len >= 0 && !values[i])) {
+            out->error_code = KERR_INVALID_CONFIG;
+            out->error_message =
+                admin_message(req, "config '%.*s': name or value too long or not text",
+                              ADMIN_STR_ARGS(name));
+            return;
+        }
+    }
+    char err[ADMIN_ERROR_MESSAGE_BYTES];
+    err[0] = '\0';
+    int rc = topic_registry_alter_config(req->broker->topics, t, in->incremental, keys, values,
+                                         in->incremental ? ops : NULL, n, validate_only, err,
+                                         sizeof err);
+    if (rc != 0)
+        set_error(req, out, error_for(rc), err);
+}
+
+static void alter_one(broker_request *req, const alter_input *in, bool duplicate,
+                      bool validate_only, alter_configs_resource_response *out)
+{
+    broker *b = req->broker;
+    out->resource_type = in->resource_type;
+    out->resource_name = in->resource_name;
+    out->error_code = KERR_NONE;
+    out->error_message = proto_str_null();
+    if (duplicate) {
+        out->error_code = KERR_INVALID_REQUEST;
+        out->error_message = admin_message(req, "resource '%.*s' is listed more than once",
+                                           ADMIN_STR_ARGS(in->resource_name));
+        return;
+    }
+    if (in->resource_type == ADMIN_RESOURCE_BROKER) {
+        set_error(req, out, KERR_INVALID_REQUEST, "dynamic broker configs are not supported yet");
+        return;
+    }
+    if (in->resource_type != ADMIN_RESOURCE_TOPIC) {
+        out->error_code = KERR_INVALID_REQUEST;
+        out->error_message = admin_message(req, "unsupported resource type %d: strait alters "
+                                                "topic configs (2)",
+                                           (int)in->resource_type);
+        return;
+    }
+    topic *t = in->resource_name.len > 0
+                   ? topic_registry_find(b->topics, in->resource_name.ptr,
+                                         (size_t)in->resource_name.len)
+                   : NULL;
+    if (!t) {
+        out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        out->error_message = admin_message(req, "topic '%.*s' does not exist",
+                                           ADMIN_STR_ARGS(in->resource_name));
+        return;
+    }
+    alter_topic(req, in, t, validate_only, out);
+}
+
+/* Both requests: resources (count items of stride bytes; the type, name and
+ * configs fields at the given offsets). Resources are told apart by type and
+ * name, so two with the same name and different types are not duplicates. */
+static int alter_all(broker_request *req, const void *items, int32_t count, size_t stride,
+                     bool incremental, bool validate_only)
+{
+    alter_configs_response *rs = req->response;
+    rs->throttle_time_ms = 0;
+    if (count < 0)
+        count = 0;
+    size_t name_offset = incremental ? offsetof(incremental_alter_configs_resource, resource_name)
+                                     : offsetof(alter_configs_resource, resource_name);
+    long type_offset = incremental
+                           ? (long)offsetof(incremental_alter_configs_resource, resource_type)
+                           : (long)offsetof(alter_configs_resource, resource_type);
+    bool *duplicate = admin_duplicates(req, items, count, stride, name_offset, type_offset);
+    if (!duplicate || !admin_array(req, &rs->responses, &resource_response_schema, count))
+        return PROTO_CLOSE;
+    alter_configs_resource_response *out = rs->responses.items;
+    for (int32_t i = 0; i < count; i++) {
+        alter_input in = {.incremental = incremental};
+        if (incremental) {
+            const incremental_alter_configs_resource *r =
+                (const incremental_alter_configs_resource *)items + i;
+            in.resource_type = r->resource_type;
+            in.resource_name = r->resource_name;
+            in.configs = &r->configs;
+        } else {
+            const alter_configs_resource *r = (const alter_configs_resource *)items + i;
+            in.resource_type = r->resource_type;
+            in.resource_name = r->resource_name;
+            in.configs = &r->configs;
+        }
+        alter_one(req, &in, duplicate[i], validate_only, &out[i]);
+    }
+    return PROTO_RESPOND;
+}
+
+static int alter_configs_handle(broker_request *req)
+{
+    const alter_configs_request *rq = req->request;
+    return alter_all(req, rq->resources.items, rq->resources.count,
+                     sizeof(alter_configs_resource), false, rq->validate_only);
+}
+
+static int incremental_alter_configs_handle(broker_request *req)
+{
+    const incremental_alter_configs_request *rq = req->request;
+    return alter_all(req, rq->resources.items, rq->resources.count,
+                     sizeof(incremental_alter_configs_resource), true, rq->validate_only);
+}
+
+const proto_api api_alter_configs = {
+    .key = 33,
+    .name = "AlterConfigs",
+    .min_version = 0,
+    .max_version = 1,
+    .flexible_min = 2,
+    .request = &request_schema,
+    .response = &response_schema,
+    .handle = alter_configs_handle,
+};
+
+const proto_api api_incremental_alter_configs = {
+    .key = 44,
+    .name = "IncrementalAlterConfigs",
+    .min_version = 0,
+    .max_version = 0,
+    .flexible_min = 1,
+    .request = &incremental_request_schema,
+    .response = &response_schema,
+    .handle = incremental_alter_configs_handle,
+};

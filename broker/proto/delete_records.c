@@ -1,0 +1,156 @@
+/*
+ * delete_records.c - DeleteRecords (key 21) v0-1: advances a partition's log
+ * start offset (the low watermark); whole segments below it are deleted.
+ *
+ * Request (never flexible in this range):
+ *   FIELD              VERSIONS  TYPE
+ *   topics[]           0+        name string, partitions[]:
+ *     partition_index  0+        int32
+ *     offset           0+        int64: new log start; -1 = the high watermark
+ *   timeout_ms         0+        int32 (ignored: one node, nothing to wait for)
+ * Response:
+ *   throttle_time_ms   0+        int32
+ *   topics[]           0+        name string, partitions[]:
+ *     partition_index  0+        int32
+ *     low_watermark    0+        int64: the log start offset after the call
+ *     error_code       0+        int16
+ *
+ * As Kafka: an offset above the high watermark (or below -1) is
+ * OFFSET_OUT_OF_RANGE; one at or below the current log start changes nothing
+ * and reports it; topics whose cleanup.policy lacks "delete" answer
+ * POLICY_VIOLATION; internal topics are refused unless the client is the
+ * admin tool ("__admin_client").
+ *
+ * Runs on the broker's event-loop thread.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/proto/data_apis.h"
+#include "common/error.h"
+#include "common/log.h"
+
+#define DELETE_RECORDS_HIGH_WATERMARK (-1)
+#define DELETE_RECORDS_ADMIN_CLIENT_ID "__admin_client"
+
+/* ---- field tables ------------------------------------------------------ */
+
+static const proto_field partition_fields[] = {
+    PF_I32(delete_records_partition, partition_index, 0, PV_MAX, 0),
+    PF_I64(delete_records_partition, offset, 0, PV_MAX, 0),
+};
+static PROTO_STRUCT(partition_schema, delete_records_partition, partition_fields);
+
+static const proto_field topic_fields[] = {
+    PF_STR(delete_records_topic, name, 0, PV_MAX),
+    PF_ARRAY(delete_records_topic, partitions, 0, PV_MAX, partition_schema),
+};
+static PROTO_STRUCT(topic_schema, delete_records_topic, topic_fields);
+
+static const proto_field request_fields[] = {
+    PF_ARRAY(delete_records_request, topics, 0, PV_MAX, topic_schema),
+    PF_I32(delete_records_request, timeout_ms, 0, PV_MAX, 0),
+};
+static PROTO_STRUCT(request_schema, delete_records_request, request_fields);
+
+static const proto_field partition_result_fields[] = {
+    PF_I32(delete_records_partition_result, partition_index, 0, PV_MAX, 0),
+    PF_I64(delete_records_partition_result, low_watermark, 0, PV_MAX, -1),
+    PF_I16(delete_records_partition_result, error_code, 0, PV_MAX, 0),
+};
+static PROTO_STRUCT(partition_result_schema, delete_records_partition_result, partition_result_fields);
+
+static const proto_field topic_result_fields[] = {
+    PF_STR(delete_records_topic_result, name, 0, PV_MAX),
+    PF_ARRAY(delete_records_topic_result, partitions, 0, PV_MAX, partition_result_schema),
+};
+static PROTO_STRUCT(topic_result_schema, delete_records_topic_result, topic_result_fields);
+
+static const proto_field response_fields[] = {
+    PF_I32(delete_records_response, throttle_time_ms, 0, PV_MAX, 0),
+    PF_ARRAY(delete_records_response, topics, 0, PV_MAX, topic_result_schema),
+};
+static PROTO_STRUCT(response_schema, delete_records_response, response_fields);
+
+/* ---- handler ----------------------------------------------------------- */
+
+static bool policy_allows_delete(const broker *b, const topic *t)
+{
+    char policy[128];
+    if (topic_config_get(&t->config, &b->config, "cleanup.policy", policy, sizeof policy) < 0)
+        return true; /* unknown key: the config module decides retention, not us */
+    return strstr(policy, "delete") != NULL;
+}
+
+static void delete_partition(broker_request *req, proto_str topic_name,
+                             const delete_records_partition *in, delete_records_partition_result *out)
+{
+    broker *b = req->broker;
+    out->partition_index = in->partition_index;
+    out->low_watermark = -1;
+    partition *p;
+    out->error_code = data_partition_find(b, topic_name, in->partition_index, &p);
+    if (out->error_code != KERR_NONE)
+        return;
+    if (p->topic->internal && !proto_str_eq(req->client_id, DELETE_RECORDS_ADMIN_CLIENT_ID)) {
+        out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+        return;
+    }
+    if (!policy_allows_delete(b, p->topic)) {
+        out->error_code = KERR_POLICY_VIOLATION;
+        return;
+    }
+    int64_t high_watermark = plog_high_watermark(p->log);
+    int64_t offset = in->offset == DELETE_RECORDS_HIGH_WATERMARK ? high_watermark : in->offset;
+    if (offset < 0 || offset > high_watermark) {
+        out->error_code = KERR_OFFSET_OUT_OF_RANGE;
+        return;
+    }
+    if (offset > plog_log_start_offset(p->log)) {
+        int rc = plog_delete_records(p->log, offset);
+        if (rc != 0) {
+            out->error_code = rc == ST_ERANGE ? KERR_OFFSET_OUT_OF_RANGE : KERR_KAFKA_STORAGE_ERROR;
+            log_warn("delete_records", "failed topic=%s partition=%d offset=%lld error=%s",
+                     p->topic->name, in->partition_index, (long long)offset, strait_strerror(rc));
+            return;
+        }
+        log_debug("delete_records", "log start advanced topic=%s partition=%d log_start_offset=%lld",
+                 p->topic->name, in->partition_index, (long long)plog_log_start_offset(p->log));
+        /* Parked fetches below the new start should learn it now
+         * (OFFSET_OUT_OF_RANGE), not at the end of their wait. */
+        broker_notify_append(b, p);
+    }
+    out->low_watermark = plog_log_start_offset(p->log);
+}
+
+static int handle_delete_records(broker_request *req)
+{
+    const delete_records_request *in = req->request;
+    delete_records_response *out = req->response;
+    if (proto_array_alloc(&req->arena, &out->topics, &topic_result_schema, in->topics.count))
+        return PROTO_CLOSE;
+    for (int32_t i = 0; i < in->topics.count; i++) {
+        const delete_records_topic *ti = (const delete_records_topic *)in->topics.items + i;
+        delete_records_topic_result *to = (delete_records_topic_result *)out->topics.items + i;
+        to->name = ti->name;
+        if (proto_array_alloc(&req->arena, &to->partitions, &partition_result_schema,
+                              ti->partitions.count))
+            return PROTO_CLOSE;
+        for (int32_t j = 0; j < ti->partitions.count; j++)
+            delete_partition(req, ti->name, (const delete_records_partition *)ti->partitions.items + j,
+                             (delete_records_partition_result *)to->partitions.items + j);
+    }
+    return PROTO_RESPOND;
+}
+
+const proto_api api_delete_records = {
+    .key = 21,
+    .name = "DeleteRecords",
+    .min_version = 0,
+    .max_version = 1,
+    .flexible_min = PV_NEVER,
+    .request = &request_schema,
+    .response = &response_schema,
+    .handle = handle_delete_records,
+};

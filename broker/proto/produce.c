@@ -1,0 +1,340 @@
+/*
+ * produce.c - Produce (key 0): advertised v0-8, implemented v3-8.
+ *
+ * Request (never flexible in this range):
+ *   FIELD              VERSIONS  TYPE
+ *   transactional_id   3+        nullable string
+ *   acks               0+        int16: 0, 1 or -1
+ *   timeout_ms         0+        int32
+ *   topics[]           0+        name string, partitions[]:
+ *     partition_index  0+        int32
+ *     records          0+        nullable bytes: v3+ record batches v2, back to back
+ * Response:
+ *   responses[]        0+        name string, partitions[]:
+ *     partition_index  0+        int32
+ *     error_code       0+        int16
+ *     base_offset      0+        int64
+ *     log_append_time_ms 2+      int64, -1 unless LogAppendTime
+ *     log_start_offset 5+        int64
+ *     record_errors[]  8+        batch_index int32, batch_index_error_message nullable string
+ *     error_message    8+        nullable string
+ *   throttle_time_ms   1+        int32
+ *
+ * v0-2 carry message sets of magic 0/1. They are advertised only because
+ * librdkafka's feature checks test Produce [0,0] (KAFKA-18659); every
+ * partition is answered UNSUPPORTED_FOR_MESSAGE_FORMAT (or CORRUPT_MESSAGE
+ * when the bytes are not even a message set) and nothing is written.
+ *
+ * Per partition, every batch is validated before any is appended (all or
+ * nothing). Batches are stored byte for byte; the log rewrites only the base
+ * offset, the partition leader epoch and, on LogAppendTime topics, the max
+ * timestamp (with the CRC).
+ *
+ * Decisions where strait differs from, or picks among, Kafka behaviours:
+ * - Unknown topics are auto-created when auto.create.topics.enable is on
+ *   (broker_topic_get_or_create); Kafka only does this from Metadata.
+ * - Transactions are not implemented yet, so no partition can be part of an
+ *   ongoing transaction: a request with a transactional_id, or a batch with
+ *   the transactional bit, gets INVALID_TXN_STATE per partition - what Kafka
+ *   answers when a transactional write is not in a verified transaction
+ *   (KIP-890). Kafka answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED for
+ *   transactional batches without a transactional_id; that code (53) is not
+ *   in kafka_error.h yet, so INVALID_TXN_STATE stands in.
+ * - Idempotent batches (producer id >= 0) are stored as they are; sequence
+ *   checks come with the producer-state work.
+ * - acks=0: nothing is sent back; when any partition failed the connection
+ *   is closed, as Kafka does, so the producer notices and refreshes metadata.
+ *
+ * Runs on the broker's event-loop thread.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/log/batch.h"
+#include "broker/proto/data_apis.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/limits.h"
+#include "common/log.h"
+
+#define PRODUCE_MESSAGE_BYTES 200 /* room for one v8 error_message text */
+#define PRODUCE_ADMIN_CLIENT_ID "__admin_client" /* Kafka lets only this client write internal topics */
+
+/* ---- field tables ------------------------------------------------------ */
+
+static const proto_field partition_data_fields[] = {
+    PF_I32(produce_partition_data, partition_index, 0, PV_MAX, 0),
+    PF_RECORDS(produce_partition_data, records, 0, PV_MAX),
+};
+static PROTO_STRUCT(partition_data_schema, produce_partition_data, partition_data_fields);
+
+static const proto_field topic_data_fields[] = {
+    PF_STR(produce_topic_data, name, 0, PV_MAX),
+    PF_ARRAY(produce_topic_data, partitions, 0, PV_MAX, partition_data_schema),
+};
+static PROTO_STRUCT(topic_data_schema, produce_topic_data, topic_data_fields);
+
+static const proto_field request_fields[] = {
+    PF_NSTR(produce_request, transactional_id, 3, PV_MAX, 0),
+    PF_I16(produce_request, acks, 0, PV_MAX, 0),
+    PF_I32(produce_request, timeout_ms, 0, PV_MAX, 0),
+    PF_ARRAY(produce_request, topics, 0, PV_MAX, topic_data_schema),
+};
+static PROTO_STRUCT(request_schema, produce_request, request_fields);
+
+static const proto_field record_error_fields[] = {
+    PF_I32(produce_record_error, batch_index, 8, PV_MAX, 0),
+    PF_NSTR(produce_record_error, batch_index_error_message, 8, PV_MAX, 8),
+};
+static PROTO_STRUCT(record_error_schema, produce_record_error, record_error_fields);
+
+static const proto_field partition_response_fields[] = {
+    PF_I32(produce_partition_response, partition_index, 0, PV_MAX, 0),
+    PF_I16(produce_partition_response, error_code, 0, PV_MAX, 0),
+    PF_I64(produce_partition_response, base_offset, 0, PV_MAX, 0),
+    PF_I64(produce_partition_response, log_append_time_ms, 2, PV_MAX, -1),
+    PF_I64(produce_partition_response, log_start_offset, 5, PV_MAX, -1),
+    PF_ARRAY(produce_partition_response, record_errors, 8, PV_MAX, record_error_schema),
+    PF_NSTR(produce_partition_response, error_message, 8, PV_MAX, 8),
+};
+static PROTO_STRUCT(partition_response_schema, produce_partition_response, partition_response_fields);
+
+static const proto_field topic_response_fields[] = {
+    PF_STR(produce_topic_response, name, 0, PV_MAX),
+    PF_ARRAY(produce_topic_response, partitions, 0, PV_MAX, partition_response_schema),
+};
+static PROTO_STRUCT(topic_response_schema, produce_topic_response, topic_response_fields);
+
+static const proto_field response_fields[] = {
+    PF_ARRAY(produce_response, responses, 0, PV_MAX, topic_response_schema),
+    PF_I32(produce_response, throttle_time_ms, 1, PV_MAX, 0),
+};
+static PROTO_STRUCT(response_schema, produce_response, response_fields);
+
+/* ---- validation -------------------------------------------------------- */
+
+/* What went wrong with a partition's records: a Kafka code and a text. */
+typedef struct produce_failure {
+    int16_t error_code;
+    char message[PRODUCE_MESSAGE_BYTES];
+} produce_failure;
+
+static int16_t fail(produce_failure *f, int16_t code, int batch_index, size_t position,
+                    const char *detail)
+{
+    f->error_code = code;
+    snprintf(f->message, sizeof f->message, "batch %d at byte %zu: %s", batch_index, position, detail);
+    return code;
+}
+
+/* Maps a batch_header_parse / batch_validate error to Kafka's code. */
+static int16_t batch_error_code(int rc)
+{
+    switch (rc) {
+    case ST_EUNSUPPORTED: return KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT;
+    case ST_ETOOBIG: return KERR_RECORD_LIST_TOO_LARGE;
+    default: return KERR_CORRUPT_MESSAGE; /* ST_ECRC, ST_ECORRUPT, ST_ECODEC, ST_ETRUNCATED */
+    }
+}
+
+/*
+ * Checks every batch in data[0..len) without writing to it; *batch_count
+ * gets the number of batches. Returns KERR_NONE or the first failure.
+ */
+static int16_t validate_batches(const uint8_t *data, size_t len, int16_t version,
+                                int32_t max_message_bytes, int *batch_count, produce_failure *f)
+{
+    *batch_count = 0;
+    if (len == 0)
+        return fail(f, KERR_CORRUPT_MESSAGE, 0, 0, "no record batch");
+    const batch_limits limits = {.max_decompressed_bytes = LIMIT_BATCH_DECOMPRESSED_BYTES};
+    size_t position = 0;
+    for (int index = 0; position < len; index++) {
+        batch_header header;
+        int rc = batch_header_parse(data + position, len - position, &header);
+        if (rc != 0)
+            return fail(f, batch_error_code(rc), index, position,
+                        rc == ST_EUNSUPPORTED ? "message format v0/v1 is not supported, use v2"
+                                              : strait_strerror(rc));
+        size_t total = batch_total_bytes(&header);
+        if (max_message_bytes >= 0 && total > (size_t)max_message_bytes) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "%zu bytes exceed max.message.bytes %d", total,
+                     max_message_bytes);
+            return fail(f, KERR_MESSAGE_TOO_LARGE, index, position, detail);
+        }
+        int codec = batch_codec_of(&header);
+        if (codec > BATCH_CODEC_ZSTD)
+            return fail(f, KERR_UNSUPPORTED_COMPRESSION_TYPE, index, position,
+                        "unknown compression codec");
+        if (codec == BATCH_CODEC_ZSTD && version < 7) /* KIP-110: zstd needs Produce v7 */
+            return fail(f, KERR_UNSUPPORTED_COMPRESSION_TYPE, index, position,
+                        "zstd needs Produce v7 or later");
+        if (header.attributes & BATCH_ATTR_CONTROL)
+            return fail(f, KERR_CORRUPT_MESSAGE, index, position,
+                        "clients may not write control batches");
+        if (header.attributes & BATCH_ATTR_TRANSACTIONAL)
+            return fail(f, KERR_INVALID_TXN_STATE, index, position,
+                        "transactions are not supported yet");
+        batch_info info;
+        rc = batch_validate(data + position, total, &limits, &info);
+        if (rc != 0)
+            return fail(f, batch_error_code(rc), index, position, strait_strerror(rc));
+        position += total;
+        ++*batch_count;
+    }
+    return KERR_NONE;
+}
+
+/* ---- handler ----------------------------------------------------------- */
+
+static void set_message(broker_request *req, produce_partition_response *pr, const char *text)
+{
+    char *copy = broker_request_alloc(req, PRODUCE_MESSAGE_BYTES);
+    if (!copy)
+        return;
+    snprintf(copy, PRODUCE_MESSAGE_BYTES, "%s", text);
+    pr->error_message = proto_str_c(copy);
+}
+
+/* Validates then appends one partition's batches; fills pr. */
+static void produce_partition(broker_request *req, topic *t, const produce_partition_data *pd,
+                              produce_partition_response *pr)
+{
+    broker *b = req->broker;
+    partition *p = topic_partition(t, pd->partition_index);
+    if (!p || !p->log) {
+        pr->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return;
+    }
+    if (t->internal && !proto_str_eq(req->client_id, PRODUCE_ADMIN_CLIENT_ID)) {
+        pr->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+        set_message(req, pr, "cannot append to an internal topic");
+        return;
+    }
+    produce_failure failure;
+    int batch_count = 0;
+    size_t len = pd->records.len > 0 ? (size_t)pd->records.len : 0;
+    int16_t code = validate_batches(pd->records.ptr, len, req->api_version,
+                                    topic_config_max_message_bytes(&t->config, &b->config),
+                                    &batch_count, &failure);
+    if (code != KERR_NONE) {
+        pr->error_code = code;
+        set_message(req, pr, failure.message);
+        log_debug("produce", "rejected topic=%s partition=%d error=%s detail=%s", t->name,
+                  pd->partition_index, kafka_error_name(code), failure.message);
+        return;
+    }
+    /* The batches are rewritten in place (base offset, leader epoch,
+     * LogAppendTime). records.ptr points into req->frame, a malloc'ed
+     * buffer the request owns and frees after the response; the codec only
+     * types it const because decoding never writes. Nothing reads these
+     * bytes again, so writing through the cast is defined and safe. */
+    uint8_t *data = (uint8_t *)(uintptr_t)pd->records.ptr;
+    int64_t append_time = topic_config_log_append_time(&t->config, &b->config) ? clock_wall_ms() : -1;
+    size_t position = 0;
+    int appended = 0;
+    for (int i = 0; i < batch_count; i++) {
+        batch_header header;
+        int rc = batch_header_parse(data + position, len - position, &header);
+        size_t total = batch_total_bytes(&header);
+        plog_append_result result;
+        if (rc == 0)
+            rc = plog_append(p->log, data + position, total, append_time, &result);
+        if (rc != 0) {
+            /* Only an I/O failure gets here (everything was validated); the
+             * batches before this one stay appended. v3 clients do not know
+             * KAFKA_STORAGE_ERROR: Kafka sends them NOT_LEADER_OR_FOLLOWER. */
+            pr->error_code = req->api_version >= 4 ? KERR_KAFKA_STORAGE_ERROR : KERR_NOT_LEADER_OR_FOLLOWER;
+            set_message(req, pr, strait_strerror(rc));
+            log_error("produce", "append failed topic=%s partition=%d batch=%d appended=%d error=%s",
+                      t->name, pd->partition_index, i, appended, strait_strerror(rc));
+            break;
+        }
+        if (appended++ == 0)
+            pr->base_offset = result.base_offset;
+        position += total;
+    }
+    if (appended > 0) {
+        if (pr->error_code == KERR_NONE)
+            pr->log_append_time_ms = append_time;
+        broker_notify_append(b, p);
+    }
+    pr->log_start_offset = plog_log_start_offset(p->log);
+}
+
+/* The answer for a v0-2 partition: no magic 0/1 support, nothing written. */
+static void refuse_legacy(const produce_partition_data *pd, produce_partition_response *pr)
+{
+    batch_header header;
+    size_t len = pd->records.len > 0 ? (size_t)pd->records.len : 0;
+    int rc = batch_header_parse(pd->records.ptr, len, &header);
+    /* Magic 2 in a v0-2 request is refused too: Kafka requires v3+ for it. */
+    bool message_set = rc == ST_EUNSUPPORTED || rc == 0;
+    pr->error_code = message_set ? KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT : KERR_CORRUPT_MESSAGE;
+}
+
+static int handle_produce(broker_request *req)
+{
+    const produce_request *in = req->request;
+    produce_response *out = req->response;
+    int16_t request_error = KERR_NONE;
+    const char *request_message = NULL;
+    if (in->acks != 0 && in->acks != 1 && in->acks != -1) {
+        request_error = KERR_INVALID_REQUIRED_ACKS;
+        request_message = "acks must be -1, 0 or 1";
+    } else if (req->api_version >= 3 && in->transactional_id.len >= 0) {
+        request_error = KERR_INVALID_TXN_STATE;
+        request_message = "transactions are not supported yet";
+    }
+    if (proto_array_alloc(&req->arena, &out->responses, &topic_response_schema, in->topics.count))
+        return PROTO_CLOSE;
+    bool any_error = false;
+    for (int32_t i = 0; i < in->topics.count; i++) {
+        const produce_topic_data *td = (const produce_topic_data *)in->topics.items + i;
+        produce_topic_response *tr = (produce_topic_response *)out->responses.items + i;
+        tr->name = td->name;
+        if (proto_array_alloc(&req->arena, &tr->partitions, &partition_response_schema,
+                              td->partitions.count))
+            return PROTO_CLOSE;
+        topic *t = NULL;
+        if (request_error == KERR_NONE && req->api_version >= 3 && td->name.len > 0)
+            t = broker_topic_get_or_create(req->broker, td->name.ptr, (size_t)td->name.len, true);
+        for (int32_t j = 0; j < td->partitions.count; j++) {
+            const produce_partition_data *pd = (const produce_partition_data *)td->partitions.items + j;
+            produce_partition_response *pr = (produce_partition_response *)tr->partitions.items + j;
+            pr->partition_index = pd->partition_index;
+            pr->base_offset = -1;
+            pr->log_append_time_ms = -1;
+            pr->log_start_offset = -1;
+            pr->error_message = proto_str_null();
+            if (request_error != KERR_NONE) {
+                pr->error_code = request_error;
+                set_message(req, pr, request_message);
+            } else if (req->api_version < 3) {
+                refuse_legacy(pd, pr);
+            } else if (!t) {
+                pr->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+            } else {
+                produce_partition(req, t, pd, pr);
+            }
+            any_error |= pr->error_code != KERR_NONE;
+        }
+    }
+    if (in->acks == 0)
+        return any_error ? PROTO_CLOSE : PROTO_NO_RESPONSE;
+    return PROTO_RESPOND;
+}
+
+const proto_api api_produce = {
+    .key = 0,
+    .name = "Produce",
+    .min_version = 0,
+    .max_version = 8,
+    .flexible_min = PV_NEVER,
+    .request = &request_schema,
+    .response = &response_schema,
+    .handle = handle_produce,
+};

@@ -1,0 +1,1117 @@
+/*
+ * test_data_codec.c - the field tables of the data-path APIs (Produce, Fetch,
+ * ListOffsets, DeleteRecords, OffsetForLeaderEpoch): round trips at the
+ * lowest and highest implemented version of every request and response,
+ * byte vectors written by hand as the clients send them, and the splice
+ * bookkeeping of a Fetch response whose records come from a file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "broker/broker.h"
+#include "broker/cluster/topic_registry.h"
+#include "broker/log/batch.h"
+#include "broker/proto/codec.h"
+#include "broker/proto/data_apis.h"
+#include "common/buf.h"
+#include "common/crc32c.h"
+#include "common/error.h"
+#include "common/limits.h"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* Gives every field present at version a distinct value; arrays get two
+ * elements; nullable strings alternate between null and a value. */
+static void fill(const proto_struct *s, int16_t version, void *out, proto_arena *a, int *seed);
+
+static void fill_field(const proto_field *f, int16_t version, void *base, proto_arena *a, int *seed)
+{
+    void *p = (uint8_t *)base + f->offset;
+    int v = ++*seed;
+    bool nullable = f->nullable_min != PV_NEVER && version >= f->nullable_min;
+    switch (f->type) {
+    case PT_INT8: *(int8_t *)p = (int8_t)v; break;
+    case PT_INT16: *(int16_t *)p = (int16_t)(v * 7); break;
+    case PT_INT32: *(int32_t *)p = v * 100003; break;
+    case PT_INT64: *(int64_t *)p = (int64_t)v * 10000000019LL; break;
+    case PT_STRING:
+    case PT_RECORDS: {
+        if (nullable && (v % 3) == 0 && f->type == PT_STRING) {
+            *(proto_str *)p = proto_str_null();
+            break;
+        }
+        char *text = proto_arena_alloc(a, 24);
+        int n = snprintf(text, 24, "%s-%d", f->name, v % 1000);
+        if (f->type == PT_STRING)
+            *(proto_str *)p = (proto_str){text, n};
+        else
+            *(proto_records *)p = (proto_records){.ptr = (uint8_t *)text, .len = n};
+        break;
+    }
+    case PT_ARRAY: {
+        proto_array *arr = p;
+        assert_int_equal(proto_array_alloc(a, arr, f->element, 2), 0);
+        for (int32_t i = 0; i < arr->count; i++)
+            fill(f->element, version, (uint8_t *)arr->items + (size_t)i * f->element->size, a, seed);
+        break;
+    }
+    default: fail_msg("unexpected field type %d in %s", f->type, f->name);
+    }
+}
+
+static void fill(const proto_struct *s, int16_t version, void *out, proto_arena *a, int *seed)
+{
+    for (int i = 0; i < s->field_count; i++)
+        if (version >= s->fields[i].min_version && version <= s->fields[i].max_version)
+            fill_field(&s->fields[i], version, out, a, seed);
+}
+
+/* Encodes value, decodes it (must consume every byte), re-encodes: equal. */
+static void assert_round_trip(const proto_struct *s, int16_t version, const void *value, proto_arena *a,
+                              const char *what)
+{
+    proto_out first, second;
+    proto_out_init(&first, 1 << 20);
+    proto_out_init(&second, 1 << 20);
+    proto_encode(&first, s, version, false, value);
+    assert_true(buf_ok(&first.mem));
+    void *decoded = proto_arena_alloc(a, s->size);
+    reader r;
+    reader_init(&r, first.mem.data, first.mem.len);
+    int rc = proto_decode(&r, s, version, false, decoded, a);
+    if (rc != 0 || reader_remaining(&r) != 0)
+        fail_msg("%s v%d: decode rc=%d field=%s remaining=%zu", what, version, rc,
+                 r.what ? r.what : "-", reader_remaining(&r));
+    proto_encode(&second, s, version, false, decoded);
+    if (first.mem.len != second.mem.len || memcmp(first.mem.data, second.mem.data, first.mem.len) != 0)
+        fail_msg("%s v%d: re-encoding differs (%zu vs %zu bytes)", what, version, first.mem.len,
+                 second.mem.len);
+    proto_out_free(&first);
+    proto_out_free(&second);
+}
+
+static void round_trip_api(const proto_api *api)
+{
+    int16_t versions[2] = {api->min_version, api->max_version};
+    for (int i = 0; i < 2; i++) {
+        proto_arena a;
+        proto_arena_init(&a, LIMIT_DECODE_ARENA_BYTES);
+        int seed = 0;
+        void *request = proto_arena_alloc(&a, api->request->size);
+        void *response = proto_arena_alloc(&a, api->response->size);
+        fill(api->request, versions[i], request, &a, &seed);
+        fill(api->response, versions[i], response, &a, &seed);
+        char what[64];
+        snprintf(what, sizeof what, "%s request", api->name);
+        assert_round_trip(api->request, versions[i], request, &a, what);
+        snprintf(what, sizeof what, "%s response", api->name);
+        assert_round_trip(api->response, versions[i], response, &a, what);
+        proto_arena_free(&a);
+    }
+}
+
+/* Decodes bytes at version into a new struct; every byte must be used. */
+static void *decode_all(const proto_struct *s, int16_t version, const uint8_t *data, size_t len,
+                        proto_arena *a)
+{
+    void *out = proto_arena_alloc(a, s->size);
+    reader r;
+    reader_init(&r, data, len);
+    int rc = proto_decode(&r, s, version, false, out, a);
+    if (rc != 0 || reader_remaining(&r) != 0)
+        fail_msg("%s v%d: decode rc=%d field=%s remaining=%zu", s->name, version, rc,
+                 r.what ? r.what : "-", reader_remaining(&r));
+    return out;
+}
+
+/* Re-encodes value and compares with the original bytes. */
+static void assert_encodes_to(const proto_struct *s, int16_t version, const void *value,
+                              const uint8_t *expected, size_t len)
+{
+    proto_out o;
+    proto_out_init(&o, 1 << 20);
+    proto_encode(&o, s, version, false, value);
+    assert_true(buf_ok(&o.mem));
+    assert_int_equal(o.mem.len, len);
+    assert_memory_equal(o.mem.data, expected, len);
+    proto_out_free(&o);
+}
+
+static bool str_is(proto_str s, const char *text) { return proto_str_eq(s, text); }
+
+/* One record batch v2 with one record (key null, value "hello"), as a
+ * producer sends it: base offset 0, leader epoch -1, no producer id. */
+static void put_batch(buf *b)
+{
+    size_t start = b->len;
+    buf_put_i64(b, 0);                 /* baseOffset */
+    buf_put_i32(b, 49 + 12);           /* batchLength: header after this field + one 12-byte record */
+    buf_put_i32(b, -1);                /* partitionLeaderEpoch */
+    buf_put_i8(b, 2);                  /* magic */
+    buf_put_i32(b, 0);                 /* crc, patched below */
+    buf_put_i16(b, 0);                 /* attributes */
+    buf_put_i32(b, 0);                 /* lastOffsetDelta */
+    buf_put_i64(b, 1700000000000LL);   /* baseTimestamp */
+    buf_put_i64(b, 1700000000000LL);   /* maxTimestamp */
+    buf_put_i64(b, -1);                /* producerId */
+    buf_put_i16(b, -1);                /* producerEpoch */
+    buf_put_i32(b, -1);                /* baseSequence */
+    buf_put_i32(b, 1);                 /* recordCount */
+    static const uint8_t record[] = {
+        0x16,                          /* length 11 (zigzag) */
+        0x00,                          /* attributes */
+        0x00,                          /* timestampDelta 0 */
+        0x00,                          /* offsetDelta 0 */
+        0x01,                          /* keyLength -1: null */
+        0x0a, 'h', 'e', 'l', 'l', 'o', /* valueLength 5, value */
+        0x00,                          /* no headers */
+    };
+    buf_put(b, record, sizeof record);
+    assert_true(buf_ok(b));
+    uint8_t *batch = b->data + start;
+    size_t total = b->len - start;
+    store_i32(batch + BATCH_OFFSET_CRC, (int32_t)crc32c(0, batch + BATCH_OFFSET_ATTRIBUTES,
+                                                        total - BATCH_OFFSET_ATTRIBUTES));
+}
+
+/* ---- round trips ------------------------------------------------------------ */
+
+static void produce_round_trips(void **state)
+{
+    (void)state;
+    round_trip_api(&api_produce);
+    /* v3 is the first version strait implements; v8 has record_errors. */
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    int seed = 0;
+    void *request = proto_arena_alloc(&a, api_produce.request->size);
+    fill(api_produce.request, 3, request, &a, &seed);
+    assert_round_trip(api_produce.request, 3, request, &a, "Produce request");
+    proto_arena_free(&a);
+}
+
+static void fetch_round_trips(void **state)
+{
+    (void)state;
+    round_trip_api(&api_fetch);
+}
+
+static void list_offsets_round_trips(void **state)
+{
+    (void)state;
+    round_trip_api(&api_list_offsets);
+}
+
+static void delete_records_round_trips(void **state)
+{
+    (void)state;
+    round_trip_api(&api_delete_records);
+}
+
+static void offset_for_leader_epoch_round_trips(void **state)
+{
+    (void)state;
+    round_trip_api(&api_offset_for_leader_epoch);
+}
+
+static void api_ranges_as_advertised(void **state)
+{
+    (void)state;
+    /* kafka-client-versions.md, column "strait: advertise" */
+    assert_int_equal(api_produce.key, 0);
+    assert_int_equal(api_produce.min_version, 0);
+    assert_int_equal(api_produce.max_version, 8);
+    assert_int_equal(api_fetch.key, 1);
+    assert_int_equal(api_fetch.min_version, 4);
+    assert_int_equal(api_fetch.max_version, 11);
+    assert_int_equal(api_list_offsets.key, 2);
+    assert_int_equal(api_list_offsets.min_version, 1);
+    assert_int_equal(api_list_offsets.max_version, 5);
+    assert_int_equal(api_delete_records.key, 21);
+    assert_int_equal(api_delete_records.min_version, 0);
+    assert_int_equal(api_delete_records.max_version, 1);
+    assert_int_equal(api_offset_for_leader_epoch.key, 23);
+    assert_int_equal(api_offset_for_leader_epoch.min_version, 2);
+    assert_int_equal(api_offset_for_leader_epoch.max_version, 3);
+    const proto_api *apis[] = {&api_produce, &api_fetch, &api_list_offsets, &api_delete_records,
+                               &api_offset_for_leader_epoch};
+    for (size_t i = 0; i < sizeof apis / sizeof apis[0]; i++) {
+        assert_int_equal(apis[i]->flexible_min, PV_NEVER); /* none flexible in our ranges */
+        assert_non_null(apis[i]->handle);
+    }
+}
+
+/* ---- known bytes ------------------------------------------------------------ */
+
+/* Fetch v4 as kafka-python 2.0.2 sends it (FetchRequest_v4). */
+static void fetch_v4_kafka_python_bytes(void **state)
+{
+    (void)state;
+    static const uint8_t bytes[] = {
+        0xff, 0xff, 0xff, 0xff,                         /* replica_id -1 */
+        0x00, 0x00, 0x01, 0xf4,                         /* max_wait_ms 500 */
+        0x00, 0x00, 0x00, 0x01,                         /* min_bytes 1 */
+        0x03, 0x20, 0x00, 0x00,                         /* max_bytes 52428800 */
+        0x00,                                           /* isolation_level 0 */
+        0x00, 0x00, 0x00, 0x01,                         /* topics: 1 */
+        0x00, 0x08, 'm', 'y', '-', 't', 'o', 'p', 'i', 'c',
+        0x00, 0x00, 0x00, 0x01,                         /* partitions: 1 */
+        0x00, 0x00, 0x00, 0x02,                         /* partition 2 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, /* fetch_offset 42 */
+        0x00, 0x10, 0x00, 0x00,                         /* partition_max_bytes 1048576 */
+    };
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    const fetch_request *in = decode_all(api_fetch.request, 4, bytes, sizeof bytes, &a);
+    assert_int_equal(in->replica_id, -1);
+    assert_int_equal(in->max_wait_ms, 500);
+    assert_int_equal(in->min_bytes, 1);
+    assert_int_equal(in->max_bytes, 52428800);
+    assert_int_equal(in->isolation_level, 0);
+    assert_int_equal(in->session_id, 0);     /* absent before v7: sessionless */
+    assert_int_equal(in->session_epoch, -1);
+    assert_int_equal(in->forgotten_topics_data.count, 0);
+    assert_int_equal(in->rack_id.len, 0);
+    assert_int_equal(in->topics.count, 1);
+    const fetch_topic *t = in->topics.items;
+    assert_true(str_is(t->topic, "my-topic"));
+    assert_int_equal(t->partitions.count, 1);
+    const fetch_partition *p = t->partitions.items;
+    assert_int_equal(p->partition, 2);
+    assert_int_equal(p->current_leader_epoch, -1); /* absent before v9: no fence */
+    assert_int_equal(p->fetch_offset, 42);
+    assert_int_equal(p->log_start_offset, -1);
+    assert_int_equal(p->partition_max_bytes, 1048576);
+    assert_encodes_to(api_fetch.request, 4, in, bytes, sizeof bytes);
+    proto_arena_free(&a);
+}
+
+/* Fetch v11 incremental request as the Java consumer sends one: a session,
+ * a leader epoch, a forgotten partition, a rack. */
+static void fetch_v11_session_bytes(void **state)
+{
+    (void)state;
+    static const uint8_t bytes[] = {
+        0xff, 0xff, 0xff, 0xff,                         /* replica_id -1 */
+        0x00, 0x00, 0x01, 0xf4,                         /* max_wait_ms 500 */
+        0x00, 0x00, 0x00, 0x01,                         /* min_bytes 1 */
+        0x03, 0x20, 0x00, 0x00,                         /* max_bytes */
+        0x01,                                           /* isolation_level read_committed */
+        0x12, 0x34, 0x56, 0x78,                         /* session_id */
+        0x00, 0x00, 0x00, 0x03,                         /* session_epoch 3 */
+        0x00, 0x00, 0x00, 0x01,                         /* topics: 1 */
+        0x00, 0x01, 't',
+        0x00, 0x00, 0x00, 0x01,                         /* partitions: 1 */
+        0x00, 0x00, 0x00, 0x00,                         /* partition 0 */
+        0x00, 0x00, 0x00, 0x07,                         /* current_leader_epoch 7 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, /* fetch_offset 256 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log_start_offset -1 */
+        0x00, 0x10, 0x00, 0x00,                         /* partition_max_bytes */
+        0x00, 0x00, 0x00, 0x01,                         /* forgotten: 1 */
+        0x00, 0x01, 'u',
+        0x00, 0x00, 0x00, 0x02,                         /* partition indexes: 2 */
+        0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x05, /* 3, 5 */
+        0x00, 0x04, 'r', 'a', 'c', 'k',                 /* rack_id */
+    };
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    const fetch_request *in = decode_all(api_fetch.request, 11, bytes, sizeof bytes, &a);
+    assert_int_equal(in->isolation_level, 1);
+    assert_int_equal(in->session_id, 0x12345678);
+    assert_int_equal(in->session_epoch, 3);
+    const fetch_partition *p = ((const fetch_topic *)in->topics.items)->partitions.items;
+    assert_int_equal(p->current_leader_epoch, 7);
+    assert_int_equal(p->fetch_offset, 256);
+    assert_int_equal(in->forgotten_topics_data.count, 1);
+    const fetch_forgotten_topic *f = in->forgotten_topics_data.items;
+    assert_true(str_is(f->topic, "u"));
+    assert_int_equal(f->partitions.count, 2);
+    assert_int_equal(((const fetch_forgotten_partition *)f->partitions.items)[0].partition, 3);
+    assert_int_equal(((const fetch_forgotten_partition *)f->partitions.items)[1].partition, 5);
+    assert_true(str_is(in->rack_id, "rack"));
+    assert_encodes_to(api_fetch.request, 11, in, bytes, sizeof bytes);
+    proto_arena_free(&a);
+}
+
+/* Produce v3 with one record batch, as librdkafka / kafka-python send it. */
+static void produce_v3_batch_bytes(void **state)
+{
+    (void)state;
+    buf frame;
+    buf_init(&frame, 4096);
+    buf_put_i16(&frame, -1);          /* transactional_id: null */
+    buf_put_i16(&frame, -1);          /* acks -1 */
+    buf_put_i32(&frame, 30000);       /* timeout_ms */
+    buf_put_i32(&frame, 1);           /* topics: 1 */
+    buf_put_i16(&frame, 6);
+    buf_put(&frame, "orders", 6);
+    buf_put_i32(&frame, 1);           /* partitions: 1 */
+    buf_put_i32(&frame, 3);           /* partition_index 3 */
+    size_t length_at = frame.len;
+    buf_put_i32(&frame, 0);           /* records length, patched */
+    size_t batch_at = frame.len;
+    put_batch(&frame);
+    buf_patch_i32(&frame, length_at, (int32_t)(frame.len - batch_at));
+    assert_true(buf_ok(&frame));
+
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    const produce_request *in = decode_all(api_produce.request, 3, frame.data, frame.len, &a);
+    assert_int_equal(in->transactional_id.len, -1);
+    assert_int_equal(in->acks, -1);
+    assert_int_equal(in->timeout_ms, 30000);
+    assert_int_equal(in->topics.count, 1);
+    const produce_topic_data *t = in->topics.items;
+    assert_true(str_is(t->name, "orders"));
+    assert_int_equal(t->partitions.count, 1);
+    const produce_partition_data *p = t->partitions.items;
+    assert_int_equal(p->partition_index, 3);
+    assert_int_equal(p->records.len, 73);
+    assert_ptr_equal(p->records.ptr, frame.data + batch_at); /* points into the frame: no copy */
+    assert_false(p->records.in_file);
+    batch_header h;
+    assert_int_equal(batch_header_parse(p->records.ptr, (size_t)p->records.len, &h), 0);
+    assert_int_equal(h.record_count, 1);
+    assert_int_equal(batch_total_bytes(&h), 73);
+    assert_true(batch_crc_ok(p->records.ptr, 73));
+    assert_encodes_to(api_produce.request, 3, in, frame.data, frame.len);
+
+    /* v0-2 have no transactional_id: the same body minus its first two bytes. */
+    const produce_request *v2 = decode_all(api_produce.request, 2, frame.data + 2, frame.len - 2, &a);
+    assert_int_equal(v2->acks, -1);
+    assert_int_equal(((const produce_topic_data *)v2->topics.items)->partitions.count, 1);
+    proto_arena_free(&a);
+    buf_free(&frame);
+}
+
+/* Produce v8 response: error_message null, and a partition with an error
+ * text; log_append_time_ms and log_start_offset present. */
+static void produce_v8_response_bytes(void **state)
+{
+    (void)state;
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    produce_response *out = proto_arena_alloc(&a, sizeof *out);
+    assert_int_equal(proto_array_alloc(&a, &out->responses, api_produce.response->fields[0].element, 1), 0);
+    produce_topic_response *t = out->responses.items;
+    t->name = proto_str_c("t");
+    assert_int_equal(proto_array_alloc(&a, &t->partitions, api_produce.response->fields[0].element->fields[1].element, 1), 0);
+    produce_partition_response *p = t->partitions.items;
+    p->partition_index = 0;
+    p->error_code = KERR_CORRUPT_MESSAGE;
+    p->base_offset = -1;
+    p->log_append_time_ms = -1;
+    p->log_start_offset = 5;
+    p->error_message = proto_str_c("bad");
+    out->throttle_time_ms = 0;
+    static const uint8_t expected[] = {
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',        /* responses: 1, name "t" */
+        0x00, 0x00, 0x00, 0x01,                         /* partitions: 1 */
+        0x00, 0x00, 0x00, 0x00,                         /* partition_index */
+        0x00, 0x02,                                     /* CORRUPT_MESSAGE */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* base_offset -1 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* log_append_time_ms -1 */
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, /* log_start_offset 5 */
+        0x00, 0x00, 0x00, 0x00,                         /* record_errors: empty */
+        0x00, 0x03, 'b', 'a', 'd',                      /* error_message */
+        0x00, 0x00, 0x00, 0x00,                         /* throttle_time_ms */
+    };
+    assert_encodes_to(api_produce.response, 8, out, expected, sizeof expected);
+    const produce_response *back = decode_all(api_produce.response, 8, expected, sizeof expected, &a);
+    const produce_partition_response *bp =
+        ((const produce_topic_response *)back->responses.items)->partitions.items;
+    assert_true(str_is(bp->error_message, "bad"));
+    assert_int_equal(bp->log_start_offset, 5);
+    proto_arena_free(&a);
+}
+
+/* ListOffsets v1 as kafka-python sends it: latest offset of t/0. */
+static void list_offsets_v1_bytes(void **state)
+{
+    (void)state;
+    static const uint8_t bytes[] = {
+        0xff, 0xff, 0xff, 0xff,                         /* replica_id -1 */
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',        /* topics: 1 */
+        0x00, 0x00, 0x00, 0x01,                         /* partitions: 1 */
+        0x00, 0x00, 0x00, 0x00,                         /* partition 0 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* timestamp -1: latest */
+    };
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    const list_offsets_request *in = decode_all(api_list_offsets.request, 1, bytes, sizeof bytes, &a);
+    assert_int_equal(in->replica_id, -1);
+    assert_int_equal(in->isolation_level, 0);
+    const list_offsets_partition *p = ((const list_offsets_topic *)in->topics.items)->partitions.items;
+    assert_int_equal(p->timestamp, -1);
+    assert_int_equal(p->current_leader_epoch, -1);
+    assert_encodes_to(api_list_offsets.request, 1, in, bytes, sizeof bytes);
+    proto_arena_free(&a);
+}
+
+/* OffsetForLeaderEpoch v2 as librdkafka 2.8 sends it (no replica_id). */
+static void offset_for_leader_epoch_v2_bytes(void **state)
+{
+    (void)state;
+    static const uint8_t bytes[] = {
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',        /* topics: 1 */
+        0x00, 0x00, 0x00, 0x01,                         /* partitions: 1 */
+        0x00, 0x00, 0x00, 0x04,                         /* partition 4 */
+        0x00, 0x00, 0x00, 0x09,                         /* current_leader_epoch 9 */
+        0x00, 0x00, 0x00, 0x08,                         /* leader_epoch 8 */
+    };
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    const offset_for_leader_epoch_request *in =
+        decode_all(api_offset_for_leader_epoch.request, 2, bytes, sizeof bytes, &a);
+    assert_int_equal(in->replica_id, -2); /* default: "debug" consumer */
+    const offset_for_leader_partition *p =
+        ((const offset_for_leader_topic *)in->topics.items)->partitions.items;
+    assert_int_equal(p->partition, 4);
+    assert_int_equal(p->current_leader_epoch, 9);
+    assert_int_equal(p->leader_epoch, 8);
+    assert_encodes_to(api_offset_for_leader_epoch.request, 2, in, bytes, sizeof bytes);
+    proto_arena_free(&a);
+}
+
+/* DeleteRecords v1: delete up to the high watermark. */
+static void delete_records_v1_bytes(void **state)
+{
+    (void)state;
+    static const uint8_t bytes[] = {
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',        /* topics: 1 */
+        0x00, 0x00, 0x00, 0x01,                         /* partitions: 1 */
+        0x00, 0x00, 0x00, 0x00,                         /* partition 0 */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* offset -1: high watermark */
+        0x00, 0x00, 0x75, 0x30,                         /* timeout_ms 30000 */
+    };
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    const delete_records_request *in = decode_all(api_delete_records.request, 1, bytes, sizeof bytes, &a);
+    assert_int_equal(in->timeout_ms, 30000);
+    const delete_records_partition *p = ((const delete_records_topic *)in->topics.items)->partitions.items;
+    assert_int_equal(p->offset, -1);
+    assert_encodes_to(api_delete_records.request, 1, in, bytes, sizeof bytes);
+    proto_arena_free(&a);
+}
+
+/* ---- splice ---------------------------------------------------------------- */
+
+/* A Fetch v11 response with one partition read from a file and one empty:
+ * the file range sits right after its int32 length, is dup()ed, counted in
+ * the total length, and memory + file + memory decode back to the records. */
+static void fetch_response_splices_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_data_codec_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    buf batch;
+    buf_init(&batch, 4096);
+    buf_put(&batch, "0123456789", 10); /* unrelated bytes before the range */
+    put_batch(&batch);
+    assert_int_equal(write(fd, batch.data, batch.len), (ssize_t)batch.len);
+
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    const proto_struct *topic_schema = api_fetch.response->fields[3].element;
+    const proto_struct *partition_schema = topic_schema->fields[1].element;
+    fetch_response *out = proto_arena_alloc(&a, sizeof *out);
+    out->session_id = 77;
+    assert_int_equal(proto_array_alloc(&a, &out->responses, topic_schema, 1), 0);
+    fetch_topic_response *t = out->responses.items;
+    t->topic = proto_str_c("orders");
+    assert_int_equal(proto_array_alloc(&a, &t->partitions, partition_schema, 2), 0);
+    fetch_partition_data *p = t->partitions.items;
+    for (int i = 0; i < 2; i++) {
+        p[i].partition_index = i;
+        p[i].high_watermark = 1;
+        p[i].last_stable_offset = 1;
+        p[i].log_start_offset = 0;
+        p[i].preferred_read_replica = -1;
+    }
+    p[0].records = (proto_records){.len = 73, .in_file = true, .fd = fd, .file_position = 10};
+    p[1].records = (proto_records){.len = 0};
+
+    proto_out o;
+    proto_out_init(&o, 1 << 20);
+    proto_encode(&o, api_fetch.response, 11, false, out);
+    assert_true(buf_ok(&o.mem));
+    assert_int_equal(o.file_count, 1);
+    assert_int_equal(o.file_bytes, 73);
+    assert_int_equal(proto_out_length(&o), (int64_t)o.mem.len + 73);
+    assert_int_equal(o.files[0].file_position, 10);
+    assert_int_equal(o.files[0].length, 73);
+    assert_true(o.files[0].fd >= 0 && o.files[0].fd != fd); /* a dup the output owns */
+    size_t at = o.files[0].buf_position;
+    assert_true(at >= 4 && at <= o.mem.len);
+    assert_int_equal(load_i32(o.mem.data + at - 4), 73); /* the records length precedes the range */
+
+    /* What the peer receives: memory up to the range, the file bytes, the rest. */
+    buf wire;
+    buf_init(&wire, 1 << 20);
+    buf_put(&wire, o.mem.data, at);
+    buf_put(&wire, batch.data + 10, 73);
+    buf_put(&wire, o.mem.data + at, o.mem.len - at);
+    const fetch_response *back = decode_all(api_fetch.response, 11, wire.data, wire.len, &a);
+    assert_int_equal(back->session_id, 77);
+    const fetch_partition_data *bp = ((const fetch_topic_response *)back->responses.items)->partitions.items;
+    assert_int_equal(bp[0].records.len, 73);
+    assert_memory_equal(bp[0].records.ptr, batch.data + 10, 73);
+    assert_int_equal(bp[0].aborted_transactions.count, 0); /* empty, not null */
+    assert_int_equal(bp[1].records.len, 0);
+    assert_int_equal(bp[1].preferred_read_replica, -1);
+
+    int dup_fd = o.files[0].fd;
+    proto_out_free(&o);
+    assert_int_equal(fcntl(dup_fd, F_GETFD), -1); /* proto_out_free closed its dup */
+    assert_int_equal(errno, EBADF);
+    buf_free(&wire);
+    buf_free(&batch);
+    proto_arena_free(&a);
+    close(fd);
+}
+
+
+/* ---- handlers against a real topic registry (no network) -------------------- */
+
+/* A broker with only its config and topics: enough for handlers that do not
+ * park (max_wait_ms 0), since parking and sending need the event loop and a
+ * connection. */
+typedef struct harness {
+    broker b;
+    char dir[64];
+} harness;
+
+static harness *harness_open(int32_t partitions)
+{
+    harness *h = calloc(1, sizeof *h);
+    assert_non_null(h);
+    snprintf(h->dir, sizeof h->dir, "/tmp/test_data_codec_dir_XXXXXX");
+    assert_non_null(mkdtemp(h->dir));
+    broker_config_default(&h->b.config);
+    snprintf(h->b.config.log_dirs, sizeof h->b.config.log_dirs, "%s", h->dir);
+    h->b.config.num_partitions = partitions;
+    assert_int_equal(topic_registry_open(&h->b.config, &h->b.topics), 0);
+    return h;
+}
+
+static void harness_close(harness *h)
+{
+    fetch_sessions_release(&h->b);
+    topic_registry_close(h->b.topics);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf '%s'", h->dir);
+    assert_int_equal(system(command), 0);
+    free(h);
+}
+
+/* Encodes request (so the frame is real, owned bytes), decodes it into a
+ * broker_request as the dispatcher does, and runs the handler. */
+static broker_request *run(harness *h, const proto_api *api, int16_t version, const void *request,
+                           int expected_result)
+{
+    proto_out o;
+    proto_out_init(&o, 1 << 20);
+    proto_encode(&o, api->request, version, false, request);
+    assert_true(buf_ok(&o.mem));
+    broker_request *req = calloc(1, sizeof *req);
+    assert_non_null(req);
+    req->broker = &h->b;
+    req->api = api;
+    req->api_version = version;
+    req->client_id = proto_str_c("test");
+    req->frame = malloc(o.mem.len + 1);
+    memcpy(req->frame, o.mem.data, o.mem.len);
+    proto_arena_init(&req->arena, LIMIT_DECODE_ARENA_BYTES);
+    req->request = proto_arena_alloc(&req->arena, api->request->size);
+    req->response = proto_arena_alloc(&req->arena, api->response->size);
+    reader r;
+    reader_init(&r, req->frame, o.mem.len);
+    assert_int_equal(proto_decode(&r, api->request, version, false, req->request, &req->arena), 0);
+    assert_int_equal(reader_remaining(&r), 0);
+    proto_out_free(&o);
+    assert_int_equal(api->handle(req), expected_result);
+    if (expected_result == PROTO_RESPOND) { /* the response must encode */
+        proto_out_init(&o, 1 << 20);
+        proto_encode(&o, api->response, version, false, req->response);
+        assert_true(buf_ok(&o.mem));
+        proto_out_free(&o);
+    }
+    return req;
+}
+
+static void done(broker_request *req)
+{
+    proto_arena_free(&req->arena);
+    free(req->frame);
+    free(req);
+}
+
+/* Produce request for one partition; records copied into the arena. */
+static produce_request *produce_of(proto_arena *a, const char *topic, int32_t partition,
+                                   const uint8_t *records, int32_t len, int16_t acks)
+{
+    produce_request *in = proto_arena_alloc(a, sizeof *in);
+    in->transactional_id = proto_str_null();
+    in->acks = acks;
+    in->timeout_ms = 1000;
+    const proto_struct *topic_schema = api_produce.request->fields[3].element;
+    assert_int_equal(proto_array_alloc(a, &in->topics, topic_schema, 1), 0);
+    produce_topic_data *t = in->topics.items;
+    t->name = proto_str_c(topic);
+    assert_int_equal(proto_array_alloc(a, &t->partitions, topic_schema->fields[1].element, 1), 0);
+    produce_partition_data *p = t->partitions.items;
+    p->partition_index = partition;
+    uint8_t *copy = proto_arena_alloc(a, (size_t)(len > 0 ? len : 1));
+    if (len > 0)
+        memcpy(copy, records, (size_t)len);
+    p->records = (proto_records){.ptr = copy, .len = len};
+    return in;
+}
+
+static const produce_partition_response *produce_result(broker_request *req)
+{
+    const produce_response *out = req->response;
+    assert_int_equal(out->responses.count, 1);
+    const produce_topic_response *t = out->responses.items;
+    assert_int_equal(t->partitions.count, 1);
+    return t->partitions.items;
+}
+
+/* Fetch request: n partitions of one topic at offsets[i]. */
+static fetch_request *fetch_of(proto_arena *a, const char *topic, int n, const int64_t *offsets,
+                               int32_t partition_max_bytes, int32_t max_bytes)
+{
+    fetch_request *in = proto_arena_alloc(a, sizeof *in);
+    in->replica_id = -1;
+    in->max_wait_ms = 0;
+    in->min_bytes = 1;
+    in->max_bytes = max_bytes;
+    in->session_epoch = -1;
+    const proto_struct *topic_schema = api_fetch.request->fields[7].element;
+    assert_int_equal(proto_array_alloc(a, &in->topics, topic_schema, 1), 0);
+    fetch_topic *t = in->topics.items;
+    t->topic = proto_str_c(topic);
+    assert_int_equal(proto_array_alloc(a, &t->partitions, topic_schema->fields[1].element, n), 0);
+    for (int i = 0; i < n; i++) {
+        fetch_partition *p = (fetch_partition *)t->partitions.items + i;
+        p->partition = i;
+        p->current_leader_epoch = -1;
+        p->fetch_offset = offsets[i];
+        p->log_start_offset = -1;
+        p->partition_max_bytes = partition_max_bytes;
+    }
+    return in;
+}
+
+static const fetch_partition_data *fetch_partition_at(broker_request *req, int i)
+{
+    const fetch_response *out = req->response;
+    assert_int_equal(out->responses.count, 1);
+    const fetch_topic_response *t = out->responses.items;
+    assert_true(i < t->partitions.count);
+    return (const fetch_partition_data *)t->partitions.items + i;
+}
+
+static void produce_and_fetch(void **state)
+{
+    (void)state;
+    harness *h = harness_open(2);
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    buf batches;
+    buf_init(&batches, 4096);
+    put_batch(&batches);
+
+    /* auto-creates "orders" with 2 partitions; offset 0 */
+    broker_request *req = run(h, &api_produce, 8, produce_of(&a, "orders", 0, batches.data, 73, -1),
+                              PROTO_RESPOND);
+    const produce_partition_response *pr = produce_result(req);
+    assert_int_equal(pr->error_code, KERR_NONE);
+    assert_int_equal(pr->base_offset, 0);
+    assert_int_equal(pr->log_append_time_ms, -1);
+    assert_int_equal(pr->log_start_offset, 0);
+    assert_int_equal(pr->error_message.len, -1);
+    done(req);
+
+    /* two batches back to back: offsets 1 and 2, base offset 1 */
+    put_batch(&batches);
+    req = run(h, &api_produce, 3, produce_of(&a, "orders", 0, batches.data, 146, 1), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_NONE);
+    assert_int_equal(produce_result(req)->base_offset, 1);
+    done(req);
+
+    /* acks=0: appended (offset 0 of partition 1), no response */
+    done(run(h, &api_produce, 7, produce_of(&a, "orders", 1, batches.data, 73, 0), PROTO_NO_RESPONSE));
+
+    /* fetch both partitions from 0: 3 batches from p0, 1 from p1, as file ranges */
+    int64_t offsets[2] = {0, 0};
+    req = run(h, &api_fetch, 11, fetch_of(&a, "orders", 2, offsets, 1 << 20, 1 << 20), PROTO_RESPOND);
+    const fetch_partition_data *p0 = fetch_partition_at(req, 0), *p1 = fetch_partition_at(req, 1);
+    assert_int_equal(p0->error_code, KERR_NONE);
+    assert_int_equal(p0->high_watermark, 3);
+    assert_int_equal(p0->last_stable_offset, 3);
+    assert_int_equal(p0->log_start_offset, 0);
+    assert_int_equal(p0->preferred_read_replica, -1);
+    assert_true(p0->records.in_file);
+    assert_int_equal(p0->records.len, 3 * 73);
+    assert_int_equal(p1->high_watermark, 1);
+    assert_int_equal(p1->records.len, 73);
+    /* the stored batch: base offset rewritten, rest byte for byte */
+    uint8_t stored[73];
+    assert_int_equal(pread(p0->records.fd, stored, 73, p0->records.file_position + 73), 73);
+    assert_int_equal(load_i64(stored), 1);
+    assert_memory_equal(stored + BATCH_OFFSET_MAGIC, batches.data + BATCH_OFFSET_MAGIC,
+                        73 - BATCH_OFFSET_MAGIC);
+    done(req);
+
+    /* KIP-74: max_bytes 1 still gives the first partition one whole batch, the
+     * second nothing; partition_max_bytes 1 likewise */
+    req = run(h, &api_fetch, 4, fetch_of(&a, "orders", 2, offsets, 1, 1), PROTO_RESPOND);
+    assert_int_equal(fetch_partition_at(req, 0)->records.len, 73);
+    assert_int_equal(fetch_partition_at(req, 1)->records.len, 0);
+    assert_int_equal(fetch_partition_at(req, 1)->high_watermark, 1);
+    done(req);
+
+    /* at the end: nothing; past the end and unknown topics: errors, -1 offsets */
+    int64_t at_end[2] = {3, 2};
+    req = run(h, &api_fetch, 11, fetch_of(&a, "orders", 2, at_end, 1 << 20, 1 << 20), PROTO_RESPOND);
+    assert_int_equal(fetch_partition_at(req, 0)->error_code, KERR_NONE);
+    assert_int_equal(fetch_partition_at(req, 0)->records.len, 0);
+    assert_int_equal(fetch_partition_at(req, 1)->error_code, KERR_OFFSET_OUT_OF_RANGE);
+    assert_int_equal(fetch_partition_at(req, 1)->high_watermark, -1);
+    done(req);
+    req = run(h, &api_fetch, 11, fetch_of(&a, "nope", 1, offsets, 1 << 20, 1 << 20), PROTO_RESPOND);
+    assert_int_equal(fetch_partition_at(req, 0)->error_code, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_int_equal(fetch_partition_at(req, 0)->aborted_transactions.count, 0);
+    done(req);
+
+    /* leader-epoch fence (v9+) */
+    fetch_request *fenced = fetch_of(&a, "orders", 1, offsets, 1 << 20, 1 << 20);
+    partition *part;
+    assert_int_equal(data_partition_find(&h->b, proto_str_c("orders"), 0, &part), KERR_NONE);
+    int32_t epoch = plog_leader_epoch(part->log);
+    ((fetch_partition *)((fetch_topic *)fenced->topics.items)->partitions.items)->current_leader_epoch = epoch + 1;
+    req = run(h, &api_fetch, 9, fenced, PROTO_RESPOND);
+    assert_int_equal(fetch_partition_at(req, 0)->error_code, KERR_UNKNOWN_LEADER_EPOCH);
+    done(req);
+    if (epoch > 0) {
+        ((fetch_partition *)((fetch_topic *)fenced->topics.items)->partitions.items)->current_leader_epoch = epoch - 1;
+        req = run(h, &api_fetch, 9, fenced, PROTO_RESPOND);
+        assert_int_equal(fetch_partition_at(req, 0)->error_code, KERR_FENCED_LEADER_EPOCH);
+        done(req);
+    }
+    buf_free(&batches);
+    proto_arena_free(&a);
+    harness_close(h);
+}
+
+static void produce_refusals(void **state)
+{
+    (void)state;
+    harness *h = harness_open(1);
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    buf good;
+    buf_init(&good, 4096);
+    put_batch(&good);
+    put_batch(&good);
+    broker_request *req;
+
+    /* second batch corrupt: nothing of the partition is appended */
+    uint8_t bad[146];
+    memcpy(bad, good.data, sizeof bad);
+    bad[73 + 70] ^= 0xff; /* a value byte of the second batch: CRC mismatch */
+    req = run(h, &api_produce, 8, produce_of(&a, "t", 0, bad, 146, -1), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_CORRUPT_MESSAGE);
+    assert_int_equal(produce_result(req)->base_offset, -1);
+    assert_true(produce_result(req)->error_message.len > 0);
+    done(req);
+    partition *p;
+    assert_int_equal(data_partition_find(&h->b, proto_str_c("t"), 0, &p), KERR_NONE);
+    assert_int_equal(plog_log_end_offset(p->log), 0);
+
+    /* truncated batch, empty records */
+    req = run(h, &api_produce, 8, produce_of(&a, "t", 0, good.data, 72, -1), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_CORRUPT_MESSAGE);
+    done(req);
+    req = run(h, &api_produce, 8, produce_of(&a, "t", 0, good.data, 0, -1), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_CORRUPT_MESSAGE);
+    done(req);
+
+    /* magic 1 in a v3 request; a v2 request (message sets) */
+    uint8_t legacy[73];
+    memcpy(legacy, good.data, sizeof legacy);
+    legacy[BATCH_OFFSET_MAGIC] = 1;
+    req = run(h, &api_produce, 3, produce_of(&a, "t", 0, legacy, 73, -1), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    done(req);
+    req = run(h, &api_produce, 2, produce_of(&a, "t", 0, legacy, 73, -1), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    assert_int_equal(produce_result(req)->log_append_time_ms, -1);
+    done(req);
+    req = run(h, &api_produce, 0, produce_of(&a, "t", 0, (const uint8_t *)"junk", 4, -1), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_CORRUPT_MESSAGE);
+    done(req);
+
+    /* unknown codec 7 */
+    uint8_t codec[73];
+    memcpy(codec, good.data, sizeof codec);
+    codec[BATCH_OFFSET_ATTRIBUTES + 1] = 7;
+    store_i32(codec + BATCH_OFFSET_CRC, (int32_t)crc32c(0, codec + BATCH_OFFSET_ATTRIBUTES, 73 - BATCH_OFFSET_ATTRIBUTES));
+    req = run(h, &api_produce, 8, produce_of(&a, "t", 0, codec, 73, -1), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_UNSUPPORTED_COMPRESSION_TYPE);
+    done(req);
+
+    /* acks, transactional_id, bad partition, acks=0 failure closes */
+    req = run(h, &api_produce, 8, produce_of(&a, "t", 0, good.data, 73, 2), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_INVALID_REQUIRED_ACKS);
+    done(req);
+    produce_request *txn = produce_of(&a, "t", 0, good.data, 73, -1);
+    txn->transactional_id = proto_str_c("tx-1");
+    req = run(h, &api_produce, 8, txn, PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_INVALID_TXN_STATE);
+    done(req);
+    req = run(h, &api_produce, 8, produce_of(&a, "t", 5, good.data, 73, -1), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    done(req);
+    done(run(h, &api_produce, 8, produce_of(&a, "t", 5, good.data, 73, 0), PROTO_CLOSE));
+
+    /* max.message.bytes */
+    h->b.config.message_max_bytes = 72;
+    req = run(h, &api_produce, 8, produce_of(&a, "t", 0, good.data, 73, -1), PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_MESSAGE_TOO_LARGE);
+    done(req);
+    assert_int_equal(plog_log_end_offset(p->log), 0);
+
+    buf_free(&good);
+    proto_arena_free(&a);
+    harness_close(h);
+}
+
+/* Produces n single-record batches to topic/0. */
+static void produce_n(harness *h, const char *topic, int n)
+{
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    buf one;
+    buf_init(&one, 4096);
+    put_batch(&one);
+    for (int i = 0; i < n; i++) {
+        broker_request *req = run(h, &api_produce, 8, produce_of(&a, topic, 0, one.data, 73, -1),
+                                  PROTO_RESPOND);
+        assert_int_equal(produce_result(req)->error_code, KERR_NONE);
+        done(req);
+    }
+    buf_free(&one);
+    proto_arena_free(&a);
+}
+
+static void offsets_epochs_and_deletion(void **state)
+{
+    (void)state;
+    harness *h = harness_open(1);
+    produce_n(h, "t", 4);
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    partition *p;
+    assert_int_equal(data_partition_find(&h->b, proto_str_c("t"), 0, &p), KERR_NONE);
+    int32_t epoch = plog_leader_epoch(p->log);
+
+    /* ListOffsets: earliest, latest, by time (found / too recent) */
+    int64_t stamps[4] = {-2, -1, 1700000000000LL, 1800000000000LL};
+    list_offsets_request *lo = proto_arena_alloc(&a, sizeof *lo);
+    lo->replica_id = -1;
+    const proto_struct *lo_topic = api_list_offsets.request->fields[2].element;
+    assert_int_equal(proto_array_alloc(&a, &lo->topics, lo_topic, 1), 0);
+    list_offsets_topic *lt = lo->topics.items;
+    lt->name = proto_str_c("t");
+    assert_int_equal(proto_array_alloc(&a, &lt->partitions, lo_topic->fields[1].element, 4), 0);
+    for (int i = 0; i < 4; i++) {
+        list_offsets_partition *lp = (list_offsets_partition *)lt->partitions.items + i;
+        lp->current_leader_epoch = -1;
+        lp->timestamp = stamps[i];
+    }
+    broker_request *req = run(h, &api_list_offsets, 5, lo, PROTO_RESPOND);
+    const list_offsets_partition_response *lr =
+        ((const list_offsets_topic_response *)((const list_offsets_response *)req->response)->topics.items)->partitions.items;
+    assert_int_equal(lr[0].error_code, KERR_NONE);
+    assert_int_equal(lr[0].offset, 0);
+    assert_int_equal(lr[0].timestamp, -1);
+    assert_int_equal(lr[0].leader_epoch, epoch);
+    assert_int_equal(lr[1].offset, 4);
+    assert_int_equal(lr[1].leader_epoch, epoch);
+    assert_int_equal(lr[2].offset, 0);
+    assert_int_equal(lr[2].timestamp, 1700000000000LL);
+    assert_int_equal(lr[3].offset, -1);
+    assert_int_equal(lr[3].timestamp, -1);
+    assert_int_equal(lr[3].leader_epoch, -1);
+    done(req);
+
+    /* OffsetForLeaderEpoch: the current epoch ends at the log end */
+    offset_for_leader_epoch_request *oe = proto_arena_alloc(&a, sizeof *oe);
+    oe->replica_id = -1;
+    const proto_struct *oe_topic = api_offset_for_leader_epoch.request->fields[1].element;
+    assert_int_equal(proto_array_alloc(&a, &oe->topics, oe_topic, 1), 0);
+    offset_for_leader_topic *ot = oe->topics.items;
+    ot->topic = proto_str_c("t");
+    assert_int_equal(proto_array_alloc(&a, &ot->partitions, oe_topic->fields[1].element, 2), 0);
+    offset_for_leader_partition *op = ot->partitions.items;
+    op[0] = (offset_for_leader_partition){.partition = 0, .current_leader_epoch = epoch, .leader_epoch = epoch};
+    op[1] = (offset_for_leader_partition){.partition = 9, .current_leader_epoch = -1, .leader_epoch = epoch};
+    req = run(h, &api_offset_for_leader_epoch, 3, oe, PROTO_RESPOND);
+    const offset_for_leader_partition_result *or_ =
+        ((const offset_for_leader_topic_result *)((const offset_for_leader_epoch_response *)req->response)->topics.items)->partitions.items;
+    assert_int_equal(or_[0].error_code, KERR_NONE);
+    assert_int_equal(or_[0].leader_epoch, epoch);
+    assert_int_equal(or_[0].end_offset, 4);
+    assert_int_equal(or_[1].error_code, KERR_UNKNOWN_TOPIC_OR_PARTITION);
+    assert_int_equal(or_[1].end_offset, -1);
+    done(req);
+
+    /* DeleteRecords: 2, then beyond the HW, then -1 (= HW) */
+    int64_t targets[3] = {2, 5, -1};
+    int16_t errors[3] = {KERR_NONE, KERR_OFFSET_OUT_OF_RANGE, KERR_NONE};
+    int64_t low[3] = {2, -1, 4};
+    for (int i = 0; i < 3; i++) {
+        delete_records_request *dr = proto_arena_alloc(&a, sizeof *dr);
+        const proto_struct *dr_topic = api_delete_records.request->fields[0].element;
+        assert_int_equal(proto_array_alloc(&a, &dr->topics, dr_topic, 1), 0);
+        delete_records_topic *dt = dr->topics.items;
+        dt->name = proto_str_c("t");
+        assert_int_equal(proto_array_alloc(&a, &dt->partitions, dr_topic->fields[1].element, 1), 0);
+        ((delete_records_partition *)dt->partitions.items)->offset = targets[i];
+        req = run(h, &api_delete_records, 1, dr, PROTO_RESPOND);
+        const delete_records_partition_result *dres =
+            ((const delete_records_topic_result *)((const delete_records_response *)req->response)->topics.items)->partitions.items;
+        assert_int_equal(dres->error_code, errors[i]);
+        assert_int_equal(dres->low_watermark, low[i]);
+        done(req);
+        if (i == 0) { /* below the new start: OFFSET_OUT_OF_RANGE */
+            int64_t one[1] = {1};
+            req = run(h, &api_fetch, 11, fetch_of(&a, "t", 1, one, 1 << 20, 1 << 20), PROTO_RESPOND);
+            assert_int_equal(fetch_partition_at(req, 0)->error_code, KERR_OFFSET_OUT_OF_RANGE);
+            done(req);
+        }
+    }
+    proto_arena_free(&a);
+    harness_close(h);
+}
+
+static void fetch_sessions(void **state)
+{
+    (void)state;
+    harness *h = harness_open(1);
+    produce_n(h, "t", 1);
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    int64_t zero[1] = {0};
+
+    /* epoch 0: new session, full response */
+    fetch_request *in = fetch_of(&a, "t", 1, zero, 1 << 20, 1 << 20);
+    in->session_epoch = 0;
+    broker_request *req = run(h, &api_fetch, 11, in, PROTO_RESPOND);
+    const fetch_response *out = req->response;
+    int32_t id = out->session_id;
+    assert_true(id > 0);
+    assert_int_equal(out->error_code, KERR_NONE);
+    assert_int_equal(fetch_partition_at(req, 0)->records.len, 73);
+    done(req);
+
+    /* epoch 1, position moved to 1: nothing new, so no partitions */
+    int64_t one[1] = {1};
+    in = fetch_of(&a, "t", 1, one, 1 << 20, 1 << 20);
+    in->session_id = id;
+    in->session_epoch = 1;
+    req = run(h, &api_fetch, 11, in, PROTO_RESPOND);
+    out = req->response;
+    assert_int_equal(out->session_id, id);
+    assert_int_equal(out->responses.count, 0);
+    done(req);
+
+    /* new data: epoch 2 with no partitions listed still reports it */
+    produce_n(h, "t", 1);
+    in = fetch_of(&a, "t", 0, one, 1 << 20, 1 << 20);
+    in->topics.count = 0;
+    in->session_id = id;
+    in->session_epoch = 2;
+    req = run(h, &api_fetch, 11, in, PROTO_RESPOND);
+    assert_int_equal(fetch_partition_at(req, 0)->high_watermark, 2);
+    assert_int_equal(fetch_partition_at(req, 0)->records.len, 73);
+    done(req);
+
+    /* wrong epoch, unknown id */
+    in->session_epoch = 7;
+    req = run(h, &api_fetch, 11, in, PROTO_RESPOND);
+    assert_int_equal(((const fetch_response *)req->response)->error_code, KERR_INVALID_FETCH_SESSION_EPOCH);
+    assert_int_equal(((const fetch_response *)req->response)->responses.count, 0);
+    done(req);
+    in->session_id = id ^ 0x5555;
+    in->session_epoch = 3;
+    req = run(h, &api_fetch, 11, in, PROTO_RESPOND);
+    assert_int_equal(((const fetch_response *)req->response)->error_code, KERR_FETCH_SESSION_ID_NOT_FOUND);
+    done(req);
+
+    /* forget the partition (epoch 3): nothing left to report even with data */
+    produce_n(h, "t", 1);
+    in->session_id = id;
+    in->session_epoch = 3;
+    const proto_struct *forgotten_schema = api_fetch.request->fields[8].element;
+    assert_int_equal(proto_array_alloc(&a, &in->forgotten_topics_data, forgotten_schema, 1), 0);
+    fetch_forgotten_topic *ft = in->forgotten_topics_data.items;
+    ft->topic = proto_str_c("t");
+    assert_int_equal(proto_array_alloc(&a, &ft->partitions, forgotten_schema->fields[1].element, 1), 0);
+    req = run(h, &api_fetch, 11, in, PROTO_RESPOND);
+    assert_int_equal(((const fetch_response *)req->response)->responses.count, 0);
+    done(req);
+
+    /* epoch -1 closes the session; it is gone afterwards */
+    in->forgotten_topics_data.count = 0;
+    in->session_epoch = -1;
+    req = run(h, &api_fetch, 11, in, PROTO_RESPOND);
+    assert_int_equal(((const fetch_response *)req->response)->session_id, 0);
+    done(req);
+    in->session_epoch = 4;
+    req = run(h, &api_fetch, 11, in, PROTO_RESPOND);
+    assert_int_equal(((const fetch_response *)req->response)->error_code, KERR_FETCH_SESSION_ID_NOT_FOUND);
+    done(req);
+
+    proto_arena_free(&a);
+    harness_close(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(api_ranges_as_advertised),
+        cmocka_unit_test(produce_round_trips),
+        cmocka_unit_test(fetch_round_trips),
+        cmocka_unit_test(list_offsets_round_trips),
+        cmocka_unit_test(delete_records_round_trips),
+        cmocka_unit_test(offset_for_leader_epoch_round_trips),
+        cmocka_unit_test(fetch_v4_kafka_python_bytes),
+        cmocka_unit_test(fetch_v11_session_bytes),
+        cmocka_unit_test(produce_v3_batch_bytes),
+        cmocka_unit_test(produce_v8_response_bytes),
+        cmocka_unit_test(list_offsets_v1_bytes),
+        cmocka_unit_test(offset_for_leader_epoch_v2_bytes),
+        cmocka_unit_test(delete_records_v1_bytes),
+        cmocka_unit_test(fetch_response_splices_file),
+        cmocka_unit_test(produce_and_fetch),
+        cmocka_unit_test(produce_refusals),
+        cmocka_unit_test(offsets_epochs_and_deletion),
+        cmocka_unit_test(fetch_sessions),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
