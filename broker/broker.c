@@ -12,6 +12,7 @@
 
 #include "broker/net/server.h"
 #include "broker/proto/api.h"
+#include "broker/proto/data_apis.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -24,6 +25,13 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     broker *b = arg;
     topic_registry_tick(b->topics, clock_wall_ms());
+}
+
+static void wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    broker_wake_parked(arg);
 }
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -72,6 +80,7 @@ int broker_open(const broker_config *config, broker **out)
     b->tick_event = event_new(b->base, -1, EV_PERSIST, tick_cb, b);
     struct timeval tick = {.tv_sec = BROKER_TICK_MS / 1000, .tv_usec = (BROKER_TICK_MS % 1000) * 1000};
     event_add(b->tick_event, &tick);
+    b->wake_event = event_new(b->base, -1, 0, wake_cb, b);
     b->signal_events[0] = evsignal_new(b->base, SIGTERM, signal_cb, b);
     b->signal_events[1] = evsignal_new(b->base, SIGINT, signal_cb, b);
     event_add(b->signal_events[0], NULL);
@@ -106,8 +115,11 @@ void broker_close(broker *b)
         return;
     server_close(b->server); /* drops parked requests with their connections */
     b->server = NULL;
+    fetch_sessions_release(b);
     if (b->tick_event)
         event_free(b->tick_event);
+    if (b->wake_event)
+        event_free(b->wake_event);
     for (int i = 0; i < 2; i++)
         if (b->signal_events[i])
             event_free(b->signal_events[i]);

@@ -26,6 +26,8 @@ typedef struct broker {
     int advertised_port;
     struct broker_request *parked; /* doubly linked list of parked requests */
     struct event *tick_event;      /* once a second: plog_tick, flush.ms, retention */
+    struct event *wake_event;      /* wakes parked requests after appends (deferred) */
+    bool wake_pending;
     struct event *signal_events[2];
     bool stopping;
 } broker;
@@ -41,6 +43,9 @@ void broker_close(broker *b);
 /* Called after records are appended to p: wakes parked requests (Fetch
  * long-polls) so they re-check their partitions. */
 void broker_notify_append(broker *b, partition *p);
+
+/* Runs the deferred wake-up of parked requests (the loop calls it). */
+void broker_wake_parked(broker *b);
 
 /* Auto-creates topic name when auto.create.topics.enable is on (Metadata,
  * Produce); returns the topic or NULL (unknown and not created). */

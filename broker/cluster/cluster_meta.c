@@ -1,12 +1,14 @@
 /*
  * cluster_meta.c - meta.properties (cluster id and node id of a data
- * directory; format in cluster_meta.h), random ids, and the atomic file
- * writes the cluster module persists with.
+ * directory; format in cluster_meta.h), random ids and their text form, and
+ * the file helpers the cluster module persists with (atomic writes, bounded
+ * reads, directory creation and removal).
  */
 #include "broker/cluster/cluster_meta.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +134,71 @@ int cluster_mkdirs(const char *path)
     if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode))
         return ST_EIO;
     return 0;
+}
+
+/* ---- uuid text ------------------------------------------------------------------ */
+
+void cluster_uuid_format(const uint8_t id[16], char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[id[i] >> 4];
+        out[o++] = hex[id[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool cluster_uuid_parse(const char *text, uint8_t id[16])
+{
+    int n = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '-')
+            continue;
+        int v = hex_value(*p);
+        if (v < 0 || n >= 32)
+            return false;
+        if (n % 2 == 0)
+            id[n / 2] = (uint8_t)(v << 4);
+        else
+            id[n / 2] |= (uint8_t)v;
+        n++;
+    }
+    return n == 32;
+}
+
+/* Removes a partition directory whose log could not be opened for
+ * plog_delete (flat: partition directories hold only files). */
+void cluster_remove_flat_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    struct dirent *e;
+    char file[PATH_MAX];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        int n = snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+        if (n > 0 && (size_t)n < sizeof file && unlink(file) != 0)
+            log_warn("cluster", "cannot remove file path=%s errno=%d", file, errno);
+    }
+    closedir(d);
+    if (rmdir(path) != 0 && errno != ENOENT)
+        log_warn("cluster", "cannot remove directory path=%s errno=%d", path, errno);
 }
 
 /* ---- ids -------------------------------------------------------------------- */

@@ -56,6 +56,15 @@ int cluster_id_generate(char *out);
 /* 16 random bytes with the UUID v4 version and variant bits. 0 or ST_EIO. */
 int cluster_uuid_v4(uint8_t out[16]);
 
+/* UUID text: 8-4-4-4-12 lowercase hex (out holds 37 bytes); parse also
+ * takes it without dashes and in upper case. */
+void cluster_uuid_format(const uint8_t id[16], char *out);
+bool cluster_uuid_parse(const char *text, uint8_t id[16]);
+
+/* Removes a directory that holds only files (a partition directory), best
+ * effort; failures are logged. */
+void cluster_remove_flat_dir(const char *path);
+
 /* Writes len bytes to dir/name atomically: dir/name.tmp is written and
  * fsynced, renamed over dir/name, and dir fsynced. 0 or ST_EIO / ST_EINVAL. */
 int cluster_file_write_atomic(const char *dir, const char *name, const void *data, size_t len);

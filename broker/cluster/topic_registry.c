@@ -171,50 +171,6 @@ static int search(const topic_registry *reg, const char *name, size_t len)
     return -lo - 1;
 }
 
-/* ---- uuid text ------------------------------------------------------------ */
-
-static void uuid_format(const uint8_t id[16], char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[id[i] >> 4];
-        out[o++] = hex[id[i] & 15];
-    }
-    out[o] = '\0';
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool uuid_parse(const char *text, uint8_t id[16])
-{
-    int n = 0;
-    for (const char *p = text; *p; p++) {
-        if (*p == '-')
-            continue;
-        int v = hex_value(*p);
-        if (v < 0 || n >= 32)
-            return false;
-        if (n % 2 == 0)
-            id[n / 2] = (uint8_t)(v << 4);
-        else
-            id[n / 2] |= (uint8_t)v;
-        n++;
-    }
-    return n == 32;
-}
-
 /* ---- paths and files ------------------------------------------------------ */
 
 static int partition_dir(const topic_registry *reg, const char *name, int32_t index, char *out,
@@ -233,7 +189,7 @@ static int persist_topic(topic_registry *reg, const topic *t, int32_t partition_
     if (!text)
         return ST_ENOMEM;
     char id[37];
-    uuid_format(t->id, id);
+    cluster_uuid_format(t->id, id);
     int n = snprintf(text, cap, "id=%s\npartitions=%d\n", id, (int)partition_count);
     int rc = topic_config_serialize(tc, text + n, cap - (size_t)n);
     if (rc < 0) {
@@ -255,27 +211,6 @@ static void topic_file_path(const topic_registry *reg, const char *name, const c
                             char *out, size_t outlen)
 {
     snprintf(out, outlen, "%s/%s%s", reg->topics_dir, name, suffix);
-}
-
-/* Removes a partition directory whose log could not be opened for
- * plog_delete (flat: partition directories hold only files). */
-static void remove_flat_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d)
-        return;
-    struct dirent *e;
-    char file[PATH_MAX];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        int n = snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-        if (n > 0 && (size_t)n < sizeof file && unlink(file) != 0)
-            log_warn("cluster", "cannot remove file path=%s errno=%d", file, errno);
-    }
-    closedir(d);
-    if (rmdir(path) != 0 && errno != ENOENT)
-        log_warn("cluster", "cannot remove directory path=%s errno=%d", path, errno);
 }
 
 /* ---- topic objects ---------------------------------------------------------- */
@@ -412,7 +347,7 @@ static int parse_topic_file(const char *path, char *text, size_t len, uint8_t id
     }
     *line2++ = '\0';
     *rest++ = '\0';
-    if (strncmp(text, "id=", 3) != 0 || !uuid_parse(text + 3, id)) {
+    if (strncmp(text, "id=", 3) != 0 || !cluster_uuid_parse(text + 3, id)) {
         log_error("cluster", "corrupt topic file path=%s line=1 reason=\"expected id=<uuid>\"",
                   path);
         return ST_ECORRUPT;
@@ -512,7 +447,7 @@ static void finish_deletion(topic_registry *reg, const char *file_name, size_t n
     for (int32_t i = 0; i < count; i++) {
         char dir[PATH_MAX];
         if (partition_dir(reg, name, i, dir, sizeof dir) == 0)
-            remove_flat_dir(dir);
+            cluster_remove_flat_dir(dir);
     }
     if (unlink(path) != 0)
         log_warn("cluster", "cannot remove deletion marker path=%s errno=%d", path, errno);

@@ -30,16 +30,6 @@
  * the bare value. In flexible versions the codec would add a tagged-field
  * section after each element, so these must only be used in versions that
  * are not flexible (true for every use below). */
-typedef struct admin_int32 {
-    int32_t value;
-} admin_int32;
-
-typedef struct admin_string {
-    proto_str value;
-} admin_string;
-
-extern const proto_struct admin_int32_schema;
-extern const proto_struct admin_string_schema;
 
 /* ---- Metadata (key 3) ------------------------------------------------- */
 
@@ -49,10 +39,10 @@ typedef struct metadata_request_topic {
 } metadata_request_topic;
 
 typedef struct metadata_request {
-    proto_array topics;                        /* v0+, nullable v1+ (null = all), metadata_request_topic */
-    bool allow_auto_topic_creation;            /* v4+, default true */
+    proto_array topics;               /* v0+, nullable v1+ (null = all), metadata_request_topic */
+    bool allow_auto_topic_creation;   /* v4+, default true */
     bool include_cluster_authorized_operations; /* v8-10 */
-    bool include_topic_authorized_operations;  /* v8+ */
+    bool include_topic_authorized_operations;   /* v8+ */
 } metadata_request;
 
 typedef struct metadata_response_broker {
@@ -67,9 +57,9 @@ typedef struct metadata_response_partition {
     int32_t partition_index;    /* v0+ */
     int32_t leader_id;          /* v0+ */
     int32_t leader_epoch;       /* v7+, default -1 */
-    proto_array replica_nodes;  /* v0+, admin_int32 */
-    proto_array isr_nodes;      /* v0+, admin_int32 */
-    proto_array offline_replicas; /* v5+, admin_int32 */
+    proto_array replica_nodes;  /* v0+, proto_int32 */
+    proto_array isr_nodes;      /* v0+, proto_int32 */
+    proto_array offline_replicas; /* v5+, proto_int32 */
 } metadata_response_partition;
 
 typedef struct metadata_response_topic {
@@ -94,7 +84,7 @@ typedef struct metadata_response {
 
 typedef struct create_topics_assignment {
     int32_t partition_index;   /* v0+ */
-    proto_array broker_ids;    /* v0+, admin_int32 */
+    proto_array broker_ids;    /* v0+, proto_int32 */
 } create_topics_assignment;
 
 typedef struct create_topics_config {
@@ -149,7 +139,7 @@ typedef struct delete_topics_state {
 
 typedef struct delete_topics_request {
     proto_array topics;          /* v6+, delete_topics_state */
-    proto_array topic_names;     /* v0-5, admin_string */
+    proto_array topic_names;     /* v0-5, proto_string */
     int32_t timeout_ms;          /* v0+ */
 } delete_topics_request;
 
@@ -168,7 +158,7 @@ typedef struct delete_topics_response {
 /* ---- CreatePartitions (key 37) --------------------------------------- */
 
 typedef struct create_partitions_assignment {
-    proto_array broker_ids;      /* v0+, admin_int32 */
+    proto_array broker_ids;      /* v0+, proto_int32 */
 } create_partitions_assignment;
 
 typedef struct create_partitions_topic {
@@ -208,7 +198,7 @@ typedef struct create_partitions_response {
 typedef struct describe_configs_resource {
     int8_t resource_type;        /* v0+ */
     proto_str resource_name;     /* v0+ */
-    proto_array configuration_keys; /* v0+, nullable (null = all), admin_string */
+    proto_array configuration_keys; /* v0+, nullable (null = all), proto_string */
 } describe_configs_resource;
 
 typedef struct describe_configs_request {
@@ -328,9 +318,6 @@ typedef struct describe_cluster_response {
 } describe_cluster_response;
 
 /* ---- helpers (admin_util.c) ------------------------------------------- */
-
-/* Kafka error 73, not in kafka_error.h yet (asked the lead to add it). */
-#define ADMIN_KERR_TOPIC_DELETION_DISABLED 73
 
 /* Authorized-operation bitfields (KIP-430): bit n set = AclOperation n
  * allowed. Without ACLs everything applicable is allowed. Not requested:

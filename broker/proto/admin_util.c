@@ -1,7 +1,6 @@
 /*
  * admin_util.c - helpers shared by the metadata and admin API handlers
- * (admin_apis.h): arena strings, duplicate detection, primitive-array
- * element schemas.
+ * (admin_apis.h): arena strings and duplicate detection.
  *
  * Runs on the broker's event-loop thread.
  */
@@ -11,16 +10,6 @@
 #include <string.h>
 
 #include "broker/proto/admin_apis.h"
-
-static const proto_field int32_fields[] = {
-    PF_I32(admin_int32, value, 0, PV_MAX, 0),
-};
-PROTO_STRUCT(admin_int32_schema, admin_int32, int32_fields);
-
-static const proto_field string_fields[] = {
-    PF_STR(admin_string, value, 0, PV_MAX),
-};
-PROTO_STRUCT(admin_string_schema, admin_string, string_fields);
 
 proto_str admin_message(broker_request *req, const char *fmt, ...)
 {

@@ -65,7 +65,6 @@ typedef struct broker_request {
     void *response;          /* zeroed body to fill, api->response schema */
     proto_arena arena;       /* everything decoded or allocated for this request */
     uint8_t *frame;          /* the request bytes (owned); strings point into it */
-    int64_t received_mono_ms;
     /* Parking (long polls): */
     struct event *timer;
     broker_request_wake_fn on_wake;

@@ -20,6 +20,18 @@
 #include "common/error.h"
 #include "common/limits.h"
 
+/* ---- primitive array elements ------------------------------------------ */
+
+static const proto_field int32_element_fields[] = {PF_I32(proto_int32, value, 0, PV_MAX, 0)};
+const proto_struct proto_int32_element = {.name = "int32", .size = sizeof(proto_int32),
+                                          .fields = int32_element_fields, .field_count = 1,
+                                          .primitive = true};
+
+static const proto_field string_element_fields[] = {PF_STR(proto_string, value, 0, PV_MAX)};
+const proto_struct proto_string_element = {.name = "string", .size = sizeof(proto_string),
+                                           .fields = string_element_fields, .field_count = 1,
+                                           .primitive = true};
+
 /* ---- arena ------------------------------------------------------------ */
 
 typedef struct proto_arena_block {
@@ -164,7 +176,7 @@ static size_t min_size_depth(const proto_struct *s, int16_t version, bool flexib
 {
     if (depth > LIMIT_SCHEMA_DEPTH)
         return 1;
-    size_t total = flexible ? 1 : 0;
+    size_t total = flexible && !s->primitive ? 1 : 0;
     for (int i = 0; i < s->field_count; i++) {
         const proto_field *f = &s->fields[i];
         if (f->tag >= 0 || !field_present(f, version))
@@ -340,7 +352,7 @@ static int decode_struct(reader *r, const proto_struct *s, const decode_ctx *c, 
         }
         decode_field(r, f, c, out, depth);
     }
-    if (c->flexible && reader_ok(r))
+    if (c->flexible && !s->primitive && reader_ok(r))
         decode_tagged(r, s, c, out, depth);
     return r->err;
 }
@@ -550,7 +562,7 @@ static void encode_struct(proto_out *o, const proto_struct *s, const encode_ctx 
             continue;
         encode_field(o, f, c, in, depth);
     }
-    if (c->flexible)
+    if (c->flexible && !s->primitive)
         encode_tagged(o, s, c, in, depth);
 }
 

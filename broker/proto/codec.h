@@ -95,7 +95,22 @@ typedef struct proto_struct {
     size_t size;             /* sizeof the C struct */
     const proto_field *fields;
     int field_count;
+    bool primitive;          /* element of a primitive array ([]int32, []string):
+                                one field and no tagged section when flexible */
 } proto_struct;
+
+/* Elements of primitive arrays: use proto_int32_element / proto_string_element
+ * as the element schema of a PF_ARRAY whose items are proto_int32 / proto_string. */
+typedef struct proto_int32 {
+    int32_t value;
+} proto_int32;
+
+typedef struct proto_string {
+    proto_str value;
+} proto_string;
+
+extern const proto_struct proto_int32_element;
+extern const proto_struct proto_string_element;
 
 /* Shorthands for tables. S is the C struct type, m its member. */
 #define PF_(S, m, t, vmin, vmax, nullmin, tagv, elem, def)                                   \

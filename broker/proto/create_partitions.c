@@ -33,7 +33,7 @@
 /* ---- field tables ------------------------------------------------------- */
 
 static const proto_field assignment_fields[] = {
-    PF_ARRAY(create_partitions_assignment, broker_ids, 0, PV_MAX, admin_int32_schema),
+    PF_ARRAY(create_partitions_assignment, broker_ids, 0, PV_MAX, proto_int32_element),
 };
 static PROTO_STRUCT(assignment_schema, create_partitions_assignment, assignment_fields);
 

@@ -54,7 +54,7 @@
 
 static const proto_field assignment_fields[] = {
     PF_I32(create_topics_assignment, partition_index, 0, PV_MAX, 0),
-    PF_ARRAY(create_topics_assignment, broker_ids, 0, PV_MAX, admin_int32_schema),
+    PF_ARRAY(create_topics_assignment, broker_ids, 0, PV_MAX, proto_int32_element),
 };
 static PROTO_STRUCT(assignment_schema, create_topics_assignment, assignment_fields);
 

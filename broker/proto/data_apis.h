@@ -96,13 +96,9 @@ typedef struct fetch_topic {
 /* One element of the int32 array ForgottenPartitionIndexes: a struct of one
  * int32 has exactly the classic encoding of an int32 (Fetch <= 11 is never
  * flexible, so no tagged-field section follows it). */
-typedef struct fetch_forgotten_partition {
-    int32_t partition;
-} fetch_forgotten_partition;
-
 typedef struct fetch_forgotten_topic {
     proto_str topic;              /* v7+ */
-    proto_array partitions;       /* v7+, fetch_forgotten_partition */
+    proto_array partitions;       /* v7+, proto_int32 */
 } fetch_forgotten_topic;
 
 typedef struct fetch_request {

@@ -110,7 +110,9 @@ static void delete_partition(broker_request *req, proto_str topic_name,
     if (offset > plog_log_start_offset(p->log)) {
         int rc = plog_delete_records(p->log, offset);
         if (rc != 0) {
-            out->error_code = rc == ST_ERANGE ? KERR_OFFSET_OUT_OF_RANGE : KERR_KAFKA_STORAGE_ERROR;
+            out->error_code = rc == ST_ERANGE         ? KERR_OFFSET_OUT_OF_RANGE
+                              : rc == ST_EUNSUPPORTED ? KERR_POLICY_VIOLATION
+                                                      : KERR_KAFKA_STORAGE_ERROR;
             log_warn("delete_records", "failed topic=%s partition=%d offset=%lld error=%s",
                      p->topic->name, in->partition_index, (long long)offset, strait_strerror(rc));
             return;

@@ -45,7 +45,7 @@ static PROTO_STRUCT(state_schema, delete_topics_state, state_fields);
 
 static const proto_field request_fields[] = {
     PF_ARRAY(delete_topics_request, topics, 6, PV_MAX, state_schema),
-    PF_ARRAY(delete_topics_request, topic_names, 0, 5, admin_string_schema),
+    PF_ARRAY(delete_topics_request, topic_names, 0, 5, proto_string_element),
     PF_I32(delete_topics_request, timeout_ms, 0, PV_MAX, 0),
 };
 static PROTO_STRUCT(request_schema, delete_topics_request, request_fields);
@@ -79,8 +79,9 @@ static void delete_one(broker_request *req, proto_str name, bool duplicate,
     out->error_message = proto_str_null();
     if (!b->config.delete_topic_enable) {
         out->error_code =
-            req->api_version < 3 ? KERR_INVALID_REQUEST : ADMIN_KERR_TOPIC_DELETION_DISABLED;
-        out->error_message = admin_message(req, "topic deletion is disabled (delete.topic.enable=false)");
+            req->api_version < 3 ? KERR_INVALID_REQUEST : KERR_TOPIC_DELETION_DISABLED;
+        out->error_message =
+            admin_message(req, "topic deletion is disabled (delete.topic.enable=false)");
         return;
     }
     if (duplicate) {
@@ -92,7 +93,8 @@ static void delete_one(broker_request *req, proto_str name, bool duplicate,
     topic *t = name.len > 0 ? topic_registry_find(b->topics, name.ptr, (size_t)name.len) : NULL;
     if (!t) {
         out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
-        out->error_message = admin_message(req, "topic '%.*s' does not exist", ADMIN_STR_ARGS(name));
+        out->error_message =
+            admin_message(req, "topic '%.*s' does not exist", ADMIN_STR_ARGS(name));
         return;
     }
     if (coordinator_topic(name)) {
@@ -121,9 +123,9 @@ static int delete_topics_handle(broker_request *req)
     /* Versions we advertise (1-3) carry names only; v6+ topics[] would be
      * resolved here by name or id. */
     int32_t count = rq->topic_names.count > 0 ? rq->topic_names.count : 0;
-    const admin_string *names = rq->topic_names.items;
+    const proto_string *names = rq->topic_names.items;
     bool *duplicate = admin_duplicates(req, names, count, sizeof *names,
-                                       offsetof(admin_string, value), -1);
+                                       offsetof(proto_string, value), -1);
     if (!duplicate || !admin_array(req, &rs->responses, &result_schema, count))
         return PROTO_CLOSE;
     delete_topics_result *out = rs->responses.items;

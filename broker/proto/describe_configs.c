@@ -7,7 +7,7 @@
  *   resources[]             0+
  *     resource_type         0+        int8: 2 topic, 4 broker
  *     resource_name         0+        string
- *     configuration_keys[]  0+        nullable string array (null = all)
+ *     configuration_keys[]  0+        nullable string array (null or empty = all)
  *   include_synonyms        1+        bool
  *   include_documentation   3+        bool
  * Response:
@@ -54,7 +54,7 @@
 static const proto_field resource_fields[] = {
     PF_I8(describe_configs_resource, resource_type, 0, PV_MAX, 0),
     PF_STR(describe_configs_resource, resource_name, 0, PV_MAX),
-    PF_NARRAY(describe_configs_resource, configuration_keys, 0, PV_MAX, 0, admin_string_schema),
+    PF_NARRAY(describe_configs_resource, configuration_keys, 0, PV_MAX, 0, proto_string_element),
 };
 static PROTO_STRUCT(resource_schema, describe_configs_resource, resource_fields);
 
@@ -149,9 +149,9 @@ typedef struct describe_ctx {
 static bool wanted(const describe_ctx *c, const char *key)
 {
     const proto_array *keys = &c->resource->configuration_keys;
-    if (keys->count < 0)
+    if (keys->count <= 0) /* null or empty: every key, as Kafka does */
         return true;
-    const admin_string *names = keys->items;
+    const proto_string *names = keys->items;
     for (int32_t i = 0; i < keys->count; i++)
         if (proto_str_eq(names[i].value, key))
             return true;
@@ -181,8 +181,8 @@ static describe_configs_entry *next_entry(describe_ctx *c, const char *key, int 
     describe_configs_entry *e = &c->entries[c->count++];
     e->synonyms = (proto_array){NULL, 0};
     if (c->include_synonyms) {
-        e->synonyms.items = proto_arena_alloc(&c->req->arena,
-                                              (size_t)max_synonyms * sizeof(describe_configs_synonym));
+        size_t bytes = (size_t)max_synonyms * sizeof(describe_configs_synonym);
+        e->synonyms.items = proto_arena_alloc(&c->req->arena, bytes);
         if (!e->synonyms.items)
             c->failed = true;
     }

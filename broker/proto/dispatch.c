@@ -123,9 +123,11 @@ int broker_request_park(broker_request *req, int64_t timeout_ms, broker_request_
     return 0;
 }
 
-void broker_notify_append(broker *b, partition *p)
+/* Deferred from broker_notify_append so that a handler never re-enters
+ * another connection's request processing: runs from the event loop. */
+void broker_wake_parked(broker *b)
 {
-    (void)p; /* every parked request re-checks its own partitions */
+    b->wake_pending = false;
     broker_request *list = b->parked;
     b->parked = NULL;
     for (broker_request *r = list; r; r = r->park_next)
@@ -141,6 +143,15 @@ void broker_notify_append(broker *b, partition *p)
             req->timer = NULL;
         }
         req->on_wake(req, false);
+    }
+}
+
+void broker_notify_append(broker *b, partition *p)
+{
+    (void)p; /* every parked request re-checks its own partitions */
+    if (b->parked && !b->wake_pending && b->wake_event) {
+        b->wake_pending = true;
+        event_active(b->wake_event, EV_TIMEOUT, 0);
     }
 }
 
@@ -163,30 +174,53 @@ static void respond_api_versions_unsupported(conn *c, int32_t correlation_id)
     proto_out_free(&out);
 }
 
-int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
+int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
+                         proto_request_header *h, const proto_api **api_out, void **body,
+                         const char **why, int *error)
 {
     reader r;
     reader_init(&r, frame, len);
-    int16_t api_key = reader_i16(&r);
-    int16_t api_version = reader_i16(&r);
-    int32_t correlation_id = reader_i32(&r);
-    const proto_api *api = proto_api_find(api_key);
-    if (!api) {
-        log_warn("proto", "closing connection: unknown api key peer=%s api_key=%d", c->peer, api_key);
-        free(frame);
-        return -1;
+    h->api_key = reader_i16(&r);
+    h->api_version = reader_i16(&r);
+    h->correlation_id = reader_i32(&r);
+    *body = NULL;
+    *why = NULL;
+    *error = 0;
+    const proto_api *api = proto_api_find(h->api_key);
+    *api_out = api;
+    if (!reader_ok(&r)) {
+        *why = "request header";
+        *error = r.err;
+        return PROTO_DECODE_MALFORMED;
     }
-    if (api_version < api->min_version || api_version > api->max_version) {
-        free(frame);
-        if (api_key == API_KEY_API_VERSIONS) {
-            respond_api_versions_unsupported(c, correlation_id);
-            return 0;
-        }
-        log_warn("proto", "closing connection: unsupported version peer=%s api=%s version=%d "
-                 "supported=%d-%d", c->peer, api->name, api_version, api->min_version,
-                 api->max_version);
-        return -1;
+    if (!api)
+        return PROTO_DECODE_UNKNOWN_API;
+    if (h->api_version < api->min_version || h->api_version > api->max_version)
+        return PROTO_DECODE_UNSUPPORTED_VERSION;
+    h->flexible = h->api_version >= api->flexible_min;
+    int16_t client_id_len = reader_i16(&r);
+    const uint8_t *client_id = client_id_len > 0 ? reader_bytes(&r, (size_t)client_id_len) : NULL;
+    h->client_id = client_id_len >= 0 ? (proto_str){(const char *)client_id, client_id_len}
+                                      : proto_str_null();
+    uint8_t tags_sink;
+    if (h->flexible) /* request header v2: tagged fields */
+        proto_decode(&r, &header_tags, h->api_version, true, &tags_sink, arena);
+    void *request = reader_ok(&r) ? proto_arena_alloc(arena, api->request->size) : NULL;
+    if (request)
+        proto_decode(&r, api->request, h->api_version, h->flexible, request, arena);
+    else
+        reader_fail(&r, ST_ENOMEM, "request arena");
+    if (!reader_ok(&r)) {
+        *why = r.what ? r.what : "?";
+        *error = r.err;
+        return PROTO_DECODE_MALFORMED;
     }
+    *body = request;
+    return PROTO_DECODE_OK;
+}
+
+int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
+{
     broker_request *req = calloc(1, sizeof *req);
     if (!req) {
         free(frame);
@@ -194,32 +228,43 @@ int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
     }
     req->broker = b;
     req->conn = c;
-    req->api = api;
-    req->api_version = api_version;
-    req->correlation_id = correlation_id;
     req->frame = frame;
-    req->flexible = api_version >= api->flexible_min;
     proto_arena_init(&req->arena, LIMIT_DECODE_ARENA_BYTES);
-
-    int16_t client_id_len = reader_i16(&r);
-    if (client_id_len >= 0)
-        req->client_id = (proto_str){(const char *)reader_bytes(&r, (size_t)client_id_len), client_id_len};
-    else
-        req->client_id = proto_str_null();
-    uint8_t tags_sink;
-    /* ApiVersions v3+ uses request header v2 like every flexible version. */
-    if (req->flexible)
-        proto_decode(&r, &header_tags, api_version, true, &tags_sink, &req->arena);
-    req->request = proto_arena_alloc(&req->arena, api->request->size);
-    req->response = proto_arena_alloc(&req->arena, api->response->size);
-    if (req->request && req->response)
-        proto_decode(&r, api->request, api_version, req->flexible, req->request, &req->arena);
-    else
-        reader_fail(&r, ST_ENOMEM, "request arena");
-    if (!reader_ok(&r)) {
+    proto_request_header h;
+    const proto_api *api;
+    const char *why;
+    int error;
+    int decoded = proto_request_decode(frame, len, &req->arena, &h, &api, &req->request, &why, &error);
+    req->api = api;
+    req->api_version = h.api_version;
+    req->correlation_id = h.correlation_id;
+    req->client_id = h.client_id;
+    req->flexible = h.flexible;
+    switch (decoded) {
+    case PROTO_DECODE_UNKNOWN_API:
+        log_warn("proto", "closing connection: unknown api key peer=%s api_key=%d", c->peer, h.api_key);
+        request_free(req);
+        return -1;
+    case PROTO_DECODE_UNSUPPORTED_VERSION:
+        request_free(req);
+        if (h.api_key == API_KEY_API_VERSIONS) {
+            respond_api_versions_unsupported(c, h.correlation_id);
+            return 0;
+        }
+        log_warn("proto", "closing connection: unsupported version peer=%s api=%s version=%d "
+                 "supported=%d-%d", c->peer, api->name, h.api_version, api->min_version,
+                 api->max_version);
+        return -1;
+    case PROTO_DECODE_MALFORMED:
         log_warn("proto", "closing connection: malformed request peer=%s api=%s version=%d "
-                 "error=%s field=%s at=%zu", c->peer, api->name, api_version,
-                 strait_strerror(r.err), r.what ? r.what : "?", reader_offset(&r));
+                 "error=%s field=%s", c->peer, api ? api->name : "?", h.api_version,
+                 strait_strerror(error), why);
+        request_free(req);
+        return -1;
+    default: break;
+    }
+    req->response = proto_arena_alloc(&req->arena, api->response->size);
+    if (!req->response) {
         request_free(req);
         return -1;
     }

@@ -9,9 +9,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
+#include "broker/proto/api.h"
+
 struct broker;
 struct conn;
 struct broker_request;
+
+typedef struct proto_request_header {
+    int16_t api_key;
+    int16_t api_version;
+    int32_t correlation_id;
+    proto_str client_id;
+    bool flexible;
+} proto_request_header;
+
+enum proto_decode_result {
+    PROTO_DECODE_OK = 0,
+    PROTO_DECODE_UNKNOWN_API = 1,         /* close the connection */
+    PROTO_DECODE_UNSUPPORTED_VERSION = 2, /* ApiVersions: error 35; others: close */
+    PROTO_DECODE_MALFORMED = 3,           /* close the connection */
+};
+
+/* Decodes a request frame: header, API lookup, version check, body into a
+ * zeroed struct from the arena (*body). On MALFORMED, *why names the field
+ * and *error the ST_E* reason. Never reads outside frame[0..len). */
+int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
+                         proto_request_header *header, const proto_api **api, void **body,
+                         const char **why, int *error);
 
 /* Handles one request frame (without its size prefix); takes ownership of
  * frame (malloc'ed). Returns 0 to keep the connection, -1 to close it now. */

@@ -105,14 +105,9 @@ static const proto_field topic_fields[] = {
 };
 static PROTO_STRUCT(topic_schema, fetch_topic, topic_fields);
 
-static const proto_field forgotten_partition_fields[] = {
-    PF_I32(fetch_forgotten_partition, partition, 7, PV_MAX, 0),
-};
-static PROTO_STRUCT(forgotten_partition_schema, fetch_forgotten_partition, forgotten_partition_fields);
-
 static const proto_field forgotten_topic_fields[] = {
     PF_STR(fetch_forgotten_topic, topic, 7, PV_MAX),
-    PF_ARRAY(fetch_forgotten_topic, partitions, 7, PV_MAX, forgotten_partition_schema),
+    PF_ARRAY(fetch_forgotten_topic, partitions, 7, PV_MAX, proto_int32_element),
 };
 static PROTO_STRUCT(forgotten_topic_schema, fetch_forgotten_topic, forgotten_topic_fields);
 
@@ -468,7 +463,7 @@ static int session_prepare(broker_request *req, const fetch_request *in, fetch_s
     for (int32_t i = 0; i < in->forgotten_topics_data.count; i++) {
         const fetch_forgotten_topic *ff = (const fetch_forgotten_topic *)in->forgotten_topics_data.items + i;
         for (int32_t j = 0; j < ff->partitions.count; j++)
-            session_forget(s, ff->topic, ((const fetch_forgotten_partition *)ff->partitions.items)[j].partition);
+            session_forget(s, ff->topic, ((const proto_int32 *)ff->partitions.items)[j].value);
     }
     s->next_epoch = s->next_epoch == INT32_MAX ? 1 : s->next_epoch + 1;
     s->last_used = ++cache.clock;

@@ -27,15 +27,22 @@
  * Runs on the broker's event-loop thread.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "broker/broker.h"
 #include "broker/log/batch.h"
+#include "broker/log/batch_build.h"
 #include "broker/proto/data_apis.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/limits.h"
 
 #define LIST_OFFSETS_EARLIEST (-2)
+/* Largest batch read back to find the exact record for a timestamp: covers
+ * max.message.bytes far above its default; a bigger batch (only possible
+ * with a raised limit) is answered at batch granularity instead. */
+#define LIST_OFFSETS_BATCH_READ_MAX (16 * 1024 * 1024)
 #define LIST_OFFSETS_LATEST (-1)
 
 /* ---- field tables ------------------------------------------------------ */
@@ -99,6 +106,40 @@ static int32_t epoch_at_offset(plog *log, int64_t offset)
     return load_i32(header + BATCH_OFFSET_LEADER_EPOCH);
 }
 
+/*
+ * The log finds the first batch whose max timestamp reaches target; Kafka
+ * answers the first *record* at or after target (and its timestamp), so this
+ * reads that batch back and walks its records. On any failure the batch-level
+ * answer stands. A blocking read of one batch on the loop thread: ListOffsets
+ * by time is rare and the batch is usually in the page cache.
+ */
+static void refine_to_record(plog *log, int64_t target, int64_t *offset, int64_t *timestamp)
+{
+    plog_slice slice;
+    if (plog_read(log, *offset, 1, &slice) != 0 || slice.length < BATCH_HEADER_BYTES ||
+        slice.length > LIST_OFFSETS_BATCH_READ_MAX)
+        return;
+    uint8_t *data = malloc((size_t)slice.length);
+    batch_iter *it = NULL;
+    batch_header header;
+    if (!data || pread(slice.fd, data, (size_t)slice.length, slice.file_position) != slice.length ||
+        batch_header_parse(data, (size_t)slice.length, &header) != 0 ||
+        batch_iter_open(data, batch_total_bytes(&header), LIMIT_BATCH_DECOMPRESSED_BYTES, &it) != 0)
+        goto out;
+    batch_record record;
+    while (batch_iter_next(it, &record) == 1) {
+        int64_t record_offset = header.base_offset + record.offset_delta;
+        if (record_offset >= *offset && record.timestamp >= target) {
+            *offset = record_offset;
+            *timestamp = record.timestamp;
+            break;
+        }
+    }
+out:
+    batch_iter_close(it);
+    free(data);
+}
+
 static void list_partition(broker_request *req, proto_str topic_name, const list_offsets_partition *in,
                            list_offsets_partition_response *out)
 {
@@ -128,6 +169,7 @@ static void list_partition(broker_request *req, proto_str topic_name, const list
         }
         if (offset < 0)
             return; /* no record that recent: offset -1, timestamp -1 */
+        refine_to_record(p->log, in->timestamp, &offset, &found_timestamp);
         out->offset = offset;
         out->timestamp = found_timestamp;
     }

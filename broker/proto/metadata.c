@@ -81,9 +81,9 @@ static const proto_field partition_fields[] = {
     PF_I32(metadata_response_partition, partition_index, 0, PV_MAX, 0),
     PF_I32(metadata_response_partition, leader_id, 0, PV_MAX, 0),
     PF_I32(metadata_response_partition, leader_epoch, 7, PV_MAX, -1),
-    PF_ARRAY(metadata_response_partition, replica_nodes, 0, PV_MAX, admin_int32_schema),
-    PF_ARRAY(metadata_response_partition, isr_nodes, 0, PV_MAX, admin_int32_schema),
-    PF_ARRAY(metadata_response_partition, offline_replicas, 5, PV_MAX, admin_int32_schema),
+    PF_ARRAY(metadata_response_partition, replica_nodes, 0, PV_MAX, proto_int32_element),
+    PF_ARRAY(metadata_response_partition, isr_nodes, 0, PV_MAX, proto_int32_element),
+    PF_ARRAY(metadata_response_partition, offline_replicas, 5, PV_MAX, proto_int32_element),
 };
 static PROTO_STRUCT(partition_schema, metadata_response_partition, partition_fields);
 
@@ -109,10 +109,10 @@ static PROTO_STRUCT(response_schema, metadata_response, response_fields);
 
 /* ---- handler ------------------------------------------------------------ */
 
-/* Fills out with t's partitions. node points at a one-element admin_int32
+/* Fills out with t's partitions. node points at a one-element proto_int32
  * array shared by every partition's replica and ISR lists (read-only). */
 static bool fill_topic(broker_request *req, metadata_response_topic *out, topic *t,
-                       const metadata_request *rq, admin_int32 *node)
+                       const metadata_request *rq, proto_int32 *node)
 {
     out->error_code = KERR_NONE;
     out->name = proto_str_c(t->name);
@@ -139,7 +139,7 @@ static bool fill_topic(broker_request *req, metadata_response_topic *out, topic 
 
 /* One requested name: the topic, auto-created if allowed, or an error. */
 static bool fill_named_topic(broker_request *req, metadata_response_topic *out, proto_str name,
-                             const metadata_request *rq, admin_int32 *node)
+                             const metadata_request *rq, proto_int32 *node)
 {
     broker *b = req->broker;
     out->name = name;
@@ -170,7 +170,7 @@ static int metadata_handle(broker_request *req)
     metadata_response *rs = req->response;
     int16_t version = req->api_version;
 
-    admin_int32 *node = proto_arena_alloc(&req->arena, sizeof *node);
+    proto_int32 *node = proto_arena_alloc(&req->arena, sizeof *node);
     if (!node || !admin_array(req, &rs->brokers, &broker_schema, 1))
         return PROTO_CLOSE;
     node->value = b->config.node_id;

@@ -21,6 +21,7 @@
 #include "broker/broker.h"
 #include "broker/cluster/topic_registry.h"
 #include "broker/log/batch.h"
+#include "broker/log/batch_build.h"
 #include "broker/proto/codec.h"
 #include "broker/proto/data_apis.h"
 #include "common/buf.h"
@@ -336,8 +337,8 @@ static void fetch_v11_session_bytes(void **state)
     const fetch_forgotten_topic *f = in->forgotten_topics_data.items;
     assert_true(str_is(f->topic, "u"));
     assert_int_equal(f->partitions.count, 2);
-    assert_int_equal(((const fetch_forgotten_partition *)f->partitions.items)[0].partition, 3);
-    assert_int_equal(((const fetch_forgotten_partition *)f->partitions.items)[1].partition, 5);
+    assert_int_equal(((const proto_int32 *)f->partitions.items)[0].value, 3);
+    assert_int_equal(((const proto_int32 *)f->partitions.items)[1].value, 5);
     assert_true(str_is(in->rack_id, "rack"));
     assert_encodes_to(api_fetch.request, 11, in, bytes, sizeof bytes);
     proto_arena_free(&a);
@@ -1009,6 +1010,61 @@ static void offsets_epochs_and_deletion(void **state)
     harness_close(h);
 }
 
+/* ListOffsets by time answers the first record at or after the time, inside
+ * a batch, with that record's timestamp (as Kafka does). */
+static void list_offsets_record_exact(void **state)
+{
+    (void)state;
+    harness *h = harness_open(1);
+    produce_n(h, "t", 1); /* offset 0, timestamp 1700000000000 */
+    batch_record records[3];
+    memset(records, 0, sizeof records);
+    for (int i = 0; i < 3; i++) {
+        records[i].key_len = -1;
+        records[i].value = (const uint8_t *)"v";
+        records[i].value_len = 1;
+        records[i].timestamp = 1700000001000LL + 10 * i;
+    }
+    batch_build_params params;
+    batch_build_params_default(&params);
+    params.codec = BATCH_CODEC_GZIP;
+    buf b;
+    buf_init(&b, 4096);
+    assert_int_equal(batch_build(&b, &params, records, 3), 0); /* offsets 1-3 */
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    broker_request *req = run(h, &api_produce, 8, produce_of(&a, "t", 0, b.data, (int32_t)b.len, -1),
+                              PROTO_RESPOND);
+    assert_int_equal(produce_result(req)->error_code, KERR_NONE);
+    assert_int_equal(produce_result(req)->base_offset, 1);
+    done(req);
+
+    int64_t stamps[3] = {1700000001005LL, 1700000001020LL, 1700000001021LL};
+    int64_t offsets[3] = {2, 3, -1};
+    int64_t found[3] = {1700000001010LL, 1700000001020LL, -1};
+    for (int i = 0; i < 3; i++) {
+        list_offsets_request *lo = proto_arena_alloc(&a, sizeof *lo);
+        const proto_struct *lo_topic = api_list_offsets.request->fields[2].element;
+        assert_int_equal(proto_array_alloc(&a, &lo->topics, lo_topic, 1), 0);
+        list_offsets_topic *lt = lo->topics.items;
+        lt->name = proto_str_c("t");
+        assert_int_equal(proto_array_alloc(&a, &lt->partitions, lo_topic->fields[1].element, 1), 0);
+        list_offsets_partition *lp = lt->partitions.items;
+        lp->current_leader_epoch = -1;
+        lp->timestamp = stamps[i];
+        req = run(h, &api_list_offsets, 1, lo, PROTO_RESPOND);
+        const list_offsets_partition_response *lr =
+            ((const list_offsets_topic_response *)((const list_offsets_response *)req->response)->topics.items)->partitions.items;
+        assert_int_equal(lr->error_code, KERR_NONE);
+        assert_int_equal(lr->offset, offsets[i]);
+        assert_int_equal(lr->timestamp, found[i]);
+        done(req);
+    }
+    buf_free(&b);
+    proto_arena_free(&a);
+    harness_close(h);
+}
+
 static void fetch_sessions(void **state)
 {
     (void)state;
@@ -1111,6 +1167,7 @@ int main(void)
         cmocka_unit_test(produce_and_fetch),
         cmocka_unit_test(produce_refusals),
         cmocka_unit_test(offsets_epochs_and_deletion),
+        cmocka_unit_test(list_offsets_record_exact),
         cmocka_unit_test(fetch_sessions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
