@@ -57,6 +57,47 @@
 /* Longest YAML config file accepted. */
 #define LIMIT_CONFIG_FILE_BYTES (1024 * 1024)
 
+/* Topics one node hosts: every topic costs file descriptors and memory;
+ * 100,000 is far above what one node serves and keeps the registry's sorted
+ * array cheap to shift. */
+#define LIMIT_TOPICS 100000
+
+/* Segments one partition may hold; each keeps three file descriptors open,
+ * so a directory with more is refused rather than exhausting descriptors. */
+#define LIMIT_SEGMENTS_PER_PARTITION 100000
+
+/* Leader-epoch entries kept per partition, one per leader change; when full
+ * the oldest is dropped, so a flapping leader cannot grow the cache or file. */
+#define LIMIT_LEADER_EPOCH_ENTRIES 10000
+
+/* Largest checkpoint file read back: 1 MiB holds ~25,000 two-column entries,
+ * far more than any partition needs; a bigger file is corrupt. */
+#define LIMIT_CHECKPOINT_FILE_BYTES (1024 * 1024)
+
+/* Incremental fetch sessions cached (KIP-227): Kafka's
+ * max.incremental.fetch.session.cache.slots default. */
+#define LIMIT_FETCH_SESSIONS 1000
+
+/* Partitions in one fetch session: lookups are linear scans, so this bounds
+ * the work of one incremental request; bigger fetches stay sessionless. */
+#define LIMIT_FETCH_SESSION_PARTITIONS 2000
+
+/* Partitions over all fetch sessions: each holds a copy of its topic name
+ * (<= 250 bytes), so this caps the session cache near 60 MB. */
+#define LIMIT_FETCH_SESSION_CACHE_PARTITIONS 200000
+
+/* Ceiling of one Fetch response: Kafka's fetch.max.bytes default (55 MiB). */
+#define LIMIT_FETCH_RESPONSE_BYTES (55 * 1024 * 1024)
+
+/* Largest batch ListOffsets reads back to find the exact record for a
+ * timestamp; a bigger batch (only with a raised max.message.bytes) is
+ * answered at batch granularity. */
+#define LIMIT_LIST_OFFSETS_BATCH_READ_BYTES (16 * 1024 * 1024)
+
+/* Deepest YAML mapping nesting accepted: configuration files are shallow, and
+ * a fixed bound keeps the parser's stack fixed-size against hostile input. */
+#define LIMIT_YAML_DEPTH 16
+
 _Static_assert(LIMIT_REQUEST_BYTES_DEFAULT <= LIMIT_REQUEST_BYTES_CEILING,
                "default request size must be under the ceiling");
 _Static_assert(LIMIT_MESSAGE_BYTES_DEFAULT < LIMIT_REQUEST_BYTES_DEFAULT,

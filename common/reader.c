@@ -7,6 +7,11 @@
 
 void reader_init(reader *r, const void *data, size_t len)
 {
+    static const uint8_t empty[1];
+    if (data == NULL) { /* an empty window; NULL + 0 is undefined in C */
+        data = empty;
+        len = 0;
+    }
     r->start = data;
     r->pos = data;
     r->end = r->start + len;

@@ -51,7 +51,7 @@ typedef struct parse_state {
     const char *name;
     int flags;
     yaml_map *map;
-    frame stack[YAML_MAP_DEPTH_MAX + 1];
+    frame stack[LIMIT_YAML_DEPTH + 1];
     int depth;
     int documents;
     key_set seen;
@@ -202,9 +202,9 @@ static int push(parse_state *s, enum frame_kind kind, char *path, int line)
 {
     if (!path)
         return fail(s, line, "out of memory");
-    if (s->depth >= YAML_MAP_DEPTH_MAX) {
+    if (s->depth >= LIMIT_YAML_DEPTH) {
         free(path);
-        return fail(s, line, "nesting deeper than %d levels", YAML_MAP_DEPTH_MAX);
+        return fail(s, line, "nesting deeper than %d levels", LIMIT_YAML_DEPTH);
     }
     frame *f = &s->stack[s->depth++];
     memset(f, 0, sizeof *f);

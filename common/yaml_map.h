@@ -11,7 +11,7 @@
  * top level that is not a mapping, anchors and aliases, non-scalar keys,
  * duplicate keys (also across the two spellings: "log.dirs" and "log: {dirs}"),
  * nested sequences, sequences of mappings (unless YAML_MAP_INDEXED_SEQUENCES),
- * nesting deeper than YAML_MAP_DEPTH_MAX, keys or values longer than
+ * nesting deeper than LIMIT_YAML_DEPTH, keys or values longer than
  * LIMIT_CONFIG_VALUE_LENGTH, and files over LIMIT_CONFIG_FILE_BYTES.
  *
  * Values are the scalar text as written (quotes removed, escapes decoded);
@@ -23,9 +23,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Deepest mapping nesting accepted: configuration files are shallow, and a
- * fixed bound keeps the parser's stack fixed-size against hostile input. */
-#define YAML_MAP_DEPTH_MAX 16
 
 /* Flags for yaml_map_load / yaml_map_parse. */
 enum {

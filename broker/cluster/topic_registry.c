@@ -49,11 +49,6 @@
 #define TOPIC_FILE_SUFFIX ".topic"
 #define TOPIC_DELETING_SUFFIX ".topic.deleting"
 
-/* Topics one node hosts. Kafka has no such limit, but every topic costs file
- * descriptors and memory; 100,000 is far above what one node can serve and
- * keeps the sorted array's shifting cheap. (Candidate for common/limits.h.) */
-#define TOPIC_REGISTRY_TOPICS_MAX 100000
-
 /* A topic file holds two header lines plus at most TOPIC_CONFIG_MAX_KEYS
  * overrides of bounded size; anything bigger is corrupt. */
 #define TOPIC_FILE_BYTES_MAX (64 * 1024)
@@ -487,9 +482,9 @@ static int load_all(topic_registry *reg)
         } else if (has_suffix(e->d_name, TOPIC_DELETING_SUFFIX, &stem)) {
             finish_deletion(reg, e->d_name, stem);
         } else if (has_suffix(e->d_name, TOPIC_FILE_SUFFIX, &stem)) {
-            if (reg->count >= TOPIC_REGISTRY_TOPICS_MAX) {
+            if (reg->count >= LIMIT_TOPICS) {
                 log_error("cluster", "too many topics dir=%s max=%d", reg->topics_dir,
-                          TOPIC_REGISTRY_TOPICS_MAX);
+                          LIMIT_TOPICS);
                 rc = ST_ETOOBIG;
                 break;
             }
@@ -654,9 +649,9 @@ int topic_registry_create(topic_registry *reg, const char *name, size_t name_len
         partition_count = reg->config.num_partitions;
     if ((rc = check_partition_count(partition_count, err, errlen)) != 0)
         return rc;
-    if (reg->count >= TOPIC_REGISTRY_TOPICS_MAX) {
+    if (reg->count >= LIMIT_TOPICS) {
         snprintf(err, errlen, "this node already hosts the maximum of %d topics",
-                 TOPIC_REGISTRY_TOPICS_MAX);
+                 LIMIT_TOPICS);
         return ST_EINVAL;
     }
     topic_config tc;

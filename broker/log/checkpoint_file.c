@@ -3,6 +3,7 @@
  * checkpoint files (format in checkpoint_file.h).
  */
 #include "broker/log/checkpoint_file.h"
+#include "common/limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,7 +81,7 @@ int checkpoint_write(const char *dir, const char *name, const int64_t *values, s
         return ST_EINVAL;
 
     buf text;
-    buf_init(&text, CHECKPOINT_FILE_BYTES_MAX);
+    buf_init(&text, LIMIT_CHECKPOINT_FILE_BYTES);
     format_entries(&text, values, entries, columns);
     int rc = buf_ok(&text) ? 0 : ST_ETOOBIG;
     int fd = -1;
@@ -180,7 +181,7 @@ int checkpoint_read(const char *dir, const char *name, int columns, int64_t *val
         rc = ST_EIO;
         goto out;
     }
-    if (st.st_size > CHECKPOINT_FILE_BYTES_MAX) {
+    if (st.st_size > LIMIT_CHECKPOINT_FILE_BYTES) {
         rc = ST_ECORRUPT;
         goto out;
     }

@@ -23,9 +23,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest checkpoint file read back: 1 MiB holds ~25,000 two-column entries,
- * far more than any partition's leader epochs; a bigger file is corrupt. */
-#define CHECKPOINT_FILE_BYTES_MAX (1024 * 1024)
 
 /* Columns per entry a checkpoint may have. */
 #define CHECKPOINT_COLUMNS_MAX 4

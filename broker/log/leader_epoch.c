@@ -4,6 +4,7 @@
  * checkpoint file.
  */
 #include "broker/log/leader_epoch.h"
+#include "common/limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +50,12 @@ static bool entries_valid(const int64_t *values, size_t count)
 int leader_epoch_load(leader_epoch_cache *cache, const char *dir)
 {
     cache->count = 0;
-    int64_t *values = malloc(2 * LEADER_EPOCH_ENTRIES_MAX * sizeof *values);
+    int64_t *values = malloc(2 * LIMIT_LEADER_EPOCH_ENTRIES * sizeof *values);
     if (values == NULL)
         return ST_ENOMEM;
     size_t count = 0;
     int rc = checkpoint_read(dir, LEADER_EPOCH_CHECKPOINT_NAME, 2, values,
-                             LEADER_EPOCH_ENTRIES_MAX, &count);
+                             LIMIT_LEADER_EPOCH_ENTRIES, &count);
     if (rc == 0 && !entries_valid(values, count))
         rc = ST_ECORRUPT;
     if (rc == 0)
@@ -100,7 +101,7 @@ int leader_epoch_assign(leader_epoch_cache *cache, int32_t epoch, int64_t start_
         if (start_offset < last->start_offset)
             return ST_EINVAL; /* the caller must truncate the cache first */
     }
-    if (cache->count == LEADER_EPOCH_ENTRIES_MAX) {
+    if (cache->count == LIMIT_LEADER_EPOCH_ENTRIES) {
         memmove(cache->entries, cache->entries + 1, (cache->count - 1) * sizeof *cache->entries);
         cache->count--;
     }

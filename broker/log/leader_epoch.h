@@ -18,10 +18,6 @@
 
 #define LEADER_EPOCH_CHECKPOINT_NAME "leader-epoch-checkpoint"
 
-/* Entries kept: one per leader change. When full the oldest entry is dropped:
- * only OffsetForLeaderEpoch for epochs 10,000 elections ago loses precision,
- * while a flapping leader cannot grow the cache (or the file) without bound. */
-#define LEADER_EPOCH_ENTRIES_MAX 10000
 
 typedef struct leader_epoch_entry {
     int32_t epoch;

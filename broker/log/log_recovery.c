@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "broker/log/checkpoint_file.h"
+#include "common/limits.h"
 #include "broker/log/partition_log_internal.h"
 #include "common/clock.h"
 #include "common/error.h"
@@ -56,7 +57,7 @@ static bool has_suffix(const char *name, const char *suffix)
 
 static int base_list_add(base_list *list, int64_t base)
 {
-    if (list->count >= PLOG_SEGMENTS_MAX)
+    if (list->count >= LIMIT_SEGMENTS_PER_PARTITION)
         return ST_ETOOBIG;
     if (list->count == list->capacity) {
         size_t capacity = list->capacity ? list->capacity * 2 : 16;

@@ -12,6 +12,7 @@
  * Runs on the broker's event-loop thread; not thread-safe.
  */
 #include "broker/log/partition_log.h"
+#include "common/limits.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -154,7 +155,7 @@ void plog_set_config(plog *log, const plog_config *config)
 int plog_push_segment(plog *log, segment *seg)
 {
     if (log->segment_count == log->segment_capacity) {
-        if (log->segment_count >= PLOG_SEGMENTS_MAX)
+        if (log->segment_count >= LIMIT_SEGMENTS_PER_PARTITION)
             return ST_ETOOBIG;
         size_t capacity = log->segment_capacity ? log->segment_capacity * 2 : 8;
         segment **grown = realloc(log->segments, capacity * sizeof *grown);

@@ -24,10 +24,6 @@
  * not on every flush; a stale value only makes recovery rescan more. */
 #define PLOG_RECOVERY_CHECKPOINT_INTERVAL_MS 60000
 
-/* Segments one partition may hold; each keeps three file descriptors open,
- * so a directory with more is refused rather than exhausting descriptors. */
-#define PLOG_SEGMENTS_MAX 100000
-
 /* Room for "/<20 digits>.timeindex" and the checkpoint names after the dir. */
 #define PLOG_DIR_PATH_BYTES_MAX 3900
 

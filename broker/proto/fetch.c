@@ -70,20 +70,8 @@
 #include "common/limits.h"
 #include "common/log.h"
 
-/* Limits (to move into common/limits.h; this file may not edit it): */
-/* Sessions cached: Kafka's max.incremental.fetch.session.cache.slots default. */
-#define FETCH_SESSIONS_MAX 1000
-/* Partitions in one session: lookups are linear scans, so this bounds the
- * work of one incremental request (~n^2 compares); bigger fetches simply
- * stay sessionless. */
-#define FETCH_SESSION_PARTITIONS_MAX 2000
-/* Partitions over all sessions: each holds a copy of its topic name (<= 250
- * bytes), so this caps the cache near 60 MB. */
-#define FETCH_SESSION_CACHE_PARTITIONS_MAX 200000
-/* Response budget ceiling: Kafka's fetch.max.bytes default (55 MiB). */
-#define FETCH_RESPONSE_MAX_BYTES (55 * 1024 * 1024)
 
-_Static_assert(FETCH_SESSION_PARTITIONS_MAX <= FETCH_SESSION_CACHE_PARTITIONS_MAX,
+_Static_assert(LIMIT_FETCH_SESSION_PARTITIONS <= LIMIT_FETCH_SESSION_CACHE_PARTITIONS,
                "a session must fit in the cache");
 
 #define FETCH_NEVER_SENT INT64_MIN /* a session partition whose state was never sent */
@@ -206,7 +194,7 @@ typedef struct fetch_session {
 
 /* Event-loop thread only. */
 static struct {
-    fetch_session *sessions[FETCH_SESSIONS_MAX];
+    fetch_session *sessions[LIMIT_FETCH_SESSIONS];
     int count;
     int64_t partitions;       /* over all sessions */
     uint64_t clock;
@@ -273,8 +261,8 @@ void fetch_sessions_release(const broker *b)
 /* Evicts least recently used sessions until one more with partitions fits. */
 static void session_make_room(int32_t partitions)
 {
-    while (cache.count > 0 && (cache.count >= FETCH_SESSIONS_MAX ||
-                               cache.partitions + partitions > FETCH_SESSION_CACHE_PARTITIONS_MAX)) {
+    while (cache.count > 0 && (cache.count >= LIMIT_FETCH_SESSIONS ||
+                               cache.partitions + partitions > LIMIT_FETCH_SESSION_CACHE_PARTITIONS)) {
         int oldest = 0;
         for (int i = 1; i < cache.count; i++)
             if (cache.sessions[i]->last_used < cache.sessions[oldest]->last_used)
@@ -302,14 +290,14 @@ static bool session_upsert(fetch_session *s, proto_str topic, const fetch_partit
 {
     int32_t i = session_find_partition(s, topic, fp->partition, -1);
     if (i < 0) {
-        if (s->count >= FETCH_SESSION_PARTITIONS_MAX || topic.len <= 0 ||
+        if (s->count >= LIMIT_FETCH_SESSION_PARTITIONS || topic.len <= 0 ||
             topic.len > LIMIT_TOPIC_NAME_LENGTH ||
-            cache.partitions >= FETCH_SESSION_CACHE_PARTITIONS_MAX)
+            cache.partitions >= LIMIT_FETCH_SESSION_CACHE_PARTITIONS)
             return false;
         if (s->count == s->capacity) {
             int32_t capacity = s->capacity ? s->capacity * 2 : 16;
-            if (capacity > FETCH_SESSION_PARTITIONS_MAX)
-                capacity = FETCH_SESSION_PARTITIONS_MAX;
+            if (capacity > LIMIT_FETCH_SESSION_PARTITIONS)
+                capacity = LIMIT_FETCH_SESSION_PARTITIONS;
             session_partition *grown = realloc(s->partitions, (size_t)capacity * sizeof *grown);
             if (!grown)
                 return false;
@@ -407,7 +395,7 @@ static int32_t session_create(const broker *b, const fetch_request *in)
     int64_t total = 0;
     for (int32_t i = 0; i < in->topics.count; i++)
         total += ((const fetch_topic *)in->topics.items)[i].partitions.count;
-    if (total > FETCH_SESSION_PARTITIONS_MAX)
+    if (total > LIMIT_FETCH_SESSION_PARTITIONS)
         return 0;
     session_make_room((int32_t)total);
     fetch_session *s = calloc(1, sizeof *s);
@@ -555,7 +543,7 @@ static int64_t read_item(broker_request *req, fetch_item *it, int64_t *budget, b
 static int64_t read_all(broker_request *req, fetch_state *st, bool *any_error)
 {
     const fetch_request *in = req->request;
-    int64_t budget = in->max_bytes < FETCH_RESPONSE_MAX_BYTES ? in->max_bytes : FETCH_RESPONSE_MAX_BYTES;
+    int64_t budget = in->max_bytes < LIMIT_FETCH_RESPONSE_BYTES ? in->max_bytes : LIMIT_FETCH_RESPONSE_BYTES;
     bool have_data = false;
     int64_t bytes = 0;
     *any_error = false;

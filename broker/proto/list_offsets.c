@@ -39,10 +39,6 @@
 #include "common/limits.h"
 
 #define LIST_OFFSETS_EARLIEST (-2)
-/* Largest batch read back to find the exact record for a timestamp: covers
- * max.message.bytes far above its default; a bigger batch (only possible
- * with a raised limit) is answered at batch granularity instead. */
-#define LIST_OFFSETS_BATCH_READ_MAX (16 * 1024 * 1024)
 #define LIST_OFFSETS_LATEST (-1)
 
 /* ---- field tables ------------------------------------------------------ */
@@ -117,7 +113,7 @@ static void refine_to_record(plog *log, int64_t target, int64_t *offset, int64_t
 {
     plog_slice slice;
     if (plog_read(log, *offset, 1, &slice) != 0 || slice.length < BATCH_HEADER_BYTES ||
-        slice.length > LIST_OFFSETS_BATCH_READ_MAX)
+        slice.length > LIMIT_LIST_OFFSETS_BATCH_READ_BYTES)
         return;
     uint8_t *data = malloc((size_t)slice.length);
     batch_iter *it = NULL;

@@ -167,13 +167,13 @@ static void test_yaml_depth_and_size_limits(void **state)
 {
     (void)state;
     char text[512] = "";
-    for (int i = 0; i <= YAML_MAP_DEPTH_MAX; i++)
+    for (int i = 0; i <= LIMIT_YAML_DEPTH; i++)
         strcat(text, "k: {");
     strcat(text, "v: 1");
-    for (int i = 0; i <= YAML_MAP_DEPTH_MAX; i++)
+    for (int i = 0; i <= LIMIT_YAML_DEPTH; i++)
         strcat(text, "}");
     char want[128];
-    snprintf(want, sizeof want, "t.yaml:1: nesting deeper than %d levels", YAML_MAP_DEPTH_MAX);
+    snprintf(want, sizeof want, "t.yaml:1: nesting deeper than %d levels", LIMIT_YAML_DEPTH);
     expect_yaml_error(text, want);
 
     size_t big = LIMIT_CONFIG_FILE_BYTES + 1;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "broker/log/leader_epoch.h"
+#include "common/limits.h"
 #include "common/error.h"
 
 static void expect_end(const leader_epoch_cache *c, int32_t epoch, int64_t log_end,
@@ -83,9 +84,9 @@ static void test_cap_drops_oldest(void **state)
     (void)state;
     leader_epoch_cache c;
     leader_epoch_init(&c);
-    for (int32_t e = 0; e < LEADER_EPOCH_ENTRIES_MAX + 5; e++)
+    for (int32_t e = 0; e < LIMIT_LEADER_EPOCH_ENTRIES + 5; e++)
         assert_int_equal(leader_epoch_assign(&c, e, e), 1);
-    assert_int_equal(c.count, LEADER_EPOCH_ENTRIES_MAX);
+    assert_int_equal(c.count, LIMIT_LEADER_EPOCH_ENTRIES);
     assert_int_equal(c.entries[0].epoch, 5);
     leader_epoch_free(&c);
 }
