@@ -84,11 +84,16 @@ static inline int64_t batch_last_offset(const batch_header *h) { return h->base_
 static inline size_t batch_total_bytes(const batch_header *h) { return BATCH_LOG_OVERHEAD + (size_t)h->batch_length; }
 
 /*
- * Parses the fixed header at data[0..len). Checks only what the header alone
- * can prove: magic 2, batchLength >= 49 (header after the length field) and
- * within len. Returns 0, ST_ETRUNCATED when len is shorter than the header or
- * the batch (a torn tail on disk), or ST_ECORRUPT / ST_EUNSUPPORTED (magic).
+ * Decodes the fixed header from data[0..len) through the reader, where
+ * available is how many bytes of the batch's container (frame, segment file)
+ * lie from data on: len may be just the header (a pread of 61 bytes).
+ * Checks what the header alone can prove: magic 2, batchLength >= 49, offsets
+ * that cannot overflow, the whole batch within available. Returns 0,
+ * ST_ETRUNCATED (short header or batch: a torn tail on disk), ST_EUNSUPPORTED
+ * (magic 0/1) or ST_ECORRUPT.
  */
+int batch_header_decode(const uint8_t *data, size_t len, uint64_t available, batch_header *out);
+/* batch_header_decode where data[0..len) holds the whole container. */
 int batch_header_parse(const uint8_t *data, size_t len, batch_header *out);
 
 /* CRC-32C over [21, total) of a batch whose header parsed. */

@@ -5,33 +5,41 @@
 #include "common/buf.h"
 #include "common/crc32c.h"
 #include "common/error.h"
+#include "common/reader.h"
+
+int batch_header_decode(const uint8_t *data, size_t len, uint64_t available, batch_header *out)
+{
+    reader r;
+    reader_init(&r, data, len);
+    out->base_offset = reader_i64(&r);
+    out->batch_length = reader_i32(&r);
+    out->partition_leader_epoch = reader_i32(&r);
+    out->magic = reader_i8(&r);
+    if (reader_ok(&r) && out->magic != 2)
+        return out->magic == 0 || out->magic == 1 ? ST_EUNSUPPORTED : ST_ECORRUPT;
+    out->crc = reader_u32(&r);
+    out->attributes = reader_i16(&r);
+    out->last_offset_delta = reader_i32(&r);
+    out->base_timestamp = reader_i64(&r);
+    out->max_timestamp = reader_i64(&r);
+    out->producer_id = reader_i64(&r);
+    out->producer_epoch = reader_i16(&r);
+    out->base_sequence = reader_i32(&r);
+    out->record_count = reader_i32(&r);
+    if (!reader_ok(&r))
+        return ST_ETRUNCATED;
+    if (out->batch_length < BATCH_HEADER_BYTES - BATCH_LOG_OVERHEAD || out->last_offset_delta < 0 ||
+        out->record_count < 0 || out->base_offset < 0 ||
+        out->base_offset > INT64_MAX - out->last_offset_delta - 1)
+        return ST_ECORRUPT;
+    if (batch_total_bytes(out) > available)
+        return ST_ETRUNCATED;
+    return 0;
+}
 
 int batch_header_parse(const uint8_t *data, size_t len, batch_header *out)
 {
-    if (len < BATCH_OFFSET_MAGIC + 1)
-        return ST_ETRUNCATED;
-    out->base_offset = load_i64(data + BATCH_OFFSET_BASE_OFFSET);
-    out->batch_length = load_i32(data + BATCH_OFFSET_LENGTH);
-    out->partition_leader_epoch = load_i32(data + BATCH_OFFSET_LEADER_EPOCH);
-    out->magic = (int8_t)data[BATCH_OFFSET_MAGIC];
-    if (out->magic != 2)
-        return out->magic == 0 || out->magic == 1 ? ST_EUNSUPPORTED : ST_ECORRUPT;
-    if (out->batch_length < BATCH_HEADER_BYTES - BATCH_LOG_OVERHEAD)
-        return ST_ECORRUPT;
-    if (len < BATCH_HEADER_BYTES || len - BATCH_LOG_OVERHEAD < (size_t)out->batch_length)
-        return ST_ETRUNCATED;
-    out->crc = (uint32_t)load_i32(data + BATCH_OFFSET_CRC);
-    out->attributes = load_i16(data + BATCH_OFFSET_ATTRIBUTES);
-    out->last_offset_delta = load_i32(data + BATCH_OFFSET_LAST_OFFSET_DELTA);
-    out->base_timestamp = load_i64(data + BATCH_OFFSET_BASE_TIMESTAMP);
-    out->max_timestamp = load_i64(data + BATCH_OFFSET_MAX_TIMESTAMP);
-    out->producer_id = load_i64(data + BATCH_OFFSET_PRODUCER_ID);
-    out->producer_epoch = load_i16(data + BATCH_OFFSET_PRODUCER_EPOCH);
-    out->base_sequence = load_i32(data + BATCH_OFFSET_BASE_SEQUENCE);
-    out->record_count = load_i32(data + BATCH_OFFSET_RECORD_COUNT);
-    if (out->last_offset_delta < 0 || out->record_count < 0)
-        return ST_ECORRUPT;
-    return 0;
+    return batch_header_decode(data, len, len, out);
 }
 
 uint32_t batch_crc_compute(const uint8_t *data, size_t total_bytes)

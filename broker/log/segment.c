@@ -124,36 +124,6 @@ int segment_open(const char *dir, int64_t base_offset, int32_t index_bytes_max, 
     return 0;
 }
 
-/* Decodes the fixed batch header from a 61-byte window through the reader.
- * available is how many bytes of the segment lie from the header's start. */
-static int decode_header(const uint8_t *bytes, size_t len, int64_t available, batch_header *h)
-{
-    reader r;
-    reader_init(&r, bytes, len);
-    h->base_offset = reader_i64(&r);
-    h->batch_length = reader_i32(&r);
-    h->partition_leader_epoch = reader_i32(&r);
-    h->magic = reader_i8(&r);
-    h->crc = reader_u32(&r);
-    h->attributes = reader_i16(&r);
-    h->last_offset_delta = reader_i32(&r);
-    h->base_timestamp = reader_i64(&r);
-    h->max_timestamp = reader_i64(&r);
-    h->producer_id = reader_i64(&r);
-    h->producer_epoch = reader_i16(&r);
-    h->base_sequence = reader_i32(&r);
-    h->record_count = reader_i32(&r);
-    if (!reader_ok(&r))
-        return ST_ETRUNCATED;
-    if (h->magic != 2 || h->batch_length < BATCH_HEADER_BYTES - BATCH_LOG_OVERHEAD ||
-        h->last_offset_delta < 0 || h->record_count < 0 || h->base_offset < 0 ||
-        h->base_offset > INT64_MAX - h->last_offset_delta - 1)
-        return ST_ECORRUPT;
-    if ((int64_t)batch_total_bytes(h) > available)
-        return ST_ETRUNCATED;
-    return 0;
-}
-
 static int pread_all(int fd, uint8_t *data, size_t len, int64_t position)
 {
     size_t got = 0;
@@ -180,7 +150,8 @@ int segment_read_header(const segment *seg, int64_t position, batch_header *out)
     int rc = pread_all(seg->log_fd, bytes, len, position);
     if (rc != 0)
         return rc;
-    return decode_header(bytes, len, available, out);
+    rc = batch_header_decode(bytes, len, (uint64_t)available, out);
+    return rc == ST_EUNSUPPORTED ? ST_ECORRUPT : rc; /* magic 0/1 on disk is corruption */
 }
 
 /* CRC-32C of the batch at position, read in chunks, against its header. */
