@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/config_value.h"
 #include "common/error.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -142,191 +143,6 @@ static const key_def keys[] = {
 
 #define KEY_COUNT ((int)(sizeof keys / sizeof keys[0]))
 
-/* ---- value syntax (shared with topic configs) ---- */
-
-/* value as it appears in a message: at most 64 bytes, controls as '?'. */
-static const char *quoted(const char *value, char *out, size_t outlen)
-{
-    size_t n = 0, max = outlen - 4;
-    for (; value[n] && n < 64 && n < max; n++)
-        out[n] = iscntrl((unsigned char)value[n]) ? '?' : value[n];
-    if (value[n])
-        out[n++] = '.', out[n++] = '.', out[n++] = '.';
-    out[n] = '\0';
-    return out;
-}
-
-int broker_config_parse_int(const char *value, int64_t min, int64_t max, int64_t *out, char *msg,
-                            size_t msglen)
-{
-    const char *p = value;
-    if (*p == '-' || *p == '+')
-        p++;
-    bool digits = *p != '\0';
-    for (const char *q = p; *q; q++)
-        digits = digits && isdigit((unsigned char)*q);
-    errno = 0;
-    long long parsed = digits ? strtoll(value, NULL, 10) : 0;
-    if (digits && errno == 0 && parsed >= min && parsed <= max) {
-        *out = parsed;
-        return 0;
-    }
-    char q[80];
-    if (max == INT64_MAX)
-        snprintf(msg, msglen, "expected an integer >= %" PRId64 ", got '%s'", min,
-                 quoted(value, q, sizeof q));
-    else
-        snprintf(msg, msglen, "expected an integer between %" PRId64 " and %" PRId64 ", got '%s'",
-                 min, max, quoted(value, q, sizeof q));
-    return ST_ECONFIG;
-}
-
-int broker_config_parse_bool(const char *value, bool *out, char *msg, size_t msglen)
-{
-    if (strcasecmp(value, "true") == 0 || strcasecmp(value, "false") == 0) {
-        *out = strcasecmp(value, "true") == 0;
-        return 0;
-    }
-    char q[80];
-    snprintf(msg, msglen, "expected true or false, got '%s'", quoted(value, q, sizeof q));
-    return ST_ECONFIG;
-}
-
-/* True if [word, word+len) is one of choices ("a|b|c"). */
-static bool is_choice(const char *word, size_t len, const char *choices)
-{
-    for (const char *c = choices; *c;) {
-        size_t n = strcspn(c, "|");
-        if (n == len && strncmp(c, word, len) == 0)
-            return true;
-        c += n + (c[n] == '|');
-    }
-    return false;
-}
-
-static void choices_text(const char *choices, char *out, size_t outlen)
-{
-    size_t at = 0;
-    for (const char *c = choices; *c && at + 3 < outlen; c++) {
-        if (*c == '|') {
-            out[at++] = ',';
-            out[at++] = ' ';
-        } else {
-            out[at++] = *c;
-        }
-    }
-    out[at] = '\0';
-}
-
-int broker_config_parse_choice(const char *value, const char *choices, char *msg, size_t msglen)
-{
-    if (is_choice(value, strlen(value), choices))
-        return 0;
-    char list[256], q[80];
-    choices_text(choices, list, sizeof list);
-    snprintf(msg, msglen, "expected one of %s, got '%s'", list, quoted(value, q, sizeof q));
-    return ST_ECONFIG;
-}
-
-static size_t trim(const char **start, size_t len)
-{
-    while (len > 0 && isspace((unsigned char)**start))
-        (*start)++, len--;
-    while (len > 0 && isspace((unsigned char)(*start)[len - 1]))
-        len--;
-    return len;
-}
-
-/* Appends [word, word+len) to the comma-separated list in out. */
-static bool list_append(char *out, size_t outlen, const char *word, size_t len)
-{
-    size_t at = strlen(out);
-    if (at + (at > 0) + len + 1 > outlen)
-        return false;
-    if (at > 0)
-        out[at++] = ',';
-    memcpy(out + at, word, len);
-    out[at + len] = '\0';
-    return true;
-}
-
-static bool list_contains(const char *list, const char *word, size_t len)
-{
-    for (const char *c = list; *c;) {
-        size_t n = strcspn(c, ",");
-        if (n == len && strncmp(c, word, len) == 0)
-            return true;
-        c += n + (c[n] == ',');
-    }
-    return false;
-}
-
-int broker_config_parse_list(const char *value, const char *choices, char *normal,
-                             size_t normallen, char *msg, size_t msglen)
-{
-    char result[256] = "";
-    bool ok = true;
-    for (const char *c = value; ok;) {
-        size_t n = strcspn(c, ",");
-        const char *word = c;
-        size_t len = trim(&word, n);
-        ok = len > 0 && is_choice(word, len, choices);
-        if (ok && !list_contains(result, word, len))
-            ok = list_append(result, sizeof result, word, len);
-        if (c[n] == '\0')
-            break;
-        c += n + 1;
-    }
-    if (ok && strlen(result) < normallen) {
-        memcpy(normal, result, strlen(result) + 1);
-        return 0;
-    }
-    char list[256], q[80];
-    choices_text(choices, list, sizeof list);
-    snprintf(msg, msglen, "expected a comma-separated list of %s, got '%s'", list,
-             quoted(value, q, sizeof q));
-    return ST_ECONFIG;
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 128 || lb > 128)
-        return SIZE_MAX;
-    size_t row[129];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t above = row[j];
-            size_t best = diagonal + (a[i - 1] != b[j - 1]);
-            if (above + 1 < best)
-                best = above + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diagonal = above;
-        }
-    }
-    return row[lb];
-}
-
-const char *broker_config_closest(const char *word, const char *const *names, int count)
-{
-    const char *best = NULL;
-    size_t best_distance = 3;
-    for (int i = 0; i < count; i++) {
-        size_t d = edit_distance(word, names[i]);
-        if (d < best_distance) {
-            best = names[i];
-            best_distance = d;
-        }
-    }
-    return best;
-}
-
 /* ---- string checks ---- */
 
 static bool host_char(char c) { return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_'; }
@@ -351,11 +167,11 @@ static int parse_listener(const char *item, size_t len, bool advertised, char *o
         }
         if (strcmp(text, "PLAINTEXT") != 0) {
             snprintf(msg, msglen, "unknown listener name '%s' (only PLAINTEXT is supported)",
-                     quoted(text, q, sizeof q));
+                     config_value_quoted(text, q, sizeof q));
             return ST_ECONFIG;
         }
     } else if (advertised) {
-        snprintf(msg, msglen, "expected PLAINTEXT://host:port, got '%s'", quoted(text, q, sizeof q));
+        snprintf(msg, msglen, "expected PLAINTEXT://host:port, got '%s'", config_value_quoted(text, q, sizeof q));
         return ST_ECONFIG;
     }
     char *host = hostport, *colon;
@@ -377,21 +193,21 @@ static int parse_listener(const char *item, size_t len, bool advertised, char *o
     int64_t port = -1;
     char port_msg[8];
     if (!colon || *colon != ':' ||
-        broker_config_parse_int(colon + 1, 0, 65535, &port, port_msg, sizeof port_msg) != 0) {
+        config_value_parse_int(colon + 1, 0, 65535, &port, port_msg, sizeof port_msg) != 0) {
         snprintf(msg, msglen, "expected %shost:port with a port between 0 and 65535, got '%s'",
-                 advertised ? "PLAINTEXT://" : "PLAINTEXT://host:port or ", quoted(item, q, sizeof q));
+                 advertised ? "PLAINTEXT://" : "PLAINTEXT://host:port or ", config_value_quoted(item, q, sizeof q));
         return ST_ECONFIG;
     }
     bool wildcard = (host_len == 7 && !strncmp(host, "0.0.0.0", 7)) ||
                     (host_len == 4 && !strncmp(host, "[::]", 4));
     if (advertised && (wildcard || port == 0)) {
         snprintf(msg, msglen, "'%s': clients cannot connect to 0.0.0.0 or port 0",
-                 quoted(hostport, q, sizeof q));
+                 config_value_quoted(hostport, q, sizeof q));
         return ST_ECONFIG;
     }
     char normal[320];
     snprintf(normal, sizeof normal, "PLAINTEXT://%.*s:%d", (int)host_len, host, (int)port);
-    if (!list_append(out, outlen, normal, strlen(normal))) {
+    if (!config_value_list_append(out, outlen, normal, strlen(normal))) {
         snprintf(msg, msglen, "value too long");
         return ST_ECONFIG;
     }
@@ -403,7 +219,7 @@ static int check_listener_list(const char *value, bool advertised, char *normal,
 {
     normal[0] = '\0';
     const char *all = value;
-    if (trim(&all, strlen(value)) == 0) { /* empty advertised.listeners = listeners */
+    if (config_value_trim(&all, strlen(value)) == 0) { /* empty advertised.listeners = listeners */
         if (advertised)
             return 0;
         snprintf(msg, msglen, "expected at least one listener (PLAINTEXT://host:port)");
@@ -413,10 +229,10 @@ static int check_listener_list(const char *value, bool advertised, char *normal,
     for (const char *c = value;; count++) {
         size_t n = strcspn(c, ",");
         const char *item = c;
-        size_t len = trim(&item, n);
+        size_t len = config_value_trim(&item, n);
         if (len == 0) {
             char q[80];
-            snprintf(msg, msglen, "empty listener in '%s'", quoted(value, q, sizeof q));
+            snprintf(msg, msglen, "empty listener in '%s'", config_value_quoted(value, q, sizeof q));
             return ST_ECONFIG;
         }
         int rc = parse_listener(item, len, advertised, normal, normallen, msg, msglen);
@@ -453,11 +269,11 @@ static int check_log_dirs(const char *value, char *normal, size_t normallen, cha
     for (const char *c = value;; c++) {
         size_t n = strcspn(c, ",");
         const char *dir = c; /* c += n below, then c++ skips the comma */
-        size_t len = trim(&dir, n);
-        if (len == 0 || !list_append(normal, normallen, dir, len)) {
+        size_t len = config_value_trim(&dir, n);
+        if (len == 0 || !config_value_list_append(normal, normallen, dir, len)) {
             char q[80];
             snprintf(msg, msglen, "expected a comma-separated list of directories%s, got '%s'",
-                     len == 0 ? "" : " that fits the limit", quoted(value, q, sizeof q));
+                     len == 0 ? "" : " that fits the limit", config_value_quoted(value, q, sizeof q));
             return ST_ECONFIG;
         }
         if (c[n] == '\0')
@@ -474,7 +290,7 @@ static int check_cluster_id(const char *value, char *normal, size_t normallen, c
         if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') {
             char q[80];
             snprintf(msg, msglen, "expected letters, digits, '-' and '_' only, got '%s'",
-                     quoted(value, q, sizeof q));
+                     config_value_quoted(value, q, sizeof q));
             return ST_ECONFIG;
         }
     }
@@ -485,7 +301,7 @@ static int check_cluster_id(const char *value, char *normal, size_t normallen, c
 static int check_cleanup_policy(const char *value, char *normal, size_t normallen, char *msg,
                                 size_t msglen)
 {
-    return broker_config_parse_list(value, "compact|delete", normal, normallen, msg, msglen);
+    return config_value_parse_list(value, "compact|delete", normal, normallen, msg, msglen);
 }
 
 /* ---- the table at work ---- */
@@ -511,12 +327,12 @@ static void unknown_key(const char *key, char *msg, size_t msglen)
     const char *names[KEY_COUNT];
     for (int i = 0; i < KEY_COUNT; i++)
         names[i] = keys[i].name;
-    const char *near = broker_config_closest(key, names, KEY_COUNT);
+    const char *near = config_value_closest(key, names, KEY_COUNT);
     char q[80];
     if (near)
-        snprintf(msg, msglen, "unknown key '%s' (did you mean '%s'?)", quoted(key, q, sizeof q), near);
+        snprintf(msg, msglen, "unknown key '%s' (did you mean '%s'?)", config_value_quoted(key, q, sizeof q), near);
     else
-        snprintf(msg, msglen, "unknown key '%s'", quoted(key, q, sizeof q));
+        snprintf(msg, msglen, "unknown key '%s'", config_value_quoted(key, q, sizeof q));
 }
 
 static void store_int(broker_config *c, const key_def *def, int64_t v)
@@ -561,17 +377,17 @@ static int apply_value(broker_config *c, const key_def *def, const char *value, 
     int rc = 0;
     switch (def->type) {
     case KEY_INT:
-        rc = broker_config_parse_int(value, def->min, def->max, &v, msg, msglen);
+        rc = config_value_parse_int(value, def->min, def->max, &v, msg, msglen);
         if (rc == 0)
             store_int(c, def, v < 0 ? v : v * def->scale);
         return rc;
     case KEY_BOOL:
-        rc = broker_config_parse_bool(value, &b, msg, msglen);
+        rc = config_value_parse_bool(value, &b, msg, msglen);
         if (rc == 0)
             memcpy((char *)c + def->offset, &b, sizeof b);
         return rc;
     case KEY_ENUM:
-        rc = broker_config_parse_choice(value, def->choices, msg, msglen);
+        rc = config_value_parse_choice(value, def->choices, msg, msglen);
         snprintf(normal, sizeof normal, "%s", value);
         break;
     case KEY_STRING:
@@ -723,7 +539,7 @@ static int apply_override(broker_config *c, const char *arg, int index, load_ori
     const char *eq = strchr(arg, '=');
     char q[80];
     if (!eq || eq == arg) {
-        snprintf(err, errlen, "--override %s: expected key=value", quoted(arg, q, sizeof q));
+        snprintf(err, errlen, "--override %s: expected key=value", config_value_quoted(arg, q, sizeof q));
         return ST_ECONFIG;
     }
     char *key = strndup(arg, (size_t)(eq - arg));
@@ -735,7 +551,7 @@ static int apply_override(broker_config *c, const char *arg, int index, load_ori
     char msg[768];
     int rc = set_key(c, key, eq + 1, &def, msg, sizeof msg);
     if (rc != 0)
-        snprintf(err, errlen, "--override %s: %s", quoted(arg, q, sizeof q), msg);
+        snprintf(err, errlen, "--override %s: %s", config_value_quoted(arg, q, sizeof q), msg);
     else
         origin->override[own_index(def)] = index;
     free(key);
@@ -752,7 +568,7 @@ static void relation_origin(const load_origin *o, const char *path,
     out[0] = '\0';
     if (o->override[a] >= 0 || o->override[b] >= 0) {
         int i = o->override[a] > o->override[b] ? o->override[a] : o->override[b];
-        snprintf(out, outlen, "--override %s: ", quoted(overrides[i], q, sizeof q));
+        snprintf(out, outlen, "--override %s: ", config_value_quoted(overrides[i], q, sizeof q));
     } else if (o->line[a] > 0 || o->line[b] > 0) {
         snprintf(out, outlen, "%s:%d: ", path, o->line[a] > o->line[b] ? o->line[a] : o->line[b]);
     }

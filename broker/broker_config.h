@@ -85,23 +85,4 @@ int broker_config_get(const broker_config *c, const char *key, char *out, size_t
 /* True if key (name or alias) holds its embedded default in c. */
 bool broker_config_is_default(const broker_config *c, const char *key);
 
-/*
- * Value syntax shared with topic configs (topic_config.c). Each returns 0 or
- * ST_ECONFIG with a reason in msg that quotes the value, e.g.
- * "expected an integer between 1 and 2147483647, got 'abc'".
- */
-/* Decimal integer, optional sign, nothing else, min <= value <= max. */
-int broker_config_parse_int(const char *value, int64_t min, int64_t max, int64_t *out, char *msg,
-                            size_t msglen);
-/* true or false, any case. */
-int broker_config_parse_bool(const char *value, bool *out, char *msg, size_t msglen);
-/* One of choices ("a|b|c"), case-sensitive as in Kafka. */
-int broker_config_parse_choice(const char *value, const char *choices, char *msg, size_t msglen);
-/* A non-empty comma-separated list of choices ("compact|delete"), written
- * to normal without blanks or repeats ("compact,delete"). */
-int broker_config_parse_list(const char *value, const char *choices, char *normal,
-                             size_t normallen, char *msg, size_t msglen);
-/* The name in names[0..count) closest to word within edit distance 2, or NULL. */
-const char *broker_config_closest(const char *word, const char *const *names, int count);
-
 #endif

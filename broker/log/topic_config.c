@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/config_value.h"
 #include "common/error.h"
 
 enum topic_type { TOPIC_INT, TOPIC_BOOL, TOPIC_RATIO, TOPIC_ENUM, TOPIC_LIST };
@@ -130,24 +131,24 @@ static int normalise(const topic_key *k, const char *value, char *normal, size_t
     int rc = 0;
     switch (k->type) {
     case TOPIC_INT:
-        rc = broker_config_parse_int(value, k->min, k->max, &n, msg, msglen);
+        rc = config_value_parse_int(value, k->min, k->max, &n, msg, msglen);
         if (rc == 0)
             snprintf(normal, normallen, "%" PRId64, n);
         return rc;
     case TOPIC_BOOL:
-        rc = broker_config_parse_bool(value, &b, msg, msglen);
+        rc = config_value_parse_bool(value, &b, msg, msglen);
         if (rc == 0)
             snprintf(normal, normallen, "%s", b ? "true" : "false");
         return rc;
     case TOPIC_RATIO:
         return parse_ratio(value, normal, normallen, msg, msglen);
     case TOPIC_ENUM:
-        rc = broker_config_parse_choice(value, k->choices, msg, msglen);
+        rc = config_value_parse_choice(value, k->choices, msg, msglen);
         if (rc == 0)
             snprintf(normal, normallen, "%s", value);
         return rc;
     case TOPIC_LIST:
-        return broker_config_parse_list(value, k->choices, normal, normallen, msg, msglen);
+        return config_value_parse_list(value, k->choices, normal, normallen, msg, msglen);
     }
     return ST_ECONFIG;
 }
@@ -157,7 +158,7 @@ static void unknown_topic_key(const char *key, char *err, size_t errlen)
     const char *names[TOPIC_KEY_COUNT];
     for (int i = 0; i < TOPIC_KEY_COUNT; i++)
         names[i] = topic_keys[i].name;
-    const char *near = broker_config_closest(key, names, TOPIC_KEY_COUNT);
+    const char *near = config_value_closest(key, names, TOPIC_KEY_COUNT);
     if (near)
         snprintf(err, errlen, "unknown topic config '%.64s' (did you mean '%s'?)", key, near);
     else
