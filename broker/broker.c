@@ -6,10 +6,14 @@
 #include "broker/broker.h"
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/group/coordinator.h"
+#include "broker/log/cleaner.h"
+#include "broker/cluster/producer_ids.h"
 #include "broker/net/server.h"
 #include "broker/proto/api.h"
 #include "broker/proto/data_apis.h"
@@ -19,12 +23,29 @@
 
 #define BROKER_TICK_MS 1000 /* granularity of flush.ms, segment.ms, retention */
 
+/* Offers every partition log to the cleaner; it starts the filthiest one
+ * when its worker is idle. */
+static void clean_logs(broker *b, int64_t now_ms)
+{
+    if (b->cleaner == NULL || log_cleaner_busy(b->cleaner))
+        return;
+    for (int i = 0; i < topic_registry_count(b->topics); i++) {
+        topic *t = topic_registry_at(b->topics, i);
+        for (int32_t p = 0; p < t->partition_count; p++)
+            log_cleaner_consider(b->cleaner, t->partitions[p].log, now_ms);
+    }
+    log_cleaner_start(b->cleaner);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     broker *b = arg;
-    topic_registry_tick(b->topics, clock_wall_ms());
+    int64_t now_ms = clock_wall_ms();
+    topic_registry_tick(b->topics, now_ms);
+    clean_logs(b, now_ms);
+    coordinator_tick(b->coordinator);
 }
 
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
@@ -63,8 +84,12 @@ int broker_open(const broker_config *config, broker **out)
         rc = ST_ECONFIG;
         goto fail;
     }
+    /* the log cleaner's worker posts results with event_active: the base
+     * must be created thread-aware and notifiable */
+    if (evthread_use_pthreads() != 0)
+        goto fail;
     b->base = event_base_new();
-    if (!b->base)
+    if (!b->base || evthread_make_base_notifiable(b->base) != 0)
         goto fail;
     rc = topic_registry_open(config, &b->topics);
     if (rc != 0) {
@@ -72,6 +97,17 @@ int broker_open(const broker_config *config, broker **out)
                   strait_strerror(rc));
         goto fail;
     }
+    rc = coordinator_open(b, &b->coordinator);
+    if (rc != 0) {
+        log_error("broker", "cannot start the group coordinator error=%s", strait_strerror(rc));
+        goto fail;
+    }
+    rc = producer_ids_open(topic_registry_data_dir(b->topics), config->node_id, &b->producer_ids);
+    if (rc != 0)
+        goto fail;
+    rc = log_cleaner_open(b->base, &b->cleaner);
+    if (rc != 0)
+        goto fail;
     rc = server_open(b, host, port, &b->server);
     if (rc != 0)
         goto fail;
@@ -115,6 +151,8 @@ void broker_close(broker *b)
         return;
     server_close(b->server); /* drops parked requests with their connections */
     b->server = NULL;
+    coordinator_close(b->coordinator); /* after the server: it drops parked joins */
+    b->coordinator = NULL;
     fetch_sessions_release(b);
     if (b->tick_event)
         event_free(b->tick_event);
@@ -127,6 +165,8 @@ void broker_close(broker *b)
         topic_registry_close(b->topics);
         log_info("broker", "stopped: logs flushed and closed");
     }
+    log_cleaner_close(b->cleaner); /* after the logs: closing a log cancels its cleaning */
+    producer_ids_close(b->producer_ids);
     if (b->base)
         event_base_free(b->base);
     free(b);

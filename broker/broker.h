@@ -16,12 +16,18 @@
 struct event_base;
 struct broker_request;
 struct server;
+struct producer_ids;
+struct coordinator;
+struct log_cleaner;
 
 typedef struct broker {
     broker_config config;
     struct event_base *base;
     topic_registry *topics;
+    struct producer_ids *producer_ids; /* InitProducerId allocator (cluster/producer_ids.h) */
     struct server *server;
+    struct coordinator *coordinator; /* consumer groups (broker/group/coordinator.h) */
+    struct log_cleaner *cleaner;     /* compaction worker (broker/log/cleaner.h) */
     char advertised_host[256];
     int advertised_port;
     struct broker_request *parked; /* doubly linked list of parked requests */

@@ -43,6 +43,12 @@ typedef struct broker_config {
     int64_t group_initial_rebalance_delay_ms;      /* group.initial.rebalance.delay.ms, default 3000 */
     int32_t offsets_topic_num_partitions;          /* offsets.topic.num.partitions, default 50 */
     int64_t offsets_retention_minutes;             /* offsets.retention.minutes, default 10080 */
+    int64_t offsets_retention_check_interval_ms;   /* offsets.retention.check.interval.ms, default 600000 */
+    int32_t offset_metadata_max_bytes;             /* offset.metadata.max.bytes, default 4096 */
+    int32_t group_min_session_timeout_ms;          /* group.min.session.timeout.ms, default 6000 */
+    int32_t group_max_session_timeout_ms;          /* group.max.session.timeout.ms, default 1800000 */
+    int32_t group_max_size;                        /* group.max.size, default 2147483647 */
+    int64_t producer_id_expiration_ms;             /* producer.id.expiration.ms, default 86400000 */
     char log_level[16];                            /* log.level (strait): debug|info|warn|error */
 } broker_config;
 

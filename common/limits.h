@@ -70,6 +70,12 @@
  * the oldest is dropped, so a flapping leader cannot grow the cache or file. */
 #define LIMIT_LEADER_EPOCH_ENTRIES 10000
 
+/* Idempotent producers whose state one partition keeps (ids seen within
+ * producer.id.expiration.ms). Each costs about 200 bytes in memory and in the
+ * partition's producer snapshot, so this caps both near 20 MB; beyond it the
+ * least recently active producer is forgotten, as if it had expired. */
+#define LIMIT_PRODUCERS_PER_PARTITION 100000
+
 /* Largest checkpoint file read back: 1 MiB holds ~25,000 two-column entries,
  * far more than any partition needs; a bigger file is corrupt. */
 #define LIMIT_CHECKPOINT_FILE_BYTES (1024 * 1024)
@@ -97,6 +103,20 @@
 /* Deepest YAML mapping nesting accepted: configuration files are shallow, and
  * a fixed bound keeps the parser's stack fixed-size against hostile input. */
 #define LIMIT_YAML_DEPTH 16
+
+/* Memory of the log cleaner's key -> offset map for one cleaning (Kafka's
+ * log.cleaner.dedupe.buffer.size is 128 MiB over all cleaner threads; we run
+ * one). Keys are stored exactly; when the map is full the cleaning stops
+ * there and the rest of the dirty section waits for the next round. */
+#define LIMIT_CLEANER_OFFSET_MAP_BYTES (64 * 1024 * 1024)
+
+/* Memory of the cleaner's producer id -> last batch map; past it every
+ * emptied producer batch is kept (safe, only less compact). */
+#define LIMIT_CLEANER_PRODUCER_MAP_BYTES (8 * 1024 * 1024)
+
+/* Largest stored batch the cleaner reads into memory: no batch can be larger
+ * than a request. */
+#define LIMIT_CLEANER_BATCH_BYTES LIMIT_REQUEST_BYTES_CEILING
 
 _Static_assert(LIMIT_REQUEST_BYTES_DEFAULT <= LIMIT_REQUEST_BYTES_CEILING,
                "default request size must be under the ceiling");

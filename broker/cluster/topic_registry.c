@@ -594,6 +594,8 @@ partition *topic_partition(topic *t, int32_t index)
 
 const char *topic_registry_cluster_id(const topic_registry *reg) { return reg->meta.cluster_id; }
 
+const char *topic_registry_data_dir(const topic_registry *reg) { return reg->dir; }
+
 void topic_registry_tick(topic_registry *reg, int64_t now_ms)
 {
     for (int i = 0; i < reg->count; i++) {

@@ -86,5 +86,7 @@ int topic_registry_alter_config(topic_registry *reg, topic *t, bool incremental,
 void topic_registry_tick(topic_registry *reg, int64_t now_ms);
 
 const char *topic_registry_cluster_id(const topic_registry *reg);
+/* The first log dir: where meta.properties and the node-wide files live. */
+const char *topic_registry_data_dir(const topic_registry *reg);
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "broker/log/checkpoint_file.h"
+#include "broker/log/cleaner_internal.h"
 #include "common/limits.h"
 #include "broker/log/partition_log_internal.h"
 #include "common/clock.h"
@@ -282,7 +283,9 @@ int plog_recover(plog *log)
     int64_t now_ms = clock_wall_ms();
     base_list list = {0};
     int64_t recovery_point = 0, log_start = 0;
-    int rc = list_segments(log->dir, &list);
+    int rc = cleaner_recover_dir(log->dir); /* finish or roll back an interrupted compaction swap */
+    if (rc == 0)
+        rc = list_segments(log->dir, &list);
     if (rc == 0)
         rc = read_offset_checkpoint(log->dir, PLOG_RECOVERY_POINT_CHECKPOINT_NAME, 0, &recovery_point);
     if (rc == 0)
@@ -296,6 +299,8 @@ int plog_recover(plog *log)
         rc = settle_offsets(log, log_start, now_ms);
     if (rc == 0)
         rc = recover_epochs(log);
+    if (rc == 0)
+        rc = plog_producers_recover(log); /* needs the final log end: after truncation */
     if (rc != 0)
         return rc;
     /* what recovery checked may still sit only in the page cache (a kill -9

@@ -70,6 +70,8 @@ int plog_tick(plog *log, int64_t now_ms)
     if (rc == 0 && log->recovery_point != log->recovery_point_saved &&
         now_ms - log->recovery_point_saved_ms >= PLOG_RECOVERY_CHECKPOINT_INTERVAL_MS)
         rc = plog_save_recovery_point(log, now_ms);
+    if (rc == 0)
+        plog_producers_tick(log, now_ms);
     if (rc != 0)
         log_error("log", "periodic work failed dir=%s error=%s", log->dir, strait_error_name(rc));
     return rc;

@@ -26,6 +26,7 @@
 
 #include "broker/log/batch.h"
 #include "broker/log/checkpoint_file.h"
+#include "broker/log/cleaner_internal.h"
 #include "broker/log/partition_log_internal.h"
 #include "common/clock.h"
 #include "common/error.h"
@@ -45,6 +46,12 @@ void plog_config_default(plog_config *c)
     c->index_interval_bytes = 4096;
     c->segment_index_bytes = 10 * 1024 * 1024;
     c->delete_policy = true;
+    c->producer_id_expiration_ms = DAY_MS;
+    c->compact_policy = false;
+    c->delete_retention_ms = DAY_MS;
+    c->min_cleanable_dirty_ratio = 0.5;
+    c->min_compaction_lag_ms = 0;
+    c->max_compaction_lag_ms = INT64_MAX;
 }
 
 /* Kafka's validators: segment.bytes >= 14, segment.ms >= 1, retention >= -1,
@@ -54,7 +61,8 @@ static bool config_valid(const plog_config *c)
 {
     return c->segment_bytes >= 14 && c->segment_ms >= 1 && c->retention_ms >= -1 &&
            c->retention_bytes >= -1 && c->flush_messages >= 1 && c->flush_ms >= 0 &&
-           c->index_interval_bytes >= 0 && c->segment_index_bytes >= 4;
+           c->index_interval_bytes >= 0 && c->segment_index_bytes >= 4 &&
+           c->producer_id_expiration_ms >= 1;
 }
 
 int plog_open(const char *dir, const plog_config *config, plog **out)
@@ -73,6 +81,7 @@ int plog_open(const char *dir, const plog_config *config, plog **out)
     log->dir = strdup(dir);
     log->config = *config;
     log->first_unflushed_ms = -1;
+    log->producers_snapshot_offset = -1;
     leader_epoch_init(&log->epochs);
     int rc = log->dir ? plog_recover(log) : ST_ENOMEM;
     if (rc != 0) {
@@ -81,6 +90,7 @@ int plog_open(const char *dir, const plog_config *config, plog **out)
             segment_close(log->segments[i]);
         free(log->segments);
         leader_epoch_free(&log->epochs);
+        plog_producers_free(log);
         free(log->dir);
         free(log);
         return rc;
@@ -93,10 +103,12 @@ int plog_open(const char *dir, const plog_config *config, plog **out)
 
 static void plog_free(plog *log)
 {
+    cleaner_log_detach(log); /* no worker may still read or write in the directory */
     for (size_t i = 0; i < log->segment_count; i++)
         segment_close(log->segments[i]);
     free(log->segments);
     leader_epoch_free(&log->epochs);
+    plog_producers_free(log);
     free(log->dir);
     free(log);
 }
@@ -113,6 +125,8 @@ void plog_close(plog *log)
             rc = plog_save_recovery_point(log, 0);
         if (rc != 0)
             log_error("log", "flush on close failed dir=%s error=%s", log->dir, strait_error_name(rc));
+        else
+            plog_producers_snapshot(log); /* a clean reopen then replays nothing */
     }
     plog_free(log);
 }
@@ -121,6 +135,7 @@ int plog_delete(plog *log)
 {
     if (log == NULL)
         return ST_EINVAL;
+    cleaner_log_detach(log); /* before unlinking: the cleaner writes in the directory */
     int rc = 0;
     for (size_t i = 0; i < log->segment_count; i++)
         if (segment_delete(log->dir, log->segments[i]) != 0)
@@ -189,6 +204,7 @@ int plog_roll(plog *log, int64_t now_ms)
     log->dir_dirty = true;
     log_info("log", "rolled segment dir=%s base_offset=%" PRId64 " previous_bytes=%" PRId64,
              log->dir, seg->base_offset, active->size_bytes);
+    plog_producers_snapshot(log);
     return 0;
 }
 
@@ -240,6 +256,7 @@ int plog_append(plog *log, uint8_t *data, size_t len, int64_t log_append_time,
         return rc;
     }
     log->log_end_offset = batch_last_offset(&h) + 1;
+    plog_producers_on_append(log, &h, now_ms);
     if (log->first_unflushed_ms < 0)
         log->first_unflushed_ms = now_ms;
     if (log->log_end_offset - log->recovery_point >= log->config.flush_messages &&
@@ -440,5 +457,6 @@ int plog_drop_segments(plog *log, size_t count, const char *reason)
     }
     memmove(log->segments, log->segments + count, (log->segment_count - count) * sizeof *log->segments);
     log->segment_count -= count;
+    plog_producers_prune(log);
     return rc;
 }

@@ -34,6 +34,12 @@ typedef struct plog_config {
     int32_t index_interval_bytes; /* index.interval.bytes: bytes between index entries */
     int32_t segment_index_bytes;  /* segment.index.bytes: max size of one index file */
     bool delete_policy;           /* cleanup.policy contains "delete" (retention applies) */
+    int64_t producer_id_expiration_ms; /* producer.id.expiration.ms: forget idle idempotent producers */
+    bool compact_policy;          /* cleanup.policy contains "compact" (the cleaner runs, cleaner.h) */
+    int64_t delete_retention_ms;  /* delete.retention.ms: tombstones live this long after cleaning */
+    double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio: dirty share that starts a cleaning */
+    int64_t min_compaction_lag_ms; /* min.compaction.lag.ms: records younger stay uncompacted */
+    int64_t max_compaction_lag_ms; /* max.compaction.lag.ms: dirty records older force a cleaning */
 } plog_config;
 
 /* Fills c with Kafka's defaults. */

@@ -42,6 +42,10 @@ struct plog {
     bool dir_dirty;              /* files created since the directory was fsynced */
     int io_error;                /* sticky ST_EIO after a failed write or fsync */
     leader_epoch_cache epochs;
+    struct cleaner_log_state *cleaner;    /* compaction bookkeeping (cleaner_internal.h), NULL until used */
+    struct producer_state *producers;     /* idempotent producers (log_producers.c) */
+    int64_t producers_snapshot_offset;    /* offset of the newest snapshot written or loaded, -1 */
+    int64_t producers_expire_checked_ms;  /* wall clock of the last expiry scan */
 };
 
 static inline segment *plog_active(const plog *log) { return log->segments[log->segment_count - 1]; }
@@ -59,5 +63,18 @@ int plog_save_recovery_point(plog *log, int64_t now_ms);
 int plog_advance_log_start(plog *log, int64_t new_start);
 /* Deletes the count oldest segments (count < segment_count). */
 int plog_drop_segments(plog *log, size_t count, const char *reason);
+
+/* log_producers.c: the producer state's lifecycle. recover is the last step
+ * of plog_recover (allocates log->producers); on_append records a written
+ * batch; snapshot writes <log end>.snapshot (roll, close; failures are logged,
+ * not returned); prune deletes snapshots below the first segment (after
+ * segments are dropped); tick expires idle producers; free releases it. */
+struct batch_header;
+int plog_producers_recover(plog *log);
+void plog_producers_on_append(plog *log, const struct batch_header *h, int64_t now_ms);
+void plog_producers_snapshot(plog *log);
+void plog_producers_prune(plog *log);
+void plog_producers_tick(plog *log, int64_t now_ms);
+void plog_producers_free(plog *log);
 
 #endif

@@ -225,8 +225,10 @@ static int scan_batches(segment *seg, int64_t expected_offset, int32_t index_int
         batch_header h;
         rc = segment_read_header(seg, position, &h);
         bool first = position == 0;
+        /* a compacted segment has offset gaps between batches: offsets
+         * only have to increase (cleaner_internal.h) */
         if (rc == 0 && (h.base_offset < seg->base_offset ||
-                        (!first && h.base_offset != expected_offset) ||
+                        (!first && h.base_offset < expected_offset) ||
                         (first && expected_offset >= 0 && h.base_offset < expected_offset) ||
                         !fits_segment(seg, position, &h)))
             rc = ST_ECORRUPT;
@@ -290,10 +292,13 @@ static int scan_tail(segment *seg, bool verify_crc, int32_t index_interval_bytes
         seg->max_timestamp_ms = last->timestamp_ms;
         seg->max_timestamp_offset = seg->base_offset + last->relative_offset;
     }
+    bool at_index_entry = expected >= 0; /* that batch's base is exactly the entry's */
     while (position < seg->size_bytes) {
         batch_header h;
         rc = segment_read_header(seg, position, &h);
-        if (rc == 0 && ((expected >= 0 && h.base_offset != expected) ||
+        /* later batches may follow an offset gap left by compaction */
+        if (rc == 0 && ((at_index_entry && h.base_offset != expected) ||
+                        (expected >= 0 && h.base_offset < expected) ||
                         h.base_offset < seg->base_offset || !fits_segment(seg, position, &h)))
             rc = ST_ECORRUPT;
         if (rc == 0 && verify_crc)
@@ -316,6 +321,7 @@ static int scan_tail(segment *seg, bool verify_crc, int32_t index_interval_bytes
         seg->next_offset = batch_last_offset(&h) + 1;
         position += (int64_t)batch_total_bytes(&h);
         expected = seg->next_offset;
+        at_index_entry = false;
     }
     free(chunk);
     return rc;

@@ -7,8 +7,10 @@
  * 00000000000000000000.log / .index / .timeindex.
  *
  * .log: record batches v2 exactly as appended (layout in batch.h), back to
- * back. Offsets within a segment are contiguous: each batch's base offset is
- * the previous batch's last offset + 1; the first is >= the file's base.
+ * back. Offsets within a segment increase: each batch's base offset is the
+ * previous batch's last offset + 1 as appended, or larger in a segment the
+ * log cleaner rewrote (removed batches leave gaps); the first is >= the
+ * file's base.
  *
  * .index: fixed 8-byte entries, big-endian, strictly increasing in both
  * fields; an entry is added before a batch once more than
@@ -100,7 +102,7 @@ int segment_create(const char *dir, int64_t base_offset, int32_t index_bytes_max
 int segment_open(const char *dir, int64_t base_offset, int32_t index_bytes_max, int64_t now_ms,
                  segment **out);
 
-/* Full scan: checks every batch (header, CRC, offsets contiguous; the first
+/* Full scan: checks every batch (header, CRC, offsets increasing; the first
  * batch >= the file's base offset and >= expected_offset, the previous
  * segment's next offset, or -1 when unknown), truncates the file
  * at the first bad batch, and rebuilds both indexes in memory and on disk.

@@ -331,6 +331,18 @@ void topic_config_to_plog(const topic_config *tc, const broker_config *bc, plog_
     out->index_interval_bytes = (int32_t)effective_int(tc, bc, "index.interval.bytes");
     out->segment_index_bytes = (int32_t)effective_int(tc, bc, "segment.index.bytes");
     out->delete_policy = effective_has(tc, bc, "cleanup.policy", "delete");
+    out->producer_id_expiration_ms = bc->producer_id_expiration_ms;
+    out->compact_policy = effective_has(tc, bc, "cleanup.policy", "compact");
+    out->delete_retention_ms = effective_int(tc, bc, "delete.retention.ms");
+    char ratio[TOPIC_CONFIG_VALUE_MAX];
+    topic_config_get(tc, bc, "min.cleanable.dirty.ratio", ratio, sizeof ratio);
+    out->min_cleanable_dirty_ratio = strtod(ratio, NULL);
+    out->min_compaction_lag_ms = effective_int(tc, bc, "min.compaction.lag.ms");
+    out->max_compaction_lag_ms = effective_int(tc, bc, "max.compaction.lag.ms");
+    /* Kafka's maxSegmentMs: the active segment is never cleaned, so it must
+     * roll within max.compaction.lag.ms for the lag to be honoured */
+    if (out->compact_policy && out->max_compaction_lag_ms < out->segment_ms)
+        out->segment_ms = out->max_compaction_lag_ms;
 }
 
 bool topic_config_log_append_time(const topic_config *tc, const broker_config *bc)

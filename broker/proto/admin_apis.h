@@ -344,6 +344,10 @@ typedef struct describe_cluster_response {
 
 /* A printf-formatted string in the request's arena; a null string when out
  * of arena memory (the error code still tells the client what happened). */
+/* A replica list for one partition is valid on this node only when it is
+ * exactly [node.id]; otherwise fills why and returns false. */
+bool admin_replicas_valid(const proto_array *broker_ids, int32_t node_id, char *why, size_t whylen);
+
 proto_str admin_message(broker_request *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -111,3 +111,19 @@ bool admin_array(broker_request *req, proto_array *arr, const proto_struct *elem
 {
     return proto_array_alloc(&req->arena, arr, elem, count) == 0;
 }
+
+bool admin_replicas_valid(const proto_array *broker_ids, int32_t node_id, char *why, size_t whylen)
+{
+    const proto_int32 *ids = broker_ids->items;
+    if (broker_ids->count == 1 && ids[0].value == node_id)
+        return true;
+    snprintf(why, whylen, "replicas must be exactly [%d] on this single-node cluster, got %d "
+                          "broker id(s)%s%d",
+             (int)node_id, (int)(broker_ids->count < 0 ? 0 : broker_ids->count),
+             broker_ids->count > 0 ? " starting with " : "",
+             broker_ids->count > 0 ? (int)ids[0].value : 0);
+    if (broker_ids->count <= 0)
+        snprintf(why, whylen, "replicas must be exactly [%d] on this single-node cluster, got none",
+                 (int)node_id);
+    return false;
+}

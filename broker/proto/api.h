@@ -70,6 +70,10 @@ typedef struct broker_request {
     broker_request_wake_fn on_wake;
     struct broker_request *park_prev, *park_next;
     void *handler_state;     /* free for the handler (arena memory) */
+    /* Called when the connection closes while the request is parked or
+     * queued by its handler outside the broker's park list (the group
+     * coordinator); the request is freed right after. NULL = nothing to do. */
+    void (*on_abandon)(struct broker_request *req);
 } broker_request;
 
 /* Allocation from the request's arena (zeroed); NULL over the ceiling. */

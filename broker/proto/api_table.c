@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "broker/proto/api.h"
+#include "broker/proto/group_apis.h"
 
 extern const proto_api api_produce;
 extern const proto_api api_fetch;
@@ -14,6 +15,7 @@ extern const proto_api api_api_versions;
 extern const proto_api api_create_topics;
 extern const proto_api api_delete_topics;
 extern const proto_api api_delete_records;
+extern const proto_api api_init_producer_id;
 extern const proto_api api_offset_for_leader_epoch;
 extern const proto_api api_describe_configs;
 extern const proto_api api_alter_configs;
@@ -26,15 +28,27 @@ const proto_api *const proto_apis[] = {
     &api_fetch,                     /* 1 */
     &api_list_offsets,              /* 2 */
     &api_metadata,                  /* 3 */
+    &api_offset_commit,             /* 8 */
+    &api_offset_fetch,              /* 9 */
+    &api_find_coordinator,          /* 10 */
+    &api_join_group,                /* 11 */
+    &api_heartbeat,                 /* 12 */
+    &api_leave_group,               /* 13 */
+    &api_sync_group,                /* 14 */
+    &api_describe_groups,           /* 15 */
+    &api_list_groups,               /* 16 */
     &api_api_versions,              /* 18 */
     &api_create_topics,             /* 19 */
     &api_delete_topics,             /* 20 */
     &api_delete_records,            /* 21 */
+    &api_init_producer_id,          /* 22 */
     &api_offset_for_leader_epoch,   /* 23 */
     &api_describe_configs,          /* 32 */
     &api_alter_configs,             /* 33 */
     &api_create_partitions,         /* 37 */
+    &api_delete_groups,             /* 42 */
     &api_incremental_alter_configs, /* 44 */
+    &api_offset_delete,             /* 47 */
     &api_describe_cluster,          /* 60 */
 };
 

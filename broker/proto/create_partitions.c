@@ -16,7 +16,8 @@
  *                               error_message nullable string
  *
  * Per topic: listed twice -> INVALID_REQUEST; unknown ->
- * UNKNOWN_TOPIC_OR_PARTITION; assignments given -> INVALID_REPLICA_ASSIGNMENT
+ * UNKNOWN_TOPIC_OR_PARTITION; assignments whose count is not the number of
+ * new partitions, or whose replicas are not [node.id] -> INVALID_REPLICA_ASSIGNMENT
  * (one node: nothing to place); count <= current or above the limit ->
  * INVALID_PARTITIONS. validate_only checks and changes nothing.
  *
@@ -88,12 +89,26 @@ static void grow_one(broker_request *req, const create_partitions_topic *in, boo
         return;
     }
     if (in->assignments.count > 0) {
-        out->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
-        out->error_message = admin_message(
-            req, "manual partition assignment is not supported: this is a single-node cluster, "
-                 "every partition lives on node %d; leave assignments null",
-            (int)b->config.node_id);
-        return;
+        /* Manual placement of the new partitions: one replica list per new
+         * partition, each exactly [node.id]. */
+        const create_partitions_assignment *as = in->assignments.items;
+        int32_t expected = in->count - t->partition_count;
+        char why[160];
+        if (in->assignments.count != expected) {
+            out->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
+            out->error_message = admin_message(
+                req, "%d assignment(s) given for %d new partition(s)",
+                (int)in->assignments.count, (int)(expected < 0 ? 0 : expected));
+            return;
+        }
+        for (int32_t i = 0; i < in->assignments.count; i++) {
+            if (!admin_replicas_valid(&as[i].broker_ids, b->config.node_id, why, sizeof why)) {
+                out->error_code = KERR_INVALID_REPLICA_ASSIGNMENT;
+                out->error_message = admin_message(req, "new partition %d: %s",
+                                                   (int)(t->partition_count + i), why);
+                return;
+            }
+        }
     }
     char err[ADMIN_ERROR_MESSAGE_BYTES];
     err[0] = '\0';

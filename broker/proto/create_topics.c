@@ -29,7 +29,8 @@
  * for a topic that fails; other topics are unaffected):
  *   name listed twice in the request   INVALID_REQUEST
  *   name invalid                       INVALID_TOPIC_EXCEPTION
- *   assignments given                  INVALID_REQUEST (one node: no placement to choose)
+ *   assignments with counts != -1      INVALID_REQUEST
+ *   assignments not 0..n-1 or replicas != [node.id]   INVALID_REPLICA_ASSIGNMENT
  *   replication factor not 1 / -1      INVALID_REPLICATION_FACTOR
  *   partitions not -1 / 1..limit       INVALID_PARTITIONS
  *   config name/value not text, or a config listed twice
@@ -182,16 +183,40 @@ static void create_one(broker_request *req, const create_topics_topic *in,
         fail(out, KERR_INVALID_TOPIC_EXCEPTION, admin_message(req, "%s", err));
         return;
     }
-    if (in->assignments.count > 0) {
-        fail(out, KERR_INVALID_REQUEST,
-             admin_message(req, "manual partition assignment is not supported: this is a "
-                                "single-node cluster, every partition lives on node %d; leave "
-                                "assignments empty",
-                           (int)b->config.node_id));
-        return;
-    }
+    int32_t partitions = in->num_partitions == -1 ? b->config.num_partitions : in->num_partitions;
     int32_t replication = in->replication_factor == -1 ? b->config.default_replication_factor
                                                         : in->replication_factor;
+    if (in->assignments.count > 0) {
+        /* Manual placement, as Kafka: counts must then be -1, indexes 0..n-1,
+         * and each replica list must name only this node. */
+        if (in->num_partitions != -1 || in->replication_factor != -1) {
+            fail(out, KERR_INVALID_REQUEST,
+                 admin_message(req, "num_partitions and replication_factor must be -1 when "
+                                    "assignments are given"));
+            return;
+        }
+        const create_topics_assignment *as = in->assignments.items;
+        for (int32_t i = 0; i < in->assignments.count; i++) {
+            char why[160];
+            bool index_ok = false;
+            for (int32_t j = 0; j < in->assignments.count && !index_ok; j++)
+                index_ok = as[j].partition_index == i;
+            if (!index_ok) {
+                fail(out, KERR_INVALID_REPLICA_ASSIGNMENT,
+                     admin_message(req, "assignments must cover partitions 0..%d exactly once, "
+                                        "partition %d is missing",
+                                   (int)in->assignments.count - 1, (int)i));
+                return;
+            }
+            if (!admin_replicas_valid(&as[i].broker_ids, b->config.node_id, why, sizeof why)) {
+                fail(out, KERR_INVALID_REPLICA_ASSIGNMENT,
+                     admin_message(req, "partition %d: %s", (int)as[i].partition_index, why));
+                return;
+            }
+        }
+        partitions = in->assignments.count;
+        replication = 1;
+    }
     if (replication != 1) {
         fail(out, KERR_INVALID_REPLICATION_FACTOR,
              admin_message(req, "replication factor must be 1 (or -1 for the default) on this "
@@ -199,7 +224,6 @@ static void create_one(broker_request *req, const create_topics_topic *in,
                            (int)replication));
         return;
     }
-    int32_t partitions = in->num_partitions == -1 ? b->config.num_partitions : in->num_partitions;
     if (partitions < 1 || partitions > LIMIT_PARTITIONS_PER_TOPIC) {
         fail(out, KERR_INVALID_PARTITIONS,
              admin_message(req, "number of partitions must be between 1 and %d (or -1 for the "

@@ -155,7 +155,12 @@ void broker_notify_append(broker *b, partition *p)
     }
 }
 
-void proto_dispatch_abandon(broker_request *req) { request_free(req); }
+void proto_dispatch_abandon(broker_request *req)
+{
+    if (req->on_abandon)
+        req->on_abandon(req);
+    request_free(req);
+}
 
 /* ApiVersions at a version we do not support: header v0 and a v0 body with
  * error 35 and our ApiVersions range, so the client retries lower (KIP-511). */

@@ -76,6 +76,7 @@
     X(KERR_PREFERRED_LEADER_NOT_AVAILABLE, 80)      \
     X(KERR_GROUP_MAX_SIZE_REACHED, 81)              \
     X(KERR_FENCED_INSTANCE_ID, 82)                  \
+    X(KERR_GROUP_SUBSCRIBED_TO_TOPIC, 86)           \
     X(KERR_INVALID_RECORD, 87)                      \
     X(KERR_UNSTABLE_OFFSET_COMMIT, 88)              \
     X(KERR_THROTTLING_QUOTA_EXCEEDED, 89)           \

@@ -40,8 +40,12 @@
  *   (KIP-890). Kafka answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED for
  *   transactional batches without a transactional_id; that code (53) is not
  *   in kafka_error.h yet, so INVALID_TXN_STATE stands in.
- * - Idempotent batches (producer id >= 0) are stored as they are; sequence
- *   checks come with the producer-state work.
+ * - Idempotent batches (producer id >= 0) are checked against the
+ *   partition's producer state after validation and before the append
+ *   (produce_idempotence.c): a duplicate of one of the producer's last five
+ *   batches is answered with its original base offset and not written again;
+ *   a sequence gap, a fenced epoch or an idempotent batch that is not alone
+ *   in its partition is refused and nothing is written.
  * - acks=0: nothing is sent back; when any partition failed the connection
  *   is closed, as Kafka does, so the producer notices and refreshes metadata.
  *
@@ -53,7 +57,9 @@
 
 #include "broker/broker.h"
 #include "broker/log/batch.h"
+#include "broker/log/cleaner.h"
 #include "broker/proto/data_apis.h"
+#include "broker/proto/producer_apis.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/limits.h"
@@ -199,6 +205,29 @@ static void set_message(broker_request *req, produce_partition_response *pr, con
     pr->error_message = proto_str_c(copy);
 }
 
+/* Compacted topics need a key on every record (Kafka's LogValidator): the
+ * cleaner keeps the latest value per key, an unkeyed record has none. Kafka
+ * answers INVALID_RECORD (87) "Compacted topic cannot accept message without
+ * key" at every Produce version, and so do we. Batches were validated. */
+static int16_t check_compacted_keys(const uint8_t *data, size_t len, produce_failure *f)
+{
+    size_t position = 0;
+    for (int index = 0; position < len; index++) {
+        batch_header header;
+        if (batch_header_parse(data + position, len - position, &header) != 0)
+            return fail(f, KERR_CORRUPT_MESSAGE, index, position, "batch does not parse");
+        size_t total = batch_total_bytes(&header);
+        int rc = cleaner_check_keys(data + position, total);
+        if (rc == ST_EINVAL)
+            return fail(f, KERR_INVALID_RECORD, index, position,
+                        "Compacted topic cannot accept message without key");
+        if (rc != 0)
+            return fail(f, batch_error_code(rc), index, position, strait_strerror(rc));
+        position += total;
+    }
+    return KERR_NONE;
+}
+
 /* Validates then appends one partition's batches; fills pr. */
 static void produce_partition(broker_request *req, topic *t, const produce_partition_data *pd,
                               produce_partition_response *pr)
@@ -220,11 +249,30 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
     int16_t code = validate_batches(pd->records.ptr, len, req->api_version,
                                     topic_config_max_message_bytes(&t->config, &b->config),
                                     &batch_count, &failure);
+    if (code == KERR_NONE && topic_config_compact(&t->config, &b->config))
+        code = check_compacted_keys(pd->records.ptr, len, &failure);
     if (code != KERR_NONE) {
         pr->error_code = code;
         set_message(req, pr, failure.message);
         log_debug("produce", "rejected topic=%s partition=%d error=%s detail=%s", t->name,
                   pd->partition_index, kafka_error_name(code), failure.message);
+        return;
+    }
+    produce_idempotence idempotence;
+    produce_idempotence_check(p->log, pd->records.ptr, len, batch_count, &idempotence);
+    if (idempotence.error_code != KERR_NONE || idempotence.duplicate) {
+        pr->error_code = idempotence.error_code;
+        if (idempotence.error_code != KERR_NONE) {
+            set_message(req, pr, idempotence.message);
+        } else { /* a retry of a batch already in the log: its original offsets */
+            pr->base_offset = idempotence.base_offset;
+            if (topic_config_log_append_time(&t->config, &b->config))
+                pr->log_append_time_ms = idempotence.timestamp_ms;
+            pr->log_start_offset = plog_log_start_offset(p->log);
+        }
+        log_debug("produce", "idempotence topic=%s partition=%d error=%s duplicate=%d detail=%s",
+                  t->name, pd->partition_index, kafka_error_name(pr->error_code),
+                  idempotence.duplicate, idempotence.error_code ? idempotence.message : "");
         return;
     }
     /* The batches are rewritten in place (base offset, leader epoch,

@@ -7,7 +7,9 @@
 #        synchronous, 4 KiB writes, fsync after every write (--fsync=1), 15 s
 #   3. strait: one broker (default config) with its data on the same disk;
 #      strait-load produce (1 KiB records, 1 partition, acks=1, one producer,
-#      30 s) then strait-load consume of the same data
+#      30 s) then strait-load consume of the same data, then 15 s of
+#      produce at half the flat-out rate for latency (flat out, latency is
+#      queueing in the client)
 #   4. a table with the figures and the ratios produce / fio buffered and
 #      consume / produce (targets in issue 2: >= 0.6 and >= 2)
 #
@@ -68,6 +70,11 @@ FS=$(df -T "$WORK" | awk 'NR == 2 { print $2 " on " $1 }')
 echo "cpu: $(nproc) x $CPU"
 echo "kernel: $(uname -r)   data dir: $WORK ($FS)"
 echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+LOAD_AVG=$(cut -d' ' -f1 /proc/loadavg)
+echo "load average (1 min) before the run: $LOAD_AVG"
+if awk -v l="$LOAD_AVG" 'BEGIN { exit !(l > 0.5) }'; then
+    echo "WARNING: the machine is busy (load $LOAD_AVG): figures will be low and noisy" >&2
+fi
 
 echo "== iperf3 loopback, 10 s"
 IPORT=$(free_port)
@@ -122,6 +129,13 @@ CONSUME_CMD=("$LOAD" consume --brokers "127.0.0.1:$BPORT" --topic bench --durati
 echo "${CONSUME_CMD[*]}"
 "${CONSUME_CMD[@]}" | tee "$LOGS/consume.log"
 
+LATENCY_RATE=$(result_field "$LOGS/produce.log" records_per_s | awk '{ printf "%d", $1 / 2 }')
+echo "== produce latency at half the flat-out rate: $LATENCY_RATE records/s, 15 s"
+LATENCY_CMD=("$LOAD" produce --brokers "127.0.0.1:$BPORT" --topic bench-latency --record-bytes 1024
+             --partitions 1 --acks 1 --codec none --duration-s 15 --rate "$LATENCY_RATE")
+echo "${LATENCY_CMD[*]}"
+"${LATENCY_CMD[@]}" | tee "$LOGS/produce-latency.log"
+
 kill -TERM "$BROKER_PID"
 BROKER_RC=0
 wait "$BROKER_PID" || BROKER_RC=$?
@@ -133,20 +147,24 @@ P_RPS=$(result_field "$LOGS/produce.log" records_per_s)
 P50=$(result_field "$LOGS/produce.log" p50_ms)
 P99=$(result_field "$LOGS/produce.log" p99_ms)
 P999=$(result_field "$LOGS/produce.log" p999_ms)
+L50=$(result_field "$LOGS/produce-latency.log" p50_ms)
+L99=$(result_field "$LOGS/produce-latency.log" p99_ms)
+L999=$(result_field "$LOGS/produce-latency.log" p999_ms)
 C_MBS=$(result_field "$LOGS/consume.log" mb_per_s)
 C_RPS=$(result_field "$LOGS/consume.log" records_per_s)
 RATIO_P=$(awk -v a="$P_MBS" -v b="$FIO_BUF_MBS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 RATIO_C=$(awk -v a="$C_MBS" -v b="$P_MBS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 
 echo
-echo "== results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) x $CPU, $FS)"
+echo "== results ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) x $CPU, $FS, load before: $LOAD_AVG)"
 printf '| %-52s | %-34s |\n' "measure" "figure"
 printf '| %-52s | %-34s |\n' "---" "---"
 printf '| %-52s | %-34s |\n' "loopback TCP (iperf3, 1 stream, 10 s)" "$LOOPBACK_GBPS Gbit/s"
 printf '| %-52s | %-34s |\n' "disk seq. write, buffered (fio 1M, end_fsync)" "$FIO_BUF_MBS MB/s"
 printf '| %-52s | %-34s |\n' "disk seq. write, fsync each (fio 4k, fsync=1)" "$FIO_SYNC_MBS MB/s, $FIO_SYNC_IOPS/s, p99 $FIO_SYNC_P99 ms"
 printf '| %-52s | %-34s |\n' "strait produce (1 KiB, 1 partition, acks=1)" "$P_RPS records/s, $P_MBS MB/s"
-printf '| %-52s | %-34s |\n' "strait produce latency p50 / p99 / p99.9" "$P50 / $P99 / $P999 ms"
+printf '| %-52s | %-34s |\n' "  its latency p50 / p99 / p99.9 (flat out)" "$P50 / $P99 / $P999 ms"
+printf '| %-52s | %-34s |\n' "produce latency at $LATENCY_RATE records/s (half)" "$L50 / $L99 / $L999 ms"
 printf '| %-52s | %-34s |\n' "strait consume (same data)" "$C_RPS records/s, $C_MBS MB/s"
 printf '| %-52s | %-34s |\n' "produce / fio buffered (target >= 0.60)" "$RATIO_P"
 printf '| %-52s | %-34s |\n' "consume / produce (target >= 2)" "$RATIO_C"

@@ -5,8 +5,10 @@
  *                       --partitions 1 --acks 1 --codec none --duration-s 30
  *   strait-load consume --brokers 127.0.0.1:9092 --topic bench
  *
- * produce: sends fixed-size records as fast as librdkafka accepts them for
- *   --duration-s seconds (or --records records), then flushes. Latency of a
+ * produce: sends fixed-size records as fast as librdkafka accepts them (or
+ *   at --rate records/s) for --duration-s seconds (or --records records),
+ *   then flushes. Flat out, latency is mostly queueing in the client (32 MiB
+ *   queue, like Java's buffer.memory); use --rate for latency. Latency of a
  *   record = delivery report time - produce() call time (queueing inside
  *   librdkafka included, as kafka-producer-perf-test measures it), kept in a
  *   log-linear histogram (about 1.6% resolution, bounded memory).
@@ -42,6 +44,7 @@ typedef struct load_options {
     double duration_s;
     long long records;       /* 0 = no limit */
     int linger_ms;
+    double rate;             /* produce: records/s, 0 = as fast as possible */
     const char *extra[32];   /* -X key=value passed to librdkafka */
     int extra_count;
 } load_options;
@@ -75,6 +78,7 @@ static void usage(FILE *out) {
             "  --duration-s S     stop after S seconds (default 30)\n"
             "  --records N        stop after N records (default: no limit)\n"
             "  --linger-ms N      producer linger.ms (default 5)\n"
+            "  --rate N           produce at most N records/s (default 0: flat out)\n"
             "  -X key=value       any librdkafka property (repeatable)\n");
 }
 
@@ -84,7 +88,8 @@ static int parse_options(int argc, char **argv, load_options *o) {
         {"record-bytes", required_argument, 0, 's'}, {"partitions", required_argument, 0, 'p'},
         {"acks", required_argument, 0, 'a'},      {"codec", required_argument, 0, 'c'},
         {"duration-s", required_argument, 0, 'd'}, {"records", required_argument, 0, 'n'},
-        {"linger-ms", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'},
+        {"linger-ms", required_argument, 0, 'l'}, {"rate", required_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     *o = (load_options){.brokers = "127.0.0.1:9092", .topic = "strait-load",
                         .record_bytes = 1024, .partitions = 1, .acks = "1", .codec = "none",
@@ -118,6 +123,7 @@ static int parse_options(int argc, char **argv, load_options *o) {
         case 'd': o->duration_s = strtod(optarg, &end); break;
         case 'n': o->records = strtoll(optarg, &end, 10); break;
         case 'l': o->linger_ms = (int)strtol(optarg, &end, 10); break;
+        case 'r': o->rate = strtod(optarg, &end); break;
         case 'X':
             if (o->extra_count == (int)(sizeof o->extra / sizeof o->extra[0]) ||
                 !strchr(optarg, '=')) {
@@ -135,7 +141,7 @@ static int parse_options(int argc, char **argv, load_options *o) {
         }
     }
     if (o->record_bytes < 0 || o->record_bytes > 100 * 1024 * 1024 || o->partitions < 1 ||
-        o->duration_s <= 0 || o->records < 0) {
+        o->duration_s <= 0 || o->records < 0 || o->rate < 0) {
         fprintf(stderr, "strait-load: option out of range\n");
         return -1;
     }
@@ -264,6 +270,35 @@ static void ensure_topic(rd_kafka_t *rk, const load_options *o) {
     rd_kafka_NewTopic_destroy(nt);
 }
 
+/* Waits (up to 15 s) until metadata shows the topic with a leader for every
+ * partition, so the timed run does not include the client's first metadata
+ * round trips after the topic was created (records queued meanwhile would all
+ * show that second as latency). The metadata response also fills the
+ * client's cache. */
+static void wait_topic_ready(rd_kafka_t *rk, const load_options *o) {
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, o->topic, NULL);
+    double deadline = now_s() + 15;
+    while (now_s() < deadline) {
+        const struct rd_kafka_metadata *md = NULL;
+        bool ready = false;
+        if (rd_kafka_metadata(rk, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+                md->topics[0].partition_cnt >= o->partitions) {
+                ready = true;
+                for (int i = 0; i < md->topics[0].partition_cnt; i++)
+                    if (md->topics[0].partitions[i].leader < 0)
+                        ready = false;
+            }
+            rd_kafka_metadata_destroy(md);
+        }
+        if (ready)
+            break;
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    rd_kafka_topic_destroy(t);
+}
+
 /* ----------------------------------------------------------------- produce */
 
 typedef struct produce_state {
@@ -298,7 +333,9 @@ static int run_produce(const load_options *o) {
     conf_set_or_die(conf, "acks", o->acks);
     conf_set_or_die(conf, "compression.codec", o->codec);
     conf_set_or_die(conf, "linger.ms", linger);
-    conf_set_or_die(conf, "queue.buffering.max.kbytes", "1048576");
+    /* 32 MiB of queued records, like the Java producer's buffer.memory default:
+     * bounds how much of a flat-out run's latency is queueing in the client. */
+    conf_set_or_die(conf, "queue.buffering.max.kbytes", "32768");
     conf_set_or_die(conf, "queue.buffering.max.messages", "1000000");
     apply_extra(conf, o);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -309,6 +346,7 @@ static int run_produce(const load_options *o) {
         return 2;
     }
     ensure_topic(rk, o);
+    wait_topic_ready(rk, o);
 
     char *payload = malloc((size_t)o->record_bytes + 1);
     if (!payload)
@@ -323,6 +361,18 @@ static int run_produce(const load_options *o) {
     while (!stop_requested && (o->records == 0 || sent < (uint64_t)o->records)) {
         if ((sent & 1023) == 0 && now_s() >= deadline)
             break;
+        if (o->rate > 0) {
+            double due = started + (double)sent / o->rate;
+            double now = now_s();
+            if (now >= deadline)
+                break;
+            if (now < due) {
+                rd_kafka_poll(rk, 0);
+                struct timespec pause = {0, (long)((due - now) > 0.001 ? 1000000 : (due - now) * 1e9)};
+                nanosleep(&pause, NULL);
+                continue;
+            }
+        }
         rd_kafka_resp_err_t e = rd_kafka_producev(
             rk, RD_KAFKA_V_TOPIC(o->topic), RD_KAFKA_V_PARTITION(partition),
             RD_KAFKA_V_VALUE(payload, (size_t)o->record_bytes),
@@ -350,8 +400,8 @@ static int run_produce(const load_options *o) {
     double mbps = rate * (double)o->record_bytes / 1e6;
 
     printf("produce %s: %" PRIu64 " records of %ld bytes in %.2f s (acks=%s codec=%s "
-           "partitions=%d)\n", o->topic, st.delivered, o->record_bytes, elapsed, o->acks,
-           o->codec, o->partitions);
+           "partitions=%d rate=%s)\n", o->topic, st.delivered, o->record_bytes, elapsed, o->acks,
+           o->codec, o->partitions, o->rate > 0 ? "limited" : "unlimited");
     printf("  %.0f records/s  %.1f MB/s\n", rate, mbps);
     printf("  latency ms: p50 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n",
            hist_quantile_ms(&st.latency, 0.50), hist_quantile_ms(&st.latency, 0.99),

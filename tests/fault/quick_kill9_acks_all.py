@@ -54,9 +54,10 @@ def main(t):
     b = t.broker(overrides={"log.flush.interval.messages": "1",
                             "log.segment.bytes": str(256 * 1024)})
     bs = b.bootstrap
-    for f in AdminClient({"bootstrap.servers": bs}).create_topics(
-            [NewTopic(TOPIC, 1, 1)]).values():
+    admin = AdminClient({"bootstrap.servers": bs})  # must outlive its futures
+    for f in admin.create_topics([NewTopic(TOPIC, 1, 1)]).values():
         f.result(timeout=30)
+    del admin
 
     acked, failed = [], []
     lock = threading.Lock()

@@ -45,12 +45,17 @@ class Case:
         self.b = broker
 
     def __enter__(self):
+        check(self.b.alive(), "%s is not running at the start of the case" % self.b.name)
         self.bystander = kwire.Conn(self.b.bootstrap)
         err, _ = self.bystander.api_versions()
         check_eq(err, 0, "bystander ApiVersions before the case")
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        if not self.b.alive():
+            self.bystander.close()
+            raise TestFailure("%s died during the case (exit status %s); see its log below"
+                              % (self.b.name, self.b.proc.poll() if self.b.proc else "?"))
         if exc_type is None:
             try:
                 err, _ = self.bystander.api_versions()

@@ -25,6 +25,8 @@ from confluent_kafka import (OFFSET_BEGINNING, Consumer, KafkaError,  # noqa: E4
 from confluent_kafka.admin import (AdminClient, ConfigResource, NewPartitions,  # noqa: E402
                                    NewTopic)
 
+# Record timestamps: recent, so that retention.ms below keeps them.
+BASE_TS = (int(time.time()) - 600) * 1000
 TOPIC_CONFIGS = {"retention.ms": "123456789", "max.message.bytes": "777777",
                  "segment.bytes": "65536"}
 
@@ -33,7 +35,7 @@ def produce(bs, topic, partitions, start, count, codec="none"):
     errors = []
     p = Producer({"bootstrap.servers": bs, "linger.ms": 5, "compression.type": codec,
                   "acks": "all"})
-    base_ts = 1_600_000_000_000
+    base_ts = BASE_TS
     for i in range(start, start + count):
         p.produce(topic, key=b"k%d" % i, value=(b"value-%d-" % i) * 20,
                   headers=[("i", b"%d" % i)], partition=i % partitions, timestamp=base_ts + i,
@@ -71,7 +73,7 @@ def expected(partitions, count):
     for i in range(count):
         p = i % partitions
         out[p].append((len(out[p]), b"k%d" % i, (b"value-%d-" % i) * 20, [("i", b"%d" % i)],
-                       1_600_000_000_000 + i))
+                       BASE_TS + i))
     return out
 
 

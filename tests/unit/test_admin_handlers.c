@@ -244,8 +244,8 @@ static void create_topics_answers(void **state)
     assert_int_equal(r[2].error_code, KERR_INVALID_TOPIC_EXCEPTION);
     assert_true(str_is(r[2].error_message, "topic name 'bad name' is invalid: only ASCII letters, "
                                            "digits, '.', '_' and '-' are allowed"));
-    assert_int_equal(r[3].error_code, KERR_INVALID_REQUEST);
-    assert_non_null(strstr(r[3].error_message.ptr, "manual partition assignment is not supported"));
+    assert_int_equal(r[3].error_code, KERR_NONE); /* placed on [node.id]: accepted */
+    assert_int_equal(topic_registry_find(f->b.topics, "placed", 6)->partition_count, 1);
     assert_int_equal(r[4].error_code, KERR_INVALID_REPLICATION_FACTOR);
     assert_true(str_is(r[4].error_message, "replication factor must be 1 (or -1 for the default) "
                                            "on this single-node cluster, got 3"));
@@ -258,8 +258,25 @@ static void create_topics_answers(void **state)
     assert_int_equal(r[8].error_code, KERR_INVALID_REQUEST);
     assert_true(str_is(r[8].error_message, "topic 'twice' is listed more than once in the request"));
     assert_null(topic_registry_find(f->b.topics, "twice", 5));
+
+    /* Manual placement: counts must be -1, replicas exactly [node.id]. */
+    proto_int32 other = {7};
+    create_topics_assignment elsewhere = {0, {&other, 1}};
+    create_topics_assignment gap = {1, {&node, 1}};
+    create_topics_topic placed[] = {
+        {proto_str_c("p-elsewhere"), -1, -1, {&elsewhere, 1}, {NULL, 0}},
+        {proto_str_c("p-counts"), 1, -1, {&assignment, 1}, {NULL, 0}},
+        {proto_str_c("p-gap"), -1, -1, {&gap, 1}, {NULL, 0}},
+    };
+    r = create_topics(f, 4, placed, 3, false);
+    assert_int_equal(r[0].error_code, KERR_INVALID_REPLICA_ASSIGNMENT);
+    assert_true(str_is(r[0].error_message, "partition 0: replicas must be exactly [1] on this "
+                                           "single-node cluster, got 1 broker id(s) starting with 7"));
+    assert_int_equal(r[1].error_code, KERR_INVALID_REQUEST);
+    assert_int_equal(r[2].error_code, KERR_INVALID_REPLICA_ASSIGNMENT);
+    assert_null(topic_registry_find(f->b.topics, "p-elsewhere", 11));
     assert_null(topic_registry_find(f->b.topics, "badcfg", 6));
-    assert_int_equal(topic_registry_count(f->b.topics), 2);
+    assert_int_equal(topic_registry_count(f->b.topics), 3); /* orders, defaults, placed */
 
     /* again: exists; validate_only creates nothing */
     create_topics_topic again[] = {{proto_str_c("orders"), 1, 1, {NULL, 0}, {NULL, 0}},
@@ -332,6 +349,10 @@ static void create_partitions_answers(void **state)
     rs = call(f, &api_create_partitions, 0, &placed);
     assert_int_equal(((const create_partitions_result *)rs->results.items)->error_code,
                      KERR_INVALID_REPLICA_ASSIGNMENT);
+    topics[3].count = 4; /* one new partition, one assignment [node.id] */
+    rs = call(f, &api_create_partitions, 0, &placed);
+    assert_int_equal(((const create_partitions_result *)rs->results.items)->error_code, KERR_NONE);
+    assert_int_equal(topic_registry_find(f->b.topics, "small", 5)->partition_count, 4);
     create_partitions_request dry = {.topics = {&topics[0], 1}, .validate_only = true};
     topics[0].count = 9;
     rs = call(f, &api_create_partitions, 0, &dry);

@@ -58,10 +58,39 @@ def check(condition, message):
         raise TestFailure(message)
 
 
+def _short(value, limit=600):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "... (%d chars)" % len(text)
+
+
+def _first_difference(actual, expected):
+    """Where two lists / dicts first differ, as text (None if not applicable)."""
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        for key in sorted(set(actual) | set(expected), key=repr):
+            if actual.get(key) != expected.get(key):
+                inner = _first_difference(actual.get(key), expected.get(key))
+                return "[%r]%s" % (key, inner or ": expected %s, got %s" % (
+                    _short(expected.get(key)), _short(actual.get(key))))
+        return None
+    if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            if a != e:
+                return "[%d]: expected %s, got %s" % (i, _short(e), _short(a))
+        if len(actual) != len(expected):
+            return ": %d items, expected %d (first extra/missing: %s)" % (
+                len(actual), len(expected),
+                _short(actual[len(expected)] if len(actual) > len(expected)
+                       else expected[len(actual)]))
+    return None
+
+
 def check_eq(actual, expected, what):
-    """Fails with both values printed unless actual == expected."""
+    """Fails with both values (or their first difference) unless actual == expected."""
     if actual != expected:
-        raise TestFailure("%s: expected %r, got %r" % (what, expected, actual))
+        where = _first_difference(actual, expected)
+        if where:
+            raise TestFailure("%s differs at %s" % (what, where))
+        raise TestFailure("%s: expected %s, got %s" % (what, _short(expected), _short(actual)))
 
 
 def free_port():
@@ -347,6 +376,13 @@ def run_test(main, name=None):
     finally:
         if status != 0:
             for b in ctx.brokers:
+                rc = b.proc.poll() if b.proc is not None else None
+                if rc is not None:
+                    print("NOTE: %s (pid %d) had exited on its own with status %d%s"
+                          % (b.name, b.proc.pid, rc, " (killed by signal %d)" % -rc
+                             if rc < 0 else ""), flush=True)
+                for report in b.sanitizer_reports()[:5]:
+                    print("NOTE: sanitizer report: " + report, flush=True)
                 b.dump_log()
         ctx.cleanup()
     if status == 0:

@@ -1,0 +1,316 @@
+/*
+ * producer_snapshot.c - encode, decode, write, read and list the producer
+ * snapshot files of a partition directory (format in producer_snapshot.h).
+ *
+ * Runs on the event-loop thread of the log that owns the directory.
+ */
+#include "broker/log/producer_snapshot.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "broker/log/checkpoint_file.h"
+#include "common/crc32c.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/reader.h"
+
+#define SNAPSHOT_MAGIC 0x53545053u /* "STPS" */
+#define SNAPSHOT_VERSION 1
+#define SNAPSHOT_CRC_POSITION 8
+#define SNAPSHOT_CRC_COVERED_FROM 12
+#define SNAPSHOT_NAME_DIGITS 20
+#define SNAPSHOT_LIST_MAX 100000 /* more snapshot files than this: refuse, the dir is garbage */
+
+/* ---- encode / decode ----------------------------------------------------- */
+
+typedef struct encode_state {
+    buf *out;
+} encode_state;
+
+static void encode_entry(void *arg, const producer_entry *e)
+{
+    buf *out = ((encode_state *)arg)->out;
+    buf_put_i64(out, e->producer_id);
+    buf_put_i64(out, e->last_activity_ms);
+    buf_put_i16(out, e->producer_epoch);
+    buf_put_i16(out, (int16_t)e->batch_count);
+    for (int i = 0; i < e->batch_count; i++) {
+        const producer_batch *b = &e->batches[i];
+        buf_put_i32(out, b->first_sequence);
+        buf_put_i32(out, b->last_sequence);
+        buf_put_i64(out, b->first_offset);
+        buf_put_i64(out, b->last_offset);
+        buf_put_i64(out, b->timestamp_ms);
+    }
+}
+
+int producer_snapshot_encode(const producer_state *ps, int64_t offset, buf *out)
+{
+    size_t start = out->len;
+    buf_put_i32(out, (int32_t)SNAPSHOT_MAGIC);
+    buf_put_i16(out, SNAPSHOT_VERSION);
+    buf_put_i16(out, 0);
+    buf_put_i32(out, 0); /* crc, patched below */
+    buf_put_i64(out, offset);
+    buf_put_i32(out, (int32_t)producer_state_count(ps));
+    encode_state state = {.out = out};
+    producer_state_each(ps, encode_entry, &state);
+    if (!buf_ok(out))
+        return out->err;
+    uint32_t crc = crc32c(0, out->data + start + SNAPSHOT_CRC_COVERED_FROM,
+                          out->len - start - SNAPSHOT_CRC_COVERED_FROM);
+    buf_patch_i32(out, start + SNAPSHOT_CRC_POSITION, (int32_t)crc);
+    return 0;
+}
+
+/* One producer entry; false (reader failed or entry invalid) on bad data. */
+static bool decode_entry(reader *r, int64_t snapshot_offset, producer_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    e->producer_id = reader_i64(r);
+    e->last_activity_ms = reader_i64(r);
+    e->producer_epoch = reader_i16(r);
+    int16_t batch_count = reader_i16(r);
+    if (!reader_ok(r) || batch_count < 1 || batch_count > PRODUCER_BATCHES_CACHED)
+        return false;
+    e->batch_count = (uint8_t)batch_count;
+    for (int i = 0; i < batch_count; i++) {
+        producer_batch *b = &e->batches[i];
+        b->first_sequence = reader_i32(r);
+        b->last_sequence = reader_i32(r);
+        b->first_offset = reader_i64(r);
+        b->last_offset = reader_i64(r);
+        b->timestamp_ms = reader_i64(r);
+    }
+    return reader_ok(r) && producer_entry_valid(e, snapshot_offset);
+}
+
+int producer_snapshot_decode(const uint8_t *data, size_t len, int64_t expected_offset,
+                             producer_state *ps)
+{
+    producer_state_clear(ps);
+    reader r;
+    reader_init(&r, data, len);
+    uint32_t magic = reader_u32(&r);
+    int16_t version = reader_i16(&r);
+    int16_t reserved = reader_i16(&r);
+    uint32_t crc = reader_u32(&r);
+    if (!reader_ok(&r) || magic != SNAPSHOT_MAGIC || version != SNAPSHOT_VERSION || reserved != 0)
+        return ST_ECORRUPT;
+    if (crc32c(0, data + SNAPSHOT_CRC_COVERED_FROM, len - SNAPSHOT_CRC_COVERED_FROM) != crc)
+        return ST_ECRC;
+    int64_t offset = reader_i64(&r);
+    int32_t count = reader_check_count(&r, reader_i32(&r), LIMIT_PRODUCERS_PER_PARTITION,
+                                       PRODUCER_SNAPSHOT_ENTRY_BYTES + PRODUCER_SNAPSHOT_BATCH_BYTES);
+    if (!reader_ok(&r) || offset != expected_offset || count < 0)
+        return ST_ECORRUPT;
+    int rc = 0;
+    for (int32_t i = 0; i < count && rc == 0; i++) {
+        producer_entry e;
+        if (!decode_entry(&r, offset, &e) || producer_state_find(ps, e.producer_id) != NULL)
+            rc = ST_ECORRUPT; /* bad field, or the same producer twice */
+        else
+            rc = producer_state_put(ps, &e);
+    }
+    if (rc == 0 && reader_remaining(&r) != 0)
+        rc = ST_ECORRUPT; /* trailing bytes */
+    if (rc != 0)
+        producer_state_clear(ps);
+    return rc;
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+static int snapshot_path(char *out, size_t len, const char *dir, int64_t offset, const char *extra)
+{
+    int n = snprintf(out, len, "%s/%020" PRId64 "%s%s", dir, offset, PRODUCER_SNAPSHOT_SUFFIX, extra);
+    return n < 0 || (size_t)n >= len ? ST_EINVAL : 0;
+}
+
+static int write_all(int fd, const uint8_t *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return ST_EIO;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int producer_snapshot_write(const producer_state *ps, const char *dir, int64_t offset)
+{
+    char path[PATH_MAX], tmp_path[PATH_MAX];
+    if (snapshot_path(path, sizeof path, dir, offset, "") != 0 ||
+        snapshot_path(tmp_path, sizeof tmp_path, dir, offset, ".tmp") != 0)
+        return ST_EINVAL;
+    buf data;
+    buf_init(&data, PRODUCER_SNAPSHOT_BYTES_MAX);
+    int rc = producer_snapshot_encode(ps, offset, &data);
+    int fd = -1;
+    if (rc != 0)
+        goto out;
+    fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = ST_EIO;
+        goto out;
+    }
+    rc = write_all(fd, data.data, data.len);
+    if (rc == 0 && fsync(fd) != 0)
+        rc = ST_EIO;
+    if (close(fd) != 0 && rc == 0)
+        rc = ST_EIO;
+    if (rc == 0 && rename(tmp_path, path) != 0)
+        rc = ST_EIO;
+    if (rc == 0)
+        rc = checkpoint_fsync_dir(dir);
+out:
+    if (rc != 0) {
+        log_error("log", "producer snapshot write failed path=%s error=%s errno=%d", path,
+                  strait_error_name(rc), errno);
+        unlink(tmp_path);
+    }
+    buf_free(&data);
+    return rc;
+}
+
+/* Reads the whole of fd (size from fstat, at most max) into a new buffer. */
+static int read_whole(int fd, size_t max, uint8_t **out, size_t *out_len)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return ST_EIO;
+    if (st.st_size < 0 || (uint64_t)st.st_size > max)
+        return ST_ECORRUPT;
+    size_t size = (size_t)st.st_size;
+    uint8_t *data = malloc(size ? size : 1);
+    if (!data)
+        return ST_ENOMEM;
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, data + got, size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            free(data);
+            return ST_EIO;
+        }
+        if (n == 0)
+            break; /* shrank under us: decode what is there (it will not check) */
+        got += (size_t)n;
+    }
+    *out = data;
+    *out_len = got;
+    return 0;
+}
+
+int producer_snapshot_read(const char *dir, int64_t offset, producer_state *ps)
+{
+    char path[PATH_MAX];
+    if (snapshot_path(path, sizeof path, dir, offset, "") != 0)
+        return ST_EINVAL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? ST_ENOTFOUND : ST_EIO;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = read_whole(fd, PRODUCER_SNAPSHOT_BYTES_MAX, &data, &len);
+    close(fd);
+    if (rc == 0)
+        rc = producer_snapshot_decode(data, len, offset, ps);
+    free(data);
+    return rc;
+}
+
+/* Parses "<20 digits>.snapshot" into *offset. */
+static bool parse_snapshot_name(const char *name, int64_t *offset)
+{
+    size_t suffix_len = strlen(PRODUCER_SNAPSHOT_SUFFIX);
+    if (strlen(name) != SNAPSHOT_NAME_DIGITS + suffix_len ||
+        strcmp(name + SNAPSHOT_NAME_DIGITS, PRODUCER_SNAPSHOT_SUFFIX) != 0)
+        return false;
+    int64_t value = 0;
+    for (int i = 0; i < SNAPSHOT_NAME_DIGITS; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return false;
+        int digit = name[i] - '0';
+        if (value > (INT64_MAX - digit) / 10)
+            return false;
+        value = value * 10 + digit;
+    }
+    *offset = value;
+    return true;
+}
+
+static int compare_offsets(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int producer_snapshot_list(const char *dir, int64_t **offsets, size_t *count)
+{
+    *offsets = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return ST_EIO;
+    int64_t *list = NULL;
+    size_t n = 0, capacity = 0;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        int64_t offset;
+        if (!parse_snapshot_name(e->d_name, &offset))
+            continue;
+        if (n == capacity) {
+            if (capacity >= SNAPSHOT_LIST_MAX) {
+                rc = ST_ETOOBIG;
+                break;
+            }
+            capacity = capacity ? capacity * 2 : 8;
+            int64_t *grown = realloc(list, capacity * sizeof *grown);
+            if (!grown) {
+                rc = ST_ENOMEM;
+                break;
+            }
+            list = grown;
+        }
+        list[n++] = offset;
+    }
+    closedir(d);
+    if (rc != 0) {
+        free(list);
+        return rc;
+    }
+    if (n > 1)
+        qsort(list, n, sizeof *list, compare_offsets);
+    *offsets = list;
+    *count = n;
+    return 0;
+}
+
+int producer_snapshot_delete(const char *dir, int64_t offset)
+{
+    char path[PATH_MAX];
+    if (snapshot_path(path, sizeof path, dir, offset, "") != 0)
+        return ST_EINVAL;
+    if (unlink(path) != 0 && errno != ENOENT) {
+        log_error("log", "cannot delete producer snapshot path=%s errno=%d", path, errno);
+        return ST_EIO;
+    }
+    return 0;
+}

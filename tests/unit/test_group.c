@@ -1,0 +1,467 @@
+/*
+ * test_group.c - the consumer group state machine (broker/group/group.h)
+ * with a fake clock and recorded callbacks: KIP-394 joins, the initial
+ * rebalance delay, sync and assignment, heartbeats and fencing errors,
+ * session and rebalance timeouts, static members (KIP-345), protocol
+ * selection; and the __consumer_offsets record layout and partitioning
+ * (broker/group/offsets_store.h, coordinator.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "broker/group/coordinator.h"
+#include "broker/group/group.h"
+#include "broker/group/offsets_store.h"
+#include "broker/proto/kafka_error.h"
+#include "common/error.h"
+#include "common/limits.h"
+
+/* ---- recorded outcomes ---------------------------------------------------- */
+
+#define MAX_ANSWERS 64
+
+typedef struct answer {
+    int waiter;            /* the int the test passed as waiter */
+    bool join;
+    int16_t error;
+    char member_id[128];
+    int32_t generation;
+    char protocol[32];
+    char leader[128];
+    int member_count;      /* join: members listed (leader only) */
+    char assignment[32];   /* sync */
+} answer;
+
+typedef struct world {
+    group *g;
+    group_time now;
+    answer answers[MAX_ANSWERS];
+    int count;
+    int stores;
+    int waiters[MAX_ANSWERS]; /* storage whose addresses are the waiters */
+} world;
+
+static void on_join(void *arg, group *g, void *waiter, const group_join_outcome *o)
+{
+    world *w = arg;
+    assert_true(w->count < MAX_ANSWERS);
+    answer *a = &w->answers[w->count++];
+    memset(a, 0, sizeof *a);
+    a->waiter = *(int *)waiter;
+    a->join = true;
+    a->error = o->error;
+    strncpy(a->member_id, o->member_id, sizeof a->member_id - 1);
+    a->generation = o->generation;
+    strncpy(a->protocol, o->protocol_name, sizeof a->protocol - 1);
+    strncpy(a->leader, o->leader_id, sizeof a->leader - 1);
+    a->member_count = o->with_members ? group_member_count(g) : 0;
+}
+
+static void on_sync(void *arg, group *g, void *waiter, int16_t error, const uint8_t *assignment,
+                    int32_t len)
+{
+    (void)g;
+    world *w = arg;
+    assert_true(w->count < MAX_ANSWERS);
+    answer *a = &w->answers[w->count++];
+    memset(a, 0, sizeof *a);
+    a->waiter = *(int *)waiter;
+    a->error = error;
+    if (assignment && len > 0)
+        memcpy(a->assignment, assignment, (size_t)(len < 31 ? len : 31));
+}
+
+static void on_store(void *arg, group *g)
+{
+    (void)g;
+    ((world *)arg)->stores++;
+}
+
+static world *world_new(int64_t initial_delay_ms)
+{
+    world *w = calloc(1, sizeof *w);
+    for (int i = 0; i < MAX_ANSWERS; i++)
+        w->waiters[i] = i;
+    group_config config = {.min_session_timeout_ms = 6000, .max_session_timeout_ms = 1800000,
+                           .max_size = 100, .initial_rebalance_delay_ms = initial_delay_ms};
+    group_callbacks cb = {.join_done = on_join, .sync_done = on_sync, .store = on_store, .arg = w};
+    w->g = group_new("g1", &config, &cb);
+    w->now = (group_time){1000000, 1700000000000};
+    return w;
+}
+
+static void world_free(world *w)
+{
+    group_free(w->g);
+    free(w);
+}
+
+static void advance(world *w, int64_t ms)
+{
+    w->now.mono_ms += ms;
+    w->now.wall_ms += ms;
+    for (int i = 0; i < 10 && group_next_deadline(w->g) <= w->now.mono_ms; i++)
+        group_on_time(w->g, w->now);
+}
+
+/* The last answer for waiter, or NULL. */
+static const answer *answer_for(const world *w, int waiter)
+{
+    for (int i = w->count - 1; i >= 0; i--)
+        if (w->answers[i].waiter == waiter)
+            return &w->answers[i];
+    return NULL;
+}
+
+static group_protocol range_rr[] = {{"range", (uint8_t *)"R", 1}, {"roundrobin", (uint8_t *)"RR", 2}};
+static group_protocol rr_range[] = {{"roundrobin", (uint8_t *)"rr", 2}, {"range", (uint8_t *)"r", 1}};
+static group_protocol rr_only[] = {{"roundrobin", (uint8_t *)"x", 1}};
+static group_protocol sticky_only[] = {{"sticky", (uint8_t *)"s", 1}};
+
+static void join(world *w, int waiter, const char *member_id, const char *instance_id,
+                 group_protocol *protocols, int32_t count, bool v4)
+{
+    group_join_params p = {.member_id = member_id, .instance_id = instance_id,
+                           .client_id = "client", .client_host = "/127.0.0.1",
+                           .session_timeout_ms = 10000, .rebalance_timeout_ms = 30000,
+                           .protocol_type = "consumer", .protocols = protocols,
+                           .protocol_count = count, .require_known_member_id = v4};
+    group_join(w->g, &p, &w->waiters[waiter], w->now);
+}
+
+static void sync_(world *w, int waiter, const char *member_id, int32_t generation,
+                  const group_assignment *a, int32_t count)
+{
+    group_sync(w->g, member_id, NULL, generation, a, count, &w->waiters[waiter], w->now);
+}
+
+/* Two dynamic members joined and synced: returns their ids in a, b. */
+static void stable_pair(world *w, char *a, char *b)
+{
+    join(w, 1, "", NULL, range_rr, 2, false);
+    join(w, 2, "", NULL, range_rr, 2, false);
+    assert_int_equal(w->count, 0);
+    advance(w, 3000); /* initial delay, extended once for the second member */
+    assert_int_equal(w->count, 0);
+    advance(w, 3000);
+    assert_int_equal(w->count, 2);
+    strcpy(a, answer_for(w, 1)->member_id);
+    strcpy(b, answer_for(w, 2)->member_id);
+    assert_int_equal(group_current_state(w->g), GROUP_COMPLETING_REBALANCE);
+    sync_(w, 4, b, 1, NULL, 0);
+    assert_null(answer_for(w, 4));
+    group_assignment as[] = {{a, (const uint8_t *)"A", 1}, {b, (const uint8_t *)"B", 1}};
+    sync_(w, 3, a, 1, as, 2);
+    assert_string_equal(answer_for(w, 3)->assignment, "A");
+    assert_string_equal(answer_for(w, 4)->assignment, "B");
+    assert_int_equal(group_current_state(w->g), GROUP_STABLE);
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+static void kip394_join_then_initial_delay(void **state)
+{
+    (void)state;
+    world *w = world_new(3000);
+    join(w, 1, "", NULL, range_rr, 2, true);
+    const answer *a = answer_for(w, 1);
+    assert_non_null(a);
+    assert_int_equal(a->error, KERR_MEMBER_ID_REQUIRED);
+    assert_non_null(strstr(a->member_id, "client-"));
+    assert_int_equal(group_pending_count(w->g), 1);
+    char id[128];
+    strcpy(id, a->member_id);
+    join(w, 2, id, NULL, range_rr, 2, true); /* parks: the initial delay runs */
+    assert_null(answer_for(w, 2));
+    assert_int_equal(group_current_state(w->g), GROUP_PREPARING_REBALANCE);
+    advance(w, 2999);
+    assert_null(answer_for(w, 2));
+    advance(w, 1);
+    a = answer_for(w, 2);
+    assert_non_null(a);
+    assert_int_equal(a->error, KERR_NONE);
+    assert_int_equal(a->generation, 1);
+    assert_string_equal(a->leader, id);
+    assert_string_equal(a->protocol, "range");
+    assert_int_equal(a->member_count, 1);
+    /* an unknown member id */
+    join(w, 3, "nobody", NULL, range_rr, 2, true);
+    assert_int_equal(answer_for(w, 3)->error, KERR_UNKNOWN_MEMBER_ID);
+    world_free(w);
+}
+
+static void sync_heartbeat_and_fencing(void **state)
+{
+    (void)state;
+    world *w = world_new(3000);
+    char a[128], b[128];
+    stable_pair(w, a, b);
+    assert_true(w->stores >= 1);
+    assert_int_equal(group_heartbeat(w->g, a, NULL, 1, w->now), KERR_NONE);
+    assert_int_equal(group_heartbeat(w->g, a, NULL, 0, w->now), KERR_ILLEGAL_GENERATION);
+    assert_int_equal(group_heartbeat(w->g, "ghost", NULL, 1, w->now), KERR_UNKNOWN_MEMBER_ID);
+    /* a stable follower rejoining with the same metadata gets the same generation */
+    join(w, 5, b, NULL, range_rr, 2, true);
+    assert_int_equal(answer_for(w, 5)->generation, 1);
+    assert_int_equal(group_current_state(w->g), GROUP_STABLE);
+    /* commits */
+    assert_int_equal(group_commit_check(w->g, a, NULL, 1, w->now), KERR_NONE);
+    assert_int_equal(group_commit_check(w->g, a, NULL, 7, w->now), KERR_ILLEGAL_GENERATION);
+    assert_int_equal(group_commit_check(w->g, "", NULL, -1, w->now), KERR_UNKNOWN_MEMBER_ID);
+    /* sync with a stale generation */
+    sync_(w, 6, a, 0, NULL, 0);
+    assert_int_equal(answer_for(w, 6)->error, KERR_ILLEGAL_GENERATION);
+    sync_(w, 7, b, 1, NULL, 0); /* stable: its assignment again */
+    assert_string_equal(answer_for(w, 7)->assignment, "B");
+    world_free(w);
+}
+
+static void session_expiry_moves_to_rebalance(void **state)
+{
+    (void)state;
+    world *w = world_new(3000);
+    char a[128], b[128];
+    stable_pair(w, a, b);
+    /* a keeps heartbeating, b goes silent */
+    for (int i = 0; i < 3; i++) {
+        advance(w, 3000);
+        assert_int_equal(group_heartbeat(w->g, a, NULL, 1, w->now), KERR_NONE);
+    }
+    assert_int_equal(group_member_count(w->g), 2);
+    advance(w, 3000); /* 12 s after the sync b's 10 s session is over */
+    assert_int_equal(group_member_count(w->g), 1);
+    assert_int_equal(group_current_state(w->g), GROUP_PREPARING_REBALANCE);
+    assert_int_equal(group_heartbeat(w->g, a, NULL, 1, w->now), KERR_REBALANCE_IN_PROGRESS);
+    assert_int_equal(group_commit_check(w->g, a, NULL, 1, w->now), KERR_NONE);
+    join(w, 8, a, NULL, range_rr, 2, true); /* every member is back: completes now */
+    const answer *x = answer_for(w, 8);
+    assert_non_null(x);
+    assert_int_equal(x->generation, 2);
+    assert_int_equal(x->member_count, 1);
+    assert_int_equal(group_commit_check(w->g, a, NULL, 2, w->now), KERR_REBALANCE_IN_PROGRESS);
+    world_free(w);
+}
+
+static void rebalance_timeout_removes_laggards(void **state)
+{
+    (void)state;
+    world *w = world_new(3000);
+    char a[128], b[128];
+    stable_pair(w, a, b);
+    assert_int_equal(group_leave(w->g, a, w->now), KERR_NONE); /* the leader leaves */
+    assert_int_equal(group_leave(w->g, a, w->now), KERR_UNKNOWN_MEMBER_ID);
+    assert_int_equal(group_current_state(w->g), GROUP_PREPARING_REBALANCE);
+    assert_string_equal(group_leader_id(w->g), b);
+    /* b keeps its session alive with heartbeats but never rejoins */
+    for (int i = 0; i < 9; i++) {
+        advance(w, 3000);
+        assert_int_equal(group_heartbeat(w->g, b, NULL, 1, w->now), KERR_REBALANCE_IN_PROGRESS);
+    }
+    advance(w, 3000); /* 30 s rebalance timeout */
+    assert_int_equal(group_member_count(w->g), 0);
+    assert_int_equal(group_current_state(w->g), GROUP_EMPTY);
+    assert_int_equal(group_generation(w->g), 2);
+    world_free(w);
+}
+
+static void static_member_rejoins_without_rebalance(void **state)
+{
+    (void)state;
+    world *w = world_new(0);
+    join(w, 1, "", "instance-a", range_rr, 2, true); /* static: no MEMBER_ID_REQUIRED */
+    const answer *x = answer_for(w, 1);
+    assert_int_equal(x->error, KERR_NONE);
+    char old_id[128];
+    strcpy(old_id, x->member_id);
+    assert_non_null(strstr(old_id, "instance-a-"));
+    group_assignment as[] = {{old_id, (const uint8_t *)"P0", 2}};
+    sync_(w, 2, old_id, 1, as, 1);
+    assert_string_equal(answer_for(w, 2)->assignment, "P0");
+    int stores = w->stores;
+    /* restart: same instance id, no member id */
+    join(w, 3, "", "instance-a", range_rr, 2, true);
+    x = answer_for(w, 3);
+    assert_int_equal(x->error, KERR_NONE);
+    assert_int_equal(x->generation, 1);           /* no rebalance */
+    assert_string_equal(x->leader, old_id);       /* old leader id: it must not assign */
+    assert_string_not_equal(x->member_id, old_id);
+    assert_int_equal(w->stores, stores + 1);
+    assert_int_equal(group_current_state(w->g), GROUP_STABLE);
+    char new_id[128];
+    strcpy(new_id, x->member_id);
+    sync_(w, 4, new_id, 1, NULL, 0);
+    assert_string_equal(answer_for(w, 4)->assignment, "P0");
+    /* the old instance is fenced */
+    assert_int_equal(group_heartbeat(w->g, old_id, "instance-a", 1, w->now), KERR_FENCED_INSTANCE_ID);
+    assert_int_equal(group_commit_check(w->g, old_id, "instance-a", 1, w->now), KERR_FENCED_INSTANCE_ID);
+    assert_int_equal(group_heartbeat(w->g, new_id, "instance-a", 1, w->now), KERR_NONE);
+    world_free(w);
+}
+
+static void protocol_selection_and_mismatch(void **state)
+{
+    (void)state;
+    world *w = world_new(3000);
+    join(w, 1, "", NULL, range_rr, 2, false);
+    join(w, 2, "", NULL, rr_range, 2, false);
+    join(w, 3, "", NULL, rr_only, 1, false);
+    join(w, 4, "", NULL, sticky_only, 1, false); /* nothing in common */
+    assert_int_equal(answer_for(w, 4)->error, KERR_INCONSISTENT_GROUP_PROTOCOL);
+    advance(w, 3000);
+    advance(w, 3000);
+    assert_string_equal(answer_for(w, 1)->protocol, "roundrobin");
+    assert_int_equal(answer_for(w, 1)->member_count, 3); /* leader */
+    assert_int_equal(answer_for(w, 2)->member_count, 0);
+    /* bad session timeouts */
+    group_join_params p = {.member_id = "", .client_id = "c", .client_host = "h",
+                           .session_timeout_ms = 10, .rebalance_timeout_ms = 10,
+                           .protocol_type = "consumer", .protocols = rr_only, .protocol_count = 1};
+    group_join(w->g, &p, &w->waiters[5], w->now);
+    assert_int_equal(answer_for(w, 5)->error, KERR_INVALID_SESSION_TIMEOUT);
+    world_free(w);
+}
+
+static void rejoin_during_sync_restarts_the_round(void **state)
+{
+    (void)state;
+    world *w = world_new(3000);
+    join(w, 1, "", NULL, range_rr, 2, false);
+    join(w, 2, "", NULL, range_rr, 2, false);
+    advance(w, 3000);
+    advance(w, 3000);
+    char a[128], b[128];
+    strcpy(a, answer_for(w, 1)->member_id);
+    strcpy(b, answer_for(w, 2)->member_id);
+    sync_(w, 3, b, 1, NULL, 0); /* follower waits for the leader */
+    /* b rejoins with new metadata before the leader synced */
+    join(w, 4, b, NULL, rr_only, 1, false);
+    assert_int_equal(answer_for(w, 3)->error, KERR_REBALANCE_IN_PROGRESS);
+    assert_int_equal(group_current_state(w->g), GROUP_PREPARING_REBALANCE);
+    join(w, 5, a, NULL, range_rr, 2, false);
+    assert_int_equal(answer_for(w, 5)->generation, 2);
+    assert_string_equal(answer_for(w, 5)->protocol, "roundrobin");
+    /* the leader never syncs: the sync deadline removes it and starts over */
+    sync_(w, 6, b, 2, NULL, 0);
+    advance(w, 30000);
+    assert_int_equal(answer_for(w, 6)->error, KERR_REBALANCE_IN_PROGRESS);
+    assert_int_equal(group_member_count(w->g), 1);
+    world_free(w);
+}
+
+static void simple_commit_on_empty_group(void **state)
+{
+    (void)state;
+    world *w = world_new(3000);
+    assert_int_equal(group_commit_check(w->g, "", NULL, -1, w->now), KERR_NONE);
+    assert_int_equal(group_commit_check(w->g, "x", NULL, 3, w->now), KERR_UNKNOWN_MEMBER_ID);
+    assert_int_equal(group_heartbeat(w->g, "x", NULL, 0, w->now), KERR_UNKNOWN_MEMBER_ID);
+    world_free(w);
+}
+
+static void java_hash_partitioning(void **state)
+{
+    (void)state;
+    /* values of Java's "...".hashCode() */
+    assert_int_equal(coordinator_java_hash("", 0), 0);
+    assert_int_equal(coordinator_java_hash("a", 1), 97);
+    assert_int_equal(coordinator_java_hash("test-group", 10), 627841412);
+    assert_int_equal(coordinator_java_hash("\xc3\xa9t\xc3\xa9", 5), 227742); /* "été" */
+    assert_int_equal(coordinator_java_hash("\xf0\x9f\x98\x80", 4), 1772899); /* U+1F600 */
+    assert_int_equal(coordinator_partition_for("test-group", 10, 50), 627841412 % 50);
+    assert_int_equal(coordinator_partition_for("a", 1, 50), 97 % 50);
+}
+
+static void offsets_records_round_trip(void **state)
+{
+    (void)state;
+    proto_arena arena;
+    proto_arena_init(&arena, LIMIT_DECODE_ARENA_BYTES);
+    buf key, value;
+    buf_init(&key, 1 << 20);
+    buf_init(&value, 1 << 20);
+    offsets_key_commit(&key, "grp", "orders", 6, 7);
+    offsets_value_commit(&value, 12345, 3, "meta", 4, 1700000000000);
+    /* Kafka's bytes: version 1, "grp", "orders", 7 */
+    static const uint8_t expected_key[] = {0, 1, 0, 3, 'g', 'r', 'p', 0, 6, 'o', 'r', 'd', 'e',
+                                           'r', 's', 0, 0, 0, 7};
+    assert_int_equal(key.len, sizeof expected_key);
+    assert_memory_equal(key.data, expected_key, sizeof expected_key);
+    offsets_record r;
+    assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, value.data,
+                                           (int32_t)value.len, &arena, &r), 0);
+    assert_int_equal(r.kind, OFFSETS_RECORD_COMMIT);
+    assert_int_equal(r.partition, 7);
+    assert_int_equal(r.offset, 12345);
+    assert_int_equal(r.leader_epoch, 3);
+    assert_int_equal(r.commit_timestamp, 1700000000000);
+    assert_int_equal(r.metadata.len, 4);
+    assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, NULL, -1, &arena, &r), 0);
+    assert_true(r.tombstone);
+    /* a group with two members */
+    world *w = world_new(3000);
+    char a[128], b[128];
+    stable_pair(w, a, b);
+    buf_reset(&key);
+    buf_reset(&value);
+    offsets_key_group(&key, "g1");
+    offsets_value_group(&value, w->g);
+    assert_true(buf_ok(&value));
+    assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, value.data,
+                                           (int32_t)value.len, &arena, &r), 0);
+    assert_int_equal(r.kind, OFFSETS_RECORD_GROUP);
+    assert_int_equal(r.group.generation, 1);
+    assert_int_equal(r.group.members.count, 2);
+    const offsets_stored_member *m = r.group.members.items;
+    assert_int_equal(m[1].assignment.len, 1);
+    assert_memory_equal(m[1].assignment.ptr, "B", 1);
+    assert_memory_equal(r.group.protocol.ptr, "range", 5);
+    /* truncated values fail cleanly */
+    for (size_t cut = 0; cut < value.len; cut++)
+        assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, value.data, (int32_t)cut,
+                                               &arena, &r), ST_ECORRUPT);
+    world_free(w);
+    buf_free(&key);
+    buf_free(&value);
+    proto_arena_free(&arena);
+}
+
+static void offsets_table_basics(void **state)
+{
+    (void)state;
+    offsets_table *t = offsets_table_new();
+    assert_int_equal(offsets_table_put(t, "a", 1, 3, 10, -1, "m", 1, 5), 0);
+    assert_int_equal(offsets_table_put(t, "a", 1, 3, 11, -1, "", 0, 6), 0);
+    assert_int_equal(offsets_table_put(t, "b", 1, 0, 1, 2, NULL, 0, 7), 0);
+    assert_int_equal(offsets_table_put(t, "b", 1, LIMIT_PARTITIONS_PER_TOPIC, 1, 2, NULL, 0, 7), ST_EINVAL);
+    assert_int_equal(offsets_table_count(t), 2);
+    assert_int_equal(offsets_table_get(t, "a", 1, 3)->offset, 11);
+    assert_null(offsets_table_get(t, "a", 1, 2));
+    assert_true(offsets_table_delete(t, "a", 1, 3));
+    assert_false(offsets_table_delete(t, "a", 1, 3));
+    assert_int_equal(offsets_table_count(t), 1);
+    offsets_table_free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(kip394_join_then_initial_delay),
+        cmocka_unit_test(sync_heartbeat_and_fencing),
+        cmocka_unit_test(session_expiry_moves_to_rebalance),
+        cmocka_unit_test(rebalance_timeout_removes_laggards),
+        cmocka_unit_test(static_member_rejoins_without_rebalance),
+        cmocka_unit_test(protocol_selection_and_mismatch),
+        cmocka_unit_test(rejoin_during_sync_restarts_the_round),
+        cmocka_unit_test(simple_commit_on_empty_group),
+        cmocka_unit_test(java_hash_partitioning),
+        cmocka_unit_test(offsets_records_round_trip),
+        cmocka_unit_test(offsets_table_basics),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
