@@ -37,9 +37,14 @@
  *     that loses every record is dropped, except that an empty batch (no
  *     records, same base and last offset, uncompressed) is kept when it is
  *     the last batch of its producer id in the cleaned range (so producer
- *     state and sequence numbers survive, as Kafka keeps it) or the last
- *     batch of its group (so a cleaned segment still ends at the old end
- *     offset: no offset gap between segments for a consumer to stall in).
+ *     state and sequence numbers survive, as Kafka keeps it), the last batch
+ *     of the cleaned range (so no offset gap lies before the uncleaned part,
+ *     where the active segment may still be empty after a segment.ms roll
+ *     and a consumer would find no batch at all), or the last batch of a
+ *     group that would otherwise be empty (an empty segment file is deleted
+ *     by recovery and could move the log start). Reads skip empty batches
+ *     when records follow (plog_read), since librdkafka takes a response
+ *     without records for a truncated one.
  *     Control batches are kept as they are (no transactions yet).
  *     The directory is fsynced and renamed <base>.<end>.swap: from then on
  *     recovery completes the swap; before, it deletes the .cleaned leftovers.

@@ -339,9 +339,7 @@ static int clean_batch(rewrite_ctx *ctx, const batch_header *h, bool must_keep, 
         horizon = saturating_add(job->now_ms, job->config.delete_retention_ms);
     if (tombstones > 0)
         *tombstone_horizon = horizon;
-    if (kept == total && (tombstones == 0 || has_horizon))
-        return 0; /* nothing removed, nothing to stamp: the original bytes */
-    if (kept == 0) {
+    if (kept == 0) { /* also an empty batch an earlier cleaning kept */
         uint8_t id[8];
         store_i64(id, h->producer_id);
         bool last_of_producer = h->producer_id >= 0 &&
@@ -354,6 +352,8 @@ static int clean_batch(rewrite_ctx *ctx, const batch_header *h, bool must_keep, 
         *outcome = BATCH_REBUILT;
         return build_empty(ctx, h);
     }
+    if (kept == total && (tombstones == 0 || has_horizon))
+        return 0; /* nothing removed, nothing to stamp: the original bytes */
     *outcome = BATCH_REBUILT;
     return build_kept(ctx, h, kept, tombstones > 0 || has_horizon ? horizon : -1, first_timestamp,
                       max_timestamp);
@@ -394,7 +394,13 @@ static int rewrite_sources(rewrite_ctx *ctx, cleaner_group *g)
             position += (int64_t)batch_total_bytes(&h);
             int outcome;
             int64_t horizon;
-            rc = clean_batch(ctx, &h, last_source && position >= src->size_bytes, &outcome, &horizon);
+            /* the last batch stays (empty if need be) when it ends the cleaned
+             * range, so no offset gap precedes the uncleaned part, or when the
+             * group would be left empty, so no segment is */
+            bool last_batch = last_source && position >= src->size_bytes;
+            bool final_group = g == &job->groups[job->group_count - 1];
+            bool must_keep = last_batch && (final_group || g->cleaned->size_bytes == 0);
+            rc = clean_batch(ctx, &h, must_keep, &outcome, &horizon);
             if (rc == 0 && outcome == BATCH_COPY)
                 rc = write_batch(g->cleaned, ctx->batch.data, ctx->batch.len, job->config.index_interval_bytes);
             else if (rc == 0 && outcome == BATCH_REBUILT)

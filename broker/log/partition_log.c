@@ -345,6 +345,35 @@ static void extend_range(const segment *seg, int64_t position, int64_t *end, int
     }
 }
 
+/* Compaction leaves empty batches (no records, kept for producer state and
+ * offsets, cleaner_internal.h). A fetch answer holding only empty batches
+ * looks truncated to librdkafka, which grows its fetch size and at last
+ * fails with MSG_SIZE_TOO_LARGE; so reads start at the first batch with
+ * records (or a control batch) from *position on. ST_ENOTFOUND when the
+ * segment has none. */
+static int skip_empty_batches(const segment *seg, int64_t *position, batch_header *h)
+{
+    while (h->record_count == 0 && !(h->attributes & BATCH_ATTR_CONTROL)) {
+        *position += (int64_t)batch_total_bytes(h);
+        if (*position >= seg->size_bytes)
+            return ST_ENOTFOUND;
+        int rc = segment_read_header(seg, *position, h);
+        if (rc != 0)
+            return rc == ST_EIO ? rc : ST_ECORRUPT;
+    }
+    return 0;
+}
+
+/* The range of whole batches from the batch h at position, within max_bytes
+ * (the first batch always). */
+static void slice_from(const segment *seg, int64_t position, const batch_header *h, int32_t max_bytes,
+                       plog_slice *out)
+{
+    int64_t end = position + (int64_t)batch_total_bytes(h);
+    extend_range(seg, position, &end, max_bytes);
+    *out = (plog_slice){.fd = seg->log_fd, .file_position = position, .length = (int32_t)(end - position)};
+}
+
 int plog_read(plog *log, int64_t offset, int32_t max_bytes, plog_slice *out)
 {
     if (offset < log->log_start_offset || offset > log->log_end_offset)
@@ -354,6 +383,9 @@ int plog_read(plog *log, int64_t offset, int32_t max_bytes, plog_slice *out)
         *out = (plog_slice){.fd = active->log_fd, .file_position = active->size_bytes, .length = 0};
         return 0;
     }
+    const segment *fallback = NULL; /* first empty batch met, served when nothing else follows */
+    int64_t fallback_position = 0;
+    batch_header fallback_header;
     for (size_t i = find_segment(log, offset); i < log->segment_count; i++) {
         segment *seg = log->segments[i];
         int64_t position;
@@ -363,10 +395,24 @@ int plog_read(plog *log, int64_t offset, int32_t max_bytes, plog_slice *out)
             continue; /* offset lies past this segment's last batch */
         if (rc != 0)
             return rc;
-        int64_t end = position + (int64_t)batch_total_bytes(&h);
-        extend_range(seg, position, &end, max_bytes);
-        *out = (plog_slice){.fd = seg->log_fd, .file_position = position,
-                            .length = (int32_t)(end - position)};
+        int64_t found_position = position;
+        batch_header found = h;
+        rc = skip_empty_batches(seg, &position, &h);
+        if (rc == ST_ENOTFOUND) {
+            if (fallback == NULL) {
+                fallback = seg;
+                fallback_position = found_position;
+                fallback_header = found;
+            }
+            continue;
+        }
+        if (rc != 0)
+            return rc;
+        slice_from(seg, position, &h, max_bytes, out);
+        return 0;
+    }
+    if (fallback != NULL) {
+        slice_from(fallback, fallback_position, &fallback_header, max_bytes, out);
         return 0;
     }
     log_error("log", "offset below log end has no batch dir=%s offset=%" PRId64, log->dir, offset);

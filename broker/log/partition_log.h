@@ -97,7 +97,10 @@ typedef struct plog_slice {
 /*
  * Finds whole batches starting with the batch that contains offset, up to
  * max_bytes, within one segment. The first batch is returned even when it is
- * larger than max_bytes (KIP-74), so consumers always progress.
+ * larger than max_bytes (KIP-74), so consumers always progress. After
+ * compaction the batch holding offset may be gone: the range starts at the
+ * next batch, and empty batches (no records) are skipped when a batch with
+ * records follows somewhere before the log end.
  * Returns ST_ERANGE if offset < log start or offset > log end; at log end
  * returns 0 with length 0.
  */

@@ -185,6 +185,8 @@ int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
 {
     reader r;
     reader_init(&r, frame, len);
+    h->flexible = false; /* also for requests that fail before the version is known */
+    h->client_id = proto_str_null();
     h->api_key = reader_i16(&r);
     h->api_version = reader_i16(&r);
     h->correlation_id = reader_i32(&r);

@@ -118,6 +118,9 @@ for _ in $(seq 1 100); do
 done
 echo "broker pid $BROKER_PID on 127.0.0.1:$BPORT"
 
+# Each phase starts with no dirty pages left by the one before (writeback of
+# fio's or the previous phase's data would otherwise throttle this one).
+sync
 echo "== produce: 1 KiB records, 1 partition, acks=1, one producer, $PRODUCE_S s"
 PRODUCE_CMD=("$LOAD" produce --brokers "127.0.0.1:$BPORT" --topic bench --record-bytes 1024
              --partitions 1 --acks 1 --codec none --duration-s "$PRODUCE_S")
@@ -130,6 +133,7 @@ echo "${CONSUME_CMD[*]}"
 "${CONSUME_CMD[@]}" | tee "$LOGS/consume.log"
 
 LATENCY_RATE=$(result_field "$LOGS/produce.log" records_per_s | awk '{ printf "%d", $1 / 2 }')
+sync
 echo "== produce latency at half the flat-out rate: $LATENCY_RATE records/s, 15 s"
 LATENCY_CMD=("$LOAD" produce --brokers "127.0.0.1:$BPORT" --topic bench-latency --record-bytes 1024
              --partitions 1 --acks 1 --codec none --duration-s 15 --rate "$LATENCY_RATE")
