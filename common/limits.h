@@ -71,9 +71,11 @@
 #define LIMIT_LEADER_EPOCH_ENTRIES 10000
 
 /* Idempotent producers whose state one partition keeps (ids seen within
- * producer.id.expiration.ms). Each costs about 200 bytes in memory and in the
- * partition's producer snapshot, so this caps both near 20 MB; beyond it the
- * least recently active producer is forgotten, as if it had expired. */
+ * producer.id.expiration.ms). Each costs at most about 370 bytes of memory (a
+ * 184-byte entry in a table kept at most half full) and 180 bytes in the
+ * partition's producer snapshot, so this caps them near 37 MB and 18 MB;
+ * beyond it the least recently active producer is forgotten, as if it had
+ * expired. */
 #define LIMIT_PRODUCERS_PER_PARTITION 100000
 
 /* Largest checkpoint file read back: 1 MiB holds ~25,000 two-column entries,

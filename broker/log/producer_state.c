@@ -21,8 +21,8 @@
 #define INITIAL_CAPACITY 8
 
 struct producer_state {
-    producer_entry *slots; /* capacity slots, producer_id -1 when empty */
-    size_t capacity;       /* power of two, >= 2 * count */
+    producer_entry *slots; /* capacity slots, producer_id -1 when empty; NULL until the first */
+    size_t capacity;       /* 0, or a power of two >= 2 * count */
     size_t count;
     size_t max_producers;
 };
@@ -66,14 +66,7 @@ int producer_state_create(size_t max_producers, producer_state **out)
     producer_state *ps = calloc(1, sizeof *ps);
     if (!ps)
         return ST_ENOMEM;
-    ps->slots = malloc(INITIAL_CAPACITY * sizeof *ps->slots);
-    if (!ps->slots) {
-        free(ps);
-        return ST_ENOMEM;
-    }
-    ps->capacity = INITIAL_CAPACITY;
-    ps->max_producers = max_producers;
-    clear_slots(ps->slots, ps->capacity);
+    ps->max_producers = max_producers; /* slots come with the first producer: most partitions have none */
     *out = ps;
     return 0;
 }
@@ -106,7 +99,7 @@ static size_t probe(const producer_state *ps, int64_t producer_id)
 
 const producer_entry *producer_state_find(const producer_state *ps, int64_t producer_id)
 {
-    if (producer_id < 0)
+    if (producer_id < 0 || ps->capacity == 0)
         return NULL;
     const producer_entry *e = &ps->slots[probe(ps, producer_id)];
     return e->producer_id == producer_id ? e : NULL;
@@ -141,7 +134,7 @@ static void remove_at(producer_state *ps, size_t i)
 
 static int grow(producer_state *ps)
 {
-    size_t capacity = ps->capacity * 2;
+    size_t capacity = ps->capacity ? ps->capacity * 2 : INITIAL_CAPACITY;
     producer_entry *slots = malloc(capacity * sizeof *slots);
     if (!slots)
         return ST_ENOMEM;
@@ -176,8 +169,8 @@ static void evict_oldest(producer_state *ps)
 /* The entry slot for producer_id, inserted empty (batch_count 0) if new. */
 static int slot_for(producer_state *ps, int64_t producer_id, producer_entry **out)
 {
-    size_t i = probe(ps, producer_id);
-    if (ps->slots[i].producer_id == producer_id) {
+    size_t i = ps->capacity ? probe(ps, producer_id) : 0;
+    if (ps->capacity && ps->slots[i].producer_id == producer_id) {
         *out = &ps->slots[i];
         return 0;
     }
