@@ -360,6 +360,18 @@ bool topic_config_compact(const topic_config *tc, const broker_config *bc)
     return effective_has(tc, bc, "cleanup.policy", "compact");
 }
 
+int topic_config_compression_codec(const topic_config *tc, const broker_config *bc)
+{
+    static const char *const names[] = {"uncompressed", "gzip", "snappy", "lz4", "zstd"};
+    char value[TOPIC_CONFIG_VALUE_MAX];
+    if (topic_config_get(tc, bc, "compression.type", value, sizeof value) < 0)
+        return -1;
+    for (int codec = 0; codec < 5; codec++)
+        if (strcmp(value, names[codec]) == 0)
+            return codec;
+    return -1; /* "producer": keep what the producer sent */
+}
+
 int topic_config_serialize(const topic_config *tc, char *out, size_t outlen)
 {
     size_t at = 0;

@@ -64,6 +64,10 @@ int32_t topic_config_max_message_bytes(const topic_config *tc, const broker_conf
 /* Effective cleanup.policy contains compact. */
 bool topic_config_compact(const topic_config *tc, const broker_config *bc);
 
+/* Effective compression.type as a batch codec (enum batch_codec), or -1 for
+ * "producer" (batches are stored with the producer's codec). */
+int topic_config_compression_codec(const topic_config *tc, const broker_config *bc);
+
 /* Text form "key=value\n" per override, for persistence; parse checks every
  * line (unknown keys and bad values are errors naming the line). */
 int topic_config_serialize(const topic_config *tc, char *out, size_t outlen);

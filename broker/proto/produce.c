@@ -28,7 +28,9 @@
  * Per partition, every batch is validated before any is appended (all or
  * nothing). Batches are stored byte for byte; the log rewrites only the base
  * offset, the partition leader epoch and, on LogAppendTime topics, the max
- * timestamp (with the CRC).
+ * timestamp (with the CRC). The exception, as in Kafka: a topic whose
+ * compression.type names a codec stores batches re-encoded with that codec
+ * (batch_recompress.c).
  *
  * Decisions where strait differs from, or picks among, Kafka behaviours:
  * - Unknown topics are auto-created when auto.create.topics.enable is on
@@ -57,6 +59,7 @@
 
 #include "broker/broker.h"
 #include "broker/log/batch.h"
+#include "broker/log/batch_recompress.h"
 #include "broker/log/cleaner.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/producer_apis.h"
@@ -282,15 +285,28 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
      * bytes again, so writing through the cast is defined and safe. */
     uint8_t *data = (uint8_t *)(uintptr_t)pd->records.ptr;
     int64_t append_time = topic_config_log_append_time(&t->config, &b->config) ? clock_wall_ms() : -1;
+    int topic_codec = topic_config_compression_codec(&t->config, &b->config);
     size_t position = 0;
     int appended = 0;
+    buf recompressed;
+    buf_init(&recompressed, (size_t)LIMIT_BATCH_DECOMPRESSED_BYTES + BATCH_HEADER_BYTES);
     for (int i = 0; i < batch_count; i++) {
         batch_header header;
         int rc = batch_header_parse(data + position, len - position, &header);
         size_t total = batch_total_bytes(&header);
+        uint8_t *stored = data + position;
+        size_t stored_len = total;
+        if (rc == 0 && topic_codec >= 0 && topic_codec != batch_codec_of(&header)) {
+            /* compression.type names a codec: store the batch with it, as Kafka */
+            buf_reset(&recompressed);
+            rc = batch_recompress(stored, total, topic_codec, LIMIT_BATCH_DECOMPRESSED_BYTES,
+                                  &recompressed);
+            stored = recompressed.data;
+            stored_len = recompressed.len;
+        }
         plog_append_result result;
         if (rc == 0)
-            rc = plog_append(p->log, data + position, total, append_time, &result);
+            rc = plog_append(p->log, stored, stored_len, append_time, &result);
         if (rc != 0) {
             /* Only an I/O failure gets here (everything was validated); the
              * batches before this one stay appended. v3 clients do not know
@@ -305,6 +321,7 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
             pr->base_offset = result.base_offset;
         position += total;
     }
+    buf_free(&recompressed);
     if (appended > 0) {
         if (pr->error_code == KERR_NONE)
             pr->log_append_time_ms = append_time;
