@@ -21,6 +21,11 @@
  * A group (or partition) without commits answers offset -1 and no error, as
  * Kafka does, so consumers fall back to auto.offset.reset.
  *
+ * Deviation: from v2 an empty topics array is read like null (every
+ * committed partition). librdkafka 2.0.2 sends an empty array for "all"
+ * below OffsetFetch v6 (ListConsumerGroupOffsets without partitions); Kafka
+ * would answer nothing, which no client asks for on purpose.
+ *
  * Runs on the broker's event-loop thread.
  */
 #include <stdlib.h>
@@ -166,7 +171,10 @@ static int handle_offset_fetch(broker_request *req)
         out->error_code = ok ? KERR_INVALID_GROUP_ID : KERR_UNKNOWN_SERVER_ERROR;
         return PROTO_RESPOND;
     }
-    if (in->topics.count < 0)
+    /* null = every partition; so is an empty array from v2, which is how
+     * librdkafka 2.x encodes "all" below the flexible versions (it leaves the
+     * array count at its 0 placeholder), and asks for nothing otherwise */
+    if (in->topics.count < 0 || (in->topics.count == 0 && req->api_version >= 2))
         return fetch_all(req, group_id);
     if (proto_array_alloc(&req->arena, &out->topics, &topic_response_schema, in->topics.count))
         return PROTO_CLOSE;
