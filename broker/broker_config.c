@@ -15,6 +15,7 @@
  */
 #include "broker/broker_config.h"
 
+#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -55,6 +56,7 @@ static int check_advertised_listeners(const char *, char *, size_t, char *, size
 static int check_log_dirs(const char *, char *, size_t, char *, size_t);
 static int check_cluster_id(const char *, char *, size_t, char *, size_t);
 static int check_cleanup_policy(const char *, char *, size_t, char *, size_t);
+static int check_metrics_listener(const char *, char *, size_t, char *, size_t);
 
 #define FIELD(f) .offset = offsetof(broker_config, f), .size = sizeof(((broker_config *)0)->f)
 #define INT(n, f, lo, hi, def, d) \
@@ -151,6 +153,9 @@ static const key_def keys[] = {
         "a partition forgets an idempotent producer idle this long"),
     ENUM("log.level", log_level, "debug|info|warn|error", "info",
          "strait: log threshold (STRAIT_LOG_LEVEL applies when this is not set)"),
+    STRING("metrics.listener", metrics_listener, check_metrics_listener, "127.0.0.1:0",
+           "strait: host:port serving /metrics (Prometheus) and /healthz over HTTP; port 0 = a "
+           "free port, logged at start; empty = off"),
 };
 
 #define KEY_COUNT ((int)(sizeof keys / sizeof keys[0]))
@@ -314,6 +319,60 @@ static int check_cleanup_policy(const char *value, char *normal, size_t normalle
                                 size_t msglen)
 {
     return config_value_parse_list(value, "compact|delete", normal, normallen, msg, msglen);
+}
+
+/* "host:port" split in place: host is an IPv4 or [IPv6] literal, localhost
+ * or empty (all interfaces); brackets are removed from *host. */
+static int split_host_port(char *text, const char **host, int64_t *port)
+{
+    char *colon = strrchr(text, ':');
+    if (!colon)
+        return ST_EINVAL;
+    *colon = '\0';
+    char msg[8];
+    if (config_value_parse_int(colon + 1, 0, 65535, port, msg, sizeof msg) != 0)
+        return ST_EINVAL;
+    char *h = text;
+    size_t len = strlen(h);
+    if (len >= 2 && h[0] == '[' && h[len - 1] == ']') {
+        h[len - 1] = '\0';
+        h++;
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, h, &a6) != 1)
+            return ST_EINVAL;
+    } else if (h[0] != '\0' && strcmp(h, "localhost") != 0) {
+        struct in_addr a4;
+        if (inet_pton(AF_INET, h, &a4) != 1)
+            return ST_EINVAL;
+    }
+    *host = h;
+    return 0;
+}
+
+static int check_metrics_listener(const char *value, char *normal, size_t normallen, char *msg,
+                                  size_t msglen)
+{
+    char text[300], q[80];
+    const char *start = value;
+    size_t len = config_value_trim(&start, strlen(value));
+    if (len == 0) { /* the endpoint is off */
+        normal[0] = '\0';
+        return 0;
+    }
+    const char *host = NULL;
+    int64_t port = 0;
+    if (len < sizeof text) {
+        memcpy(text, start, len);
+        text[len] = '\0';
+    }
+    if (len >= sizeof text || split_host_port(text, &host, &port) != 0) {
+        snprintf(msg, msglen, "expected host:port (an IP address, [IPv6] or localhost, and a "
+                 "port between 0 and 65535), or empty for off, got '%s'",
+                 config_value_quoted(value, q, sizeof q));
+        return ST_ECONFIG;
+    }
+    snprintf(normal, normallen, "%.*s", (int)len, start);
+    return 0;
 }
 
 /* ---- the table at work ---- */
@@ -679,6 +738,25 @@ static int first_listener(const char *list, char *host, size_t hostlen, int *por
     memcpy(host, h, hl);
     host[hl] = '\0';
     *port = (int)strtol(colon + 1, NULL, 10);
+    return 0;
+}
+
+int broker_config_metrics_listener(const broker_config *c, char *host, size_t hostlen, int *port)
+{
+    char text[sizeof c->metrics_listener];
+    memcpy(text, c->metrics_listener, sizeof text);
+    if (text[0] == '\0')
+        return ST_ENOTFOUND;
+    const char *h = NULL;
+    int64_t p = 0;
+    if (split_host_port(text, &h, &p) != 0)
+        return ST_EINVAL; /* not after check_metrics_listener */
+    if (h[0] == '\0')
+        h = "0.0.0.0";
+    if (strlen(h) >= hostlen)
+        return ST_ETOOBIG;
+    memcpy(host, h, strlen(h) + 1);
+    *port = (int)p;
     return 0;
 }
 

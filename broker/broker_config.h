@@ -50,6 +50,7 @@ typedef struct broker_config {
     int32_t group_max_size;                        /* group.max.size, default 2147483647 */
     int64_t producer_id_expiration_ms;             /* producer.id.expiration.ms, default 86400000 */
     char log_level[16];                            /* log.level (strait): debug|info|warn|error */
+    char metrics_listener[300];                    /* metrics.listener (strait): host:port of /metrics, "" = off */
 } broker_config;
 
 /* Fills c with the embedded defaults (single node on 127.0.0.1:9092, ./data). */
@@ -83,6 +84,11 @@ void broker_config_each(const broker_config *c,
  * ST_EINVAL (no listener) or ST_ETOOBIG (host does not fit). */
 int broker_config_listener(const broker_config *c, bool advertised, char *host, size_t hostlen,
                            int *port);
+
+/* Host and port of metrics.listener ("[::1]" comes back as "::1"; an empty
+ * host as "0.0.0.0"). Returns 0, ST_ENOTFOUND when metrics.listener is empty
+ * (the endpoint is off) or ST_ETOOBIG (host does not fit). */
+int broker_config_metrics_listener(const broker_config *c, char *host, size_t hostlen, int *port);
 
 /* Current value of key (a name or an alias, e.g. log.retention.hours gives
  * hours) as broker_config_each shows it. Returns 0, ST_ENOTFOUND or ST_ETOOBIG. */

@@ -66,6 +66,14 @@
  * so a directory with more is refused rather than exhausting descriptors. */
 #define LIMIT_SEGMENTS_PER_PARTITION 100000
 
+/* fsync worker threads (broker/log/flusher.c): partitions fsync in parallel
+ * up to this many at a time; more threads only queue in the device. */
+#define LIMIT_FLUSHER_THREADS 4
+
+/* File descriptors one flush job may sync: three per unsynced segment plus
+ * the directory. A log with more unsynced segments is flushed inline. */
+#define LIMIT_FLUSH_JOB_FDS 64
+
 /* Leader-epoch entries kept per partition, one per leader change; when full
  * the oldest is dropped, so a flapping leader cannot grow the cache or file. */
 #define LIMIT_LEADER_EPOCH_ENTRIES 10000
@@ -119,6 +127,21 @@
 /* Largest stored batch the cleaner reads into memory: no batch can be larger
  * than a request. */
 #define LIMIT_CLEANER_BATCH_BYTES LIMIT_REQUEST_BYTES_CEILING
+
+/* Largest /metrics page: per-partition gauges take about 300 bytes per
+ * partition, so 64 MiB covers ~200,000 partitions; past it the scrape gets
+ * HTTP 500 instead of the loop building an unbounded buffer. */
+#define LIMIT_METRICS_RESPONSE_BYTES (64 * 1024 * 1024)
+
+/* Request line plus headers of one HTTP request to the metrics listener:
+ * scrapers send a few hundred bytes; anything larger is refused (400/413). */
+#define LIMIT_METRICS_REQUEST_HEADER_BYTES 8192
+
+/* Body of an HTTP request to the metrics listener: GET has none. */
+#define LIMIT_METRICS_REQUEST_BODY_BYTES 1024
+
+/* Seconds an idle or slow metrics HTTP connection may take per read or write. */
+#define LIMIT_METRICS_HTTP_TIMEOUT_SECONDS 10
 
 _Static_assert(LIMIT_REQUEST_BYTES_DEFAULT <= LIMIT_REQUEST_BYTES_CEILING,
                "default request size must be under the ceiling");

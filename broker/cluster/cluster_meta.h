@@ -61,22 +61,5 @@ int cluster_uuid_v4(uint8_t out[16]);
 void cluster_uuid_format(const uint8_t id[16], char *out);
 bool cluster_uuid_parse(const char *text, uint8_t id[16]);
 
-/* Removes a directory that holds only files (a partition directory), best
- * effort; failures are logged. */
-void cluster_remove_flat_dir(const char *path);
-
-/* Writes len bytes to dir/name atomically: dir/name.tmp is written and
- * fsynced, renamed over dir/name, and dir fsynced. 0 or ST_EIO / ST_EINVAL. */
-int cluster_file_write_atomic(const char *dir, const char *name, const void *data, size_t len);
-
-/* Reads all of path into a malloc'ed NUL-terminated buffer (*out, *len).
- * ST_ENOTFOUND if absent, ST_ETOOBIG above max_bytes, ST_EIO otherwise. */
-int cluster_file_read(const char *path, size_t max_bytes, char **out, size_t *len);
-
-/* fsyncs a directory after entries in it changed. 0 or ST_EIO. */
-int cluster_fsync_dir(const char *dir);
-
-/* mkdir -p (mode 0755). 0 or ST_EIO. */
-int cluster_mkdirs(const char *path);
 
 #endif

@@ -41,6 +41,7 @@
 
 #include "broker/cluster/cluster_meta.h"
 #include "broker/cluster/topic_config_ops.h"
+#include "common/file_io.h"
 #include "common/error.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -197,7 +198,7 @@ static int persist_topic(topic_registry *reg, const topic *t, int32_t partition_
     size_t len = (size_t)n + strlen(text + n);
     char file[PATH_MAX];
     snprintf(file, sizeof file, "%s%s", t->name, TOPIC_FILE_SUFFIX);
-    rc = cluster_file_write_atomic(reg->topics_dir, file, text, len);
+    rc = file_write_atomic(reg->topics_dir, file, text, len);
     free(text);
     return rc;
 }
@@ -371,7 +372,7 @@ static int read_topic_file(const char *path, uint8_t id[16], int32_t *partition_
 {
     char *text = NULL;
     size_t len = 0;
-    int rc = cluster_file_read(path, TOPIC_FILE_BYTES_MAX, &text, &len);
+    int rc = file_read_all(path, TOPIC_FILE_BYTES_MAX, &text, &len);
     if (rc != 0) {
         log_error("cluster", "cannot read topic file path=%s err=%s", path, strait_error_name(rc));
         return rc == ST_ETOOBIG ? ST_ECORRUPT : rc;
@@ -442,12 +443,12 @@ static void finish_deletion(topic_registry *reg, const char *file_name, size_t n
     for (int32_t i = 0; i < count; i++) {
         char dir[PATH_MAX];
         if (partition_dir(reg, name, i, dir, sizeof dir) == 0)
-            cluster_remove_flat_dir(dir);
+            file_remove_flat_dir(dir);
     }
     if (unlink(path) != 0)
         log_warn("cluster", "cannot remove deletion marker path=%s errno=%d", path, errno);
-    cluster_fsync_dir(reg->topics_dir);
-    cluster_fsync_dir(reg->dir);
+    file_fsync_dir(reg->topics_dir);
+    file_fsync_dir(reg->dir);
     log_info("cluster", "finished interrupted topic deletion topic=%s partitions=%d", name,
              (int)count);
 }
@@ -536,7 +537,7 @@ int topic_registry_open(const broker_config *config, topic_registry **out)
         log_error("cluster", "log dir path too long dir=%s", reg->dir);
         goto fail;
     }
-    if ((rc = cluster_mkdirs(reg->dir)) != 0 || (rc = cluster_mkdirs(reg->topics_dir)) != 0) {
+    if ((rc = file_mkdirs(reg->dir)) != 0 || (rc = file_mkdirs(reg->topics_dir)) != 0) {
         log_error("cluster", "cannot create data directory dir=%s errno=%d", reg->topics_dir,
                   errno);
         goto fail;
@@ -688,7 +689,7 @@ int topic_registry_create(topic_registry *reg, const char *name, size_t name_len
         char path[PATH_MAX];
         topic_file_path(reg, t->name, TOPIC_FILE_SUFFIX, path, sizeof path);
         unlink(path);
-        cluster_fsync_dir(reg->topics_dir);
+        file_fsync_dir(reg->topics_dir);
         snprintf(err, errlen, "cannot create the logs of topic '%s': %s", t->name,
                  strait_strerror(rc));
         free_topic(reg, t);
@@ -714,7 +715,7 @@ int topic_registry_delete(topic_registry *reg, const char *name, size_t name_len
         log_error("cluster", "cannot mark topic deleted path=%s errno=%d", path, errno);
         return ST_EIO;
     }
-    cluster_fsync_dir(reg->topics_dir);
+    file_fsync_dir(reg->topics_dir);
     /* From here on the topic is gone: a crash finishes the deletion at open. */
     memmove(&reg->topics[at], &reg->topics[at + 1],
             (size_t)(reg->count - at - 1) * sizeof(topic *));
@@ -732,9 +733,9 @@ int topic_registry_delete(topic_registry *reg, const char *name, size_t name_len
     if (failed == 0) {
         if (unlink(marker) != 0)
             log_warn("cluster", "cannot remove deletion marker path=%s errno=%d", marker, errno);
-        cluster_fsync_dir(reg->topics_dir);
+        file_fsync_dir(reg->topics_dir);
     }
-    cluster_fsync_dir(reg->dir);
+    file_fsync_dir(reg->dir);
     log_info("cluster", "deleted topic topic=%s partitions=%d", t->name, (int)t->partition_count);
     free_topic(reg, t);
     return 0;

@@ -3,6 +3,7 @@
  * checkpoint files (format in checkpoint_file.h).
  */
 #include "broker/log/checkpoint_file.h"
+#include "common/file_io.h"
 #include "common/limits.h"
 
 #include <errno.h>
@@ -19,39 +20,6 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/reader.h"
-
-static int join_path(char *out, size_t out_len, const char *dir, const char *name,
-                     const char *suffix)
-{
-    int n = snprintf(out, out_len, "%s/%s%s", dir, name, suffix);
-    return n < 0 || (size_t)n >= out_len ? ST_EINVAL : 0;
-}
-
-static int write_all(int fd, const uint8_t *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return ST_EIO;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-int checkpoint_fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return ST_EIO;
-    int rc = fsync(fd) == 0 ? 0 : ST_EIO;
-    close(fd);
-    if (rc != 0)
-        log_error("log", "fsync of directory failed dir=%s errno=%d", dir, errno);
-    return rc;
-}
 
 static void format_entries(buf *out, const int64_t *values, size_t entries, int columns)
 {
@@ -75,39 +43,13 @@ int checkpoint_write(const char *dir, const char *name, const int64_t *values, s
 {
     if (columns < 1 || columns > CHECKPOINT_COLUMNS_MAX)
         return ST_EINVAL;
-    char path[PATH_MAX], tmp_path[PATH_MAX];
-    if (join_path(path, sizeof path, dir, name, "") != 0 ||
-        join_path(tmp_path, sizeof tmp_path, dir, name, ".tmp") != 0)
-        return ST_EINVAL;
-
     buf text;
     buf_init(&text, LIMIT_CHECKPOINT_FILE_BYTES);
     format_entries(&text, values, entries, columns);
-    int rc = buf_ok(&text) ? 0 : ST_ETOOBIG;
-    int fd = -1;
+    int rc = buf_ok(&text) ? file_write_atomic(dir, name, text.data, text.len) : ST_ETOOBIG;
     if (rc != 0)
-        goto out;
-    fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = ST_EIO;
-        goto out;
-    }
-    rc = write_all(fd, text.data, text.len);
-    if (rc == 0 && fsync(fd) != 0)
-        rc = ST_EIO;
-    if (close(fd) != 0 && rc == 0)
-        rc = ST_EIO;
-    fd = -1;
-    if (rc == 0 && rename(tmp_path, path) != 0)
-        rc = ST_EIO;
-    if (rc == 0)
-        rc = checkpoint_fsync_dir(dir);
-out:
-    if (rc != 0) {
-        log_error("log", "checkpoint write failed path=%s error=%s errno=%d", path,
-                  strait_error_name(rc), errno);
-        unlink(tmp_path);
-    }
+        log_error("log", "checkpoint write failed dir=%s name=%s error=%s", dir, name,
+                  strait_error_name(rc));
     buf_free(&text);
     return rc;
 }
@@ -168,45 +110,16 @@ int checkpoint_read(const char *dir, const char *name, int columns, int64_t *val
     if (columns < 1 || columns > CHECKPOINT_COLUMNS_MAX)
         return ST_EINVAL;
     char path[PATH_MAX];
-    if (join_path(path, sizeof path, dir, name, "") != 0)
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path)
         return ST_EINVAL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? ST_ENOTFOUND : ST_EIO;
-
-    uint8_t *data = NULL;
-    int rc = 0;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        rc = ST_EIO;
-        goto out;
-    }
-    if (st.st_size > LIMIT_CHECKPOINT_FILE_BYTES) {
-        rc = ST_ECORRUPT;
-        goto out;
-    }
-    size_t size = (size_t)st.st_size;
-    data = malloc(size + 1);
-    if (data == NULL) {
-        rc = ST_ENOMEM;
-        goto out;
-    }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = pread(fd, data + got, size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = ST_EIO;
-            goto out;
-        }
-        if (n == 0)
-            break; /* shrank under us: parse what is there */
-        got += (size_t)n;
-    }
-    rc = parse_entries(data, got, columns, values, entries_max, entries);
-out:
+    char *data = NULL;
+    size_t len = 0;
+    int rc = file_read_all(path, LIMIT_CHECKPOINT_FILE_BYTES, &data, &len);
+    if (rc == ST_ETOOBIG)
+        rc = ST_ECORRUPT; /* a checkpoint that large is not one of ours */
+    if (rc == 0)
+        rc = parse_entries((const uint8_t *)data, len, columns, values, entries_max, entries);
     free(data);
-    close(fd);
     return rc;
 }

@@ -39,8 +39,4 @@ int checkpoint_write(const char *dir, const char *name, const int64_t *values, s
 int checkpoint_read(const char *dir, const char *name, int columns, int64_t *values,
                     size_t entries_max, size_t *entries);
 
-/* fsyncs the directory itself (after creating, renaming or deleting files).
- * Returns 0 or ST_EIO. */
-int checkpoint_fsync_dir(const char *dir);
-
 #endif

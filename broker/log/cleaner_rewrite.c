@@ -24,6 +24,7 @@
 #include "broker/log/cleaner_internal.h"
 #include "broker/log/cleaner_offset_map.h"
 #include "broker/log/compression.h"
+#include "common/file_io.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/limits.h"
@@ -442,7 +443,7 @@ static int rewrite_group(rewrite_ctx *ctx, cleaner_group *g)
     if (rc == 0)
         rc = segment_flush(g->cleaned);
     if (rc == 0)
-        rc = checkpoint_fsync_dir(work);
+        rc = file_fsync_dir(work);
     if (rc != 0)
         return rc;
     job->bytes_after += g->cleaned->size_bytes;
@@ -457,7 +458,7 @@ static int rewrite_group(rewrite_ctx *ctx, cleaner_group *g)
         return ST_EIO;
     }
     memcpy(g->dir_name, swap_name, sizeof swap_name);
-    rc = checkpoint_fsync_dir(job->dir);
+    rc = file_fsync_dir(job->dir);
     if (rc == 0 && cleaner_crash_point != NULL)
         cleaner_crash_point("swap-committed");
     return rc;

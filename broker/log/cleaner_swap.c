@@ -22,6 +22,7 @@
 
 #include "broker/log/checkpoint_file.h"
 #include "broker/log/cleaner_internal.h"
+#include "common/file_io.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -222,7 +223,7 @@ int cleaner_job_apply(cleaner_job *job)
         rc = at >= 0 ? swap_group(log, job, g, (size_t)at) : ST_ENOTFOUND;
     }
     if (rc == 0)
-        rc = checkpoint_fsync_dir(log->dir);
+        rc = file_fsync_dir(log->dir);
     if (rc != 0) {
         log_error("cleaner", "swap failed, log taken offline dir=%s error=%s", log->dir,
                   strait_error_name(rc));
@@ -367,7 +368,7 @@ int cleaner_recover_dir(const char *dir)
     }
     free(swaps);
     if (rc == 0 && changed)
-        rc = checkpoint_fsync_dir(dir);
+        rc = file_fsync_dir(dir);
     if (rc != 0)
         log_error("cleaner", "cannot recover cleaner files dir=%s error=%s", dir, strait_error_name(rc));
     return rc == ST_ENOMEM ? rc : rc != 0 ? ST_EIO : 0;

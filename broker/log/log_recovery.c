@@ -17,6 +17,7 @@
 
 #include "broker/log/checkpoint_file.h"
 #include "broker/log/cleaner_internal.h"
+#include "common/file_io.h"
 #include "common/limits.h"
 #include "broker/log/partition_log_internal.h"
 #include "common/clock.h"
@@ -311,7 +312,7 @@ int plog_recover(plog *log)
     for (size_t i = 0; rc == 0 && i < log->segment_count; i++)
         rc = segment_flush(log->segments[i]);
     if (rc == 0)
-        rc = checkpoint_fsync_dir(log->dir);
+        rc = file_fsync_dir(log->dir);
     if (rc != 0)
         return rc;
     log->dir_dirty = false;

@@ -58,8 +58,9 @@ int plog_tick(plog *log, int64_t now_ms)
     if (log->io_error != 0)
         return log->io_error;
     int rc = 0;
+    /* flush.ms: on the flusher when one is attached (log_flush.c), else inline */
     if (log->first_unflushed_ms >= 0 && now_ms - log->first_unflushed_ms >= log->config.flush_ms)
-        rc = plog_flush(log);
+        rc = plog_flush_start(log);
     segment *active = plog_active(log);
     if (rc == 0 && active->size_bytes > 0 && now_ms - active->created_ms > log->config.segment_ms)
         rc = plog_roll(log, now_ms);

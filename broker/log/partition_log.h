@@ -61,6 +61,9 @@ typedef struct plog_append_result {
     int64_t base_offset;     /* offset assigned to the batch's first record */
     int64_t last_offset;     /* offset of its last record */
     bool flushed;            /* data up to last_offset is fsynced (policy met) */
+    bool needs_flush;        /* the flush policy wants data up to last_offset durable and the
+                              * fsync runs on the flusher: acknowledge only after
+                              * plog_flush_wait(last_offset + 1) says it is done */
 } plog_append_result;
 
 /*
@@ -68,8 +71,11 @@ typedef struct plog_append_result {
  * partition leader epoch in data (the caller's buffer) and, if log_append_time
  * >= 0, the LogAppendTime max timestamp, then writes it to the active segment,
  * rolling first if segment.bytes/segment.ms say so. When the flush policy says
- * this append must be durable (flush.messages reached) it fsyncs before
- * returning, so the caller may acknowledge as soon as this returns 0.
+ * this append must be durable (flush.messages reached): without a flusher
+ * (plog_set_flusher) it fsyncs before returning, so the caller may
+ * acknowledge as soon as this returns 0; with one it starts an fsync on the
+ * flusher's workers and sets result->needs_flush: the caller acknowledges
+ * only when plog_flush_wait reports the data durable.
  * After any failed write or fsync the log is failed: this append and every
  * later append, flush and tick return ST_EIO (Kafka takes the log directory
  * offline), so nothing written after a failed fsync is ever acknowledged.
@@ -79,8 +85,52 @@ typedef struct plog_append_result {
 int plog_append(plog *log, uint8_t *data, size_t len, int64_t log_append_time,
                 plog_append_result *result);
 
-/* fsyncs everything written so far and advances the recovery point. */
+/* fsyncs everything written so far on the calling thread (waiting for an
+ * fsync in flight on the flusher first) and advances the recovery point. */
 int plog_flush(plog *log);
+
+/*
+ * Asynchronous durability (DESIGN.md §5: fsync runs on worker threads).
+ * With a flusher attached, fsyncs the flush policy asks for run on its
+ * workers (flusher.h) over dup()ed descriptors; the recovery point advances
+ * only when one completed. At most one fsync per log is in flight: appends
+ * needing durability meanwhile are covered by the next one, which syncs
+ * everything written until it starts (group commit).
+ */
+struct log_flusher;
+/* Attaches (or with NULL detaches, after settling an fsync in flight) the
+ * flusher; the loop thread owns both. */
+void plog_set_flusher(plog *log, struct log_flusher *flusher);
+
+typedef struct plog_flush_waiter plog_flush_waiter;
+/* rc 0: data below w->offset is durable. ST_EIO: the fsync failed, the log is
+ * failed and the data must never be acknowledged. ST_ENOTFOUND: the log was
+ * deleted. Called on the loop thread, possibly from inside any plog call on
+ * this log: it must not close, delete or append to the log. */
+typedef void (*plog_flush_fn)(plog_flush_waiter *w, int rc);
+struct plog_flush_waiter {      /* caller-owned; fields private to partition_log */
+    int64_t offset;
+    plog_flush_fn done;
+    void *arg;
+    plog *log;                  /* while registered, else NULL */
+    plog_flush_waiter *prev, *next;
+};
+
+/* Calls done(w, rc) once data below offset is durable (starting an fsync if
+ * none covers it yet). Returns 1 when it already is (done is not called),
+ * 0 when registered, or the log's sticky error (ST_EIO; not registered). */
+int plog_flush_wait(plog *log, int64_t offset, plog_flush_waiter *w, plog_flush_fn done, void *arg);
+/* Unregisters w if it is still waiting (the request went away); done is not
+ * called. Safe on a waiter that already completed. */
+void plog_flush_cancel(plog_flush_waiter *w);
+/* True when the flush policy asked for data below offset to be durable and
+ * it is not yet (an idempotent retry of such a batch must wait too). */
+bool plog_flush_pending(const plog *log, int64_t offset);
+
+/* Flushes (plog_flush calls with data to make durable) over every log of the
+ * process since it started, and their total duration: the broker's
+ * strait_broker_log_flushes_total metrics. Safe from any thread. */
+void plog_flush_totals(uint64_t *count, uint64_t *nanoseconds);
 
 /* Periodic work, called about once a second: flush.ms, segment.ms roll,
  * retention by time and bytes (whole segments, never the active one).

@@ -46,9 +46,25 @@ struct plog {
     struct producer_state *producers;     /* idempotent producers (log_producers.c) */
     int64_t producers_snapshot_offset;    /* offset of the newest snapshot written or loaded, -1 */
     int64_t producers_expire_checked_ms;  /* wall clock of the last expiry scan */
+    /* asynchronous flush (log_flush.c) */
+    struct log_flusher *flusher;          /* NULL: the policy fsyncs inline */
+    struct flusher_job *flush_job;        /* the one fsync in flight, NULL none */
+    int64_t flush_job_end;                /* log end when it started: what it makes durable */
+    int64_t flush_wanted;                 /* offsets below must become durable (policy, waiters) */
+    plog_flush_waiter *flush_waiters;     /* unordered, doubly linked */
 };
 
 static inline segment *plog_active(const plog *log) { return log->segments[log->segment_count - 1]; }
+
+/* log_flush.c: starts an fsync on the flusher covering everything written
+ * (or notes that the next one must, while one is in flight). */
+int plog_flush_start(plog *log);
+/* log_flush.c: takes back an fsync in flight (waits for it, or runs it
+ * inline) and applies its result; before a synchronous flush or close. */
+int plog_flush_settle(plog *log);
+/* log_flush.c: completes the waiters the recovery point now covers, or all
+ * of them with rc when rc != 0. */
+void plog_flush_notify(plog *log, int rc);
 
 /* log_recovery.c: lists the directory and recovers the segments, the offsets
  * and the epoch cache of a freshly allocated log (dir and config set). */

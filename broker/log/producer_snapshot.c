@@ -20,6 +20,7 @@
 
 #include "broker/log/checkpoint_file.h"
 #include "common/crc32c.h"
+#include "common/file_io.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/reader.h"
@@ -137,84 +138,22 @@ static int snapshot_path(char *out, size_t len, const char *dir, int64_t offset,
     return n < 0 || (size_t)n >= len ? ST_EINVAL : 0;
 }
 
-static int write_all(int fd, const uint8_t *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return ST_EIO;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int producer_snapshot_write(const producer_state *ps, const char *dir, int64_t offset)
 {
-    char path[PATH_MAX], tmp_path[PATH_MAX];
-    if (snapshot_path(path, sizeof path, dir, offset, "") != 0 ||
-        snapshot_path(tmp_path, sizeof tmp_path, dir, offset, ".tmp") != 0)
+    char name[64];
+    int n = snprintf(name, sizeof name, "%020" PRId64 "%s", offset, PRODUCER_SNAPSHOT_SUFFIX);
+    if (n < 0 || (size_t)n >= sizeof name)
         return ST_EINVAL;
     buf data;
     buf_init(&data, PRODUCER_SNAPSHOT_BYTES_MAX);
     int rc = producer_snapshot_encode(ps, offset, &data);
-    int fd = -1;
-    if (rc != 0)
-        goto out;
-    fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = ST_EIO;
-        goto out;
-    }
-    rc = write_all(fd, data.data, data.len);
-    if (rc == 0 && fsync(fd) != 0)
-        rc = ST_EIO;
-    if (close(fd) != 0 && rc == 0)
-        rc = ST_EIO;
-    if (rc == 0 && rename(tmp_path, path) != 0)
-        rc = ST_EIO;
     if (rc == 0)
-        rc = checkpoint_fsync_dir(dir);
-out:
-    if (rc != 0) {
-        log_error("log", "producer snapshot write failed path=%s error=%s errno=%d", path,
-                  strait_error_name(rc), errno);
-        unlink(tmp_path);
-    }
+        rc = file_write_atomic(dir, name, data.data, data.len);
+    if (rc != 0)
+        log_error("log", "producer snapshot write failed dir=%s name=%s error=%s", dir, name,
+                  strait_error_name(rc));
     buf_free(&data);
     return rc;
-}
-
-/* Reads the whole of fd (size from fstat, at most max) into a new buffer. */
-static int read_whole(int fd, size_t max, uint8_t **out, size_t *out_len)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        return ST_EIO;
-    if (st.st_size < 0 || (uint64_t)st.st_size > max)
-        return ST_ECORRUPT;
-    size_t size = (size_t)st.st_size;
-    uint8_t *data = malloc(size ? size : 1);
-    if (!data)
-        return ST_ENOMEM;
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = pread(fd, data + got, size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            free(data);
-            return ST_EIO;
-        }
-        if (n == 0)
-            break; /* shrank under us: decode what is there (it will not check) */
-        got += (size_t)n;
-    }
-    *out = data;
-    *out_len = got;
-    return 0;
 }
 
 int producer_snapshot_read(const char *dir, int64_t offset, producer_state *ps)
@@ -222,15 +161,13 @@ int producer_snapshot_read(const char *dir, int64_t offset, producer_state *ps)
     char path[PATH_MAX];
     if (snapshot_path(path, sizeof path, dir, offset, "") != 0)
         return ST_EINVAL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? ST_ENOTFOUND : ST_EIO;
-    uint8_t *data = NULL;
+    char *data = NULL;
     size_t len = 0;
-    int rc = read_whole(fd, PRODUCER_SNAPSHOT_BYTES_MAX, &data, &len);
-    close(fd);
+    int rc = file_read_all(path, PRODUCER_SNAPSHOT_BYTES_MAX, &data, &len);
+    if (rc == ST_ETOOBIG)
+        rc = ST_ECORRUPT; /* no snapshot of ours is that large */
     if (rc == 0)
-        rc = producer_snapshot_decode(data, len, offset, ps);
+        rc = producer_snapshot_decode((const uint8_t *)data, len, offset, ps);
     free(data);
     return rc;
 }

@@ -23,6 +23,7 @@
 #include "broker/cluster/cluster_meta.h"
 #include "broker/cluster/topic_registry.h"
 #include "broker/log/topic_config.h"
+#include "common/file_io.h"
 #include "common/error.h"
 #include "common/limits.h"
 
@@ -328,7 +329,7 @@ static void cluster_id_rules(void **state)
     /* a configured id is used for a new data directory */
     char dir[128], err[512];
     snprintf(dir, sizeof dir, "%s/fresh", f->root);
-    assert_int_equal(cluster_mkdirs(dir), 0);
+    assert_int_equal(file_mkdirs(dir), 0);
     cluster_meta meta;
     assert_int_equal(cluster_meta_load_or_create(dir, "east-west-1", 7, &meta, err, sizeof err), 0);
     assert_string_equal(meta.cluster_id, "east-west-1");
