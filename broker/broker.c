@@ -8,12 +8,15 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "broker/group/coordinator.h"
 #include "broker/log/cleaner.h"
 #include "broker/cluster/producer_ids.h"
+#include "broker/metrics.h"
+#include "broker/net/metrics_http.h"
 #include "broker/net/server.h"
 #include "broker/proto/api.h"
 #include "broker/proto/data_apis.h"
@@ -63,6 +66,28 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     broker_stop(b);
 }
 
+/* Starts the metrics.listener endpoint unless it is off; url gets
+ * "http://host:port/metrics" (the port bound) for the start-up log line. */
+static int open_metrics_http(broker *b, char *url, size_t url_len)
+{
+    char host[256];
+    int port = 0;
+    int rc = broker_config_metrics_listener(&b->config, host, sizeof host, &port);
+    if (rc == ST_ENOTFOUND)
+        return 0; /* metrics.listener is empty: off */
+    if (rc != 0) {
+        log_error("broker", "cannot parse metrics.listener value=%s", b->config.metrics_listener);
+        return ST_ECONFIG;
+    }
+    rc = metrics_http_open(b, host, port, &b->metrics_http);
+    if (rc != 0)
+        return rc;
+    bool ipv6 = strchr(host, ':') != NULL;
+    snprintf(url, url_len, "http://%s%s%s:%d/metrics", ipv6 ? "[" : "", host, ipv6 ? "]" : "",
+             metrics_http_port(b->metrics_http));
+    return 0;
+}
+
 int broker_open(const broker_config *config, broker **out)
 {
     broker *b = calloc(1, sizeof *b);
@@ -108,7 +133,14 @@ int broker_open(const broker_config *config, broker **out)
     rc = log_cleaner_open(b->base, &b->cleaner);
     if (rc != 0)
         goto fail;
+    rc = metrics_open(&b->metrics);
+    if (rc != 0)
+        goto fail;
     rc = server_open(b, host, port, &b->server);
+    if (rc != 0)
+        goto fail;
+    char metrics_url[320] = "off";
+    rc = open_metrics_http(b, metrics_url, sizeof metrics_url);
     if (rc != 0)
         goto fail;
     if (b->advertised_port == 0)
@@ -123,9 +155,9 @@ int broker_open(const broker_config *config, broker **out)
     event_add(b->signal_events[1], NULL);
     signal(SIGPIPE, SIG_IGN);
     log_info("broker", "started node.id=%d listener=%s:%d advertised=%s:%d log.dirs=%s "
-             "cluster.id=%s topics=%d", config->node_id, host, server_port(b->server),
+             "cluster.id=%s topics=%d metrics=%s", config->node_id, host, server_port(b->server),
              b->advertised_host, b->advertised_port, config->log_dirs,
-             topic_registry_cluster_id(b->topics), topic_registry_count(b->topics));
+             topic_registry_cluster_id(b->topics), topic_registry_count(b->topics), metrics_url);
     *out = b;
     return 0;
 fail:
@@ -149,6 +181,8 @@ void broker_close(broker *b)
 {
     if (!b)
         return;
+    metrics_http_close(b->metrics_http);
+    b->metrics_http = NULL;
     server_close(b->server); /* drops parked requests with their connections */
     b->server = NULL;
     coordinator_close(b->coordinator); /* after the server: it drops parked joins */
@@ -167,6 +201,7 @@ void broker_close(broker *b)
     }
     log_cleaner_close(b->cleaner); /* after the logs: closing a log cancels its cleaning */
     producer_ids_close(b->producer_ids);
+    metrics_close(b->metrics);
     if (b->base)
         event_base_free(b->base);
     free(b);

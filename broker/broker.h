@@ -19,6 +19,8 @@ struct server;
 struct producer_ids;
 struct coordinator;
 struct log_cleaner;
+struct metrics;
+struct metrics_http;
 
 typedef struct broker {
     broker_config config;
@@ -28,6 +30,8 @@ typedef struct broker {
     struct server *server;
     struct coordinator *coordinator; /* consumer groups (broker/group/coordinator.h) */
     struct log_cleaner *cleaner;     /* compaction worker (broker/log/cleaner.h) */
+    struct metrics *metrics;         /* counters behind /metrics (broker/metrics.h) */
+    struct metrics_http *metrics_http; /* metrics.listener, NULL when off (net/metrics_http.h) */
     char advertised_host[256];
     int advertised_port;
     struct broker_request *parked; /* doubly linked list of parked requests */

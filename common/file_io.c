@@ -154,3 +154,36 @@ void file_remove_flat_dir(const char *path)
     if (rmdir(path) != 0 && errno != ENOENT)
         log_warn("file", "cannot remove directory path=%s errno=%d", path, errno);
 }
+
+int file_pread_all(int fd, void *bytes, size_t len, int64_t position)
+{
+    uint8_t *data = bytes;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(fd, data + got, len - got, (off_t)(position + (int64_t)got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ST_EIO;
+        if (n == 0)
+            return ST_ETRUNCATED;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+int file_pwrite_all(int fd, const void *bytes, size_t len, int64_t position)
+{
+    const uint8_t *data = bytes;
+    while (len > 0) {
+        ssize_t n = pwrite(fd, data, len, (off_t)position);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return ST_EIO;
+        data += n;
+        len -= (size_t)n;
+        position += n;
+    }
+    return 0;
+}

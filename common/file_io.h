@@ -6,6 +6,7 @@
 #define STRAIT_FILE_IO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Writes all len bytes to fd (retrying short writes and EINTR). 0 or ST_EIO. */
 int file_write_all(int fd, const void *data, size_t len);
@@ -27,5 +28,12 @@ int file_mkdirs(const char *path);
 /* Removes a directory that holds only files (a partition directory), best
  * effort; failures are logged. */
 void file_remove_flat_dir(const char *path);
+
+/* Reads exactly len bytes at position. 0, ST_ETRUNCATED (end of file first)
+ * or ST_EIO. */
+int file_pread_all(int fd, void *data, size_t len, int64_t position);
+
+/* Writes all len bytes at position. 0 or ST_EIO. */
+int file_pwrite_all(int fd, const void *data, size_t len, int64_t position);
 
 #endif

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void put_str(buf *out, const char *s) { buf_put(out, s, strlen(s)); }
@@ -119,7 +120,10 @@ void metrics_text_sample_double(buf *out, const char *name, const metrics_label 
         snprintf(text, sizeof text, " NaN\n");
     else if (isinf(value))
         snprintf(text, sizeof text, " %sInf\n", value > 0 ? "+" : "-");
-    else
-        snprintf(text, sizeof text, " %.17g\n", value);
+    else { /* the shortest text that reads back as the same double */
+        snprintf(text, sizeof text, " %.15g\n", value);
+        if (strtod(text, NULL) != value)
+            snprintf(text, sizeof text, " %.17g\n", value);
+    }
     put_str(out, text);
 }

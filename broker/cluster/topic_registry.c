@@ -72,6 +72,7 @@ struct topic_registry {
     retired_partitions *retired;
     int retired_count;
     int retired_capacity;
+    struct log_flusher *flusher; /* attached to every log opened (plog_set_flusher) */
 };
 
 /* ---- names ---------------------------------------------------------------- */
@@ -255,6 +256,8 @@ static int open_logs(topic_registry *reg, topic *t, partition *partitions, int32
             rc = ST_EIO;
         if (rc == 0)
             rc = plog_open(path, &pc, &partitions[i].log);
+        if (rc == 0)
+            plog_set_flusher(partitions[i].log, reg->flusher);
         if (rc != 0) {
             log_error("cluster", "cannot open partition log dir=%s err=%s", path,
                       strait_error_name(rc));
@@ -558,6 +561,15 @@ int topic_registry_open(const broker_config *config, topic_registry **out)
 fail:
     topic_registry_close(reg);
     return rc;
+}
+
+void topic_registry_set_flusher(topic_registry *reg, struct log_flusher *flusher)
+{
+    reg->flusher = flusher;
+    for (int i = 0; i < reg->count; i++)
+        for (int32_t j = 0; j < reg->topics[i]->partition_count; j++)
+            if (reg->topics[i]->partitions[j].log)
+                plog_set_flusher(reg->topics[i]->partitions[j].log, flusher);
 }
 
 void topic_registry_close(topic_registry *reg)

@@ -43,6 +43,11 @@ typedef struct topic_registry topic_registry;
 int topic_registry_open(const broker_config *config, topic_registry **out);
 /* Flushes and closes every log. */
 void topic_registry_close(topic_registry *reg);
+/* Attaches the broker's fsync workers (broker/log/flusher.h) to every log,
+ * now and as logs are created: the flush policy's fsyncs then run off the
+ * loop (plog_set_flusher). NULL detaches. */
+struct log_flusher;
+void topic_registry_set_flusher(topic_registry *reg, struct log_flusher *flusher);
 
 /* Validates a topic name as Kafka does: 1..249 chars of [a-zA-Z0-9._-], not
  * "." or "..". Returns 0 or ST_EINVAL with err filled. */

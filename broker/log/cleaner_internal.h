@@ -172,6 +172,5 @@ int cleaner_recover_dir(const char *dir);
 
 /* Shared file helpers (cleaner_swap.c). */
 int cleaner_remove_tree(const char *path);
-int cleaner_pread_all(int fd, uint8_t *data, size_t len, int64_t position);
 
 #endif

@@ -55,7 +55,7 @@ static int read_batch(rewrite_ctx *ctx, const cleaner_source *src, int64_t posit
     int64_t available = src->size_bytes - position;
     if (available < BATCH_HEADER_BYTES)
         return ST_ECORRUPT;
-    int rc = cleaner_pread_all(src->fd, bytes, sizeof bytes, position);
+    int rc = file_pread_all(src->fd, bytes, sizeof bytes, position);
     if (rc == 0)
         rc = batch_header_decode(bytes, sizeof bytes, (uint64_t)available, header);
     if (rc != 0)
@@ -67,7 +67,7 @@ static int read_batch(rewrite_ctx *ctx, const cleaner_source *src, int64_t posit
     uint8_t *data = buf_reserve(&ctx->batch, total);
     if (data == NULL)
         return ctx->batch.err ? ctx->batch.err : ST_ENOMEM;
-    if ((rc = cleaner_pread_all(src->fd, data, total, position)) != 0)
+    if ((rc = file_pread_all(src->fd, data, total, position)) != 0)
         return rc;
     ctx->batch.len = total;
     return batch_crc_ok(data, total) ? 0 : ST_ECRC;
@@ -147,7 +147,7 @@ static int build_producer_map(rewrite_ctx *ctx)
             batch_header h;
             int64_t available = src->size_bytes - position;
             int rc = available < BATCH_HEADER_BYTES ? ST_ECORRUPT
-                                                    : cleaner_pread_all(src->fd, bytes, sizeof bytes, position);
+                                                    : file_pread_all(src->fd, bytes, sizeof bytes, position);
             if (rc == 0)
                 rc = batch_header_decode(bytes, sizeof bytes, (uint64_t)available, &h);
             if (rc != 0)

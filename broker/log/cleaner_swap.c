@@ -26,7 +26,7 @@
 #include "common/error.h"
 #include "common/log.h"
 
-#define SEGMENT_NAME_DIGITS 20
+#define SEGMENT_NAME_DIGITS 20 /* as segment.h names files */
 
 void (*cleaner_crash_point)(const char *step) = NULL;
 
@@ -34,22 +34,6 @@ static void crash_point(const char *step)
 {
     if (cleaner_crash_point != NULL)
         cleaner_crash_point(step);
-}
-
-int cleaner_pread_all(int fd, uint8_t *data, size_t len, int64_t position)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = pread(fd, data + got, len - got, (off_t)(position + (int64_t)got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return ST_EIO;
-        if (n == 0)
-            return ST_ETRUNCATED;
-        got += (size_t)n;
-    }
-    return 0;
 }
 
 int cleaner_remove_tree(const char *path)
@@ -247,27 +231,12 @@ int cleaner_job_apply(cleaner_job *job)
 
 /* ---- recovery --------------------------------------------------------------- */
 
-static bool parse_digits(const char *text, int64_t *out)
-{
-    int64_t value = 0;
-    for (int i = 0; i < SEGMENT_NAME_DIGITS; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return false;
-        int digit = text[i] - '0';
-        if (value > (INT64_MAX - digit) / 10)
-            return false;
-        value = value * 10 + digit;
-    }
-    *out = value;
-    return true;
-}
-
 /* "<20 digits>.<20 digits>.swap" */
 static bool parse_swap_name(const char *name, int64_t *base, int64_t *end)
 {
     return strlen(name) == 2 * SEGMENT_NAME_DIGITS + 6 && name[SEGMENT_NAME_DIGITS] == '.' &&
-           strcmp(name + 2 * SEGMENT_NAME_DIGITS + 1, ".swap") == 0 && parse_digits(name, base) &&
-           parse_digits(name + SEGMENT_NAME_DIGITS + 1, end);
+           strcmp(name + 2 * SEGMENT_NAME_DIGITS + 1, ".swap") == 0 && segment_name_digits(name, base) &&
+           segment_name_digits(name + SEGMENT_NAME_DIGITS + 1, end);
 }
 
 static bool has_suffix(const char *name, const char *suffix)
@@ -290,7 +259,7 @@ static int delete_replaced(const char *dir, int64_t base, int64_t end)
         bool segment_file = strlen(e->d_name) > SEGMENT_NAME_DIGITS &&
                             (strcmp(suffix, ".log") == 0 || strcmp(suffix, ".index") == 0 ||
                              strcmp(suffix, ".timeindex") == 0);
-        if (!segment_file || !parse_digits(e->d_name, &offset) || offset < base || offset >= end)
+        if (!segment_file || !segment_name_digits(e->d_name, &offset) || offset < base || offset >= end)
             continue;
         if (unlinkat(dirfd(d), e->d_name, 0) != 0 && errno != ENOENT)
             rc = ST_EIO;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker/log/partition_log_internal.h"
 #include "common/error.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -50,6 +51,7 @@ struct log_flusher {
 /* Any thread, no lock: syncs the job's fds and closes them. */
 static void job_run(flusher_job *job)
 {
+    uint64_t started_ns = plog_flush_clock_ns(); /* strait_broker_log_flush_* metrics */
     job->rc = 0;
     for (size_t i = 0; i < job->fd_count; i++) {
         if (job->rc == 0 && fdatasync(job->fds[i]) != 0) {
@@ -59,6 +61,7 @@ static void job_run(flusher_job *job)
         close(job->fds[i]);
     }
     job->fd_count = 0;
+    plog_flush_account(started_ns);
 }
 
 static void job_free(flusher_job *job)

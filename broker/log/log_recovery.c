@@ -24,32 +24,12 @@
 #include "common/error.h"
 #include "common/log.h"
 
-#define SEGMENT_NAME_DIGITS 20
 
 typedef struct base_list {
     int64_t *bases;
     size_t count;
     size_t capacity;
 } base_list;
-
-/* Parses "<20 digits><suffix>" into *base; false for any other name. */
-static bool parse_segment_name(const char *name, const char *suffix, int64_t *base)
-{
-    size_t len = strlen(name);
-    if (len != SEGMENT_NAME_DIGITS + strlen(suffix) || strcmp(name + SEGMENT_NAME_DIGITS, suffix) != 0)
-        return false;
-    int64_t value = 0;
-    for (int i = 0; i < SEGMENT_NAME_DIGITS; i++) {
-        if (name[i] < '0' || name[i] > '9')
-            return false;
-        int digit = name[i] - '0';
-        if (value > (INT64_MAX - digit) / 10)
-            return false;
-        value = value * 10 + digit;
-    }
-    *base = value;
-    return true;
-}
 
 static bool has_suffix(const char *name, const char *suffix)
 {
@@ -90,14 +70,14 @@ static int list_segments(const char *dir, base_list *list)
     struct dirent *e;
     while (rc == 0 && (e = readdir(d)) != NULL) {
         int64_t base;
-        if (parse_segment_name(e->d_name, ".log", &base)) {
+        if (segment_file_name_parse(e->d_name, ".log", &base)) {
             rc = base_list_add(list, base);
         } else if (has_suffix(e->d_name, ".tmp")) {
             log_warn("log", "deleting leftover temporary file dir=%s file=%s", dir, e->d_name);
             if (unlinkat(dirfd(d), e->d_name, 0) != 0)
                 rc = ST_EIO;
-        } else if (parse_segment_name(e->d_name, ".index", &base) ||
-                   parse_segment_name(e->d_name, ".timeindex", &base)) {
+        } else if (segment_file_name_parse(e->d_name, ".index", &base) ||
+                   segment_file_name_parse(e->d_name, ".timeindex", &base)) {
             char log_name[SEGMENT_FILE_NAME_BYTES];
             segment_file_name(log_name, base, ".log");
             if (faccessat(dirfd(d), log_name, F_OK, 0) != 0 && errno == ENOENT) {

@@ -277,16 +277,25 @@ int plog_append(plog *log, uint8_t *data, size_t len, int64_t log_append_time,
     return 0;
 }
 
-/* Process-wide totals of plog_flush calls that had something to make
- * durable (plog_flush_totals); atomic so a reader on any thread is safe. */
+/* Process-wide totals of flushes that had something to make durable, inline
+ * (plog_flush) or on the flusher's workers (plog_flush_totals); atomic: the
+ * workers add to them and a reader on any thread is safe. */
 static _Atomic uint64_t flush_count_total;
 static _Atomic uint64_t flush_nanoseconds_total;
 
-static uint64_t mono_ns(void)
+uint64_t plog_flush_clock_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void plog_flush_account(uint64_t started_ns)
+{
+    uint64_t now_ns = plog_flush_clock_ns();
+    atomic_fetch_add_explicit(&flush_count_total, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&flush_nanoseconds_total, now_ns > started_ns ? now_ns - started_ns : 0,
+                              memory_order_relaxed);
 }
 
 void plog_flush_totals(uint64_t *count, uint64_t *nanoseconds)
@@ -307,10 +316,9 @@ int plog_flush(plog *log)
     if (rc == 0 && log->recovery_point >= log->log_end_offset && !log->dir_dirty) {
         rc = flush_segments(log); /* nothing appended since: cheap, not counted */
     } else if (rc == 0) {
-        uint64_t started_ns = mono_ns();
+        uint64_t started_ns = plog_flush_clock_ns();
         rc = flush_segments(log);
-        atomic_fetch_add_explicit(&flush_count_total, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&flush_nanoseconds_total, mono_ns() - started_ns, memory_order_relaxed);
+        plog_flush_account(started_ns);
     }
     plog_flush_notify(log, rc);
     return rc;

@@ -72,6 +72,10 @@ int plog_recover(plog *log);
 
 /* partition_log.c */
 int plog_roll(plog *log, int64_t now_ms);
+/* Flush accounting for plog_flush_totals, from any thread: the monotonic
+ * clock in nanoseconds, and one flush that started at started_ns is over. */
+uint64_t plog_flush_clock_ns(void);
+void plog_flush_account(uint64_t started_ns);
 int plog_push_segment(plog *log, segment *seg);
 int plog_save_recovery_point(plog *log, int64_t now_ms);
 /* Moves the log start up to new_start (never down): persists it, trims the

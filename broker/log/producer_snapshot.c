@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "broker/log/checkpoint_file.h"
+#include "broker/log/segment.h"
 #include "common/crc32c.h"
 #include "common/file_io.h"
 #include "common/error.h"
@@ -29,7 +30,6 @@
 #define SNAPSHOT_VERSION 1
 #define SNAPSHOT_CRC_POSITION 8
 #define SNAPSHOT_CRC_COVERED_FROM 12
-#define SNAPSHOT_NAME_DIGITS 20
 #define SNAPSHOT_LIST_MAX 100000 /* more snapshot files than this: refuse, the dir is garbage */
 
 /* ---- encode / decode ----------------------------------------------------- */
@@ -172,26 +172,6 @@ int producer_snapshot_read(const char *dir, int64_t offset, producer_state *ps)
     return rc;
 }
 
-/* Parses "<20 digits>.snapshot" into *offset. */
-static bool parse_snapshot_name(const char *name, int64_t *offset)
-{
-    size_t suffix_len = strlen(PRODUCER_SNAPSHOT_SUFFIX);
-    if (strlen(name) != SNAPSHOT_NAME_DIGITS + suffix_len ||
-        strcmp(name + SNAPSHOT_NAME_DIGITS, PRODUCER_SNAPSHOT_SUFFIX) != 0)
-        return false;
-    int64_t value = 0;
-    for (int i = 0; i < SNAPSHOT_NAME_DIGITS; i++) {
-        if (name[i] < '0' || name[i] > '9')
-            return false;
-        int digit = name[i] - '0';
-        if (value > (INT64_MAX - digit) / 10)
-            return false;
-        value = value * 10 + digit;
-    }
-    *offset = value;
-    return true;
-}
-
 static int compare_offsets(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -211,7 +191,7 @@ int producer_snapshot_list(const char *dir, int64_t **offsets, size_t *count)
     struct dirent *e;
     while (rc == 0 && (e = readdir(d)) != NULL) {
         int64_t offset;
-        if (!parse_snapshot_name(e->d_name, &offset))
+        if (!segment_file_name_parse(e->d_name, PRODUCER_SNAPSHOT_SUFFIX, &offset))
             continue;
         if (n == capacity) {
             if (capacity >= SNAPSHOT_LIST_MAX) {

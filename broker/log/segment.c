@@ -18,6 +18,7 @@
 
 #include "common/crc32c.h"
 #include "common/error.h"
+#include "common/file_io.h"
 #include "common/log.h"
 #include "common/reader.h"
 
@@ -29,6 +30,29 @@
 void segment_file_name(char *name, int64_t base_offset, const char *suffix)
 {
     snprintf(name, SEGMENT_FILE_NAME_BYTES, "%020" PRId64 "%s", base_offset, suffix);
+}
+
+bool segment_name_digits(const char *text, int64_t *offset)
+{
+    int64_t value = 0;
+    for (int i = 0; i < 20; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+        int digit = text[i] - '0';
+        if (value > (INT64_MAX - digit) / 10)
+            return false;
+        value = value * 10 + digit;
+    }
+    *offset = value;
+    return true;
+}
+
+bool segment_file_name_parse(const char *name, const char *suffix, int64_t *offset)
+{
+    size_t len = strlen(name);
+    if (len != 20 + strlen(suffix) || strcmp(name + 20, suffix) != 0)
+        return false;
+    return segment_name_digits(name, offset);
 }
 
 static int segment_path(char *path, const char *dir, int64_t base_offset, const char *suffix)
@@ -124,22 +148,6 @@ int segment_open(const char *dir, int64_t base_offset, int32_t index_bytes_max, 
     return 0;
 }
 
-static int pread_all(int fd, uint8_t *data, size_t len, int64_t position)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = pread(fd, data + got, len - got, (off_t)(position + (int64_t)got));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return ST_EIO;
-        if (n == 0)
-            return ST_ETRUNCATED;
-        got += (size_t)n;
-    }
-    return 0;
-}
-
 int segment_read_header(const segment *seg, int64_t position, batch_header *out)
 {
     if (position < 0 || position >= seg->size_bytes)
@@ -147,7 +155,7 @@ int segment_read_header(const segment *seg, int64_t position, batch_header *out)
     int64_t available = seg->size_bytes - position;
     uint8_t bytes[BATCH_HEADER_BYTES];
     size_t len = available < BATCH_HEADER_BYTES ? (size_t)available : BATCH_HEADER_BYTES;
-    int rc = pread_all(seg->log_fd, bytes, len, position);
+    int rc = file_pread_all(seg->log_fd, bytes, len, position);
     if (rc != 0)
         return rc;
     rc = batch_header_decode(bytes, len, (uint64_t)available, out);
@@ -162,7 +170,7 @@ static int check_crc(const segment *seg, int64_t position, const batch_header *h
     uint32_t crc = 0;
     while (at < end) {
         size_t len = end - at < SEGMENT_CRC_CHUNK_BYTES ? (size_t)(end - at) : SEGMENT_CRC_CHUNK_BYTES;
-        int rc = pread_all(seg->log_fd, chunk, len, at);
+        int rc = file_pread_all(seg->log_fd, chunk, len, at);
         if (rc != 0)
             return rc;
         crc = crc32c(crc, chunk, len);

@@ -91,6 +91,13 @@ typedef struct segment {
 /* Writes "<20-digit base offset><suffix>" into name (SEGMENT_FILE_NAME_BYTES). */
 void segment_file_name(char *name, int64_t base_offset, const char *suffix);
 
+/* Number of the 20 decimal digits at text[0..20) (no sign, no overflow). */
+bool segment_name_digits(const char *text, int64_t *offset);
+
+/* Parses exactly "<20 digits><suffix>" (segments, indexes, snapshots) into
+ * *offset; false for any other name. */
+bool segment_file_name_parse(const char *name, const char *suffix, int64_t *offset);
+
 /* Creates a new empty segment (its files must not exist). index_bytes_max is
  * segment.index.bytes. Returns 0 or ST_EEXISTS / ST_EIO / ST_ENOMEM. */
 int segment_create(const char *dir, int64_t base_offset, int32_t index_bytes_max, int64_t now_ms,

@@ -12,23 +12,9 @@
 #include "broker/log/segment.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/file_io.h"
 #include "common/log.h"
 #include "common/reader.h"
-
-static int pwrite_all(int fd, const uint8_t *data, size_t len, int64_t position)
-{
-    while (len > 0) {
-        ssize_t n = pwrite(fd, data, len, (off_t)position);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return ST_EIO;
-        data += n;
-        len -= (size_t)n;
-        position += n;
-    }
-    return 0;
-}
 
 static int grow(void **items, size_t *capacity, size_t needed, size_t item_bytes)
 {
@@ -71,7 +57,7 @@ int segment_index_push_offset(segment *seg, int32_t relative_offset, int32_t pos
     if (write) {
         uint8_t bytes[SEGMENT_OFFSET_ENTRY_BYTES];
         encode_offset_entry(bytes, e);
-        rc = pwrite_all(seg->index_fd, bytes, sizeof bytes,
+        rc = file_pwrite_all(seg->index_fd, bytes, sizeof bytes,
                         (int64_t)seg->offset_count * SEGMENT_OFFSET_ENTRY_BYTES);
         if (rc != 0)
             return rc;
@@ -97,7 +83,7 @@ int segment_index_push_time(segment *seg, int64_t timestamp_ms, int32_t relative
     if (write) {
         uint8_t bytes[SEGMENT_TIME_ENTRY_BYTES];
         encode_time_entry(bytes, e);
-        rc = pwrite_all(seg->time_index_fd, bytes, sizeof bytes,
+        rc = file_pwrite_all(seg->time_index_fd, bytes, sizeof bytes,
                         (int64_t)seg->time_count * SEGMENT_TIME_ENTRY_BYTES);
         if (rc != 0)
             return rc;
@@ -118,7 +104,7 @@ static int rewrite_file(int fd, const buf *bytes)
 {
     if (ftruncate(fd, 0) != 0)
         return ST_EIO;
-    return pwrite_all(fd, bytes->data, bytes->len, 0);
+    return file_pwrite_all(fd, bytes->data, bytes->len, 0);
 }
 
 int segment_index_rewrite(segment *seg)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "broker/metrics.h"
 #include "broker/net/conn.h"
 #include "broker/proto/dispatch.h"
 #include "common/buf.h"
@@ -86,6 +87,7 @@ static void conn_process(conn *c)
         evbuffer_copyout(in, prefix, 4);
         int32_t size = load_i32(prefix);
         if (size < 8 || size > max_request) {
+            metrics_count_request_error(c->broker->metrics, METRICS_REQUEST_ERROR_FRAME_SIZE);
             log_warn("net", "closing connection: bad frame size peer=%s size=%d max=%d", c->peer,
                      size, max_request);
             conn_free(c);
@@ -197,6 +199,7 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
     struct server *s = arg;
     if (s->conn_count >= LIMIT_CONNECTIONS) {
         log_warn("net", "refusing connection: limit reached connections=%d", s->conn_count);
+        metrics_count_connection(s->broker->metrics, false);
         evutil_closesocket(fd);
         return;
     }
@@ -235,6 +238,7 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
         s->conns->prev = c;
     s->conns = c;
     s->conn_count++;
+    metrics_count_connection(s->broker->metrics, true);
     log_debug("net", "connection accepted peer=%s id=%llu", c->peer, (unsigned long long)c->id);
 }
 

@@ -342,18 +342,14 @@ typedef struct describe_cluster_response {
 /* Room for the error messages the registry writes. */
 #define ADMIN_ERROR_MESSAGE_BYTES 512
 
-/* A printf-formatted string in the request's arena; a null string when out
- * of arena memory (the error code still tells the client what happened). */
 /* A replica list for one partition is valid on this node only when it is
  * exactly [node.id]; otherwise fills why and returns false. */
 bool admin_replicas_valid(const proto_array *broker_ids, int32_t node_id, char *why, size_t whylen);
 
+/* A printf-formatted string in the request's arena; a null string when out
+ * of arena memory (the error code still tells the client what happened). */
 proto_str admin_message(broker_request *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-/* A copy of the C string s in the arena (s NULL -> null string). Sets
- * *failed when the arena is exhausted. */
-proto_str admin_strdup(broker_request *req, const char *s, bool *failed);
 
 /* A NUL-terminated copy of s in the arena, or NULL when s is null, longer
  * than max_len, contains a NUL byte, or the arena is exhausted. */

@@ -29,20 +29,6 @@ proto_str admin_message(broker_request *req, const char *fmt, ...)
     return (proto_str){copy, (int32_t)len};
 }
 
-proto_str admin_strdup(broker_request *req, const char *s, bool *failed)
-{
-    if (!s)
-        return proto_str_null();
-    size_t len = strlen(s);
-    char *copy = proto_arena_alloc(&req->arena, len + 1);
-    if (!copy) {
-        *failed = true;
-        return proto_str_null();
-    }
-    memcpy(copy, s, len + 1);
-    return (proto_str){copy, (int32_t)len};
-}
-
 char *admin_cstr(broker_request *req, proto_str s, size_t max_len)
 {
     if (s.len < 0 || (size_t)s.len > max_len)

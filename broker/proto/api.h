@@ -79,6 +79,14 @@ typedef struct broker_request {
 /* Allocation from the request's arena (zeroed); NULL over the ceiling. */
 void *broker_request_alloc(broker_request *req, size_t size);
 
+/* Copies into the request's arena, for responses that outlive the state they
+ * describe (a group may change before the response is encoded). s NULL gives
+ * a null string. When the arena is exhausted the result is null/empty and
+ * *failed (if not NULL) is set. */
+proto_str broker_request_strdup(broker_request *req, const char *s, bool *failed);
+proto_bytes broker_request_bytesdup(broker_request *req, const uint8_t *data, int32_t len,
+                                    bool *failed);
+
 /* Parks req until broker_notify_append wakes it (on_wake(req, false)) or
  * timeout_ms passes (on_wake(req, true)). on_wake either re-parks (call
  * broker_request_park again), or fills the response and calls

@@ -162,8 +162,8 @@ static void add_synonym(describe_ctx *c, describe_configs_entry *e, const char *
                         const char *value, int source)
 {
     describe_configs_synonym *s = (describe_configs_synonym *)e->synonyms.items + e->synonyms.count;
-    s->name = admin_strdup(c->req, name, &c->failed);
-    s->value = admin_strdup(c->req, value, &c->failed);
+    s->name = broker_request_strdup(c->req, name, &c->failed);
+    s->value = broker_request_strdup(c->req, value, &c->failed);
     s->source = (int8_t)source;
     e->synonyms.count++;
 }
@@ -196,8 +196,8 @@ static void topic_entry(void *arg, const char *key, const char *value, int sourc
     describe_configs_entry *e = next_entry(c, key, 3);
     if (!e)
         return;
-    e->name = admin_strdup(c->req, key, &c->failed);
-    e->value = sensitive ? proto_str_null() : admin_strdup(c->req, value, &c->failed);
+    e->name = broker_request_strdup(c->req, key, &c->failed);
+    e->value = sensitive ? proto_str_null() : broker_request_strdup(c->req, value, &c->failed);
     e->read_only = read_only;
     e->is_sensitive = sensitive;
     e->config_source = (int8_t)source;
@@ -231,8 +231,8 @@ static void broker_entry(void *arg, const char *key, const char *value, bool is_
         return;
     bool sensitive = broker_key_sensitive(key);
     int source = is_default ? ADMIN_CONFIG_SOURCE_DEFAULT : ADMIN_CONFIG_SOURCE_STATIC_BROKER;
-    e->name = admin_strdup(c->req, key, &c->failed);
-    e->value = sensitive ? proto_str_null() : admin_strdup(c->req, value, &c->failed);
+    e->name = broker_request_strdup(c->req, key, &c->failed);
+    e->value = sensitive ? proto_str_null() : broker_request_strdup(c->req, value, &c->failed);
     e->read_only = true; /* no dynamic broker configs yet */
     e->is_sensitive = sensitive;
     e->config_source = (int8_t)source;

@@ -88,28 +88,6 @@ static const proto_field list_response_fields[] = {
 };
 static PROTO_STRUCT(list_response_schema, list_groups_response, list_response_fields);
 
-/* Copies into the request's arena (the group may change before encoding). */
-static proto_str copy_str(broker_request *req, const char *s)
-{
-    if (!s)
-        return proto_str_null();
-    size_t len = strlen(s);
-    char *copy = broker_request_alloc(req, len + 1);
-    if (!copy)
-        return proto_str_c("");
-    memcpy(copy, s, len);
-    return (proto_str){copy, (int32_t)len};
-}
-
-static proto_bytes copy_bytes(broker_request *req, const uint8_t *data, int32_t len)
-{
-    uint8_t *copy = data && len > 0 ? broker_request_alloc(req, (size_t)len) : NULL;
-    if (!copy)
-        return (proto_bytes){NULL, 0};
-    memcpy(copy, data, (size_t)len);
-    return (proto_bytes){copy, len};
-}
-
 static int describe_one(broker_request *req, proto_str id, bool with_operations, described_group *out)
 {
     bool ok = true;
@@ -127,24 +105,24 @@ static int describe_one(broker_request *req, proto_str id, bool with_operations,
     enum group_state state = group_current_state(g);
     bool stable = state == GROUP_STABLE;
     out->group_state = proto_str_c(group_state_name(state));
-    out->protocol_type = copy_str(req, group_protocol_type(g) ? group_protocol_type(g) : "");
+    out->protocol_type = broker_request_strdup(req, group_protocol_type(g) ? group_protocol_type(g) : "", NULL);
     if (stable && group_protocol_name(g))
-        out->protocol_data = copy_str(req, group_protocol_name(g));
+        out->protocol_data = broker_request_strdup(req, group_protocol_name(g), NULL);
     int32_t count = group_member_count(g);
     if (proto_array_alloc(&req->arena, &out->members, &member_schema, count))
         return -1;
     for (int32_t i = 0; i < count; i++) {
         const group_member_info *m = group_member_at(g, i);
         described_group_member *dm = (described_group_member *)out->members.items + i;
-        dm->member_id = copy_str(req, m->id);
-        dm->group_instance_id = copy_str(req, m->instance_id);
-        dm->client_id = copy_str(req, m->client_id);
-        dm->client_host = copy_str(req, m->client_host);
+        dm->member_id = broker_request_strdup(req, m->id, NULL);
+        dm->group_instance_id = broker_request_strdup(req, m->instance_id, NULL);
+        dm->client_id = broker_request_strdup(req, m->client_id, NULL);
+        dm->client_host = broker_request_strdup(req, m->client_host, NULL);
         if (stable) {
             int32_t len;
             const uint8_t *metadata = group_member_metadata(m, group_protocol_name(g), &len);
-            dm->member_metadata = copy_bytes(req, metadata, len);
-            dm->member_assignment = copy_bytes(req, m->assignment, m->assignment_len);
+            dm->member_metadata = broker_request_bytesdup(req, metadata, len, NULL);
+            dm->member_assignment = broker_request_bytesdup(req, m->assignment, m->assignment_len, NULL);
         }
     }
     return 0;
@@ -183,8 +161,8 @@ static void list_one(void *arg, const group *g)
     if (x->out->groups.count >= x->capacity)
         return;
     listed_group *lg = (listed_group *)x->out->groups.items + x->out->groups.count++;
-    lg->group_id = copy_str(x->req, group_id(g));
-    lg->protocol_type = copy_str(x->req, group_protocol_type(g) ? group_protocol_type(g) : "");
+    lg->group_id = broker_request_strdup(x->req, group_id(g), NULL);
+    lg->protocol_type = broker_request_strdup(x->req, group_protocol_type(g) ? group_protocol_type(g) : "", NULL);
 }
 
 static int handle_list_groups(broker_request *req)

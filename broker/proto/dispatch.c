@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/metrics.h"
 #include "broker/net/conn.h"
 #include "broker/proto/api.h"
 #include "broker/proto/kafka_error.h"
@@ -35,6 +36,36 @@ static const proto_struct header_tags = {.name = "request_header_tags", .size = 
 void *broker_request_alloc(broker_request *req, size_t size)
 {
     return proto_arena_alloc(&req->arena, size);
+}
+
+proto_str broker_request_strdup(broker_request *req, const char *s, bool *failed)
+{
+    if (!s)
+        return proto_str_null();
+    size_t len = strlen(s);
+    char *copy = proto_arena_alloc(&req->arena, len + 1);
+    if (!copy) {
+        if (failed)
+            *failed = true;
+        return proto_str_null();
+    }
+    memcpy(copy, s, len + 1);
+    return (proto_str){copy, (int32_t)len};
+}
+
+proto_bytes broker_request_bytesdup(broker_request *req, const uint8_t *data, int32_t len,
+                                    bool *failed)
+{
+    if (!data || len <= 0)
+        return (proto_bytes){NULL, 0};
+    uint8_t *copy = proto_arena_alloc(&req->arena, (size_t)len);
+    if (!copy) {
+        if (failed)
+            *failed = true;
+        return (proto_bytes){NULL, 0};
+    }
+    memcpy(copy, data, (size_t)len);
+    return (proto_bytes){copy, len};
 }
 
 static void request_unpark(broker_request *req)
@@ -249,10 +280,12 @@ int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
     req->flexible = h.flexible;
     switch (decoded) {
     case PROTO_DECODE_UNKNOWN_API:
+        metrics_count_request_error(b->metrics, METRICS_REQUEST_ERROR_UNKNOWN_API);
         log_warn("proto", "closing connection: unknown api key peer=%s api_key=%d", c->peer, h.api_key);
         request_free(req);
         return -1;
     case PROTO_DECODE_UNSUPPORTED_VERSION:
+        metrics_count_request_error(b->metrics, METRICS_REQUEST_ERROR_UNSUPPORTED_VERSION);
         request_free(req);
         if (h.api_key == API_KEY_API_VERSIONS) {
             respond_api_versions_unsupported(c, h.correlation_id);
@@ -263,6 +296,7 @@ int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
                  api->max_version);
         return -1;
     case PROTO_DECODE_MALFORMED:
+        metrics_count_request_error(b->metrics, METRICS_REQUEST_ERROR_MALFORMED);
         log_warn("proto", "closing connection: malformed request peer=%s api=%s version=%d "
                  "error=%s field=%s", c->peer, api ? api->name : "?", h.api_version,
                  strait_strerror(error), why);
@@ -270,6 +304,7 @@ int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
         return -1;
     default: break;
     }
+    metrics_count_request(b->metrics, api->key);
     req->response = proto_arena_alloc(&req->arena, api->response->size);
     if (!req->response) {
         request_free(req);

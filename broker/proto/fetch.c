@@ -64,6 +64,7 @@
 #include <sys/random.h>
 
 #include "broker/broker.h"
+#include "broker/metrics.h"
 #include "broker/proto/data_apis.h"
 #include "common/clock.h"
 #include "common/error.h"
@@ -644,6 +645,8 @@ static int fetch_run(broker_request *req, bool timed_out)
     if (build_response(req, st) != 0) {
         fetch_response *out = req->response;
         out->responses = (proto_array){NULL, 0}; /* an empty answer: the client fetches again */
+    } else {
+        metrics_count_fetch(req->broker->metrics, bytes);
     }
     return PROTO_RESPOND;
 }

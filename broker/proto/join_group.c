@@ -71,39 +71,14 @@ static const proto_field response_fields[] = {
 };
 static PROTO_STRUCT(response_schema, join_group_response, response_fields);
 
-/* Copies of group state into the request's arena: the group may change
- * before the response is encoded. */
-static proto_str arena_str(broker_request *req, const char *s)
-{
-    if (!s)
-        return proto_str_null();
-    size_t len = strlen(s);
-    char *copy = broker_request_alloc(req, len + 1);
-    if (!copy)
-        return proto_str_c("");
-    memcpy(copy, s, len);
-    return (proto_str){copy, (int32_t)len};
-}
-
-static proto_bytes arena_bytes(broker_request *req, const uint8_t *data, int32_t len)
-{
-    if (!data || len <= 0)
-        return (proto_bytes){NULL, 0};
-    uint8_t *copy = broker_request_alloc(req, (size_t)len);
-    if (!copy)
-        return (proto_bytes){NULL, 0};
-    memcpy(copy, data, (size_t)len);
-    return (proto_bytes){copy, len};
-}
-
 static void join_fill(broker_request *req, const group *g, const group_join_outcome *o)
 {
     join_group_response *out = req->response;
     out->error_code = o->error;
     out->generation_id = o->generation;
-    out->protocol_name = arena_str(req, o->protocol_name);
-    out->leader = arena_str(req, o->leader_id);
-    out->member_id = arena_str(req, o->member_id);
+    out->protocol_name = broker_request_strdup(req, o->protocol_name, NULL);
+    out->leader = broker_request_strdup(req, o->leader_id, NULL);
+    out->member_id = broker_request_strdup(req, o->member_id, NULL);
     out->members = (proto_array){NULL, 0};
     if (!o->with_members || !g)
         return;
@@ -115,9 +90,9 @@ static void join_fill(broker_request *req, const group *g, const group_join_outc
         join_group_member *jm = (join_group_member *)out->members.items + i;
         int32_t len;
         const uint8_t *metadata = group_member_metadata(m, group_protocol_name(g), &len);
-        jm->member_id = arena_str(req, m->id);
-        jm->group_instance_id = arena_str(req, m->instance_id);
-        jm->metadata = arena_bytes(req, metadata, len);
+        jm->member_id = broker_request_strdup(req, m->id, NULL);
+        jm->group_instance_id = broker_request_strdup(req, m->instance_id, NULL);
+        jm->metadata = broker_request_bytesdup(req, metadata, len, NULL);
     }
 }
 

@@ -61,7 +61,9 @@
 #include "broker/log/batch.h"
 #include "broker/log/batch_recompress.h"
 #include "broker/log/cleaner.h"
+#include "broker/metrics.h"
 #include "broker/proto/data_apis.h"
+#include "broker/proto/produce_wait.h"
 #include "broker/proto/producer_apis.h"
 #include "common/clock.h"
 #include "common/error.h"
@@ -272,6 +274,9 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
             if (topic_config_log_append_time(&t->config, &b->config))
                 pr->log_append_time_ms = idempotence.timestamp_ms;
             pr->log_start_offset = plog_log_start_offset(p->log);
+            /* the original's fsync may still be in flight: not acked before it */
+            if (req->handler_state && plog_flush_pending(p->log, idempotence.base_offset + 1))
+                produce_wait_add(req->handler_state, p->log, idempotence.base_offset + 1, pr);
         }
         log_debug("produce", "idempotence topic=%s partition=%d error=%s duplicate=%d detail=%s",
                   t->name, pd->partition_index, kafka_error_name(pr->error_code),
@@ -288,6 +293,7 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
     int topic_codec = topic_config_compression_codec(&t->config, &b->config);
     size_t position = 0;
     int appended = 0;
+    int64_t durable_end = -1; /* the flush policy wants offsets below durable before the ack */
     buf recompressed;
     buf_init(&recompressed, (size_t)LIMIT_BATCH_DECOMPRESSED_BYTES + BATCH_HEADER_BYTES);
     for (int i = 0; i < batch_count; i++) {
@@ -319,6 +325,10 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
         }
         if (appended++ == 0)
             pr->base_offset = result.base_offset;
+        if (result.needs_flush)
+            durable_end = result.last_offset + 1;
+        metrics_count_produce(b->metrics, t->name, result.last_offset - result.base_offset + 1,
+                              (int64_t)total);
         position += total;
     }
     buf_free(&recompressed);
@@ -327,6 +337,8 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
             pr->log_append_time_ms = append_time;
         broker_notify_append(b, p);
     }
+    if (durable_end >= 0 && pr->error_code == KERR_NONE && req->handler_state)
+        produce_wait_add(req->handler_state, p->log, durable_end, pr); /* acks=1/all */
     pr->log_start_offset = plog_log_start_offset(p->log);
 }
 
@@ -356,6 +368,16 @@ static int handle_produce(broker_request *req)
     }
     if (proto_array_alloc(&req->arena, &out->responses, &topic_response_schema, in->topics.count))
         return PROTO_CLOSE;
+    if (in->acks != 0 && request_error == KERR_NONE) {
+        /* appends the flush policy wants durable are answered after their
+         * fsync (produce_wait.c); acks=0 answers nothing, so waits for nothing */
+        int32_t partitions = 0;
+        for (int32_t i = 0; i < in->topics.count; i++)
+            partitions += ((const produce_topic_data *)in->topics.items + i)->partitions.count;
+        req->handler_state = produce_wait_new(req, partitions);
+        if (!req->handler_state)
+            return PROTO_CLOSE; /* nothing written yet */
+    }
     bool any_error = false;
     for (int32_t i = 0; i < in->topics.count; i++) {
         const produce_topic_data *td = (const produce_topic_data *)in->topics.items + i;
@@ -390,7 +412,7 @@ static int handle_produce(broker_request *req)
     }
     if (in->acks == 0)
         return any_error ? PROTO_CLOSE : PROTO_NO_RESPONSE;
-    return PROTO_RESPOND;
+    return produce_wait_start(req->handler_state);
 }
 
 const proto_api api_produce = {
