@@ -14,6 +14,7 @@
 
 #include "broker/group/coordinator.h"
 #include "broker/log/cleaner.h"
+#include "broker/log/flusher.h"
 #include "broker/cluster/producer_ids.h"
 #include "broker/metrics.h"
 #include "broker/net/metrics_http.h"
@@ -130,6 +131,12 @@ int broker_open(const broker_config *config, broker **out)
     rc = producer_ids_open(topic_registry_data_dir(b->topics), config->node_id, &b->producer_ids);
     if (rc != 0)
         goto fail;
+    /* flush.messages / flush.ms fsyncs run on these workers, never on the
+     * loop; Produce waits for them before acknowledging (produce_wait.c) */
+    rc = log_flusher_open(b->base, &b->flusher);
+    if (rc != 0)
+        goto fail;
+    topic_registry_set_flusher(b->topics, b->flusher);
     rc = log_cleaner_open(b->base, &b->cleaner);
     if (rc != 0)
         goto fail;
@@ -200,6 +207,7 @@ void broker_close(broker *b)
         log_info("broker", "stopped: logs flushed and closed");
     }
     log_cleaner_close(b->cleaner); /* after the logs: closing a log cancels its cleaning */
+    log_flusher_close(b->flusher);  /* after the logs: closing a log settles its fsync */
     producer_ids_close(b->producer_ids);
     metrics_close(b->metrics);
     if (b->base)

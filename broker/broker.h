@@ -19,6 +19,7 @@ struct server;
 struct producer_ids;
 struct coordinator;
 struct log_cleaner;
+struct log_flusher;
 struct metrics;
 struct metrics_http;
 
@@ -30,6 +31,7 @@ typedef struct broker {
     struct server *server;
     struct coordinator *coordinator; /* consumer groups (broker/group/coordinator.h) */
     struct log_cleaner *cleaner;     /* compaction worker (broker/log/cleaner.h) */
+    struct log_flusher *flusher;     /* fsync workers of the flush policy (broker/log/flusher.h) */
     struct metrics *metrics;         /* counters behind /metrics (broker/metrics.h) */
     struct metrics_http *metrics_http; /* metrics.listener, NULL when off (net/metrics_http.h) */
     char advertised_host[256];

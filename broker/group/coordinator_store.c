@@ -4,9 +4,10 @@
  * metadata and tombstones (layout in offsets_store.h), the rebuild of every
  * group and offset on start, and offsets.retention.minutes expiry.
  *
- * Writes are synchronous on the loop thread: plog_append returns once the
- * batch is written (and fsynced when the topic's flush policy says so), and
- * only then is a commit acknowledged.
+ * Writes are synchronous on the loop thread: coord_append_records returns
+ * once the batch is written (and fsynced when the topic's flush policy says
+ * so: inline with plog_flush when plog_append handed the fsync to the
+ * flusher), and only then is a commit acknowledged.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,11 @@ int coord_append_records(coordinator *c, int32_t partition_index, const batch_re
     plog_append_result result;
     if (rc == 0)
         rc = plog_append(p->log, b.data, b.len, -1, &result);
+    /* The flush policy wants it durable and the fsync went to the flusher:
+     * callers acknowledge as soon as this returns, so wait for it here (on
+     * the loop, as before the flusher; commits do not park yet). */
+    if (rc == 0 && result.needs_flush)
+        rc = plog_flush(p->log);
     buf_free(&b);
     if (rc != 0) {
         log_error("group", "cannot write %s-%d error=%s", OFFSETS_TOPIC, partition_index,

@@ -260,6 +260,22 @@ class Broker:
                 pass
         return "".join(parts)
 
+    def metrics_url(self, path="/metrics", timeout_s=10):
+        """http://host:port<path> of this start's metrics.listener, from the
+        broker's start-up line `... metrics=http://127.0.0.1:PORT/metrics`."""
+        check(self.log_path is not None, "%s: metrics_url() before start()" % self.name)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with open(self.log_path, "r", errors="replace") as f:
+                for line in f:
+                    marker = line.find(" metrics=http://")
+                    if marker >= 0 and "broker: started" in line:
+                        url = line[marker + len(" metrics="):].split()[0]
+                        return url[:-len("/metrics")] + path
+            check(time.monotonic() < deadline, "%s: no `metrics=http://...` in the start-up "
+                  "line within %d s" % (self.name, timeout_s))
+            time.sleep(0.05)
+
     def dump_log(self, lines=80):
         for path in self.log_paths:
             try:

@@ -1,0 +1,89 @@
+/*
+ * checkpoint_store.h - the sidecar's durable state in SQLite (WAL mode,
+ * versioned schema with migrations): per flow and partition the offset map
+ * from source offsets to target offsets, stored as ranges; and group
+ * checkpoints (a group's committed source offset with its translation).
+ *
+ * Translation is exact to the record (DESIGN.md §7): translate(o) is the
+ * target offset of the first mirrored record whose source offset is >= o
+ * (gaps from compaction or control records included), or the mapped end
+ * (target offset after the last mirrored record) when o is past it.
+ *
+ * Thread-safety: one store may be used from several threads; calls are
+ * serialised internally. Every function returns 0 or ST_E*; SQLITE_BUSY
+ * beyond the busy timeout, corruption or a schema from the future is an
+ * error (ST_EIO / ST_ECORRUPT) and never a guessed answer.
+ */
+#ifndef STRAIT_CHECKPOINT_STORE_H
+#define STRAIT_CHECKPOINT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct checkpoint_store checkpoint_store;
+
+/* A flow is named "<source>-><target>" (e.g. "east->west"). Topics in the
+ * map are SOURCE topic names; partitions are the same on both sides. */
+
+/* Opens or creates the database at path, applies migrations. */
+int checkpoint_store_open(const char *path, checkpoint_store **out);
+void checkpoint_store_close(checkpoint_store *s);
+
+/*
+ * Records that source offsets [source_offset ...] were written at target
+ * offsets: records[i] = (source offset, target offset), in increasing order
+ * of both, for one partition (a delivered batch). Extends the last range
+ * when contiguous on both sides, else starts new ranges. Idempotent: pairs
+ * already mapped are accepted if they agree, and ST_ECORRUPT if they differ.
+ */
+typedef struct checkpoint_pair {
+    int64_t source_offset;
+    int64_t target_offset;
+} checkpoint_pair;
+
+int checkpoint_map_extend(checkpoint_store *s, const char *flow, const char *topic,
+                          int32_t partition, const checkpoint_pair *pairs, size_t count);
+
+/* Translation as defined above. *found false (and *target_offset -1) when
+ * nothing of the partition has been mapped yet. */
+int checkpoint_translate(checkpoint_store *s, const char *flow, const char *topic,
+                         int32_t partition, int64_t source_offset, int64_t *target_offset,
+                         bool *found);
+
+/* Last mapped pair of a partition (resume and lag); *found false if none. */
+int checkpoint_map_last(checkpoint_store *s, const char *flow, const char *topic,
+                        int32_t partition, checkpoint_pair *last, bool *found);
+
+/* Drops ranges wholly below source_log_start (the source's log start
+ * offset), keeping the range that contains it. */
+int checkpoint_map_prune(checkpoint_store *s, const char *flow, const char *topic,
+                         int32_t partition, int64_t source_log_start);
+
+/* Number of stored ranges (tests, /status, size figures). */
+int checkpoint_map_range_count(checkpoint_store *s, const char *flow, int64_t *count);
+
+typedef struct checkpoint_group_offset {
+    char group[256];
+    char topic[256];              /* source topic */
+    int32_t partition;
+    int64_t source_offset;        /* committed on the source */
+    int64_t target_offset;        /* its translation */
+    char metadata[1024];          /* commit metadata, copied */
+    int64_t checkpointed_at_ms;   /* wall clock when stored */
+    bool applied;                 /* committed to the target cluster */
+} checkpoint_group_offset;
+
+/* Stores (upserts) a group checkpoint. */
+int checkpoint_group_put(checkpoint_store *s, const char *flow, const checkpoint_group_offset *g);
+
+/* Calls fn for each stored checkpoint of group (NULL = every group) in
+ * (group, topic, partition) order. fn returns non-zero to stop. */
+int checkpoint_group_each(checkpoint_store *s, const char *flow, const char *group,
+                          int (*fn)(void *arg, const checkpoint_group_offset *g), void *arg);
+
+/* Marks a checkpoint as applied to the target (or not). */
+int checkpoint_group_mark_applied(checkpoint_store *s, const char *flow, const char *group,
+                                  const char *topic, int32_t partition, bool applied);
+
+#endif

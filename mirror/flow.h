@@ -1,0 +1,55 @@
+/*
+ * flow.h - one mirror flow (source region -> target region) run by the
+ * target region's sidecar: topic discovery and sync, the copy loop on
+ * librdkafka (consume far with manual assignment, produce near with an
+ * idempotent acks=all producer), provenance headers, exactly-once resume from
+ * the target's tail, the offset map in the checkpoint store, heartbeats and
+ * lag. Each flow runs on its own thread; status is read under a lock.
+ */
+#ifndef STRAIT_MIRROR_FLOW_H
+#define STRAIT_MIRROR_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "checkpoints/checkpoint_store.h"
+#include "mirror/topology.h"
+
+/* Provenance header on every mirrored record: key "strait.src", value
+ * "<source region>:<source partition>:<source offset>" (ASCII decimal). */
+#define MIRROR_PROVENANCE_HEADER "strait.src"
+
+typedef struct mirror_flow mirror_flow;
+
+typedef struct mirror_partition_status {
+    char source_topic[256];
+    char target_topic[256];
+    int32_t partition;
+    int64_t source_end_offset;   /* high watermark last seen on the source */
+    int64_t next_source_offset;  /* next offset to copy */
+    int64_t lag_records;         /* source_end_offset - next_source_offset */
+    int64_t lag_ms;              /* now - timestamp of the oldest uncopied record (0 when caught up) */
+    int64_t last_poll_ms;        /* wall clock of the last successful fetch */
+    int64_t last_produce_ms;     /* wall clock of the last delivered record */
+    int64_t records_copied;
+} mirror_partition_status;
+
+typedef struct mirror_flow_status {
+    char name[160];              /* "east->west" */
+    bool running;
+    char last_error[512];        /* "" when healthy */
+    int64_t last_error_ms;
+    int64_t records_copied;
+    int64_t records_skipped_loop; /* identity naming: records whose provenance is the target */
+    int partition_count;
+    mirror_partition_status *partitions; /* malloc'ed; mirror_flow_status_free */
+} mirror_flow_status;
+
+/* Starts flow t->flows[flow_index] on its own thread. The store outlives the flow. */
+int mirror_flow_start(const topology *t, int flow_index, checkpoint_store *store, mirror_flow **out);
+/* Stops: finishes in-flight produce requests (flush), joins the thread, frees. */
+void mirror_flow_stop(mirror_flow *f);
+int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out);
+void mirror_flow_status_free(mirror_flow_status *s);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * topology.h - the deployment described by one YAML file (DESIGN.md §6):
+ * regions, mirror flows between them, failover settings and checkpoint
+ * settings. Loaded and fully validated before anything starts: every error
+ * names the file, line and reason, and nothing is half-loaded.
+ */
+#ifndef STRAIT_TOPOLOGY_H
+#define STRAIT_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOPOLOGY_NAME_MAX 64        /* region names: [a-z0-9-]{1,63} */
+#define TOPOLOGY_ADDRESS_MAX 1024   /* bootstrap lists, host:port */
+#define TOPOLOGY_PATTERN_MAX 16     /* regexes per include/exclude list */
+#define TOPOLOGY_PATTERN_BYTES 512
+#define TOPOLOGY_REGIONS_MAX 16
+#define TOPOLOGY_FLOWS_MAX 64
+
+enum topology_naming {
+    TOPOLOGY_NAMING_IDENTITY = 0, /* "orders" stays "orders" (provenance header breaks cycles) */
+    TOPOLOGY_NAMING_PREFIX = 1,   /* "orders" from east becomes "east.orders" */
+};
+
+enum topology_failover_mode {
+    TOPOLOGY_FAILOVER_MANUAL = 0,
+    TOPOLOGY_FAILOVER_AUTOMATIC = 1,
+};
+
+typedef struct topology_region {
+    char name[TOPOLOGY_NAME_MAX];
+    char bootstrap[TOPOLOGY_ADDRESS_MAX]; /* "host:port,host:port" */
+    char sidecar[TOPOLOGY_ADDRESS_MAX];   /* "host:port" of the sidecar's HTTP admin */
+    int line;                             /* where it is defined, for messages */
+} topology_region;
+
+typedef struct topology_flow {
+    int source;                           /* index into regions */
+    int target;
+    int topic_count;                      /* include regexes, anchored (^...$) */
+    char topics[TOPOLOGY_PATTERN_MAX][TOPOLOGY_PATTERN_BYTES];
+    int exclude_count;                    /* topics_exclude; default ["__.*", "strait\\..*"] */
+    char topics_exclude[TOPOLOGY_PATTERN_MAX][TOPOLOGY_PATTERN_BYTES];
+    int group_count;                      /* groups whose offsets are checkpointed; default [".*"] */
+    char groups[TOPOLOGY_PATTERN_MAX][TOPOLOGY_PATTERN_BYTES];
+    enum topology_naming naming;
+    char prefix_separator[8];             /* default "." */
+    int64_t refresh_interval_ms;          /* topic discovery/sync, default 10 s */
+    char compression[16];                 /* target producer codec, default "lz4" */
+    int64_t batch_bytes;                  /* target producer batch.size, default 1 MiB */
+    int64_t linger_ms;                    /* target producer linger.ms, default 5 */
+    int line;
+} topology_flow;
+
+typedef struct topology {
+    char path[1024];                      /* the file it came from */
+    int region_count;
+    topology_region regions[TOPOLOGY_REGIONS_MAX];
+    int flow_count;
+    topology_flow flows[TOPOLOGY_FLOWS_MAX];
+    enum topology_failover_mode failover_mode;
+    int failover_active;                  /* index of failover.active */
+    int64_t failover_detect_after_ms;     /* default 10 s */
+    char failover_witness[TOPOLOGY_ADDRESS_MAX]; /* optional "host:port" */
+    char hook_on_promote[1024];           /* optional command, {region} substituted */
+    char hook_on_demote[1024];
+    int64_t checkpoint_interval_ms;       /* checkpoints.interval, default 1 s */
+    char state_dir[1024];                 /* sidecar.state_dir: SQLite files; default ./strait-state */
+} topology;
+
+/*
+ * Loads and validates path. On error returns ST_ECONFIG with err like
+ *   "topology.yaml:12: flows[1].target: 'wset' is not a region (regions: east, west)"
+ * Refused: unknown keys, bad regexes (POSIX extended), a flow whose source or
+ * target is not a region or equals its source, duplicate flows, durations
+ * that do not parse ("10s", "500ms", "1m"), a cycle the naming policy cannot
+ * break (prefix naming whose prefixed names would match the reverse flow's
+ * include patterns back into the origin), failover.active not a region.
+ */
+int topology_load(const char *path, topology *out, char *err, size_t errlen);
+
+/* Index of the region called name, or -1. */
+int topology_region_index(const topology *t, const char *name);
+
+/* True if topic matches one of flow's include patterns and none of its
+ * excludes (anchored, as the YAML reference says). */
+bool topology_flow_matches_topic(const topology_flow *flow, const char *topic);
+bool topology_flow_matches_group(const topology_flow *flow, const char *group);
+
+/* Target topic name for a source topic under the flow's naming policy. */
+int topology_target_topic(const topology *t, const topology_flow *flow, const char *source_topic,
+                          char *out, size_t outlen);
+
+#endif
