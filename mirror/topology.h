@@ -32,6 +32,7 @@ typedef struct topology_region {
     char name[TOPOLOGY_NAME_MAX];
     char bootstrap[TOPOLOGY_ADDRESS_MAX]; /* "host:port,host:port" */
     char sidecar[TOPOLOGY_ADDRESS_MAX];   /* "host:port" of the sidecar's HTTP admin */
+    char security_protocol[16];           /* security.protocol; only "PLAINTEXT" so far */
     int line;                             /* where it is defined, for messages */
 } topology_region;
 
@@ -79,6 +80,8 @@ typedef struct topology {
  * include patterns back into the origin), failover.active not a region.
  */
 int topology_load(const char *path, topology *out, char *err, size_t errlen);
+/* (A topology is about 1.6 MB with its fixed pattern arrays: allocate it,
+ * do not put it on a thread's stack.) */
 
 /* Index of the region called name, or -1. */
 int topology_region_index(const topology *t, const char *name);
@@ -91,5 +94,10 @@ bool topology_flow_matches_group(const topology_flow *flow, const char *group);
 /* Target topic name for a source topic under the flow's naming policy. */
 int topology_target_topic(const topology *t, const topology_flow *flow, const char *source_topic,
                           char *out, size_t outlen);
+
+/* "<source>-><target>" (e.g. "east->west"): the flow's name in the
+ * checkpoint store, logs and /status. Returns out. */
+const char *topology_flow_name(const topology *t, const topology_flow *flow, char *out,
+                               size_t outlen);
 
 #endif

@@ -1,0 +1,79 @@
+/*
+ * provenance.c - formats and strictly parses the strait.src header value
+ * (the format table is in provenance.h).
+ */
+#include "mirror/provenance.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/error.h"
+
+static int region_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+int mirror_provenance_format(const char *region, int32_t partition, int64_t offset, char *out,
+                             size_t outlen)
+{
+    if (region == NULL || out == NULL || partition < 0 || offset < 0)
+        return ST_EINVAL;
+    size_t region_len = strlen(region);
+    if (region_len == 0 || region_len >= TOPOLOGY_NAME_MAX)
+        return ST_EINVAL;
+    int n = snprintf(out, outlen, "%s:%d:%lld", region, (int)partition, (long long)offset);
+    if (n < 0 || (size_t)n >= outlen)
+        return ST_ETOOBIG;
+    return n;
+}
+
+/* Reads a non-negative decimal from p[0..len) no larger than max. */
+static int parse_decimal(const char *p, size_t len, int64_t max, int64_t *out)
+{
+    if (len == 0 || len > 19)
+        return ST_ECORRUPT;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return ST_ECORRUPT;
+        int digit = p[i] - '0';
+        if (v > (max - digit) / 10)
+            return ST_ECORRUPT;
+        v = v * 10 + digit;
+    }
+    *out = v;
+    return 0;
+}
+
+int mirror_provenance_parse(const void *value, size_t size, mirror_provenance *out)
+{
+    if (value == NULL || out == NULL || size == 0 || size > MIRROR_PROVENANCE_VALUE_MAX)
+        return ST_ECORRUPT;
+    const char *s = value;
+    const char *first = memchr(s, ':', size);
+    if (first == NULL)
+        return ST_ECORRUPT;
+    size_t region_len = (size_t)(first - s);
+    if (region_len == 0 || region_len >= TOPOLOGY_NAME_MAX)
+        return ST_ECORRUPT;
+    for (size_t i = 0; i < region_len; i++)
+        if (!region_char_ok(s[i]))
+            return ST_ECORRUPT;
+    const char *rest = first + 1;
+    size_t rest_len = size - region_len - 1;
+    const char *second = memchr(rest, ':', rest_len);
+    if (second == NULL)
+        return ST_ECORRUPT;
+    int64_t partition = 0, offset = 0;
+    if (parse_decimal(rest, (size_t)(second - rest), INT32_MAX, &partition) != 0)
+        return ST_ECORRUPT;
+    size_t offset_len = rest_len - (size_t)(second - rest) - 1;
+    if (parse_decimal(second + 1, offset_len, INT64_MAX, &offset) != 0)
+        return ST_ECORRUPT;
+    memcpy(out->region, s, region_len);
+    out->region[region_len] = '\0';
+    out->partition = (int32_t)partition;
+    out->offset = offset;
+    return 0;
+}
