@@ -36,6 +36,16 @@ void checkpoint_store_close(checkpoint_store *s);
  * of both, for one partition (a delivered batch). Extends the last range
  * when contiguous on both sides, else starts new ranges. Idempotent: pairs
  * already mapped are accepted if they agree, and ST_ECORRUPT if they differ.
+ * Also ST_ECORRUPT: a pair below the mapped end that the map records as not
+ * mirrored (in a gap), or a new pair whose target offset the map already
+ * gives to an earlier record. ST_EINVAL: pairs not increasing on both sides.
+ * Pairs below the first stored range (pruned) are accepted unchecked.
+ *
+ * Durability (checkpoint_store.c): a commit survives kill -9 but the last
+ * commits may be lost on power loss. Extend only after the target
+ * acknowledged; on start, before extending with new batches, re-extend from
+ * the provenance headers of the target records after checkpoint_map_last()
+ * (their target offsets), so a lost tail never becomes a hole.
  */
 typedef struct checkpoint_pair {
     int64_t source_offset;
@@ -78,11 +88,13 @@ typedef struct checkpoint_group_offset {
 int checkpoint_group_put(checkpoint_store *s, const char *flow, const checkpoint_group_offset *g);
 
 /* Calls fn for each stored checkpoint of group (NULL = every group) in
- * (group, topic, partition) order. fn returns non-zero to stop. */
+ * (group, topic, partition) order. fn returns non-zero to stop. fn runs with
+ * the store's lock held: it must not call into the store (copy what it needs). */
 int checkpoint_group_each(checkpoint_store *s, const char *flow, const char *group,
                           int (*fn)(void *arg, const checkpoint_group_offset *g), void *arg);
 
-/* Marks a checkpoint as applied to the target (or not). */
+/* Marks a checkpoint as applied to the target (or not); ST_ENOTFOUND if no
+ * such checkpoint is stored. */
 int checkpoint_group_mark_applied(checkpoint_store *s, const char *flow, const char *group,
                                   const char *topic, int32_t partition, bool applied);
 

@@ -3,12 +3,15 @@
  * module. Nothing depends on this file.
  *
  *   strait broker [--config FILE] [--override key=value]...
+ *   strait sidecar --topology FILE --region NAME
+ *   strait offsets translate --topology FILE --group G --from A --to B [--json]
  *   strait version | help
  *
  * Exit status: 0 success, 1 the role failed at run time, 2 bad command line
  * or configuration (the message says which argument, file line or key).
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,9 @@
 #include "broker/broker.h"
 #include "broker/broker_config.h"
 #include "common/error.h"
+#include "mirror/sidecar.h"
+#include "mirror/sidecar_client.h"
+#include "mirror/topology.h"
 
 #ifndef STRAIT_VERSION
 #define STRAIT_VERSION "0.1.0"
@@ -25,7 +31,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 /* Subcommands of DESIGN.md §1 whose modules are not in this build yet. */
 static const char *const not_built[] = {
-    "sidecar", "status", "failover", "switchover", "failback", "topics", "groups", "offsets",
+    "status", "failover", "switchover", "failback", "topics", "groups",
 };
 
 static void usage(FILE *out)
@@ -36,11 +42,17 @@ static void usage(FILE *out)
           "  broker [--config FILE] [--override key=value]...\n"
           "                 run one broker node; without --config, a single node on\n"
           "                 127.0.0.1:9092 with data in ./data\n"
+          "  sidecar --topology FILE --region NAME\n"
+          "                 run the region's sidecar: mirror flows into NAME, group\n"
+          "                 checkpoints, HTTP /status /metrics (docs/topology.md)\n"
+          "  offsets translate --topology FILE --group G --from A --to B [--json]\n"
+          "                 group G's committed offsets on A translated to B, as B's\n"
+          "                 sidecar checkpointed them (exit 1: sidecar unreachable)\n"
           "  version        print the version\n"
           "  help           print this help\n"
           "\n"
           "not available in this build yet:\n"
-          "  sidecar, status, failover, switchover, failback, topics, groups, offsets\n"
+          "  status, failover, switchover, failback, topics, groups\n"
           "\n"
           "broker options:\n"
           "  --config FILE          broker YAML (Kafka broker config names, see\n"
@@ -143,6 +155,129 @@ static int cmd_broker(int argc, char **argv)
     return rc;
 }
 
+static int cmd_sidecar(int argc, char **argv)
+{
+    const char *topology_path = NULL, *region = NULL;
+    for (int i = 0; i < argc; i++) {
+        int missing = 0;
+        const char *value;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if ((value = option_value(argc, argv, &i, "--topology", &missing)) || missing) {
+            if (missing)
+                return usage_error("sidecar: --topology needs a FILE");
+            topology_path = value;
+        } else if ((value = option_value(argc, argv, &i, "--region", &missing)) || missing) {
+            if (missing)
+                return usage_error("sidecar: --region needs a NAME");
+            region = value;
+        } else {
+            return usage_error("sidecar: unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!topology_path || !region)
+        return usage_error("sidecar: --topology FILE and --region NAME are required");
+    sidecar *sc = NULL;
+    char err[1024];
+    int rc = sidecar_open(topology_path, region, &sc, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "strait sidecar: %s\n", err);
+        return rc == ST_ECONFIG ? EXIT_USAGE : EXIT_RUNTIME;
+    }
+    rc = sidecar_run(sc);
+    sidecar_close(sc);
+    if (rc != 0) {
+        fprintf(stderr, "strait sidecar: stopped on error: %s\n", strait_strerror(rc));
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
+/* Asks region to's sidecar for group's checkpoints of flow from->to. */
+static int offsets_translate(const char *topology_path, const char *group, const char *from,
+                             const char *to, int json)
+{
+    topology *t = calloc(1, sizeof *t);
+    char err[1024];
+    if (!t) {
+        fputs("strait offsets translate: out of memory\n", stderr);
+        return EXIT_RUNTIME;
+    }
+    int rc = topology_load(topology_path, t, err, sizeof err), exit_code = EXIT_RUNTIME;
+    int source = rc == 0 ? topology_region_index(t, from) : -1;
+    int target = rc == 0 ? topology_region_index(t, to) : -1;
+    bool flow_found = false;
+    for (int i = 0; rc == 0 && i < t->flow_count; i++)
+        flow_found |= t->flows[i].source == source && t->flows[i].target == target;
+    if (rc != 0) {
+        fprintf(stderr, "strait offsets translate: %s\n", err);
+        exit_code = EXIT_USAGE;
+    } else if (source < 0 || target < 0) {
+        fprintf(stderr, "strait offsets translate: '%s' is not a region of %s\n",
+                source < 0 ? from : to, topology_path);
+        exit_code = EXIT_USAGE;
+    } else if (!flow_found) {
+        fprintf(stderr, "strait offsets translate: %s has no flow %s -> %s\n", topology_path,
+                from, to);
+        exit_code = EXIT_USAGE;
+    } else {
+        char path[2048] = "/offsets/translate?group=";
+        int fits = sidecar_client_escape(group, path, sizeof path);
+        size_t at = strlen(path);
+        snprintf(path + at, sizeof path - at, "&from=%s%s", from, json ? "" : "&format=text");
+        int status = 0;
+        char *body = NULL;
+        size_t len = 0;
+        if (!fits) {
+            fprintf(stderr, "strait offsets translate: --group is too long\n");
+            exit_code = EXIT_USAGE;
+        } else if (sidecar_client_get(t->regions[target].sidecar, path, 5000, &status, &body,
+                                      &len, err, sizeof err) != 0) {
+            fprintf(stderr, "strait offsets translate: %s\n", err);
+        } else if (status != 200) {
+            fprintf(stderr, "strait offsets translate: sidecar %s answered %d: %s",
+                    t->regions[target].sidecar, status, body);
+        } else {
+            fwrite(body, 1, len, stdout);
+            exit_code = 0;
+        }
+        free(body);
+    }
+    free(t);
+    return exit_code;
+}
+
+static int cmd_offsets(int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "translate") != 0)
+        return usage_error("offsets: expected 'translate'");
+    const char *topology_path = NULL, *group = NULL, *from = NULL, *to = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        int missing = 0;
+        const char *value;
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if ((value = option_value(argc, argv, &i, "--topology", &missing)) || missing) {
+            topology_path = value;
+        } else if ((value = option_value(argc, argv, &i, "--group", &missing)) || missing) {
+            group = value;
+        } else if ((value = option_value(argc, argv, &i, "--from", &missing)) || missing) {
+            from = value;
+        } else if ((value = option_value(argc, argv, &i, "--to", &missing)) || missing) {
+            to = value;
+        } else {
+            return usage_error("offsets translate: unexpected argument '%s'", argv[i]);
+        }
+        if (missing)
+            return usage_error("offsets translate: %s needs a value", argv[i]);
+    }
+    if (!topology_path || !group || !from || !to)
+        return usage_error("offsets translate: --topology, --group, --from and --to are required");
+    return offsets_translate(topology_path, group, from, to, json);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -150,6 +285,10 @@ int main(int argc, char **argv)
     const char *command = argv[1];
     if (!strcmp(command, "broker"))
         return cmd_broker(argc - 2, argv + 2);
+    if (!strcmp(command, "sidecar"))
+        return cmd_sidecar(argc - 2, argv + 2);
+    if (!strcmp(command, "offsets"))
+        return cmd_offsets(argc - 2, argv + 2);
     if (!strcmp(command, "version") || !strcmp(command, "--version")) {
         printf("strait %s\n", STRAIT_VERSION);
         return 0;

@@ -96,8 +96,10 @@ static int parse_duration(const char *value, int64_t min_ms, int64_t *out, char 
     const char *p = value;
     int64_t n = 0;
     bool digits = false;
-    while (isdigit((unsigned char)*p) && n <= DURATION_MAX_MS) {
-        n = n * 10 + (*p++ - '0');
+    while (isdigit((unsigned char)*p)) { /* saturates: the range check below refuses it */
+        if (n <= DURATION_MAX_MS)
+            n = n * 10 + (*p - '0');
+        p++;
         digits = true;
     }
     int64_t scale = 0;

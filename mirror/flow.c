@@ -1,0 +1,328 @@
+/*
+ * flow.c - a mirror flow's lifecycle: the thread, librdkafka handles, the
+ * main loop (discover -> resume -> copy -> deliveries -> lag/heartbeats),
+ * fatal-producer recovery, stop with a bounded flush, and the status
+ * snapshot. The copy loop is in flow_copy.c, discovery and resume in
+ * flow_sync.c.
+ */
+#include "mirror/flow.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "mirror/flow_internal.h"
+#include "mirror/topic_sync.h"
+
+void flow_set_error(mirror_flow *f, const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    log_warn("mirror", "flow=%s %s", f->name, message);
+    pthread_mutex_lock(&f->lock);
+    snprintf(f->last_error, sizeof f->last_error, "%s", message);
+    f->last_error_ms = clock_wall_ms();
+    pthread_mutex_unlock(&f->lock);
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
+{
+    char errstr[256];
+    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+        log_error("mirror", "librdkafka config %s=%s refused: %s", name, value, errstr);
+        return ST_ECONFIG;
+    }
+    return 0;
+}
+
+/* Called by librdkafka from rd_kafka_poll on the flow thread (producer) or
+ * from its own threads (consumers): touches only atomics and the lock. */
+static void error_callback(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    mirror_flow *f = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal[256];
+        rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+        atomic_store(&f->producer_fatal, true);
+        flow_set_error(f, "fatal producer error: %s", fatal);
+        return;
+    }
+    /* Transient (broker down, resolve failure): librdkafka retries; report it. */
+    flow_set_error(f, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static rd_kafka_conf_t *base_conf(mirror_flow *f, const char *bootstrap, const char *role)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char client_id[200];
+    snprintf(client_id, sizeof client_id, "strait-mirror-%s-%s-%s", f->source_region,
+             f->target_region, role);
+    if (conf_set(conf, "bootstrap.servers", bootstrap) != 0 ||
+        conf_set(conf, "client.id", client_id) != 0 ||
+        conf_set(conf, "reconnect.backoff.max.ms", "2000") != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_opaque(conf, f);
+    rd_kafka_conf_set_error_cb(conf, error_callback);
+    return conf;
+}
+
+static rd_kafka_t *consumer_create(mirror_flow *f, const char *bootstrap, const char *role,
+                                   bool partition_eof)
+{
+    rd_kafka_conf_t *conf = base_conf(f, bootstrap, role);
+    if (conf == NULL)
+        return NULL;
+    /* No group.id: manual assignment never touches the source's groups. */
+    if (conf_set(conf, "enable.auto.commit", "false") != 0 ||
+        conf_set(conf, "enable.auto.offset.store", "false") != 0 ||
+        conf_set(conf, "auto.offset.reset", "earliest") != 0 ||
+        conf_set(conf, "isolation.level", "read_uncommitted") != 0 ||
+        conf_set(conf, "enable.partition.eof", partition_eof ? "true" : "false") != 0 ||
+        conf_set(conf, "queued.max.messages.kbytes", "65536") != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (rk == NULL) {
+        flow_set_error(f, "cannot create %s consumer: %s", role, errstr);
+        rd_kafka_conf_destroy(conf);
+    }
+    return rk;
+}
+
+int flow_producer_create(mirror_flow *f)
+{
+    const topology_flow *c = f->config;
+    rd_kafka_conf_t *conf =
+        base_conf(f, f->topology->regions[c->target].bootstrap, "producer");
+    if (conf == NULL)
+        return ST_ECONFIG;
+    char batch[32], linger[32];
+    snprintf(batch, sizeof batch, "%lld", (long long)c->batch_bytes);
+    snprintf(linger, sizeof linger, "%lld", (long long)c->linger_ms);
+    if (conf_set(conf, "enable.idempotence", "true") != 0 || conf_set(conf, "acks", "all") != 0 ||
+        conf_set(conf, "max.in.flight.requests.per.connection", "5") != 0 ||
+        conf_set(conf, "compression.type", c->compression[0] ? c->compression : "none") != 0 ||
+        (c->batch_bytes > 0 && conf_set(conf, "batch.size", batch) != 0) ||
+        (c->linger_ms >= 0 && conf_set(conf, "linger.ms", linger) != 0) ||
+        conf_set(conf, "message.timeout.ms", "300000") != 0) {
+        rd_kafka_conf_destroy(conf);
+        return ST_ECONFIG;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, flow_delivery_report);
+    char errstr[512];
+    f->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (f->producer == NULL) {
+        rd_kafka_conf_destroy(conf);
+        flow_set_error(f, "cannot create producer: %s", errstr);
+        return ST_ECONFIG;
+    }
+    f->heartbeat_rkt = rd_kafka_topic_new(f->producer, MIRROR_HEARTBEATS_TOPIC, NULL);
+    for (int i = 0; i < f->topic_count; i++) {
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        rd_kafka_topic_conf_set_opaque(tconf, f->topics[i]);
+        f->topics[i]->rkt = rd_kafka_topic_new(f->producer, f->topics[i]->target, tconf);
+    }
+    atomic_store(&f->producer_fatal, false);
+    return 0;
+}
+
+/* Drops whatever the producer still holds (its deliveries are re-derived
+ * from the target tail) and destroys it. Lock held. */
+void flow_producer_destroy(mirror_flow *f)
+{
+    if (f->producer == NULL)
+        return;
+    rd_kafka_purge(f->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(f->producer, 0);
+    for (int i = 0; i < f->topic_count; i++) {
+        if (f->topics[i]->rkt != NULL)
+            rd_kafka_topic_destroy(f->topics[i]->rkt);
+        f->topics[i]->rkt = NULL;
+    }
+    if (f->heartbeat_rkt != NULL)
+        rd_kafka_topic_destroy(f->heartbeat_rkt);
+    f->heartbeat_rkt = NULL;
+    rd_kafka_destroy(f->producer);
+    f->producer = NULL;
+}
+
+static void flow_recover_producer(mirror_flow *f)
+{
+    log_warn("mirror", "flow=%s recreating the producer after a fatal error", f->name);
+    pthread_mutex_lock(&f->lock);
+    flow_flush_pending(f);
+    flow_producer_destroy(f);
+    f->resync_needed = true;
+    pthread_mutex_unlock(&f->lock);
+    if (flow_producer_create(f) != 0)
+        f->failed = true;
+}
+
+static void flow_loop(mirror_flow *f)
+{
+    while (!atomic_load(&f->stopping) && !f->failed) {
+        int64_t now = clock_mono_ms();
+        if (atomic_load(&f->producer_fatal))
+            flow_recover_producer(f);
+        if (now >= f->next_refresh_ms) {
+            flow_discover(f);
+            f->next_refresh_ms = now + f->config->refresh_interval_ms;
+        }
+        flow_resume_and_assign(f);
+        flow_copy_poll(f, 100);
+        now = clock_mono_ms();
+        if (now >= f->next_lag_ms) {
+            flow_update_lag(f);
+            f->next_lag_ms = now + FLOW_LAG_INTERVAL_MS;
+        }
+        if (now >= f->next_heartbeat_ms) {
+            flow_heartbeat(f);
+            f->next_heartbeat_ms = now + FLOW_HEARTBEAT_INTERVAL_MS;
+        }
+    }
+}
+
+static void *flow_thread(void *arg)
+{
+    mirror_flow *f = arg;
+    const topology *t = f->topology;
+    log_info("mirror", "flow=%s starting source=%s target=%s naming=%s", f->name,
+             t->regions[f->config->source].bootstrap, t->regions[f->config->target].bootstrap,
+             f->config->naming == TOPOLOGY_NAMING_PREFIX ? "prefix" : "identity");
+    f->source = consumer_create(f, t->regions[f->config->source].bootstrap, "source", false);
+    f->tail = consumer_create(f, t->regions[f->config->target].bootstrap, "tail", true);
+    if (f->source != NULL && f->tail != NULL && flow_producer_create(f) == 0)
+        flow_loop(f);
+    else
+        f->failed = true;
+
+    /* Stop: let in-flight batches finish, record their pairs, close. */
+    pthread_mutex_lock(&f->lock);
+    if (f->producer != NULL) {
+        rd_kafka_resp_err_t err = rd_kafka_flush(f->producer, FLOW_STOP_FLUSH_MS);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+            log_warn("mirror", "flow=%s stop: %d records still in flight after %d ms", f->name,
+                     rd_kafka_outq_len(f->producer), FLOW_STOP_FLUSH_MS);
+    }
+    flow_flush_pending(f);
+    flow_producer_destroy(f);
+    f->running = false;
+    pthread_mutex_unlock(&f->lock);
+    if (f->source != NULL) {
+        rd_kafka_assign(f->source, NULL);
+        rd_kafka_consumer_close(f->source);
+        rd_kafka_destroy(f->source);
+    }
+    if (f->tail != NULL) {
+        rd_kafka_consumer_close(f->tail);
+        rd_kafka_destroy(f->tail);
+    }
+    log_info("mirror", "flow=%s stopped records_copied=%lld", f->name, (long long)f->records_copied);
+    return NULL;
+}
+
+int mirror_flow_start(const topology *t, int flow_index, checkpoint_store *store, mirror_flow **out)
+{
+    if (t == NULL || store == NULL || out == NULL || flow_index < 0 || flow_index >= t->flow_count)
+        return ST_EINVAL;
+    mirror_flow *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return ST_ENOMEM;
+    f->topology = t;
+    f->config = &t->flows[flow_index];
+    f->store = store;
+    f->source_region = t->regions[f->config->source].name;
+    f->target_region = t->regions[f->config->target].name;
+    snprintf(f->name, sizeof f->name, "%s->%s", f->source_region, f->target_region);
+    atomic_init(&f->stopping, false);
+    atomic_init(&f->producer_fatal, false);
+    /* Recursive: flow_set_error is also called from callbacks that run while
+     * the flow thread holds the lock (rd_kafka_poll on the producer). */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&f->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    f->running = true;
+    if (pthread_create(&f->thread, NULL, flow_thread, f) != 0) {
+        pthread_mutex_destroy(&f->lock);
+        free(f);
+        return ST_ENOMEM;
+    }
+    f->thread_started = true;
+    *out = f;
+    return 0;
+}
+
+void mirror_flow_stop(mirror_flow *f)
+{
+    if (f == NULL)
+        return;
+    atomic_store(&f->stopping, true);
+    if (f->thread_started)
+        pthread_join(f->thread, NULL);
+    flow_topics_free(f);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&f->lock);
+    snprintf(out->name, sizeof out->name, "%s", f->name);
+    out->running = f->running;
+    snprintf(out->last_error, sizeof out->last_error, "%s", f->last_error);
+    out->last_error_ms = f->last_error_ms;
+    out->records_copied = f->records_copied;
+    out->records_skipped_loop = f->records_skipped_loop;
+    int count = 0;
+    for (int i = 0; i < f->topic_count; i++)
+        count += f->topics[i]->partition_count;
+    out->partitions = count > 0 ? calloc((size_t)count, sizeof *out->partitions) : NULL;
+    if (count > 0 && out->partitions == NULL) {
+        pthread_mutex_unlock(&f->lock);
+        return ST_ENOMEM;
+    }
+    int n = 0;
+    for (int i = 0; i < f->topic_count; i++) {
+        flow_topic *topic = f->topics[i];
+        for (int p = 0; p < topic->partition_count; p++, n++) {
+            const flow_partition *fp = topic->partitions[p];
+            mirror_partition_status *s = &out->partitions[n];
+            snprintf(s->source_topic, sizeof s->source_topic, "%s", topic->source);
+            snprintf(s->target_topic, sizeof s->target_topic, "%s", topic->target);
+            s->partition = p;
+            s->source_end_offset = fp->source_end_offset;
+            s->next_source_offset = fp->next_offset >= 0 ? fp->next_offset : fp->source_log_start;
+            s->lag_records = fp->lag_records;
+            s->lag_ms = fp->lag_ms;
+            s->last_poll_ms = fp->last_poll_ms;
+            s->last_produce_ms = fp->last_produce_ms;
+            s->records_copied = fp->records_copied;
+        }
+    }
+    out->partition_count = n;
+    pthread_mutex_unlock(&f->lock);
+    return 0;
+}
+
+void mirror_flow_status_free(mirror_flow_status *s)
+{
+    if (s == NULL)
+        return;
+    free(s->partitions);
+    s->partitions = NULL;
+    s->partition_count = 0;
+}

@@ -1,0 +1,258 @@
+/*
+ * flow_copy.c - the copy loop of a flow: consume a batch from the source,
+ * produce each record to the same partition of the target topic with its key,
+ * value, timestamp and headers plus strait.src; under identity naming skip
+ * records whose provenance is the target region (cycle prevention). Delivery
+ * reports turn into (source offset -> target offset) pairs for the
+ * checkpoint store. Also lag per partition and the heartbeat record.
+ *
+ * Runs on the flow's thread. The delivery callback runs inside rd_kafka_poll
+ * / rd_kafka_flush, which this thread only calls with flow->lock held.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "mirror/flow_internal.h"
+#include "mirror/provenance.h"
+
+/* Lock held. Pairs go to SQLite in one call per partition. */
+static void flush_partition(mirror_flow *f, flow_topic *topic, int32_t partition)
+{
+    flow_partition *fp = topic->partitions[partition];
+    if (fp->pending_count == 0)
+        return;
+    int rc = checkpoint_map_extend(f->store, f->name, topic->source, partition, fp->pending,
+                                   fp->pending_count);
+    fp->pending_count = 0;
+    if (rc != 0) {
+        /* Never translate from a map we could not write: stop the flow. */
+        flow_set_error(f, "checkpoint store: extending the offset map of %s[%d] failed: %s",
+                       topic->source, (int)partition, strait_strerror(rc));
+        f->failed = true;
+    }
+}
+
+void flow_flush_pending(mirror_flow *f)
+{
+    for (int i = 0; i < f->topic_count; i++)
+        for (int p = 0; p < f->topics[i]->partition_count; p++)
+            flush_partition(f, f->topics[i], p);
+}
+
+void flow_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    mirror_flow *f = opaque;
+    flow_topic *topic = rd_kafka_topic_opaque(m->rkt);
+    if (topic == NULL) { /* a heartbeat */
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+            log_debug("mirror", "flow=%s heartbeat not delivered: %s", f->name,
+                      rd_kafka_err2str(m->err));
+        return;
+    }
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* Ordering after a failed record is unknown: re-resume from the tail. */
+        if (!f->resync_needed)
+            flow_set_error(f, "delivery to %s[%d] failed: %s; resuming from the target tail",
+                           topic->target, (int)m->partition, rd_kafka_err2str(m->err));
+        f->resync_needed = true;
+        return;
+    }
+    if (m->partition < 0 || m->partition >= topic->partition_count)
+        return;
+    flow_partition *fp = topic->partitions[m->partition];
+    int64_t source_offset = (int64_t)(intptr_t)m->_private;
+    if (fp->pending_count > 0 &&
+        (fp->pending[fp->pending_count - 1].source_offset >= source_offset ||
+         fp->pending[fp->pending_count - 1].target_offset >= m->offset)) {
+        flow_set_error(f, "out-of-order delivery on %s[%d]; resuming from the target tail",
+                       topic->target, (int)m->partition);
+        f->resync_needed = true;
+        return;
+    }
+    fp->pending[fp->pending_count].source_offset = source_offset;
+    fp->pending[fp->pending_count].target_offset = m->offset;
+    fp->pending_count++;
+    rd_kafka_timestamp_type_t type;
+    fp->last_delivered_timestamp_ms = rd_kafka_message_timestamp(m, &type);
+    fp->last_produce_ms = clock_wall_ms();
+    fp->records_copied++;
+    f->records_copied++;
+    if (fp->pending_count == FLOW_PENDING_PAIRS)
+        flush_partition(f, topic, m->partition);
+}
+
+/* Identity naming: did this record come from the flow's target originally? */
+static bool from_target(const mirror_flow *f, rd_kafka_headers_t *headers)
+{
+    if (headers == NULL)
+        return false;
+    const void *value;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get(headers, i, MIRROR_PROVENANCE_HEADER, &value, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         i++) {
+        mirror_provenance p;
+        if (value != NULL && mirror_provenance_parse(value, size, &p) == 0 &&
+            strcmp(p.region, f->target_region) == 0)
+            return true;
+    }
+    return false;
+}
+
+static flow_topic *find_topic(mirror_flow *f, const char *source)
+{
+    for (int i = 0; i < f->topic_count; i++)
+        if (strcmp(f->topics[i]->source, source) == 0)
+            return f->topics[i];
+    return NULL;
+}
+
+/* Produces one copy; waits while the producer queue is full. Lock held. */
+static void copy_record(mirror_flow *f, flow_topic *topic, const rd_kafka_message_t *m)
+{
+    flow_partition *fp = topic->partitions[m->partition];
+    rd_kafka_headers_t *source_headers = NULL;
+    if (rd_kafka_message_headers(m, &source_headers) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        source_headers = NULL;
+    fp->last_poll_ms = clock_wall_ms();
+    if (f->config->naming == TOPOLOGY_NAMING_IDENTITY && from_target(f, source_headers)) {
+        f->records_skipped_loop++;
+        fp->next_offset = m->offset + 1;
+        return;
+    }
+    char provenance[MIRROR_PROVENANCE_VALUE_MAX + 1];
+    int length = mirror_provenance_format(f->source_region, m->partition, m->offset, provenance,
+                                          sizeof provenance);
+    if (length < 0)
+        return;
+    rd_kafka_timestamp_type_t type;
+    int64_t timestamp = rd_kafka_message_timestamp(m, &type);
+    while (!f->failed) {
+        rd_kafka_headers_t *headers =
+            source_headers != NULL ? rd_kafka_headers_copy(source_headers) : rd_kafka_headers_new(1);
+        rd_kafka_header_add(headers, MIRROR_PROVENANCE_HEADER, -1, provenance, length);
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            f->producer, RD_KAFKA_V_RKT(topic->rkt), RD_KAFKA_V_PARTITION(m->partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(m->payload, m->len),
+            RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_TIMESTAMP(timestamp > 0 ? timestamp : 0),
+            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE((void *)(intptr_t)m->offset),
+            RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fp->next_offset = m->offset + 1;
+            return;
+        }
+        rd_kafka_headers_destroy(headers);
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(&f->producer_fatal)) {
+            flow_set_error(f, "produce to %s[%d] failed: %s", topic->target, (int)m->partition,
+                           rd_kafka_err2str(err));
+            f->resync_needed = true;
+            return;
+        }
+        /* Target slow or down: wait for deliveries (backpressure on the source). */
+        rd_kafka_poll(f->producer, 100);
+        if (atomic_load(&f->stopping) || f->resync_needed)
+            return;
+    }
+}
+
+void flow_copy_poll(mirror_flow *f, int timeout_ms)
+{
+    static __thread rd_kafka_message_t *batch[FLOW_POLL_BATCH];
+    int count = 0;
+    while (count < FLOW_POLL_BATCH) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(f->source, count == 0 ? timeout_ms : 0);
+        if (m == NULL)
+            break;
+        batch[count++] = m;
+    }
+    pthread_mutex_lock(&f->lock);
+    flow_topic *topic = NULL;
+    for (int i = 0; i < count; i++) {
+        rd_kafka_message_t *m = batch[i];
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            flow_set_error(f, "source: %s", rd_kafka_message_errstr(m));
+            continue;
+        }
+        if (f->resync_needed || f->failed || atomic_load(&f->producer_fatal))
+            continue; /* these will be read again after the resume */
+        const char *name = rd_kafka_topic_name(m->rkt);
+        if (topic == NULL || strcmp(topic->source, name) != 0)
+            topic = find_topic(f, name);
+        if (topic == NULL || topic->rkt == NULL || m->partition < 0 ||
+            m->partition >= topic->partition_count || !topic->partitions[m->partition]->assigned)
+            continue;
+        copy_record(f, topic, m);
+    }
+    if (f->producer != NULL)
+        rd_kafka_poll(f->producer, 0);
+    pthread_mutex_unlock(&f->lock);
+    for (int i = 0; i < count; i++)
+        rd_kafka_message_destroy(batch[i]);
+}
+
+void flow_update_lag(mirror_flow *f)
+{
+    int64_t now = clock_wall_ms();
+    pthread_mutex_lock(&f->lock);
+    if (f->producer != NULL)
+        rd_kafka_poll(f->producer, 0);
+    flow_flush_pending(f);
+    for (int i = 0; i < f->topic_count; i++) {
+        flow_topic *topic = f->topics[i];
+        for (int p = 0; p < topic->partition_count; p++) {
+            flow_partition *fp = topic->partitions[p];
+            if (!fp->assigned)
+                continue;
+            int64_t low = -1, high = -1;
+            if (rd_kafka_get_watermark_offsets(f->source, topic->source, p, &low, &high) !=
+                    RD_KAFKA_RESP_ERR_NO_ERROR || high < 0)
+                continue;
+            fp->source_end_offset = high;
+            if (low >= 0)
+                fp->source_log_start = low;
+            int64_t next = fp->next_offset >= 0 ? fp->next_offset : fp->source_log_start;
+            fp->lag_records = high > next ? high - next : 0;
+            if (fp->lag_records == 0) {
+                fp->lag_started_ms = 0;
+                fp->lag_ms = 0;
+                continue;
+            }
+            /* The oldest uncopied record is younger than both the last copied
+             * one and the moment lag was first seen after being zero. */
+            if (fp->lag_started_ms == 0)
+                fp->lag_started_ms = now;
+            int64_t since = fp->last_delivered_timestamp_ms > fp->lag_started_ms
+                                ? fp->last_delivered_timestamp_ms
+                                : fp->lag_started_ms;
+            fp->lag_ms = now > since ? now - since : 0;
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+void flow_heartbeat(mirror_flow *f)
+{
+    if (f->producer == NULL || f->heartbeat_rkt == NULL)
+        return;
+    char value[512];
+    int length = snprintf(value, sizeof value,
+                          "{\"flow\":\"%s\",\"source\":\"%s\",\"target\":\"%s\",\"time_ms\":%lld}",
+                          f->name, f->source_region, f->target_region,
+                          (long long)clock_wall_ms());
+    if (length < 0 || (size_t)length >= sizeof value)
+        return;
+    pthread_mutex_lock(&f->lock);
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        f->producer, RD_KAFKA_V_RKT(f->heartbeat_rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(f->name, strlen(f->name)), RD_KAFKA_V_VALUE(value, (size_t)length),
+        RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        log_debug("mirror", "flow=%s heartbeat not queued: %s", f->name, rd_kafka_err2str(err));
+    rd_kafka_poll(f->producer, 0);
+    pthread_mutex_unlock(&f->lock);
+}

@@ -1,0 +1,28 @@
+/*
+ * sidecar_client.h - a tiny blocking HTTP/1.0 GET against a sidecar's admin
+ * endpoint, for the CLI (`strait offsets translate`, later `strait status`).
+ * One request per connection; the answer is read until the server closes.
+ */
+#ifndef STRAIT_MIRROR_SIDECAR_CLIENT_H
+#define STRAIT_MIRROR_SIDECAR_CLIENT_H
+
+#include <stddef.h>
+
+/* Largest answer accepted (a /status of many partitions fits). */
+#define SIDECAR_CLIENT_BODY_BYTES_MAX (64 * 1024 * 1024)
+
+/*
+ * GET path (with its query, already escaped) from address ("host:port" or
+ * "[v6]:port"), waiting at most timeout_ms for each step. On 0, *status is
+ * the HTTP status and *body a malloc'ed NUL-terminated body (free it).
+ * ST_EIO: cannot connect, reset or timed out; ST_ECORRUPT: not HTTP;
+ * ST_ETOOBIG: answer over the limit. err says which, naming the address.
+ */
+int sidecar_client_get(const char *address, const char *path, int timeout_ms, int *status,
+                       char **body, size_t *body_len, char *err, size_t errlen);
+
+/* Appends s to out percent-encoded for a query value (RFC 3986 unreserved
+ * characters kept). False if it does not fit. */
+int sidecar_client_escape(const char *s, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * sidecar_internal.h - what sidecar.c, sidecar_http.c and sidecar_status.c
+ * share. Private to mirror/.
+ */
+#ifndef STRAIT_MIRROR_SIDECAR_INTERNAL_H
+#define STRAIT_MIRROR_SIDECAR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "checkpoints/checkpoint_store.h"
+#include "checkpoints/group_sync.h"
+#include "common/buf.h"
+#include "mirror/flow.h"
+#include "mirror/sidecar.h"
+#include "mirror/topology.h"
+
+/* Largest /status, /metrics or /offsets/translate page built in memory. */
+#define SIDECAR_PAGE_BYTES_MAX (64 * 1024 * 1024)
+/* Checkpoints one /offsets/translate answer lists (a group of 10k partitions fits). */
+#define SIDECAR_TRANSLATE_ROWS_MAX 100000
+
+struct event_base;
+struct event;
+struct evhttp;
+
+typedef struct sidecar_flow {
+    int flow_index;            /* into topology.flows */
+    char name[160];            /* "east->west" */
+    mirror_flow *flow;         /* NULL if it is not running */
+    group_sync *sync;          /* the flow's group checkpoints; NULL if not running */
+} sidecar_flow;
+
+struct sidecar {
+    topology *topology;        /* heap: the struct is large */
+    int region;                /* index of this sidecar's region */
+    char store_path[1200];
+    checkpoint_store *store;
+    sidecar_flow flows[TOPOLOGY_FLOWS_MAX];
+    int flow_count;
+    int64_t started_ms;        /* wall clock */
+    struct event_base *base;   /* main thread's loop: HTTP and signals */
+    struct evhttp *http;
+    int http_port;
+    struct event *sigterm, *sigint;
+};
+
+/* Status pages (sidecar_status.c); run on the loop thread, flow status under each flow's lock. */
+void sidecar_status_json(sidecar *sc, buf *out);
+void sidecar_status_metrics(sidecar *sc, buf *out);
+/* /offsets/translate for flow "from->region". Returns 200, 400 or 404 with the body in out
+ * (JSON, or a table for people when text is true). */
+int sidecar_status_translate(sidecar *sc, const char *group, const char *from, bool text,
+                             buf *out);
+
+/* HTTP endpoint (sidecar_http.c). */
+int sidecar_http_open(sidecar *sc, char *err, size_t errlen);
+void sidecar_http_close(sidecar *sc);
+
+/* Appends a NUL-free string (buf_put of strlen). */
+void sidecar_puts(buf *out, const char *s);
+/* printf into out (bounded by its ceiling). */
+void sidecar_printf(buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal with quotes, escaping per RFC 8259. */
+void sidecar_json_string(buf *out, const char *s);
+
+#endif

@@ -1,0 +1,80 @@
+/* test_mirror_provenance.c - strait.src header: format, strict parse, hostile values. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/error.h"
+#include "mirror/provenance.h"
+
+static void format_and_parse_round_trip(void **state)
+{
+    (void)state;
+    char value[MIRROR_PROVENANCE_VALUE_MAX + 1];
+    int n = mirror_provenance_format("east", 3, 123456789012LL, value, sizeof value);
+    assert_int_equal(n, (int)strlen("east:3:123456789012"));
+    assert_string_equal(value, "east:3:123456789012");
+    mirror_provenance p;
+    assert_int_equal(mirror_provenance_parse(value, (size_t)n, &p), 0);
+    assert_string_equal(p.region, "east");
+    assert_int_equal(p.partition, 3);
+    assert_true(p.offset == 123456789012LL);
+
+    n = mirror_provenance_format("eu-west-1", INT32_MAX, INT64_MAX, value, sizeof value);
+    assert_true(n > 0);
+    assert_int_equal(mirror_provenance_parse(value, (size_t)n, &p), 0);
+    assert_int_equal(p.partition, INT32_MAX);
+    assert_true(p.offset == INT64_MAX);
+}
+
+static void format_refuses_bad_input(void **state)
+{
+    (void)state;
+    char value[MIRROR_PROVENANCE_VALUE_MAX + 1];
+    assert_int_equal(mirror_provenance_format("east", -1, 0, value, sizeof value), ST_EINVAL);
+    assert_int_equal(mirror_provenance_format("east", 0, -5, value, sizeof value), ST_EINVAL);
+    assert_int_equal(mirror_provenance_format("", 0, 0, value, sizeof value), ST_EINVAL);
+    char small[6];
+    assert_int_equal(mirror_provenance_format("east", 0, 10, small, sizeof small), ST_ETOOBIG);
+}
+
+static void parse_rejects_hostile_values(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "", ":", "east", "east:", "east:1", "east:1:", ":1:2", "east::2", "east:1::",
+        "East:1:2", "east:+1:2", "east:-1:2", "east:1:-2", "east:1:2:3", "east:1:2x",
+        "east:2147483648:0", "east:0:9223372036854775808", "east:0:99999999999999999999",
+        "ea st:1:2", "east:1: 2",
+    };
+    mirror_provenance p;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = mirror_provenance_parse(bad[i], strlen(bad[i]), &p);
+        if (rc != ST_ECORRUPT)
+            fail_msg("accepted %s", bad[i]);
+    }
+    /* Not NUL-terminated: only size bytes count. */
+    assert_int_equal(mirror_provenance_parse("west:7:42GARBAGE", 9, &p), 0);
+    assert_int_equal(p.offset, 42);
+    /* A region of 64 bytes is one too long. */
+    char longer[100];
+    memset(longer, 'a', 64);
+    memcpy(longer + 64, ":0:0", 4);
+    assert_int_equal(mirror_provenance_parse(longer, 68, &p), ST_ECORRUPT);
+    assert_int_equal(mirror_provenance_parse(NULL, 3, &p), ST_ECORRUPT);
+    /* Embedded NUL. */
+    assert_int_equal(mirror_provenance_parse("ea\0t:1:2", 8, &p), ST_ECORRUPT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(format_and_parse_round_trip),
+        cmocka_unit_test(format_refuses_bad_input),
+        cmocka_unit_test(parse_rejects_hostile_values),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

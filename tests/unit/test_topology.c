@@ -1,0 +1,416 @@
+/*
+ * test_topology.c - the topology YAML (mirror/topology): the DESIGN.md §6
+ * example loads with its defaults, every refusal has its exact
+ * "FILE:LINE: reason" message, and the matching / naming helpers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/error.h"
+#include "mirror/topology.h"
+
+static char temp_path[64];
+
+static const char *write_temp(const char *text)
+{
+    if (temp_path[0])
+        unlink(temp_path);
+    snprintf(temp_path, sizeof temp_path, "/tmp/strait-test-topology-XXXXXX.yaml");
+    int fd = mkstemps(temp_path, 5);
+    assert_true(fd >= 0);
+    size_t len = strlen(text);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return temp_path;
+}
+
+static int teardown_temp(void **state)
+{
+    (void)state;
+    if (temp_path[0])
+        unlink(temp_path);
+    temp_path[0] = '\0';
+    return 0;
+}
+
+/* Loads text; the topology is on the heap (it is large). */
+static int load_text(const char *text, topology **out, char *err, size_t errlen)
+{
+    *out = calloc(1, sizeof **out);
+    assert_non_null(*out);
+    return topology_load(write_temp(text), *out, err, errlen);
+}
+
+/* Expects text to be refused with "<file>:<line>: <message>". */
+static void expect_error(const char *text, int line, const char *message)
+{
+    topology *t;
+    char err[1024], expected[1024];
+    int rc = load_text(text, &t, err, sizeof err);
+    snprintf(expected, sizeof expected, "%s:%d: %s", temp_path, line, message);
+    assert_int_equal(rc, ST_ECONFIG);
+    assert_string_equal(err, expected);
+    free(t);
+}
+
+static const char design_example[] =
+    "regions:\n"
+    "  east:\n"
+    "    bootstrap: 127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094\n"
+    "    sidecar: 127.0.0.1:8701          # admin/metrics HTTP of this region's sidecar\n"
+    "  west:\n"
+    "    bootstrap: 127.0.0.1:9192,127.0.0.1:9193,127.0.0.1:9194\n"
+    "    sidecar: 127.0.0.1:8702\n"
+    "flows:                                # one entry per direction\n"
+    "  - source: east\n"
+    "    target: west\n"
+    "    topics: [\"orders\", \"payments\\\\..*\"]   # regexes, anchored\n"
+    "    topics_exclude: [\"__.*\"]\n"
+    "    groups: [\".*\"]\n"
+    "    naming: identity                  # identity | prefix (\"east.orders\")\n"
+    "  - source: west\n"
+    "    target: east\n"
+    "    topics: [\"orders\"]\n"
+    "    naming: identity\n"
+    "failover:\n"
+    "  mode: manual                        # manual | automatic\n"
+    "  active: east                        # region clients are sent to\n"
+    "  detect_after: 10s                   # missed-heartbeat window (automatic mode)\n"
+    "  witness: 127.0.0.1:8703             # third vote for automatic mode (optional)\n"
+    "  hooks:\n"
+    "    on_promote: \"deploy/hooks/update-dns.sh {region}\"\n"
+    "checkpoints:\n"
+    "  interval: 1s\n";
+
+/* The header of most error cases: two regions. */
+#define REGIONS                                          \
+    "regions:\n"                                         \
+    "  east: {bootstrap: 127.0.0.1:9092, sidecar: 127.0.0.1:8701}\n" \
+    "  west: {bootstrap: 127.0.0.1:9192, sidecar: 127.0.0.1:8702}\n"
+
+static void test_design_example_loads(void **state)
+{
+    (void)state;
+    topology *t;
+    char err[1024];
+    assert_int_equal(load_text(design_example, &t, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    assert_string_equal(t->path, temp_path);
+    assert_int_equal(t->region_count, 2);
+    assert_string_equal(t->regions[0].name, "east");
+    assert_string_equal(t->regions[0].bootstrap, "127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094");
+    assert_string_equal(t->regions[0].sidecar, "127.0.0.1:8701");
+    assert_string_equal(t->regions[0].security_protocol, "PLAINTEXT");
+    assert_int_equal(t->regions[0].line, 3);
+    assert_string_equal(t->regions[1].name, "west");
+    assert_string_equal(t->regions[1].sidecar, "127.0.0.1:8702");
+    assert_int_equal(t->flow_count, 2);
+
+    const topology_flow *f = &t->flows[0];
+    assert_int_equal(f->source, 0);
+    assert_int_equal(f->target, 1);
+    assert_int_equal(f->line, 9);
+    assert_int_equal(f->topic_count, 2);
+    assert_string_equal(f->topics[0], "orders");
+    assert_string_equal(f->topics[1], "payments\\..*");
+    assert_int_equal(f->exclude_count, 1);
+    assert_string_equal(f->topics_exclude[0], "__.*");
+    assert_int_equal(f->group_count, 1);
+    assert_int_equal(f->naming, TOPOLOGY_NAMING_IDENTITY);
+    /* defaults */
+    assert_string_equal(f->prefix_separator, ".");
+    assert_int_equal(f->refresh_interval_ms, 10000);
+    assert_string_equal(f->compression, "lz4");
+    assert_int_equal(f->batch_bytes, 1048576);
+    assert_int_equal(f->linger_ms, 5);
+
+    f = &t->flows[1];
+    assert_int_equal(f->source, 1);
+    assert_int_equal(f->target, 0);
+    assert_int_equal(f->exclude_count, 2); /* default excludes */
+    assert_string_equal(f->topics_exclude[0], "__.*");
+    assert_string_equal(f->topics_exclude[1], "strait\\..*");
+    assert_string_equal(f->groups[0], ".*");
+
+    assert_int_equal(t->failover_mode, TOPOLOGY_FAILOVER_MANUAL);
+    assert_int_equal(t->failover_active, 0);
+    assert_int_equal(t->failover_detect_after_ms, 10000);
+    assert_string_equal(t->failover_witness, "127.0.0.1:8703");
+    assert_string_equal(t->hook_on_promote, "deploy/hooks/update-dns.sh {region}");
+    assert_string_equal(t->hook_on_demote, "");
+    assert_int_equal(t->checkpoint_interval_ms, 1000);
+    assert_string_equal(t->state_dir, "./strait-state");
+
+    char name[64];
+    assert_string_equal(topology_flow_name(t, &t->flows[0], name, sizeof name), "east->west");
+    assert_int_equal(topology_region_index(t, "west"), 1);
+    assert_int_equal(topology_region_index(t, "north"), -1);
+    free(t);
+}
+
+static void test_every_key_set(void **state)
+{
+    (void)state;
+    topology *t;
+    char err[1024];
+    int rc = load_text(REGIONS
+                       "  north:\n"
+                       "    bootstrap: \"[::1]:9292\"\n"
+                       "    sidecar: localhost:8703\n"
+                       "    security: {protocol: PLAINTEXT}\n"
+                       "flows:\n"
+                       "  - source: east\n"
+                       "    target: west\n"
+                       "    topics: orders\n"
+                       "    naming: prefix\n"
+                       "    prefix_separator: _\n"
+                       "    refresh_interval: 500ms\n"
+                       "    compression: zstd\n"
+                       "    batch_bytes: 65536\n"
+                       "    linger: 0ms\n"
+                       "    groups: [billing, \"audit-.*\"]\n"
+                       "failover:\n"
+                       "  mode: automatic\n"
+                       "  active: west\n"
+                       "  detect_after: 1m\n"
+                       "  hooks: {on_promote: a, on_demote: b}\n"
+                       "checkpoints: {interval: 250ms}\n"
+                       "sidecar: {state_dir: /var/lib/strait}\n",
+                       &t, err, sizeof err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(t->region_count, 3);
+    const topology_flow *f = &t->flows[0];
+    assert_int_equal(f->naming, TOPOLOGY_NAMING_PREFIX);
+    assert_string_equal(f->prefix_separator, "_");
+    assert_int_equal(f->refresh_interval_ms, 500);
+    assert_string_equal(f->compression, "zstd");
+    assert_int_equal(f->batch_bytes, 65536);
+    assert_int_equal(f->linger_ms, 0);
+    assert_int_equal(t->failover_mode, TOPOLOGY_FAILOVER_AUTOMATIC);
+    assert_int_equal(t->failover_active, 1);
+    assert_int_equal(t->failover_detect_after_ms, 60000);
+    assert_string_equal(t->hook_on_demote, "b");
+    assert_int_equal(t->checkpoint_interval_ms, 250);
+    assert_string_equal(t->state_dir, "/var/lib/strait");
+
+    char out[300];
+    assert_int_equal(topology_target_topic(t, f, "orders", out, sizeof out), 0);
+    assert_string_equal(out, "east_orders");
+    assert_true(topology_flow_matches_group(f, "audit-1"));
+    assert_false(topology_flow_matches_group(f, "xbilling"));
+    assert_false(topology_flow_matches_group(f, "billingx"));
+    free(t);
+}
+
+static void test_matching_is_anchored(void **state)
+{
+    (void)state;
+    topology *t;
+    char err[1024];
+    assert_int_equal(load_text(design_example, &t, err, sizeof err), 0);
+    const topology_flow *f = &t->flows[0];
+    assert_true(topology_flow_matches_topic(f, "orders"));
+    assert_true(topology_flow_matches_topic(f, "payments.eu"));
+    assert_false(topology_flow_matches_topic(f, "orders2"));
+    assert_false(topology_flow_matches_topic(f, "my-orders"));
+    assert_false(topology_flow_matches_topic(f, "paymentsXeu"));
+    assert_false(topology_flow_matches_topic(&t->flows[1], "strait.heartbeats"));
+    assert_false(topology_flow_matches_topic(&t->flows[1], "__consumer_offsets"));
+    char out[300];
+    assert_int_equal(topology_target_topic(t, f, "orders", out, sizeof out), 0);
+    assert_string_equal(out, "orders");
+    char long_name[260];
+    memset(long_name, 'a', 249);
+    long_name[249] = '\0';
+    assert_int_equal(topology_target_topic(t, f, long_name, out, sizeof out), 0);
+    t->flows[0].naming = TOPOLOGY_NAMING_PREFIX;
+    assert_int_equal(topology_target_topic(t, f, long_name, out, sizeof out), ST_ETOOBIG);
+    free(t);
+}
+
+static void test_unknown_keys(void **state)
+{
+    (void)state;
+    expect_error("regoins:\n  east: {bootstrap: a:1, sidecar: a:2}\n", 2,
+                 "unknown key 'regoins' (did you mean 'regions'?)");
+    expect_error("colour: blue\n", 1, "unknown key 'colour'");
+    expect_error(REGIONS "flows:\n  - source: east\n    target: west\n    tpoics: [a]\n", 7,
+                 "unknown key 'flows[0].tpoics' (did you mean 'topics'?)");
+    expect_error("regions:\n  east:\n    bootstrap: a:1\n    sidcar: a:2\n", 4,
+                 "unknown key 'regions.east.sidcar' (did you mean 'sidecar'?)");
+    expect_error(REGIONS "failover:\n  mod: manual\n", 5,
+                 "unknown key 'failover.mod' (did you mean 'mode'?)");
+    expect_error(REGIONS "failover:\n  hooks: {on_promot: x}\n", 5,
+                 "unknown key 'failover.hooks.on_promot' (did you mean 'hooks.on_promote'?)");
+    expect_error(REGIONS "checkpoints:\n  intreval: 1s\n", 5,
+                 "unknown key 'checkpoints.intreval' (did you mean 'interval'?)");
+    expect_error(REGIONS "sidecar:\n  state: x\n", 5, "unknown key 'sidecar.state'");
+}
+
+static void test_regions_refused(void **state)
+{
+    (void)state;
+    expect_error("failover: {mode: manual}\n", 1, "regions: at least one region is required");
+    expect_error("regions: [east, west]\n", 1,
+                 "regions: expected a mapping of region names (east: {bootstrap: ..., sidecar: ...})");
+    expect_error("regions:\n  East: {bootstrap: a:1, sidecar: a:2}\n", 2,
+                 "regions.East: a region name is 1 to 63 characters of a-z, 0-9 and '-'");
+    expect_error("regions:\n  east: {sidecar: a:2}\n", 2,
+                 "regions.east.bootstrap: missing (host:port of its brokers)");
+    expect_error("regions:\n  east:\n    bootstrap: a:1\n", 3,
+                 "regions.east.sidecar: missing (host:port of its sidecar's HTTP)");
+    expect_error("regions:\n  east: {bootstrap: 'a:1,b', sidecar: a:2}\n", 2,
+                 "regions.east.bootstrap: expected host:port[,host:port...] with a port between "
+                 "1 and 65535, got 'a:1,b'");
+    expect_error("regions:\n  east: {bootstrap: 'a:70000', sidecar: a:2}\n", 2,
+                 "regions.east.bootstrap: expected host:port[,host:port...] with a port between "
+                 "1 and 65535, got 'a:70000'");
+    expect_error("regions:\n  east: {bootstrap: a:1, sidecar: 'a:2,a:3'}\n", 2,
+                 "regions.east.sidecar: expected one host:port with a port between 1 and 65535, "
+                 "got 'a:2,a:3'");
+    expect_error("regions:\n  east: {bootstrap: a:1, sidecar: a:2}\n"
+                 "  west: {bootstrap: b:1, sidecar: a:2}\n", 3,
+                 "regions.west.sidecar: 'a:2' is also the sidecar of east");
+    expect_error("regions:\n  east: {bootstrap: a:1, sidecar: a:2, security: {protocol: SSL}}\n", 2,
+                 "regions.east.security.protocol: 'SSL' is not supported yet (only PLAINTEXT)");
+    expect_error("regions:\n  east: {bootstrap: a:1, sidecar: a:2, security: {protocol: TLS}}\n", 2,
+                 "regions.east.security.protocol: expected PLAINTEXT, got 'TLS'");
+    expect_error("regions:\n  east:\n    bootstrap: a:1\n    security:\n"
+                 "      sasl.mechanism: PLAIN\n", 5,
+                 "regions.east.security.sasl.mechanism: not supported yet (only "
+                 "security.protocol: PLAINTEXT)");
+}
+
+static void test_flows_refused(void **state)
+{
+    (void)state;
+    expect_error(REGIONS "flows:\n  - source: east\n    target: wset\n    topics: [a]\n", 6,
+                 "flows[0].target: 'wset' is not a region (regions: east, west)");
+    expect_error(REGIONS "flows:\n  - source: esat\n    target: west\n    topics: [a]\n", 5,
+                 "flows[0].source: 'esat' is not a region (regions: east, west)");
+    expect_error(REGIONS "flows:\n  - source: east\n    target: east\n    topics: [a]\n", 6,
+                 "flows[0].target: 'east' is also the source; a flow goes between two regions");
+    expect_error(REGIONS "flows:\n  - target: west\n    topics: [a]\n", 5,
+                 "flows[0].source: missing (a region name)");
+    expect_error(REGIONS "flows:\n  - source: east\n    topics: [a]\n", 5,
+                 "flows[0].target: missing (a region name)");
+    expect_error(REGIONS "flows:\n  - source: east\n    target: west\n", 5,
+                 "flows[0].topics: missing (a list of regexes)");
+    expect_error(REGIONS "flows:\n  - {source: east, target: west, topics: [a]}\n"
+                 "  - {source: east, target: west, topics: [b]}\n", 6,
+                 "flows[1]: duplicate of flows[0] (east -> west); put both topic lists in one flow");
+    expect_error(REGIONS "flows: [east, west]\n", 4,
+                 "flows: expected a list of mappings (- source: A, target: B, ...)");
+    expect_error(REGIONS "flows:\n  - {source: [east], target: west, topics: [a]}\n", 5,
+                 "flows[0].source: expected a single value, got a list");
+    expect_error(REGIONS "flows:\n  - {source: east, target: west, topics: [\"orders(\"]}\n", 5,
+                 "flows[0].topics: bad regex 'orders(': Unmatched ( or \\(");
+    expect_error(REGIONS "flows:\n  - {source: east, target: west, topics: [a], groups: [\"[a\"]}\n", 5,
+                 "flows[0].groups: bad regex '[a': Unmatched [, [^, [:, [., or [=");
+    expect_error(REGIONS "flows:\n  - {source: east, target: west, topics: [a, \"\"]}\n", 5,
+                 "flows[0].topics: empty pattern");
+    expect_error(REGIONS "flows:\n  - {source: east, target: west, topics: [a], naming: mirror}\n", 5,
+                 "flows[0].naming: expected one of identity, prefix, got 'mirror'");
+    expect_error(REGIONS "flows:\n  - {source: east, target: west, topics: [a], compression: brotli}\n", 5,
+                 "flows[0].compression: expected one of none, gzip, snappy, lz4, zstd, got 'brotli'");
+    expect_error(REGIONS "flows:\n  - {source: east, target: west, topics: [a], batch_bytes: 0}\n", 5,
+                 "flows[0].batch_bytes: expected an integer between 1 and 2147483647, got '0'");
+    expect_error(REGIONS "flows:\n  - {source: east, target: west, topics: [a], prefix_separator: '/'}\n", 5,
+                 "flows[0].prefix_separator: expected 1 to 7 characters legal in topic names "
+                 "(a-z, A-Z, 0-9, '.', '_', '-'), got '/'");
+}
+
+static void test_durations(void **state)
+{
+    (void)state;
+    expect_error(REGIONS "checkpoints:\n  interval: 10\n", 5,
+                 "checkpoints.interval: expected a duration like 500ms, 10s, 1m or 1h, got '10'");
+    expect_error(REGIONS "checkpoints:\n  interval: 1.5s\n", 5,
+                 "checkpoints.interval: expected a duration like 500ms, 10s, 1m or 1h, got '1.5s'");
+    expect_error(REGIONS "checkpoints:\n  interval: 0s\n", 5,
+                 "checkpoints.interval: expected a duration between 10ms and 7 days, got '0s'");
+    expect_error(REGIONS "failover:\n  detect_after: 8d\n", 5,
+                 "failover.detect_after: expected a duration like 500ms, 10s, 1m or 1h, got '8d'");
+    expect_error(REGIONS "failover:\n  detect_after: 169h\n", 5,
+                 "failover.detect_after: expected a duration between 100ms and 7 days, got '169h'");
+    expect_error(REGIONS "flows:\n  - {source: east, target: west, topics: [a], "
+                 "refresh_interval: 99999999999999999999s}\n", 5,
+                 "flows[0].refresh_interval: expected a duration between 100ms and 7 days, got "
+                 "'99999999999999999999s'");
+}
+
+static void test_failover_refused(void **state)
+{
+    (void)state;
+    expect_error(REGIONS "failover:\n  active: north\n", 5,
+                 "failover.active: 'north' is not a region (regions: east, west)");
+    expect_error(REGIONS "failover:\n  mode: auto\n", 5,
+                 "failover.mode: expected one of manual, automatic, got 'auto'");
+    expect_error(REGIONS "failover:\n  witness: nowhere\n", 5,
+                 "failover.witness: expected one host:port with a port between 1 and 65535, got "
+                 "'nowhere'");
+    expect_error("nothing: [\n", 2, "invalid YAML: did not find expected node content "
+                 "(while parsing a flow node started at line 2)");
+}
+
+static void test_prefix_cycle_refused(void **state)
+{
+    (void)state;
+    /* east->west prefix creates east.orders in west; west->east identity takes
+     * everything back into east under the same name. */
+    expect_error(REGIONS "flows:\n"
+                 "  - {source: east, target: west, topics: [orders], naming: prefix}\n"
+                 "  - {source: west, target: east, topics: [\".*\"]}\n", 6,
+                 "flows[1]: west -> east (identity naming) would copy 'east.orders', which "
+                 "flows[0] (prefix naming) creates in west, back into east; exclude it with "
+                 "topics_exclude or use prefix naming on both");
+    /* breakable: prefix both ways, or an exclude on the way back */
+    topology *t;
+    char err[1024];
+    assert_int_equal(load_text(REGIONS "flows:\n"
+                               "  - {source: east, target: west, topics: [orders], naming: prefix}\n"
+                               "  - {source: west, target: east, topics: [\".*\"], naming: prefix}\n",
+                               &t, err, sizeof err), 0);
+    free(t);
+    assert_int_equal(load_text(REGIONS "flows:\n"
+                               "  - {source: east, target: west, topics: [orders], naming: prefix}\n"
+                               "  - {source: west, target: east, topics: [\".*\"],"
+                               " topics_exclude: [\"east\\\\..*\"]}\n",
+                               &t, err, sizeof err), 0);
+    free(t);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    topology *t = calloc(1, sizeof *t);
+    char err[256];
+    assert_int_equal(topology_load("/nonexistent/topology.yaml", t, err, sizeof err), ST_ECONFIG);
+    assert_string_equal(err, "/nonexistent/topology.yaml: cannot read: No such file or directory");
+    free(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_design_example_loads, teardown_temp),
+        cmocka_unit_test_teardown(test_every_key_set, teardown_temp),
+        cmocka_unit_test_teardown(test_matching_is_anchored, teardown_temp),
+        cmocka_unit_test_teardown(test_unknown_keys, teardown_temp),
+        cmocka_unit_test_teardown(test_regions_refused, teardown_temp),
+        cmocka_unit_test_teardown(test_flows_refused, teardown_temp),
+        cmocka_unit_test_teardown(test_durations, teardown_temp),
+        cmocka_unit_test_teardown(test_failover_refused, teardown_temp),
+        cmocka_unit_test_teardown(test_prefix_cycle_refused, teardown_temp),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
