@@ -81,8 +81,14 @@ static rd_kafka_t *consumer_create(mirror_flow *f, const char *bootstrap, const 
     rd_kafka_conf_t *conf = base_conf(f, bootstrap, role);
     if (conf == NULL)
         return NULL;
-    /* No group.id: manual assignment never touches the source's groups. */
-    if (conf_set(conf, "enable.auto.commit", "false") != 0 ||
+    /* librdkafka 2.0 wants a group.id for assign(); this group is never
+     * joined (no subscribe) and never committed to, so manual assignment
+     * does not disturb any group of the source. */
+    char group[200];
+    snprintf(group, sizeof group, "strait-mirror-%s-%s-%s", f->source_region, f->target_region,
+             role);
+    if (conf_set(conf, "group.id", group) != 0 ||
+        conf_set(conf, "enable.auto.commit", "false") != 0 ||
         conf_set(conf, "enable.auto.offset.store", "false") != 0 ||
         conf_set(conf, "auto.offset.reset", "earliest") != 0 ||
         conf_set(conf, "isolation.level", "read_uncommitted") != 0 ||
