@@ -93,7 +93,8 @@ static rd_kafka_t *consumer_create(mirror_flow *f, const char *bootstrap, const 
         conf_set(conf, "auto.offset.reset", "earliest") != 0 ||
         conf_set(conf, "isolation.level", "read_uncommitted") != 0 ||
         conf_set(conf, "enable.partition.eof", partition_eof ? "true" : "false") != 0 ||
-        conf_set(conf, "queued.max.messages.kbytes", "65536") != 0) {
+        conf_set(conf, "queued.max.messages.kbytes", "65536") != 0 ||
+        conf_set(conf, "fetch.wait.max.ms", partition_eof ? "10" : "100") != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

@@ -163,6 +163,24 @@ static void ensure_heartbeats_topic(mirror_flow *f, const mirror_topic_info *tar
         mirror_create_topic(f->producer, MIRROR_HEARTBEATS_TOPIC, 1, NULL, FLOW_ADMIN_TIMEOUT_MS);
 }
 
+/* Drops offset-map ranges below each source partition's log start (the
+ * watermarks come from the source consumer's fetches; flow_update_lag). */
+static void prune_maps(mirror_flow *f)
+{
+    for (int i = 0; i < f->topic_count; i++) {
+        flow_topic *topic = f->topics[i];
+        for (int p = 0; p < topic->partition_count; p++) {
+            int64_t log_start = topic->partitions[p]->source_log_start;
+            if (log_start <= 0)
+                continue;
+            int rc = checkpoint_map_prune(f->store, f->name, topic->source, p, log_start);
+            if (rc != 0)
+                flow_set_error(f, "checkpoint store: pruning %s[%d] failed: %s", topic->source, p,
+                               strait_strerror(rc));
+        }
+    }
+}
+
 void flow_discover(mirror_flow *f)
 {
     if (f->producer == NULL)
@@ -192,6 +210,7 @@ void flow_discover(mirror_flow *f)
     }
     free(sources);
     free(targets);
+    prune_maps(f);
 }
 
 /* Resumes one partition from the target tail (blocking, no lock). */

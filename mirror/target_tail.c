@@ -14,11 +14,28 @@
 #include "common/log.h"
 #include "mirror/flow.h"
 
+static void refresh_metadata(rd_kafka_t *rk, const char *topic, int timeout_ms)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (rkt == NULL)
+        return;
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+}
+
 int mirror_target_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
                              int timeout_ms, int64_t *low, int64_t *high)
 {
     rd_kafka_resp_err_t err =
         rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+    if (err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+        /* A partition added since this handle last refreshed its metadata
+         * (which it does only every few minutes for unassigned topics). */
+        refresh_metadata(rk, topic, timeout_ms);
+        err = rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
+    }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         log_warn("mirror", "watermarks failed topic=%s partition=%d error=%s", topic,
                  (int)partition, rd_kafka_err2str(err));
