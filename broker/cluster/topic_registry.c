@@ -410,6 +410,7 @@ static int load_topic(topic_registry *reg, const char *file_name, size_t name_le
         return ST_ENOMEM;
     memcpy(t->id, id, 16);
     t->config = tc;
+    topic_config_produce_settings(&t->config, &reg->config, &t->produce);
     rc = open_logs(reg, t, t->partitions, 0, count, false);
     if (rc != 0) {
         free_topic(reg, t);
@@ -688,6 +689,7 @@ int topic_registry_create(topic_registry *reg, const char *name, size_t name_len
         return ST_ENOMEM;
     }
     t->config = tc;
+    topic_config_produce_settings(&t->config, &reg->config, &t->produce);
     if ((rc = cluster_uuid_v4(t->id)) != 0 ||
         (rc = persist_topic(reg, t, partition_count, &t->config)) != 0) {
         snprintf(err, errlen, "cannot persist topic '%s': %s", t->name, strait_strerror(rc));
@@ -830,6 +832,7 @@ int topic_registry_alter_config(topic_registry *reg, topic *t, bool incremental,
         return ST_EIO;
     }
     t->config = next;
+    topic_config_produce_settings(&t->config, &reg->config, &t->produce);
     plog_config pc;
     topic_config_to_plog(&t->config, &reg->config, &pc);
     for (int32_t i = 0; i < t->partition_count; i++)

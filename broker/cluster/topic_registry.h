@@ -34,6 +34,7 @@ typedef struct topic {
     int32_t partition_count;
     partition *partitions;   /* partition_count entries */
     topic_config config;
+    topic_produce_settings produce; /* derived from config; refreshed with it */
     bool internal;           /* name starts with "__" (e.g. __consumer_offsets) */
 } topic;
 

@@ -372,6 +372,15 @@ int topic_config_compression_codec(const topic_config *tc, const broker_config *
     return -1; /* "producer": keep what the producer sent */
 }
 
+void topic_config_produce_settings(const topic_config *tc, const broker_config *bc,
+                                   topic_produce_settings *out)
+{
+    out->max_message_bytes = topic_config_max_message_bytes(tc, bc);
+    out->log_append_time = topic_config_log_append_time(tc, bc);
+    out->compact = topic_config_compact(tc, bc);
+    out->compression_codec = topic_config_compression_codec(tc, bc);
+}
+
 int topic_config_serialize(const topic_config *tc, char *out, size_t outlen)
 {
     size_t at = 0;

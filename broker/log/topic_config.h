@@ -64,6 +64,18 @@ int32_t topic_config_max_message_bytes(const topic_config *tc, const broker_conf
 /* Effective cleanup.policy contains compact. */
 bool topic_config_compact(const topic_config *tc, const broker_config *bc);
 
+/* What the produce path needs of a topic's effective config, resolved once
+ * per config change (topic_registry) instead of parsed on every request. */
+typedef struct topic_produce_settings {
+    int32_t max_message_bytes; /* max.message.bytes */
+    bool log_append_time;      /* message.timestamp.type == LogAppendTime */
+    bool compact;              /* cleanup.policy contains compact */
+    int compression_codec;     /* topic_config_compression_codec */
+} topic_produce_settings;
+
+void topic_config_produce_settings(const topic_config *tc, const broker_config *bc,
+                                   topic_produce_settings *out);
+
 /* Effective compression.type as a batch codec (enum batch_codec), or -1 for
  * "producer" (batches are stored with the producer's codec). */
 int topic_config_compression_codec(const topic_config *tc, const broker_config *bc);

@@ -252,9 +252,9 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
     int batch_count = 0;
     size_t len = pd->records.len > 0 ? (size_t)pd->records.len : 0;
     int16_t code = validate_batches(pd->records.ptr, len, req->api_version,
-                                    topic_config_max_message_bytes(&t->config, &b->config),
+                                    t->produce.max_message_bytes,
                                     &batch_count, &failure);
-    if (code == KERR_NONE && topic_config_compact(&t->config, &b->config))
+    if (code == KERR_NONE && t->produce.compact)
         code = check_compacted_keys(pd->records.ptr, len, &failure);
     if (code != KERR_NONE) {
         pr->error_code = code;
@@ -271,7 +271,7 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
             set_message(req, pr, idempotence.message);
         } else { /* a retry of a batch already in the log: its original offsets */
             pr->base_offset = idempotence.base_offset;
-            if (topic_config_log_append_time(&t->config, &b->config))
+            if (t->produce.log_append_time)
                 pr->log_append_time_ms = idempotence.timestamp_ms;
             pr->log_start_offset = plog_log_start_offset(p->log);
             /* the original's fsync may still be in flight: not acked before it */
@@ -289,8 +289,8 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
      * types it const because decoding never writes. Nothing reads these
      * bytes again, so writing through the cast is defined and safe. */
     uint8_t *data = (uint8_t *)(uintptr_t)pd->records.ptr;
-    int64_t append_time = topic_config_log_append_time(&t->config, &b->config) ? clock_wall_ms() : -1;
-    int topic_codec = topic_config_compression_codec(&t->config, &b->config);
+    int64_t append_time = t->produce.log_append_time ? clock_wall_ms() : -1;
+    int topic_codec = t->produce.compression_codec;
     size_t position = 0;
     int appended = 0;
     int64_t durable_end = -1; /* the flush policy wants offsets below durable before the ack */

@@ -889,8 +889,13 @@ static void produce_refusals(void **state)
     done(req);
     done(run(h, &api_produce, 8, produce_of(&a, "t", 5, good.data, 73, 0), PROTO_CLOSE));
 
-    /* max.message.bytes */
-    h->b.config.message_max_bytes = 72;
+    /* max.message.bytes, set on the topic as an operator would */
+    const char *key = "max.message.bytes", *value = "72";
+    int8_t op = 0; /* SET */
+    char err[256];
+    assert_int_equal(topic_registry_alter_config(h->b.topics, topic_registry_find(h->b.topics, "t", 1),
+                                                 true, &key, &value, &op, 1, false, err, sizeof err),
+                     0);
     req = run(h, &api_produce, 8, produce_of(&a, "t", 0, good.data, 73, -1), PROTO_RESPOND);
     assert_int_equal(produce_result(req)->error_code, KERR_MESSAGE_TOO_LARGE);
     done(req);
