@@ -16,7 +16,7 @@
  *
  * Groups: this node coordinates every group (a single node is the whole
  * cluster), once __consumer_offsets exists - it is created here on first use.
- * Transactions are not implemented yet: key_type 1 answers
+ * strait has no transaction coordinator yet: key_type 1 answers
  * COORDINATOR_NOT_AVAILABLE, which clients treat as retriable.
  *
  * Runs on the broker's event-loop thread.

@@ -23,7 +23,7 @@
  *   KIP-360 re-initialisation of an idempotent producer simply gets a fresh
  *   id, which can never be fenced and never collides (producer_ids.h).
  * - transactional_id "": INVALID_REQUEST.
- * - any other transactional_id: transactions are not implemented, so no
+ * - any other transactional_id: strait has no transactions yet, so no
  *   transaction coordinator is available: COORDINATOR_NOT_AVAILABLE, the
  *   retriable answer Kafka gives while its coordinator is not loaded.
  * - a producer id cannot be persisted (disk error) or the node's ids are

@@ -35,7 +35,7 @@
  * Decisions where strait differs from, or picks among, Kafka behaviours:
  * - Unknown topics are auto-created when auto.create.topics.enable is on
  *   (broker_topic_get_or_create); Kafka only does this from Metadata.
- * - Transactions are not implemented yet, so no partition can be part of an
+ * - strait has no transactions yet, so no partition can be part of an
  *   ongoing transaction: a request with a transactional_id, or a batch with
  *   the transactional bit, gets INVALID_TXN_STATE per partition - what Kafka
  *   answers when a transactional write is not in a verified transaction
