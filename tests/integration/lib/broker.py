@@ -123,8 +123,14 @@ def note(message):
 class Broker:
     """One strait broker process on a free port with its own data dir."""
 
-    def __init__(self, workdir, name="broker", overrides=None, port=None, start_timeout_s=30):
+    def __init__(self, workdir, name="broker", overrides=None, port=None, start_timeout_s=30,
+                 host="127.0.0.1", netns=None):
         self.name = name
+        # host: the listener address; netns: a network namespace (ip netns) to
+        # run the broker in, which also makes advertised.listeners host:port
+        # (see wan.py). The defaults are a loopback broker in this namespace.
+        self.host = host
+        self.netns = netns
         self.workdir = workdir
         self.data_dir = os.path.join(workdir, name + "-data")
         self.overrides = dict(overrides or {})
@@ -137,7 +143,7 @@ class Broker:
 
     @property
     def bootstrap(self):
-        return "127.0.0.1:%d" % self.port
+        return "%s:%d" % (self.host, self.port)
 
     @property
     def pid(self):
@@ -149,8 +155,13 @@ class Broker:
 
     def command(self):
         args = [strait_bin(), "broker",
-                "--override", "listeners=PLAINTEXT://127.0.0.1:%d" % self.port,
+                "--override", "listeners=PLAINTEXT://%s:%d" % (self.host, self.port),
                 "--override", "log.dirs=%s" % self.data_dir]
+        if self.netns is not None:
+            args = ["ip", "netns", "exec", self.netns] + args
+            if "advertised.listeners" not in self.overrides:
+                args += ["--override", "advertised.listeners=PLAINTEXT://%s:%d"
+                         % (self.host, self.port)]
         for key, value in self.overrides.items():
             args += ["--override", "%s=%s" % (key, value)]
         return args
@@ -177,11 +188,8 @@ class Broker:
             if rc is not None:
                 self.proc = None
                 raise TestFailure("%s exited with status %d during start-up" % (self.name, rc))
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                pass
+            if self._accepts():
+                break
             if time.monotonic() > deadline:
                 raise TestFailure("%s did not accept connections on port %d within %d s"
                                   % (self.name, self.port, self.start_timeout_s))
@@ -189,6 +197,18 @@ class Broker:
         note("%s started: pid %d on %s, data %s" % (self.name, self.proc.pid,
                                                     self.bootstrap, self.data_dir))
         return self
+
+    def _accepts(self):
+        def probe():
+            try:
+                with socket.create_connection((self.host, self.port), timeout=1):
+                    return True
+            except OSError:
+                return False
+        if self.netns is None:
+            return probe()
+        import wan
+        return wan.in_netns(self.netns, probe)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -22,8 +22,11 @@ METRIC_LINE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="
                          r'-?[0-9]+(\.[0-9]+)?$')
 
 class Sidecar:
-    def __init__(self, ctx, topology, region, port):
+    def __init__(self, ctx, topology, region, port, netns=None):
+        """netns: run the sidecar in that network namespace (ip netns, see
+        wan.py); its HTTP port is then reached from inside that namespace."""
         self.ctx, self.topology, self.region, self.port = ctx, topology, region, port
+        self.netns = netns
         self.log_path = ctx.path("sidecar-%s.log" % region)
         self.proc = None
 
@@ -31,9 +34,11 @@ class Sidecar:
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([strait_bin(), "sidecar", "--topology", self.topology,
-                                          "--region", self.region], stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT, env=env,
+            prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+            self.proc = subprocess.Popen(prefix + [strait_bin(), "sidecar", "--topology",
+                                                   self.topology, "--region", self.region],
+                                         stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, env=env,
                                          preexec_fn=_die_with_parent)
         mirror.wait_for("sidecar %s /healthz" % self.region, self.healthy, 30, 0.1)
         note("sidecar %s started: pid %d, http %d" % (self.region, self.proc.pid, self.port))
@@ -48,6 +53,12 @@ class Sidecar:
             return False
 
     def get(self, path):
+        if self.netns is not None:
+            import wan
+            return wan.in_netns(self.netns, self._get, path)
+        return self._get(path)
+
+    def _get(self, path):
         try:
             with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path), timeout=10) as r:
                 return r.status, r.read().decode()
