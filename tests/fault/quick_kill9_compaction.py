@@ -23,7 +23,6 @@ import glob
 import os
 import random
 import re
-import socket
 import sys
 import time
 
@@ -38,18 +37,6 @@ TOPIC = "compacted"
 KEYS = 1000
 INITIAL_ROUNDS = 15
 KILLS = 5
-
-
-def port_in_range(low=43000, high=43999):
-    """A free loopback port in the range reserved for these tests."""
-    for port in random.sample(range(low, high + 1), high - low + 1):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port in %d-%d" % (low, high))
 
 
 def produce_rounds(bs, first_round, rounds, latest):
@@ -109,7 +96,7 @@ def cleanings_started(b):
 
 
 def main(t):
-    b = t.broker(port=port_in_range())
+    b = t.broker()
     bs = b.bootstrap
     admin = AdminClient({"bootstrap.servers": bs})
     config = {"cleanup.policy": "delete", "retention.ms": "-1", "segment.bytes": str(64 * 1024),

@@ -21,8 +21,6 @@ becomes cleanable, min.cleanable.dirty.ratio=0.01, delete.retention.ms=2 s):
 
 import glob
 import os
-import random
-import socket
 import sys
 import time
 
@@ -37,18 +35,6 @@ KEYS = 60
 ROUNDS = 30
 DELETED = 10
 DELETE_RETENTION_MS = 2000
-
-
-def port_in_range(low=43000, high=43999):
-    """A free loopback port in the range reserved for these tests."""
-    for port in random.sample(range(low, high + 1), high - low + 1):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port in %d-%d" % (low, high))
 
 
 def produce(bs, records):
@@ -121,7 +107,7 @@ def cleaned(records, latest, expect_tombstones):
 
 
 def main(t):
-    b = t.broker(port=port_in_range())
+    b = t.broker()
     bs = b.bootstrap
     admin = AdminClient({"bootstrap.servers": bs})
     config = {"cleanup.policy": "compact", "segment.bytes": str(16 * 1024),

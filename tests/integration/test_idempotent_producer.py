@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import kwire  # noqa: E402
-from broker import check, check_eq, note, run_test  # noqa: E402
+from broker import free_port, check, check_eq, note, run_test  # noqa: E402
 
 from confluent_kafka import (OFFSET_BEGINNING, Consumer, KafkaError,  # noqa: E402
                              Producer, TopicPartition)
@@ -43,22 +43,6 @@ OUT_OF_ORDER_SEQUENCE_NUMBER = 45
 INVALID_PRODUCER_EPOCH = 47
 COORDINATOR_NOT_AVAILABLE = 15
 NODE_ID = 3
-
-
-def port_in_range(exclude=(), low=42000, high=42999):
-    """A free loopback port in [low, high] (the range this project's tests may use)."""
-    start = low + os.getpid() % (high - low)
-    for i in range(high - low + 1):
-        port = low + (start - low + i) % (high - low + 1)
-        if port in exclude:
-            continue
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in %d-%d" % (low, high))
 
 
 # ---------------------------------------------------------------- wire helpers
@@ -331,8 +315,10 @@ def librdkafka_through_kills(t, b, proxy):
 
 
 def main(t):
-    broker_port = port_in_range()
-    proxy_port = port_in_range(exclude={broker_port})
+    broker_port = free_port()
+    proxy_port = free_port()
+    while proxy_port == broker_port:
+        proxy_port = free_port()
     proxy = ResponseDroppingProxy(proxy_port, broker_port)
     b = t.broker(overrides={"node.id": str(NODE_ID), "num.partitions": "1", "log.level": "debug",
                             "advertised.listeners": "PLAINTEXT://127.0.0.1:%d" % proxy_port},
