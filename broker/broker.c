@@ -16,6 +16,8 @@
 #include "broker/log/cleaner.h"
 #include "broker/log/flusher.h"
 #include "broker/cluster/producer_ids.h"
+#include "broker/cluster/region_epochs.h"
+#include "broker/cluster/region_state.h"
 #include "broker/metrics.h"
 #include "broker/net/metrics_http.h"
 #include "broker/net/server.h"
@@ -123,6 +125,17 @@ int broker_open(const broker_config *config, broker **out)
                   strait_strerror(rc));
         goto fail;
     }
+    /* before anything answers a client: a restarted standby must come back
+     * redirecting and fencing, never as a plain broker for a moment */
+    rc = region_state_open(topic_registry_data_dir(b->topics), &b->region);
+    if (rc != 0) {
+        log_error("broker", "cannot load the region state error=%s", strait_strerror(rc));
+        goto fail;
+    }
+    if (region_epochs_raise_all(b->region, b->topics) < 0) {
+        rc = ST_EIO;
+        goto fail;
+    }
     rc = coordinator_open(b, &b->coordinator);
     if (rc != 0) {
         log_error("broker", "cannot start the group coordinator error=%s", strait_strerror(rc));
@@ -209,6 +222,7 @@ void broker_close(broker *b)
     log_cleaner_close(b->cleaner); /* after the logs: closing a log cancels its cleaning */
     log_flusher_close(b->flusher);  /* after the logs: closing a log settles its fsync */
     producer_ids_close(b->producer_ids);
+    region_state_close(b->region);
     metrics_close(b->metrics);
     if (b->base)
         event_base_free(b->base);
@@ -228,5 +242,11 @@ topic *broker_topic_get_or_create(broker *b, const char *name, size_t len, bool 
     }
     log_info("broker", "auto-created topic topic=%.*s partitions=%d", (int)len, name,
              t->partition_count);
+    broker_topic_created(b, t);
     return t;
+}
+
+void broker_topic_created(broker *b, topic *t)
+{
+    region_epochs_raise_topic(b->region, t); /* failures are logged there */
 }

@@ -22,6 +22,7 @@ struct log_cleaner;
 struct log_flusher;
 struct metrics;
 struct metrics_http;
+struct region_state;
 
 typedef struct broker {
     broker_config config;
@@ -34,6 +35,7 @@ typedef struct broker {
     struct log_flusher *flusher;     /* fsync workers of the flush policy (broker/log/flusher.h) */
     struct metrics *metrics;         /* counters behind /metrics (broker/metrics.h) */
     struct metrics_http *metrics_http; /* metrics.listener, NULL when off (net/metrics_http.h) */
+    struct region_state *region;     /* failover role and redirect (cluster/region_state.h) */
     char advertised_host[256];
     int advertised_port;
     struct broker_request *parked; /* doubly linked list of parked requests */
@@ -62,5 +64,9 @@ void broker_wake_parked(broker *b);
 /* Auto-creates topic name when auto.create.topics.enable is on (Metadata,
  * Produce); returns the topic or NULL (unknown and not created). */
 topic *broker_topic_get_or_create(broker *b, const char *name, size_t len, bool allow_create);
+
+/* A topic was created or grew while this broker may be its region's active
+ * one: raises its leader epochs to the region epoch (cluster/region_epochs.h). */
+void broker_topic_created(broker *b, topic *t);
 
 #endif

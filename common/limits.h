@@ -143,9 +143,27 @@
 /* Seconds an idle or slow metrics HTTP connection may take per read or write. */
 #define LIMIT_METRICS_HTTP_TIMEOUT_SECONDS 10
 
+/* Brokers of the active region listed in strait.redirect.brokers: every
+ * redirected Metadata answer carries them all, and a client needs only one to
+ * find the rest, so a larger region lists a subset. */
+#define LIMIT_REGION_REDIRECT_BROKERS 64
+
+/* Regexes in strait.redirect.topics or strait.redirect.groups: every Metadata
+ * topic, Produce topic and group request is matched against all of them. */
+#define LIMIT_REGION_PATTERNS 64
+
+/* Largest strait-region-state file read back: six values of at most
+ * LIMIT_CONFIG_VALUE_LENGTH bytes each plus their keys; bigger is corrupt. */
+#define LIMIT_REGION_STATE_FILE_BYTES (64 * 1024)
+
+/* A region name (strait.region.active): topology names are short slugs. */
+#define LIMIT_REGION_NAME_LENGTH 63
+
 _Static_assert(LIMIT_REQUEST_BYTES_DEFAULT <= LIMIT_REQUEST_BYTES_CEILING,
                "default request size must be under the ceiling");
 _Static_assert(LIMIT_MESSAGE_BYTES_DEFAULT < LIMIT_REQUEST_BYTES_DEFAULT,
                "a maximal message must fit in a request");
+_Static_assert(LIMIT_REGION_STATE_FILE_BYTES > 6 * (LIMIT_CONFIG_VALUE_LENGTH + 32),
+               "every region state value must fit in its file");
 
 #endif

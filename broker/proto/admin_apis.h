@@ -192,6 +192,8 @@ typedef struct create_partitions_response {
 
 /* ConfigSource values in DescribeConfigs v1+. */
 #define ADMIN_CONFIG_SOURCE_DYNAMIC_TOPIC 1
+#define ADMIN_CONFIG_SOURCE_DYNAMIC_BROKER 2
+#define ADMIN_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER 3
 #define ADMIN_CONFIG_SOURCE_STATIC_BROKER 4
 #define ADMIN_CONFIG_SOURCE_DEFAULT 5
 
@@ -361,6 +363,10 @@ char *admin_cstr(broker_request *req, proto_str s, size_t max_len);
  * when the arena is exhausted; an empty array is returned for count <= 0. */
 bool *admin_duplicates(broker_request *req, const void *items, int32_t count, size_t stride,
                        size_t name_offset, long type_offset);
+
+/* A broker resource name that means this node: "" (the cluster-wide
+ * default, as Kafka allows) or node_id in decimal. */
+bool admin_broker_name_ok(proto_str name, int32_t node_id);
 
 /* Zeroed response array of count elements; false when the arena is
  * exhausted (the handler then answers PROTO_CLOSE). */

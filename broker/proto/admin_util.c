@@ -113,3 +113,16 @@ bool admin_replicas_valid(const proto_array *broker_ids, int32_t node_id, char *
                  (int)node_id);
     return false;
 }
+
+bool admin_broker_name_ok(proto_str name, int32_t node_id)
+{
+    if (name.len == 0)
+        return true;
+    char text[16];
+    if (!proto_str_copy(name, text, sizeof text))
+        return false;
+    char *end = NULL;
+    long long id = strtoll(text, &end, 10);
+    return end != text && *end == '\0' && text[0] != '+' && text[0] != '-' && text[0] != ' ' &&
+           id == node_id;
+}

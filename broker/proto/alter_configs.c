@@ -24,9 +24,19 @@
  * validate_only applies none: a bad config answers INVALID_CONFIG with a
  * message naming the key and the reason, and the topic is unchanged.
  * Other answers: unknown topic UNKNOWN_TOPIC_OR_PARTITION; a resource listed
- * twice, a key given twice, an unknown operation, a missing value, a broker
- * resource (dynamic broker configs are not supported yet) or another
+ * twice, a key given twice, an unknown operation, a missing value or another
  * resource type: INVALID_REQUEST.
+ *
+ * Broker resources (type 4), named "" (the cluster-wide default) or this
+ * node's id, take only the region state keys strait.region.* and
+ * strait.redirect.* (cluster/region_state.h): the failover role the sidecar
+ * sets. AlterConfigs replaces the whole set (keys not given are removed),
+ * IncrementalAlterConfigs edits it with SET and DELETE. Bad values and broken
+ * rules (role without epoch, standby without brokers, an epoch older than
+ * the stored one) answer INVALID_CONFIG naming the key and the reason; any
+ * other key, APPEND/SUBTRACT, or another node's id answer INVALID_REQUEST.
+ * All keys of a resource apply together or not at all, persisted before the
+ * answer.
  *
  * Runs on the broker's event-loop thread.
  */
@@ -34,6 +44,8 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/cluster/region_epochs.h"
+#include "broker/cluster/region_state.h"
 #include "broker/proto/admin_apis.h"
 #include "broker/proto/kafka_error.h"
 #include "common/error.h"
@@ -126,8 +138,12 @@ static int16_t error_for(int rc)
     }
 }
 
-static void alter_topic(broker_request *req, const alter_input *in, topic *t, bool validate_only,
-                        alter_configs_resource_response *out)
+/* The entries of one resource as NUL-terminated arrays in the arena (ops[i]
+ * is SET for AlterConfigs). False with out's error set when a name or value
+ * is too long or not text, or the arena is exhausted. */
+static bool collect_entries(broker_request *req, const alter_input *in, const char ***keys_out,
+                            const char ***values_out, int8_t **ops_out, int32_t *count_out,
+                            alter_configs_resource_response *out)
 {
     int32_t n = in->configs->count > 0 ? in->configs->count : 0;
     const char **keys = proto_arena_alloc(&req->arena, (size_t)(n ? n : 1) * sizeof(char *));
@@ -135,7 +151,7 @@ static void alter_topic(broker_request *req, const alter_input *in, topic *t, bo
     int8_t *ops = proto_arena_alloc(&req->arena, (size_t)(n ? n : 1));
     if (!keys || !values || !ops) {
         set_error(req, out, KERR_UNKNOWN_SERVER_ERROR, "request too large");
-        return;
+        return false;
     }
     for (int32_t i = 0; i < n; i++) {
         proto_str name, value;
@@ -158,9 +174,24 @@ static void alter_topic(broker_request *req, const alter_input *in, topic *t, bo
             out->error_message =
                 admin_message(req, "config '%.*s': name or value too long or not text",
                               ADMIN_STR_ARGS(name));
-            return;
+            return false;
         }
     }
+    *keys_out = keys;
+    *values_out = values;
+    *ops_out = ops;
+    *count_out = n;
+    return true;
+}
+
+static void alter_topic(broker_request *req, const alter_input *in, topic *t, bool validate_only,
+                        alter_configs_resource_response *out)
+{
+    const char **keys, **values;
+    int8_t *ops;
+    int32_t n;
+    if (!collect_entries(req, in, &keys, &values, &ops, &n, out))
+        return;
     char err[ADMIN_ERROR_MESSAGE_BYTES];
     err[0] = '\0';
     int rc = topic_registry_alter_config(req->broker->topics, t, in->incremental, keys, values,
@@ -168,6 +199,43 @@ static void alter_topic(broker_request *req, const alter_input *in, topic *t, bo
                                          sizeof err);
     if (rc != 0)
         set_error(req, out, error_for(rc), err);
+}
+
+/* A broker resource: "" (every broker: the cluster-wide default) or this
+ * node's id; the only dynamic broker configs are the region state keys
+ * (cluster/region_state.h). Becoming active raises the leader epochs of the
+ * redirected topics to the region epoch (cluster/region_epochs.h). */
+static void alter_broker(broker_request *req, const alter_input *in, bool validate_only,
+                         alter_configs_resource_response *out)
+{
+    broker *b = req->broker;
+    if (!admin_broker_name_ok(in->resource_name, b->config.node_id)) {
+        out->error_code = KERR_INVALID_REQUEST;
+        out->error_message = admin_message(req, "unexpected broker id '%.*s': this is node %d "
+                                                "(use its id or \"\" for the cluster default)",
+                                           ADMIN_STR_ARGS(in->resource_name),
+                                           (int)b->config.node_id);
+        return;
+    }
+    if (!b->region) {
+        set_error(req, out, KERR_UNKNOWN_SERVER_ERROR, "region state is not loaded");
+        return;
+    }
+    const char **keys, **values;
+    int8_t *ops;
+    int32_t n;
+    if (!collect_entries(req, in, &keys, &values, &ops, &n, out))
+        return;
+    char err[ADMIN_ERROR_MESSAGE_BYTES];
+    err[0] = '\0';
+    int rc = region_state_apply(b->region, keys, values, in->incremental ? ops : NULL, n,
+                                !in->incremental, validate_only, err, sizeof err);
+    if (rc != 0) {
+        set_error(req, out, error_for(rc), err);
+        return;
+    }
+    if (!validate_only)
+        region_epochs_raise_all(b->region, b->topics); /* failures are logged there */
 }
 
 static void alter_one(broker_request *req, const alter_input *in, bool duplicate,
@@ -185,13 +253,13 @@ static void alter_one(broker_request *req, const alter_input *in, bool duplicate
         return;
     }
     if (in->resource_type == ADMIN_RESOURCE_BROKER) {
-        set_error(req, out, KERR_INVALID_REQUEST, "dynamic broker configs are not supported yet");
+        alter_broker(req, in, validate_only, out);
         return;
     }
     if (in->resource_type != ADMIN_RESOURCE_TOPIC) {
         out->error_code = KERR_INVALID_REQUEST;
         out->error_message = admin_message(req, "unsupported resource type %d: strait alters "
-                                                "topic configs (2)",
+                                                "topic (2) and broker (4) configs",
                                            (int)in->resource_type);
         return;
     }

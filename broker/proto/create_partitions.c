@@ -113,8 +113,11 @@ static void grow_one(broker_request *req, const create_partitions_topic *in, boo
     char err[ADMIN_ERROR_MESSAGE_BYTES];
     err[0] = '\0';
     int rc = topic_registry_add_partitions(b->topics, t, in->count, validate_only, err, sizeof err);
-    if (rc == 0)
+    if (rc == 0) {
+        if (!validate_only)
+            broker_topic_created(b, t); /* new partitions start at the region epoch */
         return;
+    }
     out->error_code = rc == ST_EINVAL ? KERR_INVALID_PARTITIONS : KERR_UNKNOWN_SERVER_ERROR;
     out->error_message = admin_message(req, "%s", err);
 }

@@ -246,8 +246,10 @@ static void create_one(broker_request *req, const create_topics_topic *in,
     out->error_code = KERR_NONE;
     out->num_partitions = partitions;
     out->replication_factor = 1;
-    if (t)
+    if (t) {
         memcpy(out->topic_id.bytes, t->id, sizeof out->topic_id.bytes);
+        broker_topic_created(b, t); /* starts at the region epoch when active */
+    }
 }
 
 static int create_topics_handle(broker_request *req)

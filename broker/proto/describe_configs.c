@@ -22,7 +22,8 @@
  *       value               0+        nullable string
  *       read_only           0+        bool
  *       is_default          0         bool
- *       config_source       1+        int8 (1 topic, 4 static broker, 5 default)
+ *       config_source       1+        int8 (1 topic, 2 dynamic broker, 3 dynamic
+ *                                         default broker, 4 static broker, 5 default)
  *       is_sensitive        0+        bool
  *       synonyms[]          1+        name string, value nullable string, source int8
  *       config_type         3+        int8
@@ -33,8 +34,11 @@
  * specific first, the topic override, the broker's static setting of the
  * matching broker key (when it differs from the default), and the default.
  * Broker resources are named by this node's id (or "", as Kafka allows) and
- * list broker_config_each; they are read-only because dynamic broker configs
- * are not supported. Errors: unknown topic -> UNKNOWN_TOPIC_OR_PARTITION;
+ * list broker_config_each, read-only (static), then the region state keys
+ * that are set (strait.region.*, strait.redirect.*: cluster/region_state.h),
+ * read_only false, with source DYNAMIC_BROKER_CONFIG (2) when described by
+ * node id and DYNAMIC_DEFAULT_BROKER_CONFIG (3) when described by "" (one
+ * state serves both names). Errors: unknown topic -> UNKNOWN_TOPIC_OR_PARTITION;
  * another broker id or another resource type -> INVALID_REQUEST.
  *
  * Runs on the broker's event-loop thread.
@@ -45,6 +49,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/cluster/region_state.h"
 #include "broker/log/topic_config.h"
 #include "broker/proto/admin_apis.h"
 #include "broker/proto/kafka_error.h"
@@ -144,6 +149,7 @@ typedef struct describe_ctx {
     int32_t count;
     describe_configs_entry *entries;
     bool failed; /* arena exhausted */
+    int8_t region_source; /* config_source of the region state keys */
 } describe_ctx;
 
 static bool wanted(const describe_ctx *c, const char *key)
@@ -241,6 +247,23 @@ static void broker_entry(void *arg, const char *key, const char *value, bool is_
         add_synonym(c, e, key, sensitive ? NULL : value, source);
 }
 
+/* A region state key (cluster/region_state.h): dynamic, so not read-only. */
+static void region_entry(void *arg, const char *key, const char *value)
+{
+    describe_ctx *c = arg;
+    describe_configs_entry *e = next_entry(c, key, 1);
+    if (!e)
+        return;
+    e->name = broker_request_strdup(c->req, key, &c->failed);
+    e->value = broker_request_strdup(c->req, value, &c->failed);
+    e->read_only = false;
+    e->is_sensitive = false;
+    e->config_source = c->region_source;
+    e->is_default = false;
+    if (c->include_synonyms && !c->failed)
+        add_synonym(c, e, key, value, c->region_source);
+}
+
 /* Runs each twice (count, then fill) into out->configs. */
 static bool collect(describe_ctx *c, describe_configs_result *out, const topic_config *tc)
 {
@@ -254,8 +277,10 @@ static bool collect(describe_ctx *c, describe_configs_result *out, const topic_c
         }
         if (tc)
             topic_config_each(tc, c->broker_config, topic_entry, c);
-        else
+        else {
             broker_config_each(c->broker_config, broker_entry, c);
+            region_state_each(c->req->broker->region, region_entry, c);
+        }
         if (!c->filling)
             out->configs.count = c->count;
     }
@@ -268,15 +293,8 @@ static bool collect(describe_ctx *c, describe_configs_result *out, const topic_c
 static bool broker_name_ok(broker_request *req, proto_str name, describe_configs_result *out)
 {
     int32_t node_id = req->broker->config.node_id;
-    if (name.len == 0)
+    if (admin_broker_name_ok(name, node_id))
         return true;
-    char text[16];
-    if (proto_str_copy(name, text, sizeof text)) {
-        char *end = NULL;
-        long long id = strtoll(text, &end, 10);
-        if (end != text && *end == '\0' && id == node_id)
-            return true;
-    }
     out->error_code = KERR_INVALID_REQUEST;
     out->error_message = admin_message(req, "unexpected broker id '%.*s': this is node %d",
                                        ADMIN_STR_ARGS(name), (int)node_id);
@@ -310,6 +328,8 @@ static bool describe_one(broker_request *req, const describe_configs_resource *i
     if (in->resource_type == ADMIN_RESOURCE_BROKER) {
         if (!broker_name_ok(req, in->resource_name, out))
             return true;
+        c.region_source = in->resource_name.len == 0 ? ADMIN_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER
+                                                     : ADMIN_CONFIG_SOURCE_DYNAMIC_BROKER;
         return collect(&c, out, NULL);
     }
     out->error_code = KERR_INVALID_REQUEST;

@@ -1,0 +1,58 @@
+/*
+ * region_redirect.h - what the region role (cluster/region_state.h) means
+ * for one request, in one place for every handler that applies it:
+ *
+ *   ROLE      Metadata / FindCoordinator   group APIs        Produce
+ *   standby   active region's brokers      NOT_COORDINATOR   NOT_LEADER_OR_FOLLOWER
+ *   fenced    local (as today)             as today          NOT_LEADER_OR_FOLLOWER
+ *   active    local (as today)             as today          as today
+ *
+ * for topics matching strait.redirect.topics and groups matching
+ * strait.redirect.groups, from any client but the sidecar (client.id
+ * starting with "strait-sidecar"; not a security boundary). The sidecar
+ * always gets the local truth and may produce: it is the mirror writing
+ * into the standby.
+ *
+ * Runs on the broker's event-loop thread.
+ */
+#ifndef STRAIT_PROTO_REGION_REDIRECT_H
+#define STRAIT_PROTO_REGION_REDIRECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "broker/broker.h"
+#include "broker/cluster/region_state.h"
+#include "broker/proto/api.h"
+
+static inline bool region_request_from_sidecar(const broker_request *req)
+{
+    return region_client_is_sidecar(req->client_id.ptr, req->client_id.len);
+}
+
+/* Metadata: answer topic name with the active region's brokers. */
+static inline bool region_redirects_topic(const broker_request *req, const char *name, size_t len)
+{
+    const region_state *rs = req->broker->region;
+    return region_state_role(rs) == REGION_ROLE_STANDBY && !region_request_from_sidecar(req) &&
+           region_state_topic_matches(rs, name, len);
+}
+
+/* Produce: refuse writes to topic name (standby and fenced). */
+static inline bool region_fences_produce(const broker_request *req, const char *name, size_t len)
+{
+    const region_state *rs = req->broker->region;
+    enum region_role role = region_state_role(rs);
+    return (role == REGION_ROLE_STANDBY || role == REGION_ROLE_FENCED) &&
+           !region_request_from_sidecar(req) && region_state_topic_matches(rs, name, len);
+}
+
+/* FindCoordinator and the group APIs: group id name lives in the active region. */
+static inline bool region_redirects_group(const broker_request *req, const char *name, size_t len)
+{
+    const region_state *rs = req->broker->region;
+    return region_state_role(rs) == REGION_ROLE_STANDBY && !region_request_from_sidecar(req) &&
+           region_state_group_matches(rs, name, len);
+}
+
+#endif
