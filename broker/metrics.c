@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/cluster/region_state.h"
 #include "broker/group/coordinator.h"
 #include "broker/log/partition_log.h"
 #include "broker/net/server.h"
@@ -316,6 +317,31 @@ static void render_groups(struct broker *b, buf *out)
     }
 }
 
+/* The failover state (cluster/region_state.h): role as a one-hot gauge so
+ * an alert can say "no region active"; the active region's name as a label. */
+static void render_region(struct broker *b, buf *out)
+{
+    const region_state *rs = b->region;
+    enum region_role role = region_state_role(rs);
+    metrics_text_family(out, "strait_region_role", "gauge",
+                        "1 for this broker's failover role (none = no failover state).");
+    for (int r = REGION_ROLE_NONE; r <= REGION_ROLE_FENCED; r++) {
+        metrics_label label = LABEL("role", region_role_name((enum region_role)r));
+        metrics_text_sample_int(out, "strait_region_role", &label, 1, role == (enum region_role)r);
+    }
+    metrics_text_family(out, "strait_region_epoch", "gauge",
+                        "Region epoch of the failover state; 0 when unset.");
+    metrics_text_sample_int(out, "strait_region_epoch", NULL, 0, region_state_epoch(rs));
+    metrics_text_family(out, "strait_region_active_info", "gauge",
+                        "Always 1; the label names the active region (strait.region.active).");
+    metrics_label active = LABEL("region", region_state_active_region(rs));
+    metrics_text_sample_int(out, "strait_region_active_info", &active, 1, 1);
+    metrics_text_family(out, "strait_region_redirect_brokers", "gauge",
+                        "Brokers of the active region listed in strait.redirect.brokers.");
+    metrics_text_sample_int(out, "strait_region_redirect_brokers", NULL, 0,
+                            region_state_broker_count(rs));
+}
+
 static void render_process(const metrics *m, struct broker *b, buf *out)
 {
     if (b && b->topics) {
@@ -345,4 +371,6 @@ void metrics_render(metrics *m, struct broker *b, buf *out)
         render_topics(b, out);
     if (b && b->coordinator)
         render_groups(b, out);
+    if (b)
+        render_region(b, out);
 }

@@ -16,6 +16,11 @@
  *
  * Groups: this node coordinates every group (a single node is the whole
  * cluster), once __consumer_offsets exists - it is created here on first use.
+ * On a standby broker, a group matching strait.redirect.groups asked by a
+ * client other than the sidecar is answered with one of the active region's
+ * brokers (the same one for a group on every standby broker:
+ * region_state_group_broker); the group APIs answer NOT_COORDINATOR for it
+ * here, so members move over (region_redirect.h).
  * strait has no transaction coordinator yet: key_type 1 answers
  * COORDINATOR_NOT_AVAILABLE, which clients treat as retriable.
  *
@@ -29,6 +34,7 @@
 #include "broker/net/conn.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/region_redirect.h"
 
 #define KEY_TYPE_GROUP 0
 #define KEY_TYPE_TRANSACTION 1
@@ -89,6 +95,17 @@ static int handle_find_coordinator(broker_request *req)
     out->node_id = -1;
     out->host = proto_str_c("");
     out->port = -1;
+    if (in->key_type == KEY_TYPE_GROUP && in->key.len > 0 &&
+        region_redirects_group(req, in->key.ptr, (size_t)in->key.len)) {
+        /* a standby names the active region's coordinator (region_redirect.h) */
+        const region_broker *rb = region_state_group_broker(b->region, in->key.ptr,
+                                                            (size_t)in->key.len);
+        out->error_code = KERR_NONE;
+        out->node_id = rb->node_id;
+        out->host = proto_str_c(rb->host);
+        out->port = rb->port;
+        return PROTO_RESPOND;
+    }
     if (in->key_type == KEY_TYPE_GROUP)
         out->error_code = coordinator_find(b->coordinator);
     else if (in->key_type == KEY_TYPE_TRANSACTION)

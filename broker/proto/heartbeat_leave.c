@@ -20,10 +20,13 @@
  *
  * Runs on the broker's event-loop thread.
  */
+#include <string.h>
+
 #include "broker/broker.h"
 #include "broker/group/coordinator.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/region_redirect.h"
 
 static const proto_field heartbeat_fields[] = {
     PF_STR(heartbeat_request, group_id, 0, PV_MAX),
@@ -57,6 +60,8 @@ static int handle_heartbeat(broker_request *req)
         out->error_code = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id || !group_id[0])
         out->error_code = KERR_INVALID_GROUP_ID;
+    else if (region_redirects_group(req, group_id, strlen(group_id)))
+        out->error_code = KERR_NOT_COORDINATOR; /* coordinated in the active region */
     else
         out->error_code = coordinator_heartbeat(req->broker->coordinator, group_id,
                                                 member_id ? member_id : "", instance_id,
@@ -75,6 +80,8 @@ static int handle_leave_group(broker_request *req)
         out->error_code = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id || !group_id[0])
         out->error_code = KERR_INVALID_GROUP_ID;
+    else if (region_redirects_group(req, group_id, strlen(group_id)))
+        out->error_code = KERR_NOT_COORDINATOR; /* coordinated in the active region */
     else
         out->error_code = coordinator_leave(req->broker->coordinator, group_id,
                                             member_id ? member_id : "");

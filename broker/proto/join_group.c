@@ -33,6 +33,7 @@
 #include "broker/group/coordinator.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/region_redirect.h"
 
 #define JOIN_GROUP_KNOWN_MEMBER_ID_VERSION 4 /* KIP-394 */
 
@@ -114,6 +115,8 @@ static int handle_join_group(broker_request *req)
     bool ok = true;
     if (in->group_id.len <= 0)
         return respond_error(req, KERR_INVALID_GROUP_ID);
+    if (region_redirects_group(req, in->group_id.ptr, (size_t)in->group_id.len))
+        return respond_error(req, KERR_NOT_COORDINATOR); /* coordinated in the active region */
     coordinator_waiter *w = broker_request_alloc(req, sizeof *w);
     group_protocol *protocols =
         broker_request_alloc(req, sizeof *protocols * (size_t)(in->protocols.count > 0 ? in->protocols.count : 1));

@@ -43,6 +43,12 @@
  * replica of every partition. The leader epoch is the partition log's
  * current one; it only grows (DESIGN.md §8).
  *
+ * Region redirect (region_redirect.h): on a standby broker, for clients
+ * other than the sidecar, topics matching strait.redirect.topics are led by
+ * the active region's brokers (strait.redirect.brokers, listed in brokers[]
+ * after this node) at leader epoch = the region epoch, and such a name is
+ * never auto-created here.
+ *
  * Runs on the broker's event-loop thread.
  */
 #include <stdint.h>
@@ -51,6 +57,7 @@
 #include "broker/broker.h"
 #include "broker/proto/admin_apis.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/region_redirect.h"
 
 /* ---- field tables ------------------------------------------------------- */
 
@@ -109,11 +116,23 @@ static PROTO_STRUCT(response_schema, metadata_response, response_fields);
 
 /* ---- handler ------------------------------------------------------------ */
 
-/* Fills out with t's partitions. node points at a one-element proto_int32
- * array shared by every partition's replica and ISR lists (read-only). */
+/* The replica lists partitions point at (read-only, shared): this node, and
+ * when the answer redirects (region_redirect.h) the active region's brokers
+ * with the region epoch. */
+typedef struct metadata_nodes {
+    proto_int32 *self;         /* one element: this node */
+    proto_int32 *redirect;     /* redirect_count elements, NULL when not redirecting */
+    int redirect_count;
+    int32_t region_epoch;
+} metadata_nodes;
+
+/* Fills out with t's partitions: led by this node, or for a redirected
+ * topic by the active region's brokers (partition i by broker i mod n) at
+ * the region epoch, so the client moves there (DESIGN.md §8). */
 static bool fill_topic(broker_request *req, metadata_response_topic *out, topic *t,
-                       const metadata_request *rq, proto_int32 *node)
+                       const metadata_request *rq, const metadata_nodes *nodes)
 {
+    bool redirect = nodes->redirect && region_redirects_topic(req, t->name, strlen(t->name));
     out->error_code = KERR_NONE;
     out->name = proto_str_c(t->name);
     memcpy(out->topic_id.bytes, t->id, sizeof out->topic_id.bytes);
@@ -126,10 +145,12 @@ static bool fill_topic(broker_request *req, metadata_response_topic *out, topic 
     metadata_response_partition *parts = out->partitions.items;
     for (int32_t i = 0; i < t->partition_count; i++) {
         partition *p = &t->partitions[i];
-        parts[i].error_code = p->log ? KERR_NONE : KERR_LEADER_NOT_AVAILABLE;
+        proto_int32 *node = redirect ? &nodes->redirect[i % nodes->redirect_count] : nodes->self;
+        parts[i].error_code = p->log || redirect ? KERR_NONE : KERR_LEADER_NOT_AVAILABLE;
         parts[i].partition_index = i;
         parts[i].leader_id = node->value;
-        parts[i].leader_epoch = p->log ? plog_leader_epoch(p->log) : -1;
+        parts[i].leader_epoch = redirect ? nodes->region_epoch
+                                : p->log ? plog_leader_epoch(p->log) : -1;
         parts[i].replica_nodes = (proto_array){node, 1};
         parts[i].isr_nodes = (proto_array){node, 1};
         parts[i].offline_replicas = (proto_array){NULL, 0};
@@ -139,7 +160,7 @@ static bool fill_topic(broker_request *req, metadata_response_topic *out, topic 
 
 /* One requested name: the topic, auto-created if allowed, or an error. */
 static bool fill_named_topic(broker_request *req, metadata_response_topic *out, proto_str name,
-                             const metadata_request *rq, proto_int32 *node)
+                             const metadata_request *rq, const metadata_nodes *nodes)
 {
     broker *b = req->broker;
     out->name = name;
@@ -153,14 +174,59 @@ static bool fill_named_topic(broker_request *req, metadata_response_topic *out, 
         return true;
     }
     /* Below v4 the request cannot say no: auto-creation is allowed. The
-     * codec gives the field its default (true) there. */
+     * codec gives the field its default (true) there. A redirected name is
+     * never auto-created here: the mirror creates it with the active
+     * region's partition count; until then it is LEADER_NOT_AVAILABLE
+     * (retriable, as Kafka answers while a topic is being created). */
+    bool redirect = nodes->redirect && region_redirects_topic(req, name.ptr, (size_t)name.len);
     topic *t = broker_topic_get_or_create(b, name.ptr, (size_t)name.len,
-                                          rq->allow_auto_topic_creation);
+                                          rq->allow_auto_topic_creation && !redirect);
     if (!t) {
-        out->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
+        out->error_code = redirect ? KERR_LEADER_NOT_AVAILABLE : KERR_UNKNOWN_TOPIC_OR_PARTITION;
         return true;
     }
-    return fill_topic(req, out, t, rq, node);
+    return fill_topic(req, out, t, rq, nodes);
+}
+
+/* brokers[]: this node, then on a standby (for clients other than the
+ * sidecar) the active region's brokers, so redirected leaders resolve;
+ * this node stays listed so the client can still reach it. */
+static bool fill_brokers(broker_request *req, metadata_response *rs, metadata_nodes *nodes)
+{
+    broker *b = req->broker;
+    const region_state *region = b->region;
+    int extra = 0;
+    if (region_state_role(region) == REGION_ROLE_STANDBY && !region_request_from_sidecar(req))
+        extra = region_state_broker_count(region);
+    nodes->self->value = b->config.node_id;
+    if (extra > 0) {
+        nodes->redirect = proto_arena_alloc(&req->arena, (size_t)extra * sizeof *nodes->redirect);
+        if (!nodes->redirect)
+            return false;
+        nodes->redirect_count = extra;
+        nodes->region_epoch = region_state_epoch(region);
+    }
+    if (!admin_array(req, &rs->brokers, &broker_schema, 1 + extra))
+        return false;
+    metadata_response_broker *list = rs->brokers.items;
+    list[0].node_id = b->config.node_id;
+    list[0].host = proto_str_c(b->advertised_host);
+    list[0].port = b->advertised_port;
+    list[0].rack = b->config.rack[0] ? proto_str_c(b->config.rack) : proto_str_null();
+    int listed = 1;
+    for (int i = 0; i < extra; i++) {
+        const region_broker *rb = region_state_broker(region, i);
+        nodes->redirect[i].value = rb->node_id;
+        if (rb->node_id == b->config.node_id)
+            continue; /* ids are unique across regions: a misconfiguration, listed once */
+        list[listed].node_id = rb->node_id;
+        list[listed].host = proto_str_c(rb->host);
+        list[listed].port = rb->port;
+        list[listed].rack = proto_str_null();
+        listed++;
+    }
+    rs->brokers.count = listed;
+    return true;
 }
 
 static int metadata_handle(broker_request *req)
@@ -170,15 +236,9 @@ static int metadata_handle(broker_request *req)
     metadata_response *rs = req->response;
     int16_t version = req->api_version;
 
-    proto_int32 *node = proto_arena_alloc(&req->arena, sizeof *node);
-    if (!node || !admin_array(req, &rs->brokers, &broker_schema, 1))
+    metadata_nodes nodes = {.self = proto_arena_alloc(&req->arena, sizeof *nodes.self)};
+    if (!nodes.self || !fill_brokers(req, rs, &nodes))
         return PROTO_CLOSE;
-    node->value = b->config.node_id;
-    metadata_response_broker *me = rs->brokers.items;
-    me->node_id = b->config.node_id;
-    me->host = proto_str_c(b->advertised_host);
-    me->port = b->advertised_port;
-    me->rack = b->config.rack[0] ? proto_str_c(b->config.rack) : proto_str_null();
 
     rs->throttle_time_ms = 0;
     rs->cluster_id = proto_str_c(topic_registry_cluster_id(b->topics));
@@ -194,7 +254,7 @@ static int metadata_handle(broker_request *req)
             return PROTO_CLOSE;
         metadata_response_topic *out = rs->topics.items;
         for (int i = 0; i < count; i++)
-            if (!fill_topic(req, &out[i], topic_registry_at(b->topics, i), rq, node))
+            if (!fill_topic(req, &out[i], topic_registry_at(b->topics, i), rq, &nodes))
                 return PROTO_CLOSE;
         return PROTO_RESPOND;
     }
@@ -208,7 +268,7 @@ static int metadata_handle(broker_request *req)
     const metadata_request_topic *in = rq->topics.items;
     metadata_response_topic *out = rs->topics.items;
     for (int32_t i = 0; i < rq->topics.count; i++)
-        if (!fill_named_topic(req, &out[i], in[i].name, rq, node))
+        if (!fill_named_topic(req, &out[i], in[i].name, rq, &nodes))
             return PROTO_CLOSE;
     return PROTO_RESPOND;
 }

@@ -29,11 +29,13 @@
  * Runs on the broker's event-loop thread.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "broker/broker.h"
 #include "broker/group/coordinator.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/region_redirect.h"
 
 static const proto_field partition_fields[] = {
     PF_I32(offset_commit_partition, partition_index, 0, PV_MAX, 0),
@@ -118,6 +120,8 @@ static int handle_offset_commit(broker_request *req)
         group_error = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id)
         group_error = KERR_INVALID_GROUP_ID;
+    else if (region_redirects_group(req, group_id, strlen(group_id)))
+        group_error = KERR_NOT_COORDINATOR; /* coordinated in the active region */
     else
         group_error = coordinator_commit_check(b->coordinator, group_id, member_id ? member_id : "",
                                                instance_id, in->generation_id);

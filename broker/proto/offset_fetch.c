@@ -35,6 +35,7 @@
 #include "broker/group/coordinator.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/region_redirect.h"
 
 static const proto_field topic_fields[] = {
     PF_STR(offset_fetch_topic, name, 0, PV_MAX),
@@ -161,6 +162,35 @@ out:
     return rc;
 }
 
+/* The group is coordinated in the active region (region_redirect.h):
+ * NOT_COORDINATOR at the top (v2+) and on every partition asked (v1 has
+ * only the per-partition code). */
+static int respond_not_coordinator(broker_request *req)
+{
+    const offset_fetch_request *in = req->request;
+    offset_fetch_response *out = req->response;
+    out->error_code = KERR_NOT_COORDINATOR;
+    int32_t topics = in->topics.count > 0 ? in->topics.count : 0;
+    if (proto_array_alloc(&req->arena, &out->topics, &topic_response_schema, topics))
+        return PROTO_CLOSE;
+    for (int32_t i = 0; i < topics; i++) {
+        const offset_fetch_topic *t = (const offset_fetch_topic *)in->topics.items + i;
+        offset_fetch_topic_response *to = (offset_fetch_topic_response *)out->topics.items + i;
+        to->name = t->name;
+        if (proto_array_alloc(&req->arena, &to->partitions, &partition_response_schema,
+                              t->partition_indexes.count))
+            return PROTO_CLOSE;
+        for (int32_t j = 0; j < t->partition_indexes.count; j++) {
+            offset_fetch_partition_response *po =
+                (offset_fetch_partition_response *)to->partitions.items + j;
+            fill_partition(req, po, ((const proto_int32 *)t->partition_indexes.items)[j].value,
+                           NULL);
+            po->error_code = KERR_NOT_COORDINATOR;
+        }
+    }
+    return PROTO_RESPOND;
+}
+
 static int handle_offset_fetch(broker_request *req)
 {
     const offset_fetch_request *in = req->request;
@@ -171,6 +201,8 @@ static int handle_offset_fetch(broker_request *req)
         out->error_code = ok ? KERR_INVALID_GROUP_ID : KERR_UNKNOWN_SERVER_ERROR;
         return PROTO_RESPOND;
     }
+    if (region_redirects_group(req, group_id, strlen(group_id)))
+        return respond_not_coordinator(req);
     /* null = every partition; so is an empty array from v2, which is how
      * librdkafka 2.x encodes "all" below the flexible versions (it leaves the
      * array count at its 0 placeholder), and asks for nothing otherwise */

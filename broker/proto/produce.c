@@ -48,6 +48,11 @@
  *   batches is answered with its original base offset and not written again;
  *   a sequence gap, a fenced epoch or an idempotent batch that is not alone
  *   in its partition is refused and nothing is written.
+ * - Region roles (region_redirect.h): on a standby or fenced broker, a topic
+ *   matching strait.redirect.topics takes no writes but the sidecar's; every
+ *   partition gets NOT_LEADER_OR_FOLLOWER (retriable: the client refreshes
+ *   metadata, which on a standby points at the active region) and nothing
+ *   is appended or auto-created.
  * - acks=0: nothing is sent back; when any partition failed the connection
  *   is closed, as Kafka does, so the producer notices and refreshes metadata.
  *
@@ -65,6 +70,7 @@
 #include "broker/proto/data_apis.h"
 #include "broker/proto/produce_wait.h"
 #include "broker/proto/producer_apis.h"
+#include "broker/proto/region_redirect.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/limits.h"
@@ -387,7 +393,11 @@ static int handle_produce(broker_request *req)
                               td->partitions.count))
             return PROTO_CLOSE;
         topic *t = NULL;
-        if (request_error == KERR_NONE && req->api_version >= 3 && td->name.len > 0)
+        /* a standby or fenced region takes writes to mirrored topics only
+         * from its sidecar (region_redirect.h); nothing is auto-created */
+        bool fenced = request_error == KERR_NONE && td->name.len > 0 &&
+                      region_fences_produce(req, td->name.ptr, (size_t)td->name.len);
+        if (request_error == KERR_NONE && req->api_version >= 3 && td->name.len > 0 && !fenced)
             t = broker_topic_get_or_create(req->broker, td->name.ptr, (size_t)td->name.len, true);
         for (int32_t j = 0; j < td->partitions.count; j++) {
             const produce_partition_data *pd = (const produce_partition_data *)td->partitions.items + j;
@@ -400,6 +410,10 @@ static int handle_produce(broker_request *req)
             if (request_error != KERR_NONE) {
                 pr->error_code = request_error;
                 set_message(req, pr, request_message);
+            } else if (fenced) {
+                pr->error_code = KERR_NOT_LEADER_OR_FOLLOWER;
+                set_message(req, pr, "this region is not active for this topic: refresh "
+                                     "metadata and produce to the active region");
             } else if (req->api_version < 3) {
                 refuse_legacy(pd, pr);
             } else if (!t) {

@@ -26,6 +26,7 @@
 #include "broker/group/coordinator.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/region_redirect.h"
 
 static const proto_field assignment_fields[] = {
     PF_STR(sync_group_assignment, member_id, 0, PV_MAX),
@@ -72,6 +73,10 @@ static int handle_sync_group(broker_request *req)
     bool ok = true;
     if (in->group_id.len <= 0) {
         out->error_code = KERR_INVALID_GROUP_ID;
+        return PROTO_RESPOND;
+    }
+    if (region_redirects_group(req, in->group_id.ptr, (size_t)in->group_id.len)) {
+        out->error_code = KERR_NOT_COORDINATOR; /* coordinated in the active region */
         return PROTO_RESPOND;
     }
     int32_t count = in->assignments.count > 0 ? in->assignments.count : 0;
