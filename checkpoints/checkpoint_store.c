@@ -30,7 +30,14 @@
  * Errors: SQLITE_BUSY after busy_timeout and I/O errors are ST_EIO;
  * SQLITE_CORRUPT / SQLITE_NOTADB are ST_ECORRUPT and make the store refuse
  * every later call (sticky), so no translation is ever read from a file
- * known to be damaged.
+ * known to be damaged. Opening runs PRAGMA quick_check, so a file damaged
+ * while the sidecar was stopped is refused at start, not half-way through a
+ * translation.
+ *
+ * Flow faults: a failed checkpoint_map_extend means the target acknowledged
+ * records whose pairs are not in the map; from then on the flow's
+ * translations fail with the recorded error (checkpoint_flow_fault) until the
+ * flow has re-derived the missing pairs from the target tail and cleared it.
  */
 #include "checkpoints/checkpoint_store.h"
 
@@ -53,6 +60,10 @@
 /* Pairs per checkpoint_map_extend call: a delivered batch is at most
  * LIMIT_BATCH_RECORDS-ish; this caps the transaction a caller can open. */
 #define CHECKPOINT_EXTEND_PAIRS_MAX (10 * 1000 * 1000)
+/* Flows one store records faults for: a sidecar runs one flow per other
+ * region, so this is far above any real topology. */
+#define CHECKPOINT_FAULT_FLOWS_MAX 64
+#define CHECKPOINT_FLOW_NAME_MAX 160
 
 enum statement_id {
     STMT_PARTITION_FIND,
@@ -101,6 +112,14 @@ struct checkpoint_store {
     sqlite3_stmt *stmt[STMT_COUNT];
     bool corrupt;                  /* sticky: SQLITE_CORRUPT/NOTADB seen, refuse everything */
     char path[PATH_MAX];
+    /* Flows whose map missed a write (checkpoint_flow_fault); a full table
+     * faults every flow (overflow_err) rather than forget one. */
+    struct {
+        char flow[CHECKPOINT_FLOW_NAME_MAX];
+        int err;
+    } faults[CHECKPOINT_FAULT_FLOWS_MAX];
+    int fault_count;
+    int overflow_err;
 };
 
 /* One range: source [source_start, source_start + length) at target [target_start, ...). */
@@ -137,6 +156,49 @@ static int store_lock(checkpoint_store *s)
         return ST_ECORRUPT;
     }
     return 0;
+}
+
+/* The error recorded for flow, 0 if none. */
+static int fault_of(const checkpoint_store *s, const char *flow)
+{
+    for (int i = 0; i < s->fault_count; i++)
+        if (strcmp(s->faults[i].flow, flow) == 0)
+            return s->faults[i].err;
+    return s->overflow_err;
+}
+
+static void fault_record(checkpoint_store *s, const char *flow, int err)
+{
+    for (int i = 0; i < s->fault_count; i++) {
+        if (strcmp(s->faults[i].flow, flow) == 0) {
+            if (s->faults[i].err != ST_ECORRUPT) /* corruption is never downgraded */
+                s->faults[i].err = err;
+            return;
+        }
+    }
+    if (s->fault_count == CHECKPOINT_FAULT_FLOWS_MAX || strlen(flow) >= CHECKPOINT_FLOW_NAME_MAX) {
+        s->overflow_err = err;
+    } else {
+        snprintf(s->faults[s->fault_count].flow, CHECKPOINT_FLOW_NAME_MAX, "%s", flow);
+        s->faults[s->fault_count++].err = err;
+    }
+    log_error("checkpoints", "%s: flow %s: the offset map missed a write (%s); its translations fail "
+              "until the flow repairs the map from the target tail", s->path, flow, strait_error_name(err));
+}
+
+/* Like store_lock, and also refuses a faulted flow's translations. */
+static int store_lock_flow(checkpoint_store *s, const char *flow)
+{
+    int err = store_lock(s);
+    if (err)
+        return err;
+    err = fault_of(s, flow);
+    if (err) {
+        pthread_mutex_unlock(&s->lock);
+        log_debug("checkpoints", "%s: flow %s: refusing a translation while its offset map is behind the "
+                 "target (%s)", s->path, flow, strait_error_name(err));
+    }
+    return err;
 }
 
 static int exec(checkpoint_store *s, const char *sql)
@@ -229,6 +291,36 @@ static int range_write(checkpoint_store *s, int64_t pid, const map_range *r)
 
 /* ---- open / close --------------------------------------------------------- */
 
+/* PRAGMA quick_check: every page and b-tree of the file is read once (O(file
+ * size); the map keeps the file small). Damage in pages that the schema check
+ * never touches (a map range deep in the file) is found here, at open, instead
+ * of on the first translation that happens to read it. */
+static int quick_check(checkpoint_store *s)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(5)", -1, &stmt, NULL);
+    int problems = 0;
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        rc = sqlite3_step(stmt);
+        if (rc != SQLITE_ROW)
+            break;
+        const char *line = (const char *)sqlite3_column_text(stmt, 0);
+        if (line && strcmp(line, "ok") == 0)
+            continue;
+        problems++;
+        log_error("checkpoints", "%s: integrity check: %s", s->path, line ? line : "(null)");
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        return store_error(s, rc, "PRAGMA quick_check");
+    if (problems > 0) {
+        log_error("checkpoints", "%s: the checkpoint store is damaged; refusing to use it (restore it "
+                  "from a backup, or move it away to rebuild the offset map from the target tails)", s->path);
+        return ST_ECORRUPT;
+    }
+    return 0;
+}
+
 static int configure(checkpoint_store *s)
 {
     int rc = sqlite3_busy_timeout(s->db, CHECKPOINT_BUSY_TIMEOUT_MS);
@@ -255,6 +347,8 @@ static int configure(checkpoint_store *s)
         err = exec(s, "PRAGMA synchronous = NORMAL"); /* see the durability note at the top */
     if (!err)
         err = checkpoint_schema_migrate(s->db, s->path);
+    if (!err)
+        err = quick_check(s);
     if (err == ST_ECORRUPT)
         s->corrupt = true;
     for (int i = 0; !err && i < STMT_COUNT; i++) {
@@ -401,6 +495,52 @@ int checkpoint_map_extend(checkpoint_store *s, const char *flow, const char *top
     err = exec(s, "BEGIN IMMEDIATE");
     if (!err)
         err = finish_transaction(s, extend_locked(s, flow, topic, partition, pairs, count));
+    /* A pair the map contradicts (ST_ECORRUPT with a sound file) or refused
+     * arguments leave the map as it was and are the caller's to handle; a
+     * failed write (busy, I/O, damage) leaves it behind the target. */
+    if (s->corrupt)
+        fault_record(s, flow, ST_ECORRUPT);
+    else if (err && err != ST_EINVAL && err != ST_ECORRUPT)
+        fault_record(s, flow, err);
+    pthread_mutex_unlock(&s->lock);
+    return err;
+}
+
+int checkpoint_flow_fault(checkpoint_store *s, const char *flow)
+{
+    if (!s || !flow)
+        return ST_EINVAL;
+    pthread_mutex_lock(&s->lock);
+    int err = s->corrupt ? ST_ECORRUPT : fault_of(s, flow);
+    pthread_mutex_unlock(&s->lock);
+    return err;
+}
+
+void checkpoint_flow_fault_clear(checkpoint_store *s, const char *flow)
+{
+    if (!s || !flow)
+        return;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->fault_count; i++) {
+        if (strcmp(s->faults[i].flow, flow) != 0 || s->faults[i].err == ST_ECORRUPT)
+            continue;
+        s->faults[i] = s->faults[--s->fault_count];
+        log_info("checkpoints", "%s: flow %s: offset map repaired; translations allowed again", s->path, flow);
+        break;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+int checkpoint_store_probe(checkpoint_store *s)
+{
+    if (!s)
+        return ST_EINVAL;
+    int err = store_lock(s);
+    if (err)
+        return err;
+    err = exec(s, "BEGIN IMMEDIATE");
+    if (!err)
+        err = exec(s, "ROLLBACK");
     pthread_mutex_unlock(&s->lock);
     return err;
 }
@@ -438,7 +578,7 @@ int checkpoint_translate(checkpoint_store *s, const char *flow, const char *topi
         return ST_EINVAL;
     *target_offset = -1;
     *found = false;
-    int err = store_lock(s);
+    int err = store_lock_flow(s, flow);
     if (err)
         return err;
     int64_t pid = 0;
@@ -536,7 +676,7 @@ int checkpoint_group_put(checkpoint_store *s, const char *flow, const checkpoint
     if (!s || !flow || !g || !fits(g->group, sizeof g->group) || !fits(g->topic, sizeof g->topic) ||
         !fits(g->metadata, sizeof g->metadata) || g->partition < 0 || g->source_offset < 0 || g->target_offset < 0)
         return ST_EINVAL;
-    int err = store_lock(s);
+    int err = store_lock_flow(s, flow);
     if (err)
         return err;
     sqlite3_stmt *stmt = statement(s, STMT_GROUP_PUT);
@@ -590,7 +730,7 @@ int checkpoint_group_each(checkpoint_store *s, const char *flow, const char *gro
 {
     if (!s || !flow || !fn)
         return ST_EINVAL;
-    int err = store_lock(s);
+    int err = store_lock_flow(s, flow);
     if (err)
         return err;
     checkpoint_group_offset *row = malloc(sizeof *row);

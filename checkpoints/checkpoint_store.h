@@ -55,6 +55,26 @@ typedef struct checkpoint_pair {
 int checkpoint_map_extend(checkpoint_store *s, const char *flow, const char *topic,
                           int32_t partition, const checkpoint_pair *pairs, size_t count);
 
+/*
+ * Flow faults. When checkpoint_map_extend fails to write (SQLITE_BUSY beyond
+ * the busy timeout, an I/O error, a damaged file; not a refused pair, which
+ * leaves the map as it was), the target holds acknowledged records whose
+ * pairs are missing from the flow's map. From then on checkpoint_translate,
+ * checkpoint_group_put and checkpoint_group_each of that flow fail with the
+ * recorded error (ST_EIO, ST_ECORRUPT, ...) instead of answering from a map
+ * that is behind the target. The flow repairs the map from the target tail
+ * (mirror_resume_partition) and then calls checkpoint_flow_fault_clear; an
+ * ST_ECORRUPT fault (or a corrupt store) is never cleared.
+ * checkpoint_map_extend / _last / _prune keep working for the repair.
+ */
+/* The flow's recorded fault (ST_ECORRUPT when the store is corrupt), 0 if none. */
+int checkpoint_flow_fault(checkpoint_store *s, const char *flow);
+void checkpoint_flow_fault_clear(checkpoint_store *s, const char *flow);
+/* 0 if a write transaction can start now (BEGIN IMMEDIATE, ROLLBACK); else
+ * ST_EIO (another process holds the write lock beyond the busy timeout, an
+ * I/O error) or ST_ECORRUPT. Blocks up to the busy timeout (5 s). */
+int checkpoint_store_probe(checkpoint_store *s);
+
 /* Translation as defined above. *found false (and *target_offset -1) when
  * nothing of the partition has been mapped yet. */
 int checkpoint_translate(checkpoint_store *s, const char *flow, const char *topic,
