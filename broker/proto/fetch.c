@@ -56,6 +56,11 @@
  * closed with FETCH_SESSION_ID_NOT_FOUND so the client starts a full fetch.
  * Sessions hold topic names and numbers only, never log pointers.
  *
+ * On a standby broker, a topic matching strait.redirect.topics answers
+ * NOT_LEADER_OR_FOLLOWER to every client but the sidecar (region_redirect.h),
+ * so a consumer still reading the old region re-reads metadata and follows
+ * the redirect; the KIP-320 epoch check applies to the local epoch otherwise.
+ *
  * Runs on the broker's event-loop thread (the session cache has no lock).
  */
 #include <stdint.h>
@@ -66,6 +71,7 @@
 #include "broker/broker.h"
 #include "broker/metrics.h"
 #include "broker/proto/data_apis.h"
+#include "broker/proto/region_redirect.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/limits.h"
@@ -495,6 +501,9 @@ static int64_t read_item(broker_request *req, fetch_item *it, int64_t *budget, b
     it->log_start_offset = -1;
     partition *p;
     it->error_code = data_partition_find(req->broker, it->topic, it->partition_index, &p);
+    if (it->error_code == KERR_NONE &&
+        region_redirects_topic(req, it->topic.ptr, (size_t)it->topic.len))
+        it->error_code = KERR_NOT_LEADER_OR_FOLLOWER; /* led by the active region */
     if (it->error_code == KERR_NONE)
         it->error_code = data_leader_epoch_check(p->log, it->current_leader_epoch);
     if (it->error_code != KERR_NONE)

@@ -34,6 +34,7 @@
 #include "broker/log/batch.h"
 #include "broker/log/batch_build.h"
 #include "broker/proto/data_apis.h"
+#include "broker/proto/region_redirect.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/limits.h"
@@ -145,6 +146,9 @@ static void list_partition(broker_request *req, proto_str topic_name, const list
     out->leader_epoch = -1;
     partition *p;
     out->error_code = data_partition_find(req->broker, topic_name, in->partition_index, &p);
+    if (out->error_code == KERR_NONE &&
+        region_redirects_topic(req, topic_name.ptr, (size_t)topic_name.len))
+        out->error_code = KERR_NOT_LEADER_OR_FOLLOWER; /* led by the active region */
     if (out->error_code == KERR_NONE)
         out->error_code = data_leader_epoch_check(p->log, in->current_leader_epoch);
     if (out->error_code != KERR_NONE)

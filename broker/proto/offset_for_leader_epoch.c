@@ -31,6 +31,7 @@
 
 #include "broker/broker.h"
 #include "broker/proto/data_apis.h"
+#include "broker/proto/region_redirect.h"
 
 /* ---- field tables ------------------------------------------------------ */
 
@@ -85,6 +86,9 @@ static void epoch_partition(broker_request *req, proto_str topic_name,
     out->end_offset = -1;
     partition *p;
     out->error_code = data_partition_find(req->broker, topic_name, in->partition, &p);
+    if (out->error_code == KERR_NONE &&
+        region_redirects_topic(req, topic_name.ptr, (size_t)topic_name.len))
+        out->error_code = KERR_NOT_LEADER_OR_FOLLOWER; /* led by the active region */
     if (out->error_code == KERR_NONE)
         out->error_code = data_leader_epoch_check(p->log, in->current_leader_epoch);
     if (out->error_code != KERR_NONE)

@@ -7,6 +7,11 @@
  *   fenced    local (as today)             as today          NOT_LEADER_OR_FOLLOWER
  *   active    local (as today)             as today          as today
  *
+ * and on a standby, Fetch, ListOffsets and OffsetForLeaderEpoch answer
+ * NOT_LEADER_OR_FOLLOWER for redirected topics (a consumer that still reads
+ * the old region refreshes metadata and moves; a fenced region keeps serving
+ * reads so consumers drain it during a switchover).
+ *
  * for topics matching strait.redirect.topics and groups matching
  * strait.redirect.groups, from any client but the sidecar (client.id
  * starting with "strait-sidecar"; not a security boundary). The sidecar

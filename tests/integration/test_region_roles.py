@@ -12,8 +12,8 @@ strait-sidecar-test.
      with the local truth;
    - an idempotent librdkafka producer bootstrapped with west FIRST ends up
      on east: every acked record is in east's log, none was appended on west;
-   - a plain raw Produce to west gets NOT_LEADER_OR_FOLLOWER (6); a producer
-     with client.id strait-sidecar-x still writes to west;
+   - a plain raw Produce (and ListOffsets) to west gets NOT_LEADER_OR_FOLLOWER
+     (6); a producer with client.id strait-sidecar-x still writes to west;
    - DescribeConfigs and /metrics show the role and epoch.
 2. Bad input changes nothing: an older epoch, role=bogus, a bad regex, a bad
    broker list, another node's id each get a precise per-resource error.
@@ -237,6 +237,10 @@ def main(t):
     check_eq(produce_raw(west, "strait-test", b"plain")[0], NOT_LEADER_OR_FOLLOWER,
              "plain Produce to west (standby)")
     check_eq(log_ends(west), west_before, "west's log after a refused Produce")
+    resp = call_as(west.bootstrap, "strait-test", kwire.API_LIST_OFFSETS, 1,
+                   kwire.list_offsets_v1_body(TOPIC, 0, -1))
+    check_eq(kwire.parse_list_offsets_v1(resp)[(TOPIC, 0)][0], NOT_LEADER_OR_FOLLOWER,
+             "plain ListOffsets on west (standby)")
     sidecar_producer = Producer({"bootstrap.servers": west.bootstrap, "acks": "all",
                                  "client.id": "strait-sidecar-x"})
     mirrored = [b"mirrored-%d" % i for i in range(20)]
