@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -54,15 +55,21 @@ static void error_callback(rd_kafka_t *rk, int err, const char *reason, void *op
         flow_set_error(f, "fatal producer error: %s", fatal);
         return;
     }
-    /* Transient (broker down, resolve failure): librdkafka retries; report it. */
-    flow_set_error(f, "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    /* Transient (broker down, resolve failure): librdkafka retries; report it
+     * with the region it is about. */
+    bool source = rk == f->source;
+    flow_set_error(f, "%s region %s: %s: %s", source ? "source" : "target",
+                   source ? f->source_region : f->target_region,
+                   rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 static rd_kafka_conf_t *base_conf(mirror_flow *f, const char *bootstrap, const char *role)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char client_id[200];
-    snprintf(client_id, sizeof client_id, "strait-mirror-%s-%s-%s", f->source_region,
+    /* "strait-sidecar" prefix: a standby or fenced broker lets these clients
+     * write and read (FAILOVER_SIDECAR_CLIENT_ID_PREFIX, failover/broker_push.h) */
+    snprintf(client_id, sizeof client_id, "strait-sidecar-mirror-%s-%s-%s", f->source_region,
              f->target_region, role);
     if (conf_set(conf, "bootstrap.servers", bootstrap) != 0 ||
         conf_set(conf, "client.id", client_id) != 0 ||
@@ -153,6 +160,8 @@ void flow_producer_destroy(mirror_flow *f)
     rd_kafka_purge(f->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_poll(f->producer, 0);
     for (int i = 0; i < f->topic_count; i++) {
+        for (int p = 0; p < f->topics[i]->partition_count; p++)
+            f->topics[i]->partitions[p]->in_flight = 0;
         if (f->topics[i]->rkt != NULL)
             rd_kafka_topic_destroy(f->topics[i]->rkt);
         f->topics[i]->rkt = NULL;
@@ -176,21 +185,159 @@ static void flow_recover_producer(mirror_flow *f)
         f->failed = true;
 }
 
+/* Sleeps up to ms in slices, returning early on stop. */
+static void nap(mirror_flow *f, int64_t ms)
+{
+    int64_t until = clock_mono_ms() + ms;
+    struct timespec slice = {0, 50 * 1000 * 1000};
+    while (!atomic_load(&f->stopping) && clock_mono_ms() < until)
+        nanosleep(&slice, NULL);
+}
+
+/*
+ * The checkpoint store failed a write of this flow's offset map (or the flow
+ * failed otherwise). Copying stops: the source is unassigned, the producer is
+ * left alone (its deliveries are re-derived from the target tail later) and
+ * /status shows the flow failed with the error. A damaged store, or a failure
+ * that is not the store's, stops the flow for good (returns false). A store
+ * that is only busy or failed an I/O is probed every FLOW_RETRY_BACKOFF_MS;
+ * once it takes a write again every partition is re-resumed from the target
+ * tail, which re-adds the missing pairs to the map, and only then are the
+ * flow's translations allowed again (flow_check_repaired). Returns true to
+ * keep looping.
+ */
+static bool flow_store_fault(mirror_flow *f)
+{
+    int fault = checkpoint_flow_fault(f->store, f->name);
+    if (fault == 0 || fault == ST_ECORRUPT)
+        return false;
+    pthread_mutex_lock(&f->lock);
+    bool first = f->running;
+    f->running = false;
+    f->store_recovering = false;
+    for (int i = 0; i < f->topic_count; i++)
+        for (int p = 0; p < f->topics[i]->partition_count; p++) {
+            f->topics[i]->partitions[p]->assigned = false;
+            f->topics[i]->partitions[p]->needs_resume = true;
+        }
+    pthread_mutex_unlock(&f->lock);
+    if (first) {
+        rd_kafka_assign(f->source, NULL);
+        flow_set_error(f, "checkpoint store: writing the offset map failed (%s); copying stopped, "
+                       "translations refused; retrying every %d ms", strait_strerror(fault),
+                       FLOW_RETRY_BACKOFF_MS);
+    }
+    nap(f, FLOW_RETRY_BACKOFF_MS);
+    if (atomic_load(&f->stopping) || checkpoint_store_probe(f->store) != 0)
+        return true;
+    log_info("mirror", "flow=%s checkpoint store writable again; re-resuming every partition from "
+             "the target tail", f->name);
+    pthread_mutex_lock(&f->lock);
+    f->failed = false;
+    f->resync_needed = true;
+    f->store_recovering = true;
+    f->running = true;
+    pthread_mutex_unlock(&f->lock);
+    return true;
+}
+
+/* After a store fault: once every partition has been resumed (its map
+ * repaired from the target tail), translations are allowed again. */
+static void flow_check_repaired(mirror_flow *f)
+{
+    if (!f->store_recovering || f->resync_needed)
+        return;
+    for (int i = 0; i < f->topic_count; i++)
+        for (int p = 0; p < f->topics[i]->partition_count; p++)
+            if (f->topics[i]->present && f->topics[i]->partitions[p]->needs_resume)
+                return;
+    f->store_recovering = false;
+    checkpoint_flow_fault_clear(f->store, f->name);
+    pthread_mutex_lock(&f->lock);
+    f->last_error[0] = '\0';
+    pthread_mutex_unlock(&f->lock);
+    log_info("mirror", "flow=%s offset map repaired; copying and translating again", f->name);
+}
+
+/* Discovery, retried with a doubling backoff while a region fails. */
+static void flow_refresh(mirror_flow *f)
+{
+    int rc = flow_discover(f);
+    int64_t now = clock_mono_ms();
+    if (rc == 0) {
+        f->discover_failures = 0;
+        f->last_discover_ok_ms = clock_wall_ms();
+        f->next_refresh_ms = now + f->config->refresh_interval_ms;
+        return;
+    }
+    int64_t backoff = FLOW_RETRY_BACKOFF_MS;
+    for (int i = 0; i < f->discover_failures && backoff < FLOW_RETRY_BACKOFF_MAX_MS; i++)
+        backoff *= 2;
+    if (backoff > FLOW_RETRY_BACKOFF_MAX_MS)
+        backoff = FLOW_RETRY_BACKOFF_MAX_MS;
+    if (backoff > f->config->refresh_interval_ms && f->config->refresh_interval_ms > 0 &&
+        f->discover_failures == 0)
+        backoff = f->config->refresh_interval_ms;
+    f->discover_failures++;
+    f->next_refresh_ms = now + backoff;
+}
+
+/* Clears last_error (last_error_ms stays) once both regions answered a
+ * discovery after it and the flow delivered since, or has nothing in flight. */
+static void flow_clear_recovered_error(mirror_flow *f)
+{
+    pthread_mutex_lock(&f->lock);
+    if (f->last_error[0] != '\0' && !f->failed && !f->store_recovering &&
+        f->last_discover_ok_ms > f->last_error_ms) {
+        int64_t delivered_ms = 0;
+        for (int i = 0; i < f->topic_count; i++)
+            for (int p = 0; p < f->topics[i]->partition_count; p++)
+                if (f->topics[i]->partitions[p]->last_produce_ms > delivered_ms)
+                    delivered_ms = f->topics[i]->partitions[p]->last_produce_ms;
+        if (delivered_ms > f->last_error_ms ||
+            (f->producer != NULL && rd_kafka_outq_len(f->producer) == 0)) {
+            log_info("mirror", "flow=%s recovered from: %s", f->name, f->last_error);
+            f->last_error[0] = '\0';
+        }
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* Copies a batch, unless the target is not keeping up: then only serves the
+ * producer's deliveries (backpressure; the source is not consumed further). */
+static void flow_copy_or_wait(mirror_flow *f)
+{
+    if (f->producer != NULL && rd_kafka_outq_len(f->producer) >= FLOW_IN_FLIGHT_MAX) {
+        pthread_mutex_lock(&f->lock);
+        rd_kafka_poll(f->producer, 100);
+        pthread_mutex_unlock(&f->lock);
+        return;
+    }
+    flow_copy_poll(f, 100);
+}
+
 static void flow_loop(mirror_flow *f)
 {
-    while (!atomic_load(&f->stopping) && !f->failed) {
-        int64_t now = clock_mono_ms();
+    while (!atomic_load(&f->stopping)) {
+        if (f->failed || (!f->store_recovering && checkpoint_flow_fault(f->store, f->name) != 0)) {
+            if (!flow_store_fault(f))
+                break;
+            continue;
+        }
+        /* Error events of the consumers (a region down) reach error_callback here. */
+        rd_kafka_poll(f->source, 0);
+        rd_kafka_poll(f->tail, 0);
         if (atomic_load(&f->producer_fatal))
             flow_recover_producer(f);
-        if (now >= f->next_refresh_ms) {
-            flow_discover(f);
-            f->next_refresh_ms = now + f->config->refresh_interval_ms;
-        }
+        if (clock_mono_ms() >= f->next_refresh_ms)
+            flow_refresh(f);
         flow_resume_and_assign(f);
-        flow_copy_poll(f, 100);
-        now = clock_mono_ms();
+        flow_check_repaired(f);
+        flow_copy_or_wait(f);
+        int64_t now = clock_mono_ms();
         if (now >= f->next_lag_ms) {
             flow_update_lag(f);
+            flow_clear_recovered_error(f);
             f->next_lag_ms = now + FLOW_LAG_INTERVAL_MS;
         }
         if (now >= f->next_heartbeat_ms) {
@@ -287,6 +434,7 @@ void mirror_flow_stop(mirror_flow *f)
 int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
 {
     memset(out, 0, sizeof *out);
+    int64_t now = clock_wall_ms();
     pthread_mutex_lock(&f->lock);
     snprintf(out->name, sizeof out->name, "%s", f->name);
     out->running = f->running;
@@ -315,6 +463,14 @@ int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
             s->next_source_offset = fp->next_offset >= 0 ? fp->next_offset : fp->source_log_start;
             s->lag_records = fp->lag_records;
             s->lag_ms = fp->lag_ms;
+            if (fp->lag_records > 0 && fp->lag_started_ms > 0) {
+                /* Grows between lag updates too (the loop may be blocked on a region). */
+                int64_t since = fp->last_delivered_timestamp_ms > fp->lag_started_ms
+                                    ? fp->last_delivered_timestamp_ms
+                                    : fp->lag_started_ms;
+                if (now - since > s->lag_ms)
+                    s->lag_ms = now - since;
+            }
             s->last_poll_ms = fp->last_poll_ms;
             s->last_produce_ms = fp->last_produce_ms;
             s->records_copied = fp->records_copied;

@@ -54,6 +54,9 @@ void flow_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
                       rd_kafka_err2str(m->err));
         return;
     }
+    if (m->partition >= 0 && m->partition < topic->partition_count &&
+        topic->partitions[m->partition]->in_flight > 0)
+        topic->partitions[m->partition]->in_flight--;
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         /* Ordering after a failed record is unknown: re-resume from the tail. */
         if (!f->resync_needed)
@@ -144,6 +147,7 @@ static void copy_record(mirror_flow *f, flow_topic *topic, const rd_kafka_messag
             RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             fp->next_offset = m->offset + 1;
+            fp->in_flight++;
             return;
         }
         rd_kafka_headers_destroy(headers);
@@ -216,7 +220,8 @@ void flow_update_lag(mirror_flow *f)
             if (low >= 0)
                 fp->source_log_start = low;
             int64_t next = fp->next_offset >= 0 ? fp->next_offset : fp->source_log_start;
-            fp->lag_records = high > next ? high - next : 0;
+            /* Produced but unacknowledged records are lag too (target down). */
+            fp->lag_records = (high > next ? high - next : 0) + fp->in_flight;
             if (fp->lag_records == 0) {
                 fp->lag_started_ms = 0;
                 fp->lag_ms = 0;

@@ -36,6 +36,15 @@
 /* Records handled per wake-up before the producer is served again. */
 #define FLOW_POLL_BATCH 2000
 #define FLOW_RETRY_BACKOFF_MS 1000
+/* A region that keeps failing is retried at doubling intervals up to this. */
+#define FLOW_RETRY_BACKOFF_MAX_MS 16000
+/* Metadata timeout while a region is known to be failing (a healthy one
+ * answers in milliseconds): bounds how long the loop blocks per retry. */
+#define FLOW_PROBE_TIMEOUT_MS 2000
+/* Records handed to the producer and not yet acknowledged, for the whole
+ * flow: past it the loop stops consuming (target slow or down) instead of
+ * filling librdkafka's queue (100,000 messages) and blocking on it. */
+#define FLOW_IN_FLIGHT_MAX 50000
 
 typedef struct flow_topic flow_topic;
 
@@ -52,6 +61,7 @@ typedef struct flow_partition {
     int64_t last_poll_ms;
     int64_t last_produce_ms;
     int64_t records_copied;
+    int64_t in_flight;         /* produced, delivery report not served yet (part of the lag) */
     size_t pending_count;
     checkpoint_pair pending[FLOW_PENDING_PAIRS];
 } flow_partition;
@@ -80,6 +90,9 @@ struct mirror_flow {
     atomic_bool producer_fatal;
     bool resync_needed;          /* a delivery failed: re-resume every partition */
     bool failed;                 /* checkpoint store error: stop copying */
+    bool store_recovering;       /* store writable again: re-resuming before translations resume */
+    int discover_failures;       /* consecutive failed discoveries (backoff) */
+    int64_t last_discover_ok_ms; /* wall clock: both regions last listed */
 
     rd_kafka_t *source;          /* consumer on the source, manual assignment */
     rd_kafka_t *producer;        /* idempotent producer on the target */
@@ -116,7 +129,8 @@ void flow_update_lag(mirror_flow *f);
 void flow_heartbeat(mirror_flow *f);
 
 /* flow_sync.c */
-void flow_discover(mirror_flow *f);
+/* 0, or ST_EIO when a region did not answer (retried with backoff). */
+int flow_discover(mirror_flow *f);
 /* Resumes partitions that need it (all of them after a failed delivery)
  * and reassigns the source consumer. */
 void flow_resume_and_assign(mirror_flow *f);

@@ -181,20 +181,29 @@ static void prune_maps(mirror_flow *f)
     }
 }
 
-void flow_discover(mirror_flow *f)
+int flow_discover(mirror_flow *f)
 {
     if (f->producer == NULL)
-        return;
+        return ST_EIO;
+    /* After a failure, or while librdkafka reports errors, a short timeout:
+     * the loop must not block for long on a region that is down (a healthy
+     * one answers in milliseconds). */
+    pthread_mutex_lock(&f->lock);
+    bool failing = f->discover_failures > 0 ||
+                   (f->last_error[0] != '\0' &&
+                    clock_wall_ms() - f->last_error_ms < FLOW_RETRY_BACKOFF_MAX_MS);
+    pthread_mutex_unlock(&f->lock);
+    int timeout_ms = failing ? FLOW_PROBE_TIMEOUT_MS : FLOW_ADMIN_TIMEOUT_MS;
     mirror_topic_info *sources = NULL, *targets = NULL;
     int source_count = 0, target_count = 0;
-    if (mirror_list_topics(f->source, FLOW_ADMIN_TIMEOUT_MS, &sources, &source_count) != 0) {
-        flow_set_error(f, "source region %s: cannot list topics", f->source_region);
-        return;
+    if (mirror_list_topics(f->source, timeout_ms, &sources, &source_count) != 0) {
+        flow_set_error(f, "source region %s: cannot list topics; retrying", f->source_region);
+        return ST_EIO;
     }
-    if (mirror_list_topics(f->producer, FLOW_ADMIN_TIMEOUT_MS, &targets, &target_count) != 0) {
-        flow_set_error(f, "target region %s: cannot list topics", f->target_region);
+    if (mirror_list_topics(f->producer, timeout_ms, &targets, &target_count) != 0) {
+        flow_set_error(f, "target region %s: cannot list topics; retrying", f->target_region);
         free(sources);
-        return;
+        return ST_EIO;
     }
     ensure_heartbeats_topic(f, targets, target_count);
     for (int i = 0; i < source_count && !atomic_load(&f->stopping); i++)
@@ -211,6 +220,7 @@ void flow_discover(mirror_flow *f)
     free(sources);
     free(targets);
     prune_maps(f);
+    return 0;
 }
 
 /* Resumes one partition from the target tail (blocking, no lock). */
@@ -234,6 +244,7 @@ static int resume_one(mirror_flow *f, flow_topic *topic, int32_t partition)
     pthread_mutex_lock(&f->lock);
     flow_partition *fp = topic->partitions[partition];
     fp->next_offset = start;
+    fp->in_flight = 0; /* purged before the resume (prepare_resync) */
     fp->needs_resume = false;
     pthread_mutex_unlock(&f->lock);
     return 0;
@@ -243,9 +254,18 @@ static int resume_one(mirror_flow *f, flow_topic *topic, int32_t partition)
  * target tail is final, then mark every partition for resume. */
 static void prepare_resync(mirror_flow *f)
 {
+    /* In slices with the lock released in between, so /status is not held
+     * for FLOW_STOP_FLUSH_MS while the target is down. */
+    int64_t deadline = clock_mono_ms() + FLOW_STOP_FLUSH_MS;
+    while (f->producer != NULL && clock_mono_ms() < deadline && !atomic_load(&f->stopping)) {
+        pthread_mutex_lock(&f->lock);
+        bool empty = rd_kafka_flush(f->producer, 100) == RD_KAFKA_RESP_ERR_NO_ERROR;
+        pthread_mutex_unlock(&f->lock);
+        if (empty)
+            break;
+    }
     pthread_mutex_lock(&f->lock);
     if (f->producer != NULL) {
-        rd_kafka_flush(f->producer, FLOW_STOP_FLUSH_MS);
         rd_kafka_purge(f->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_poll(f->producer, 0);
     }
