@@ -38,6 +38,32 @@
  *     checkpointed_at_ms INTEGER  wall clock when stored
  *     applied            INTEGER  0/1: committed to the target cluster
  *
+ * Version 2 (failover state, DESIGN.md §8; read and written by failover_state.c)
+ *
+ *   failover_state             at most one row (id = 1): this sidecar's copy of
+ *                              the deployment's region state
+ *     id             INTEGER  always 1
+ *     epoch          INTEGER  region epoch (>= 1); only ever grows
+ *     active         TEXT     region clients are sent to
+ *     fenced         TEXT     region refusing writes during a switchover, or ''
+ *     promoting      TEXT     region taking over (groups held), or ''
+ *     operation      TEXT     '' or the operation in progress: switchover,
+ *                             failover, failback
+ *     target         TEXT     the operation's target region, or ''
+ *     previous       TEXT     the region active when the operation began, or ''
+ *     step           TEXT     the operation's last completed step, or ''
+ *     actor          TEXT     who made the change ("user@host" of the CLI)
+ *     updated_at_ms  INTEGER  wall clock of the change
+ *
+ *   failover_history           audit trail, one row per applied change
+ *     id             INTEGER  primary key (rowid), increasing
+ *     at_ms          INTEGER  wall clock
+ *     actor, operation, from_region, to_region  TEXT
+ *     epoch          INTEGER  the epoch the change produced
+ *     lag_records    INTEGER  mirror lag into the target at that moment (-1 unknown)
+ *     outcome        TEXT     e.g. fenced, promoting, completed, aborted, adopted
+ *     detail         TEXT     free text for people
+ *
  * All missing migrations run in one IMMEDIATE transaction together with the
  * user_version bump (user_version is transactional), so a crash leaves
  * either the old or the new version, never half of one. New versions are
@@ -82,6 +108,30 @@ static const checkpoint_migration migrations[] = {
      "  applied INTEGER NOT NULL,"
      "  PRIMARY KEY (flow, group_id, topic, partition)) WITHOUT ROWID;"
      "PRAGMA application_id = 1398035028;"}, /* CHECKPOINT_APPLICATION_ID */
+    {2,
+     "CREATE TABLE failover_state ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  epoch INTEGER NOT NULL CHECK (epoch >= 1),"
+     "  active TEXT NOT NULL,"
+     "  fenced TEXT NOT NULL,"
+     "  promoting TEXT NOT NULL,"
+     "  operation TEXT NOT NULL,"
+     "  target TEXT NOT NULL,"
+     "  previous TEXT NOT NULL,"
+     "  step TEXT NOT NULL,"
+     "  actor TEXT NOT NULL,"
+     "  updated_at_ms INTEGER NOT NULL);"
+     "CREATE TABLE failover_history ("
+     "  id INTEGER PRIMARY KEY,"
+     "  at_ms INTEGER NOT NULL,"
+     "  actor TEXT NOT NULL,"
+     "  operation TEXT NOT NULL,"
+     "  from_region TEXT NOT NULL,"
+     "  to_region TEXT NOT NULL,"
+     "  epoch INTEGER NOT NULL,"
+     "  lag_records INTEGER NOT NULL,"
+     "  outcome TEXT NOT NULL,"
+     "  detail TEXT NOT NULL);"},
 };
 
 _Static_assert(CHECKPOINT_APPLICATION_ID == 1398035028, "migration 1 writes the application id literally");

@@ -5,6 +5,7 @@
  *   strait broker [--config FILE] [--override key=value]...
  *   strait sidecar --topology FILE --region NAME
  *   strait offsets translate --topology FILE --group G --from A --to B [--json]
+ *   strait status | switchover | failover | failback --topology FILE ... (failover/cli.h)
  *   strait version | help
  *
  * Exit status: 0 success, 1 the role failed at run time, 2 bad command line
@@ -19,6 +20,7 @@
 #include "broker/broker.h"
 #include "broker/broker_config.h"
 #include "common/error.h"
+#include "failover/cli.h"
 #include "mirror/sidecar.h"
 #include "mirror/sidecar_client.h"
 #include "mirror/topology.h"
@@ -31,7 +33,7 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 /* Subcommands of DESIGN.md §1 whose modules are not in this build yet. */
 static const char *const not_built[] = {
-    "status", "failover", "switchover", "failback", "topics", "groups",
+    "topics", "groups",
 };
 
 static void usage(FILE *out)
@@ -48,11 +50,22 @@ static void usage(FILE *out)
           "  offsets translate --topology FILE --group G --from A --to B [--json]\n"
           "                 group G's committed offsets on A translated to B, as B's\n"
           "                 sidecar checkpointed them (exit 1: sidecar unreachable)\n"
+          "  status --topology FILE [--json] [--history]\n"
+          "                 every region's role, epoch, flows, lag and checkpoint age\n"
+          "  switchover --topology FILE --to REGION [--timeout 60s] [--json]\n"
+          "                 planned: fence the active region, drain the mirror, promote\n"
+          "                 REGION (nothing lost, nothing read twice)\n"
+          "  failover --topology FILE --to REGION [--force] [--json]\n"
+          "                 unplanned: the active region is gone; promote REGION now\n"
+          "  failback --topology FILE --to REGION [--timeout 60s] [--json]\n"
+          "                 switch back to a returned region once it has caught up\n"
+          "                 (exit codes: 0 done, 1 failed mid-way, 2 usage, 3 refused;\n"
+          "                 docs/dr-runbook.md)\n"
           "  version        print the version\n"
           "  help           print this help\n"
           "\n"
           "not available in this build yet:\n"
-          "  status, failover, switchover, failback, topics, groups\n"
+          "  topics, groups\n"
           "\n"
           "broker options:\n"
           "  --config FILE          broker YAML (Kafka broker config names, see\n"
@@ -278,6 +291,52 @@ static int cmd_offsets(int argc, char **argv)
     return offsets_translate(topology_path, group, from, to, json);
 }
 
+/* status, switchover, failover, failback */
+static int cmd_failover_verb(const char *verb, int argc, char **argv)
+{
+    const char *topology_path = NULL, *to = NULL, *timeout_text = NULL;
+    bool json = false, history = false, force = false;
+    bool is_status = !strcmp(verb, "status");
+    bool has_timeout = !strcmp(verb, "switchover") || !strcmp(verb, "failback");
+    for (int i = 0; i < argc; i++) {
+        int missing = 0;
+        const char *value;
+        if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if (is_status && !strcmp(argv[i], "--history")) {
+            history = true;
+        } else if (!strcmp(verb, "failover") && !strcmp(argv[i], "--force")) {
+            force = true;
+        } else if ((value = option_value(argc, argv, &i, "--topology", &missing)) || missing) {
+            topology_path = value;
+        } else if (!is_status && ((value = option_value(argc, argv, &i, "--to", &missing)) || missing)) {
+            to = value;
+        } else if (has_timeout &&
+                   ((value = option_value(argc, argv, &i, "--timeout", &missing)) || missing)) {
+            timeout_text = value;
+        } else {
+            return usage_error("%s: unexpected argument '%s'", verb, argv[i]);
+        }
+        if (missing)
+            return usage_error("%s: %s needs a value", verb, argv[i]);
+    }
+    if (!topology_path)
+        return usage_error("%s: --topology is required", verb);
+    if (!is_status && !to)
+        return usage_error("%s: --to REGION is required", verb);
+    int64_t timeout_ms = 60000;
+    char msg[256];
+    if (timeout_text && topology_parse_duration(timeout_text, 100, &timeout_ms, msg, sizeof msg) != 0)
+        return usage_error("%s: --timeout: %s", verb, msg);
+    if (is_status)
+        return failover_cli_status(topology_path, json, history);
+    if (!strcmp(verb, "switchover"))
+        return failover_cli_switchover(topology_path, to, timeout_ms, json);
+    if (!strcmp(verb, "failback"))
+        return failover_cli_failback(topology_path, to, timeout_ms, json);
+    return failover_cli_failover(topology_path, to, force, json);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -289,6 +348,9 @@ int main(int argc, char **argv)
         return cmd_sidecar(argc - 2, argv + 2);
     if (!strcmp(command, "offsets"))
         return cmd_offsets(argc - 2, argv + 2);
+    if (!strcmp(command, "status") || !strcmp(command, "switchover") ||
+        !strcmp(command, "failover") || !strcmp(command, "failback"))
+        return cmd_failover_verb(command, argc - 2, argv + 2);
     if (!strcmp(command, "version") || !strcmp(command, "--version")) {
         printf("strait %s\n", STRAIT_VERSION);
         return 0;

@@ -32,6 +32,7 @@ typedef struct mirror_partition_status {
     int64_t last_poll_ms;        /* wall clock of the last successful fetch */
     int64_t last_produce_ms;     /* wall clock of the last delivered record */
     int64_t records_copied;
+    int64_t pending_pairs;       /* delivered, not yet in the offset map */
 } mirror_partition_status;
 
 typedef struct mirror_flow_status {
@@ -41,6 +42,7 @@ typedef struct mirror_flow_status {
     int64_t last_error_ms;
     int64_t records_copied;
     int64_t records_skipped_loop; /* identity naming: records whose provenance is the target */
+    int64_t in_flight;           /* records handed to the producer, not yet acknowledged */
     int partition_count;
     mirror_partition_status *partitions; /* malloc'ed; mirror_flow_status_free */
 } mirror_flow_status;

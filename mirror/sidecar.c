@@ -20,6 +20,8 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "failover/agent.h"
+#include "failover/roles.h"
 #include "mirror/sidecar_internal.h"
 
 /* mkdir -p for the state directory. */
@@ -42,7 +44,43 @@ static int make_dirs(const char *path, char *err, size_t errlen)
     }
 }
 
-static int start_flows(sidecar *sc, char *err, size_t errlen)
+static int start_flow(sidecar *sc, sidecar_flow *f, char *err, size_t errlen)
+{
+    const topology *t = sc->topology;
+    int rc = mirror_flow_start(t, f->flow_index, sc->store, &f->flow);
+    if (rc != 0) {
+        f->flow = NULL;
+        snprintf(err, errlen, "cannot start flow %s: %s", f->name, strait_strerror(rc));
+        return rc;
+    }
+    rc = group_sync_start(t, f->flow_index, sc->store, &f->sync);
+    if (rc != 0) {
+        f->sync = NULL;
+        snprintf(err, errlen, "cannot start the group sync of flow %s: %s", f->name,
+                 strait_strerror(rc));
+        return rc;
+    }
+    log_info("sidecar", "flow started flow=%s topics=%d naming=%s", f->name,
+             t->flows[f->flow_index].topic_count,
+             t->flows[f->flow_index].naming == TOPOLOGY_NAMING_PREFIX ? "prefix" : "identity");
+    return 0;
+}
+
+static void stop_flow(sidecar_flow *f)
+{
+    group_sync_stop(f->sync); /* first: it reads the map the flow extends */
+    f->sync = NULL;
+    if (!f->flow)
+        return;
+    int64_t started = clock_mono_ms();
+    mirror_flow_stop(f->flow);
+    f->flow = NULL;
+    log_info("sidecar", "flow stopped flow=%s drain_ms=%lld", f->name,
+             (long long)(clock_mono_ms() - started));
+}
+
+/* Every flow whose target is this region, not started yet. */
+static void list_flows(sidecar *sc)
 {
     const topology *t = sc->topology;
     for (int i = 0; i < t->flow_count; i++) {
@@ -51,40 +89,36 @@ static int start_flows(sidecar *sc, char *err, size_t errlen)
         sidecar_flow *f = &sc->flows[sc->flow_count++];
         f->flow_index = i;
         topology_flow_name(t, &t->flows[i], f->name, sizeof f->name);
-        int rc = mirror_flow_start(t, i, sc->store, &f->flow);
-        if (rc != 0) {
-            f->flow = NULL;
-            snprintf(err, errlen, "cannot start flow %s: %s", f->name, strait_strerror(rc));
-            return rc;
+    }
+}
+
+int sidecar_gate_flows(sidecar *sc, char *err, size_t errlen)
+{
+    failover_agent_info info;
+    if (sc->agent)
+        failover_agent_info_get(sc->agent, &info);
+    for (int i = 0; i < sc->flow_count; i++) {
+        sidecar_flow *f = &sc->flows[i];
+        const char *source = sc->topology->regions[sc->topology->flows[f->flow_index].source].name;
+        const char *target = sc->topology->regions[sc->region].name;
+        bool run = !sc->agent || failover_flow_runs(&info.state, source, target);
+        if (run && !f->flow) {
+            int rc = start_flow(sc, f, err, errlen);
+            if (rc != 0)
+                return rc;
+        } else if (!run && f->flow) {
+            log_info("sidecar", "flow paused flow=%s reason=source region %s is %s", f->name,
+                     source, failover_role_name(failover_role_of(&info.state, source)));
+            stop_flow(f);
         }
-        rc = group_sync_start(t, i, sc->store, &f->sync);
-        if (rc != 0) {
-            f->sync = NULL;
-            snprintf(err, errlen, "cannot start the group sync of flow %s: %s", f->name,
-                     strait_strerror(rc));
-            return rc;
-        }
-        log_info("sidecar", "flow started flow=%s topics=%d naming=%s", f->name,
-                 t->flows[i].topic_count,
-                 t->flows[i].naming == TOPOLOGY_NAMING_PREFIX ? "prefix" : "identity");
     }
     return 0;
 }
 
 static void stop_flows(sidecar *sc)
 {
-    for (int i = 0; i < sc->flow_count; i++) {
-        sidecar_flow *f = &sc->flows[i];
-        group_sync_stop(f->sync); /* first: it reads the map the flow extends */
-        f->sync = NULL;
-        if (!f->flow)
-            continue;
-        int64_t started = clock_mono_ms();
-        mirror_flow_stop(f->flow);
-        f->flow = NULL;
-        log_info("sidecar", "flow stopped flow=%s drain_ms=%lld", f->name,
-                 (long long)(clock_mono_ms() - started));
-    }
+    for (int i = 0; i < sc->flow_count; i++)
+        stop_flow(&sc->flows[i]);
 }
 
 static void on_signal(evutil_socket_t signal_number, short what, void *arg)
@@ -151,7 +185,13 @@ int sidecar_open(const char *topology_path, const char *region, sidecar **out, c
     rc = sidecar_http_open(sc, err, errlen); /* before the flows: a taken port fails fast */
     if (rc != 0)
         goto fail;
-    rc = start_flows(sc, err, errlen);
+    list_flows(sc);
+    if (t->failover_configured) {
+        rc = sidecar_failover_open(sc, err, errlen);
+        if (rc != 0)
+            goto fail;
+    }
+    rc = sidecar_gate_flows(sc, err, errlen);
     if (rc != 0)
         goto fail;
     log_info("sidecar", "started region=%s topology=%s flows=%d http=%s store=%s",
@@ -188,6 +228,7 @@ void sidecar_close(sidecar *sc)
     if (!sc)
         return;
     sidecar_http_close(sc);
+    sidecar_failover_close(sc);
     stop_flows(sc);
     if (sc->sigterm)
         event_free(sc->sigterm);

@@ -9,6 +9,8 @@
  *   GET /metrics                             Prometheus text (strait_mirror_*, strait_sidecar_*)
  *   GET /offsets/translate?group=G&from=R    JSON (or &format=text: a table) of G's
  *                                            checkpoints on flow R->this region
+ *   GET|POST /failover/...                   the failover agent (sidecar_failover.c),
+ *                                            with a `failover:` section only
  *
  * State lives in <sidecar.state_dir>/<region>.sqlite (checkpoints/).
  * SIGTERM or SIGINT stops the flows (in-flight batches drain) and returns.

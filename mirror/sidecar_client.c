@@ -1,5 +1,5 @@
 /*
- * sidecar_client.c - blocking HTTP/1.0 GET for the CLI (sidecar_client.h).
+ * sidecar_client.c - blocking HTTP/1.0 GET and POST for the CLI (sidecar_client.h).
  * Non-blocking connect and poll() bound every step by timeout_ms, so an
  * unreachable or hung sidecar fails in seconds instead of hanging the CLI.
  */
@@ -138,8 +138,8 @@ static int read_all(int fd, int timeout_ms, char **out, size_t *out_len)
     return 0;
 }
 
-int sidecar_client_get(const char *address, const char *path, int timeout_ms, int *status,
-                       char **body, size_t *body_len, char *err, size_t errlen)
+static int request(const char *method, const char *address, const char *path, int timeout_ms,
+                   int *status, char **body, size_t *body_len, char *err, size_t errlen)
 {
     *body = NULL;
     *body_len = 0;
@@ -149,8 +149,9 @@ int sidecar_client_get(const char *address, const char *path, int timeout_ms, in
         return rc;
     char request[8192];
     int n = snprintf(request, sizeof request,
-                     "GET %s HTTP/1.0\r\nHost: %s\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-                     path, address);
+                     "%s %s HTTP/1.0\r\nHost: %s\r\nAccept: */*\r\nContent-Length: 0\r\n"
+                     "Connection: close\r\n\r\n",
+                     method, path, address);
     char *answer = NULL;
     size_t len = 0;
     if (n < 0 || (size_t)n >= sizeof request) {
@@ -178,6 +179,18 @@ int sidecar_client_get(const char *address, const char *path, int timeout_ms, in
     *body = answer;
     *body_len = len - offset;
     return 0;
+}
+
+int sidecar_client_get(const char *address, const char *path, int timeout_ms, int *status,
+                       char **body, size_t *body_len, char *err, size_t errlen)
+{
+    return request("GET", address, path, timeout_ms, status, body, body_len, err, errlen);
+}
+
+int sidecar_client_post(const char *address, const char *path, int timeout_ms, int *status,
+                        char **body, size_t *body_len, char *err, size_t errlen)
+{
+    return request("POST", address, path, timeout_ms, status, body, body_len, err, errlen);
 }
 
 int sidecar_client_escape(const char *s, char *out, size_t outlen)

@@ -1,6 +1,6 @@
 /*
- * sidecar_client.h - a tiny blocking HTTP/1.0 GET against a sidecar's admin
- * endpoint, for the CLI (`strait offsets translate`, later `strait status`).
+ * sidecar_client.h - a tiny blocking HTTP/1.0 GET or POST against a sidecar's admin
+ * endpoint, for the CLI (`strait offsets translate`, `strait status`, the failover verbs).
  * One request per connection; the answer is read until the server closes.
  */
 #ifndef STRAIT_MIRROR_SIDECAR_CLIENT_H
@@ -20,6 +20,10 @@
  */
 int sidecar_client_get(const char *address, const char *path, int timeout_ms, int *status,
                        char **body, size_t *body_len, char *err, size_t errlen);
+
+/* The same as a POST without a body (parameters in the query string). */
+int sidecar_client_post(const char *address, const char *path, int timeout_ms, int *status,
+                        char **body, size_t *body_len, char *err, size_t errlen);
 
 /* Appends s to out percent-encoded for a query value (RFC 3986 unreserved
  * characters kept). False if it does not fit. */

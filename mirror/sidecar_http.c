@@ -87,7 +87,14 @@ static void request_cb(struct evhttp_request *req, void *arg)
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
     buf page;
     buf_init(&page, SIDECAR_PAGE_BYTES_MAX);
-    if (path && !strcmp(path, "/status")) {
+    if (path && sidecar_failover_serve(sc, req, path)) {
+        buf_free(&page);
+        return;
+    }
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+        sidecar_puts(&page, "POST is only for /failover/ routes\n");
+        reply(req, 404, CONTENT_TEXT, &page);
+    } else if (path && !strcmp(path, "/status")) {
         sidecar_status_json(sc, &page);
         reply(req, 200, CONTENT_JSON, &page);
     } else if (path && !strcmp(path, "/metrics")) {
@@ -133,7 +140,7 @@ int sidecar_http_open(sidecar *sc, char *err, size_t errlen)
     evhttp_set_max_headers_size(sc->http, LIMIT_METRICS_REQUEST_HEADER_BYTES);
     evhttp_set_max_body_size(sc->http, LIMIT_METRICS_REQUEST_BODY_BYTES);
     evhttp_set_timeout(sc->http, LIMIT_METRICS_HTTP_TIMEOUT_SECONDS);
-    evhttp_set_allowed_methods(sc->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+    evhttp_set_allowed_methods(sc->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
     evhttp_set_gencb(sc->http, request_cb, sc);
     struct evhttp_bound_socket *bound =
         evhttp_bind_socket_with_handle(sc->http, host, (ev_uint16_t)port);

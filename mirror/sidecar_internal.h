@@ -23,6 +23,7 @@
 struct event_base;
 struct event;
 struct evhttp;
+struct evhttp_request;
 
 typedef struct sidecar_flow {
     int flow_index;            /* into topology.flows */
@@ -30,6 +31,8 @@ typedef struct sidecar_flow {
     mirror_flow *flow;         /* NULL if it is not running */
     group_sync *sync;          /* the flow's group checkpoints; NULL if not running */
 } sidecar_flow;
+
+struct failover_agent;
 
 struct sidecar {
     topology *topology;        /* heap: the struct is large */
@@ -43,7 +46,19 @@ struct sidecar {
     struct evhttp *http;
     int http_port;
     struct event *sigterm, *sigint;
+    struct failover_agent *agent;  /* NULL without a `failover:` section */
+    struct event *failover_timer;
 };
+
+/* Flows (sidecar.c): starts or stops flows so that exactly those that should
+ * run under the failover state run (all of them without an agent). */
+int sidecar_gate_flows(sidecar *sc, char *err, size_t errlen);
+
+/* Failover endpoints and timer (sidecar_failover.c). */
+int sidecar_failover_open(sidecar *sc, char *err, size_t errlen);
+void sidecar_failover_close(sidecar *sc);
+/* Serves /failover/...; false if path is not one of its routes. */
+bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char *path);
 
 /* Status pages (sidecar_status.c); run on the loop thread, flow status under each flow's lock. */
 void sidecar_status_json(sidecar *sc, buf *out);

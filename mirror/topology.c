@@ -90,8 +90,8 @@ static int unknown_key(load_state *s, int line, const char *shown, const char *w
 /* ---- value syntax ---- */
 
 /* "500ms", "10s", "1m", "1h": a whole number and a unit, min_ms..a week. */
-static int parse_duration(const char *value, int64_t min_ms, int64_t *out, char *msg,
-                          size_t msglen)
+int topology_parse_duration(const char *value, int64_t min_ms, int64_t *out, char *msg,
+                            size_t msglen)
 {
     const char *p = value;
     int64_t n = 0;
@@ -276,7 +276,7 @@ static int set_duration(load_state *s, const yaml_map_entry *e, const char *show
     char msg[256];
     if (e->is_sequence)
         return fail(s, e->line, "%s: expected a single value, got a list", shown);
-    if (parse_duration(e->value, min_ms, field, msg, sizeof msg) != 0)
+    if (topology_parse_duration(e->value, min_ms, field, msg, sizeof msg) != 0)
         return fail(s, e->line, "%s: %s", shown, msg);
     return 0;
 }
@@ -445,6 +445,7 @@ static int on_failover_key(load_state *s, const yaml_map_entry *e, const char *f
     topology *t = s->t;
     char shown[LIMIT_CONFIG_VALUE_LENGTH + 16], msg[256];
     snprintf(shown, sizeof shown, "failover.%s", field);
+    t->failover_configured = true;
     if (!strcmp(field, "mode")) {
         int rc = set_choice(s, e, shown, "manual|automatic");
         t->failover_mode = strcmp(e->value, "automatic") ? TOPOLOGY_FAILOVER_MANUAL

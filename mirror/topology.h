@@ -60,6 +60,9 @@ typedef struct topology {
     topology_region regions[TOPOLOGY_REGIONS_MAX];
     int flow_count;
     topology_flow flows[TOPOLOGY_FLOWS_MAX];
+    bool failover_configured;             /* a `failover:` section exists: regions get roles
+                                             (active/standby) and the sidecars manage them;
+                                             without it every region accepts writes */
     enum topology_failover_mode failover_mode;
     int failover_active;                  /* index of failover.active */
     int64_t failover_detect_after_ms;     /* default 10 s */
@@ -82,6 +85,11 @@ typedef struct topology {
 int topology_load(const char *path, topology *out, char *err, size_t errlen);
 /* (A topology is about 1.6 MB with its fixed pattern arrays: allocate it,
  * do not put it on a thread's stack.) */
+
+/* "500ms", "10s", "1m", "1h" (a whole number and a unit) between min_ms and
+ * 7 days into *out; ST_ECONFIG with msg naming the value otherwise. */
+int topology_parse_duration(const char *value, int64_t min_ms, int64_t *out, char *msg,
+                            size_t msglen);
 
 /* Index of the region called name, or -1. */
 int topology_region_index(const topology *t, const char *name);

@@ -21,8 +21,10 @@ def driver_bin():
                           os.path.join(os.path.dirname(strait_bin()), "mirror_driver"))
 
 
-def write_topology(path, east, west, flows):
-    """flows: list of dicts with source, target, topics, naming and optional extra keys."""
+def write_topology(path, east, west, flows, failover=None, extra=None):
+    """flows: list of dicts with source, target, topics, naming and optional extra keys.
+    failover: None (no failover section: both regions accept writes) or a dict of
+    failover keys, e.g. {"mode": "manual", "active": "east"}. extra: more YAML lines."""
     lines = ["regions:",
              "  east: {bootstrap: %s, sidecar: 127.0.0.1:47701}" % east.bootstrap,
              "  west: {bootstrap: %s, sidecar: 127.0.0.1:47702}" % west.bootstrap,
@@ -36,7 +38,10 @@ def write_topology(path, east, west, flows):
         for key in ("compression", "linger", "batch_bytes"):
             if key in f:
                 lines.append("    %s: %s" % (key, f[key]))
-    lines += ["failover:", "  mode: manual", "  active: east"]
+    if failover:
+        lines.append("failover:")
+        lines += ["  %s: %s" % (k, v) for k, v in failover.items()]
+    lines += extra or []
     with open(path, "w") as out:
         out.write("\n".join(lines) + "\n")
     return path

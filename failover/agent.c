@@ -1,0 +1,261 @@
+/*
+ * agent.c - the sidecar's failover agent (contract in agent.h): durable
+ * state, pushes to the brokers, adoption of newer states from peers, hooks.
+ */
+#include "failover/agent.h"
+
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "failover/broker_push.h"
+#include "failover/roles.h"
+#include "mirror/sidecar_client.h"
+
+extern char **environ;
+
+struct failover_agent {
+    const topology *topology;
+    int region;
+    failover_store *store;
+    failover_agent_info info;
+    int64_t next_push_ms;      /* monotonic */
+};
+
+/* Runs a hook command with {region} replaced, without waiting for it. */
+static void run_hook(failover_agent *a, const char *what, const char *command)
+{
+    if (!command[0])
+        return;
+    const char *region = a->topology->regions[a->region].name;
+    char line[2048] = "";
+    size_t used = 0;
+    for (const char *p = command; *p && used + 1 < sizeof line;) {
+        if (!strncmp(p, "{region}", 8)) {
+            used += (size_t)snprintf(line + used, sizeof line - used, "%s", region);
+            p += 8;
+        } else {
+            line[used++] = *p++;
+            line[used] = '\0';
+        }
+        if (used >= sizeof line)
+            used = sizeof line - 1;
+    }
+    char *argv[] = {"/bin/sh", "-c", line, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ);
+    if (rc != 0)
+        log_error("failover", "hook %s could not start: %s command=%s", what, strerror(rc), line);
+    else
+        log_info("failover", "hook %s started pid=%d command=%s", what, (int)pid, line);
+}
+
+static void reap_hooks(void)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        log_info("failover", "hook pid=%d exited status=%d", (int)pid,
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+static void push(failover_agent *a)
+{
+    char err[512] = "";
+    int rc = failover_push_roles(a->topology, a->region, &a->info.state, err, sizeof err);
+    int64_t now = clock_mono_ms();
+    if (rc == 0) {
+        a->info.pushed_epoch = a->info.state.epoch;
+        a->info.pushed_at_ms = clock_wall_ms();
+        a->info.push_error[0] = '\0';
+        a->next_push_ms = now + FAILOVER_REPUSH_MS;
+    } else {
+        if (strcmp(err, a->info.push_error) != 0)
+            log_warn("failover", "role push failed epoch=%lld error=%s",
+                     (long long)a->info.state.epoch, err);
+        snprintf(a->info.push_error, sizeof a->info.push_error, "%s", err);
+        a->next_push_ms = now + FAILOVER_PUSH_RETRY_MS;
+    }
+}
+
+/* The state became next (already stored): hooks on a role change, push. */
+static void changed_to(failover_agent *a, const failover_state *previous, const failover_state *next)
+{
+    const char *region = a->topology->regions[a->region].name;
+    enum failover_role before = failover_role_of(previous, region);
+    enum failover_role after = failover_role_of(next, region);
+    a->info.state = *next;
+    log_info("failover", "state epoch=%lld active=%s role=%s (was %s) operation=%s step=%s",
+             (long long)next->epoch, next->active, failover_role_name(after),
+             failover_role_name(before), next->operation[0] ? next->operation : "-",
+             next->step[0] ? next->step : "-");
+    if (after == FAILOVER_ROLE_ACTIVE && before != FAILOVER_ROLE_ACTIVE)
+        run_hook(a, "on_promote", a->topology->hook_on_promote);
+    if (before == FAILOVER_ROLE_ACTIVE && after != FAILOVER_ROLE_ACTIVE)
+        run_hook(a, "on_demote", a->topology->hook_on_demote);
+    push(a);
+}
+
+int failover_agent_open(const topology *t, int region, const char *store_path,
+                        failover_agent **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    failover_agent *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return ST_ENOMEM;
+    }
+    a->topology = t;
+    a->region = region;
+    int rc = failover_store_open(store_path, &a->store);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot open the failover state in %s: %s", store_path,
+                 strait_strerror(rc));
+        free(a);
+        return rc;
+    }
+    bool found = false;
+    rc = failover_state_load(a->store, &a->info.state, &found);
+    char why[512];
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot read the failover state in %s: %s", store_path,
+                 strait_strerror(rc));
+    } else if (!found) {
+        failover_state_initial(t, &a->info.state);
+        a->info.state.updated_at_ms = clock_wall_ms();
+        bool changed = false;
+        failover_event ev = {.at_ms = a->info.state.updated_at_ms, .epoch = 1, .lag_records = -1};
+        snprintf(ev.actor, sizeof ev.actor, "sidecar %s", t->regions[region].name);
+        snprintf(ev.to, sizeof ev.to, "%s", a->info.state.active);
+        snprintf(ev.outcome, sizeof ev.outcome, "initial");
+        snprintf(ev.detail, sizeof ev.detail, "failover.active of %s", t->path);
+        rc = failover_state_store(a->store, &a->info.state, &ev, &changed, why, sizeof why);
+        if (rc != 0)
+            snprintf(err, errlen, "cannot store the initial failover state in %s: %s",
+                     store_path, why[0] ? why : strait_strerror(rc));
+    } else if (failover_state_check(t, &a->info.state, why, sizeof why) != 0) {
+        snprintf(err, errlen,
+                 "the failover state stored in %s (epoch %lld) disagrees with %s: %s",
+                 store_path, (long long)a->info.state.epoch, t->path, why);
+        rc = ST_ECONFIG;
+    }
+    if (rc != 0) {
+        failover_agent_close(a);
+        return rc;
+    }
+    log_info("failover", "state loaded epoch=%lld active=%s role=%s", (long long)a->info.state.epoch,
+             a->info.state.active,
+             failover_role_name(failover_role_of(&a->info.state, t->regions[region].name)));
+    a->next_push_ms = 0; /* first tick pushes */
+    *out = a;
+    return 0;
+}
+
+void failover_agent_close(failover_agent *a)
+{
+    if (!a)
+        return;
+    failover_store_close(a->store);
+    free(a);
+}
+
+void failover_agent_info_get(failover_agent *a, failover_agent_info *out) { *out = a->info; }
+
+int failover_agent_apply(failover_agent *a, const failover_state *next, const failover_event *ev,
+                         bool *changed, char *why, size_t whylen)
+{
+    *changed = false;
+    why[0] = '\0';
+    int rc = failover_state_check(a->topology, next, why, whylen);
+    if (rc != 0)
+        return rc;
+    failover_state previous = a->info.state;
+    rc = failover_state_store(a->store, next, ev, changed, why, whylen);
+    if (rc != 0) {
+        if (!why[0])
+            snprintf(why, whylen, "cannot store the state: %s", strait_strerror(rc));
+        return rc;
+    }
+    if (*changed)
+        changed_to(a, &previous, next);
+    else if (a->info.pushed_epoch != next->epoch)
+        push(a);
+    if (a->info.pushed_epoch != next->epoch) {
+        snprintf(why, whylen, "stored, but the brokers have not accepted it yet: %s",
+                 a->info.push_error);
+        return ST_EIO;
+    }
+    return 0;
+}
+
+/* Asks every peer sidecar for its state; adopts the newest if newer. */
+static void adopt_from_peers(failover_agent *a, bool *changed)
+{
+    const topology *t = a->topology;
+    for (int i = 0; i < t->region_count; i++) {
+        if (i == a->region)
+            continue;
+        int status = 0;
+        char *body = NULL, err[512];
+        size_t len = 0;
+        if (sidecar_client_get(t->regions[i].sidecar, "/failover/state?format=kv",
+                               FAILOVER_PEER_TIMEOUT_MS, &status, &body, &len, err,
+                               sizeof err) != 0)
+            continue;
+        failover_state peer;
+        memset(&peer, 0, sizeof peer);
+        bool ok = status == 200;
+        for (char *line = body, *next; ok && line && *line; line = next) {
+            next = strchr(line, '\n');
+            if (next)
+                *next++ = '\0';
+            char *eq = strchr(line, '=');
+            if (eq) {
+                *eq = '\0';
+                if (!failover_state_set_field(&peer, line, eq + 1) && strcmp(line, "region") &&
+                    strcmp(line, "role") && strcmp(line, "pushed_epoch"))
+                    ok = false;
+            }
+        }
+        free(body);
+        if (!ok || peer.epoch <= a->info.state.epoch)
+            continue;
+        char why[512] = "";
+        bool stored = false;
+        failover_event ev = {.at_ms = clock_wall_ms(), .epoch = peer.epoch, .lag_records = -1};
+        snprintf(ev.actor, sizeof ev.actor, "sidecar %s", t->regions[a->region].name);
+        snprintf(ev.operation, sizeof ev.operation, "%s", peer.operation);
+        snprintf(ev.from, sizeof ev.from, "%s", a->info.state.active);
+        snprintf(ev.to, sizeof ev.to, "%s", peer.active);
+        snprintf(ev.outcome, sizeof ev.outcome, "adopted");
+        snprintf(ev.detail, sizeof ev.detail, "from the sidecar of %s", t->regions[i].name);
+        int rc = failover_agent_apply(a, &peer, &ev, &stored, why, sizeof why);
+        if (rc != 0 && rc != ST_EIO)
+            log_warn("failover", "state of peer %s not adopted epoch=%lld reason=%s",
+                     t->regions[i].name, (long long)peer.epoch, why);
+        else
+            log_info("failover", "adopted state of peer %s epoch=%lld active=%s",
+                     t->regions[i].name, (long long)peer.epoch, peer.active);
+        *changed = *changed || stored;
+    }
+}
+
+void failover_agent_tick(failover_agent *a, bool *changed)
+{
+    *changed = false;
+    reap_hooks();
+    adopt_from_peers(a, changed);
+    if (clock_mono_ms() >= a->next_push_ms)
+        push(a);
+}
+
+int failover_agent_history(failover_agent *a, int limit,
+                           int (*fn)(void *arg, const failover_event *ev), void *arg)
+{
+    return failover_event_each(a->store, limit, fn, arg);
+}

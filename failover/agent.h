@@ -1,0 +1,71 @@
+/*
+ * agent.h - the failover agent inside each sidecar (DESIGN.md §8): holds the
+ * region's durable copy of the deployment state (checkpoints/failover_state),
+ * accepts new states from the CLI, pushes the region's role to its brokers,
+ * adopts a newer state from a peer sidecar (a sidecar that was down during a
+ * change learns it when it returns), runs the on_promote / on_demote hooks.
+ *
+ * Only with a `failover:` section in the topology; without one there are no
+ * roles and every region accepts writes (failover_agent_open is not called).
+ *
+ * Threads: the sidecar's loop thread only (HTTP handlers and its timer).
+ * Calls block on the brokers and peers for at most a few seconds.
+ */
+#ifndef STRAIT_FAILOVER_AGENT_H
+#define STRAIT_FAILOVER_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checkpoints/failover_state.h"
+#include "mirror/topology.h"
+
+/* How often the sidecar calls failover_agent_tick. */
+#define FAILOVER_TICK_MS 1000
+/* Re-push the role to the brokers this often even when nothing changed (a
+ * broker replaced with an empty data directory learns its role again). */
+#define FAILOVER_REPUSH_MS 30000
+/* Retry of a push the brokers did not accept (each try may block the
+ * sidecar's loop for FAILOVER_PUSH_TIMEOUT_MS on a region that is down). */
+#define FAILOVER_PUSH_RETRY_MS 5000
+/* Per-request timeout when asking a peer sidecar for its state. */
+#define FAILOVER_PEER_TIMEOUT_MS 1000
+
+typedef struct failover_agent failover_agent;
+
+typedef struct failover_agent_info {
+    failover_state state;
+    int64_t pushed_epoch;          /* epoch the brokers last accepted; 0 = not yet */
+    int64_t pushed_at_ms;
+    char push_error[512];          /* "" after a successful push */
+} failover_agent_info;
+
+/* Opens the state in store_path; a fresh store starts from the topology's
+ * failover.active at epoch 1. ST_ECONFIG (err says why) when the stored
+ * state names a region the topology does not have. */
+int failover_agent_open(const topology *t, int region, const char *store_path,
+                        failover_agent **out, char *err, size_t errlen);
+void failover_agent_close(failover_agent *a);
+
+void failover_agent_info_get(failover_agent *a, failover_agent_info *out);
+
+/*
+ * A new state from the CLI: checked against the topology and the stored
+ * epoch, stored with its history event, then pushed to the region's brokers.
+ * Returns 0 (*changed says whether it was new), ST_EINVAL (refused: why),
+ * or ST_EIO when it was stored but the brokers did not accept it yet (why;
+ * the timer retries). ev may be NULL.
+ */
+int failover_agent_apply(failover_agent *a, const failover_state *next, const failover_event *ev,
+                         bool *changed, char *why, size_t whylen);
+
+/* Timer: retries a failed push, re-pushes now and then, adopts a newer
+ * state from a peer. *changed when the state changed. */
+void failover_agent_tick(failover_agent *a, bool *changed);
+
+/* The history, oldest first (see failover_event_each). */
+int failover_agent_history(failover_agent *a, int limit,
+                           int (*fn)(void *arg, const failover_event *ev), void *arg);
+
+#endif

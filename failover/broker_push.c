@@ -1,0 +1,211 @@
+/*
+ * broker_push.c - the region's failover role to its brokers as dynamic
+ * broker configs (contract in broker_push.h). One short-lived librdkafka
+ * client per call: pushes are rare (a state change, a retry), and a fresh
+ * client never carries stale metadata from before a region came back.
+ */
+#include "failover/broker_push.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "failover/roles.h"
+
+#define PUSH_BROKERS_MAX 64
+#define PUSH_LIST_BYTES 4096
+
+static rd_kafka_t *admin_client(const topology *t, int region, char *err, size_t errlen)
+{
+    char errstr[512], client_id[128];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    snprintf(client_id, sizeof client_id, "%s-%s-roles", FAILOVER_SIDECAR_CLIENT_ID_PREFIX,
+             t->regions[region].name);
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", t->regions[region].bootstrap, errstr,
+                          sizeof errstr) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "client.id", client_id, errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "librdkafka config: %s", errstr);
+        return NULL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk) {
+        snprintf(err, errlen, "librdkafka client: %s", errstr);
+        return NULL;
+    }
+    return rk;
+}
+
+typedef struct broker_entry {
+    int32_t id;
+    char host[256];
+    int port;
+} broker_entry;
+
+static int list_brokers(rd_kafka_t *rk, const topology *t, int region, broker_entry *out,
+                        int *count, char *err, size_t errlen)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, FAILOVER_PUSH_TIMEOUT_MS);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errlen, "region %s (%s) does not answer Metadata: %s",
+                 t->regions[region].name, t->regions[region].bootstrap, rd_kafka_err2str(e));
+        return ST_EIO;
+    }
+    int n = 0;
+    for (int i = 0; i < md->broker_cnt && n < PUSH_BROKERS_MAX; i++) {
+        out[n].id = md->brokers[i].id;
+        snprintf(out[n].host, sizeof out[n].host, "%s", md->brokers[i].host);
+        out[n].port = md->brokers[i].port;
+        n++;
+    }
+    rd_kafka_metadata_destroy(md);
+    *count = n;
+    if (n == 0) {
+        snprintf(err, errlen, "region %s lists no brokers", t->regions[region].name);
+        return ST_EIO;
+    }
+    return 0;
+}
+
+int failover_region_brokers(const topology *t, int region, char *out, size_t outlen, char *err,
+                            size_t errlen)
+{
+    out[0] = '\0';
+    rd_kafka_t *rk = admin_client(t, region, err, errlen);
+    if (!rk)
+        return ST_EIO;
+    broker_entry brokers[PUSH_BROKERS_MAX];
+    int count = 0;
+    int rc = list_brokers(rk, t, region, brokers, &count, err, errlen);
+    size_t used = 0;
+    for (int i = 0; rc == 0 && i < count; i++) {
+        int n = snprintf(out + used, outlen - used, "%s%" PRId32 "@%s:%d", i ? "," : "",
+                         brokers[i].id, brokers[i].host, brokers[i].port);
+        if (n < 0 || (size_t)n >= outlen - used) {
+            snprintf(err, errlen, "broker list of region %s is too long", t->regions[region].name);
+            rc = ST_ETOOBIG;
+        } else {
+            used += (size_t)n;
+        }
+    }
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+/* Appends the patterns (comma-separated) of every identity flow touching region. */
+static void flow_patterns(const topology *t, int region, bool groups, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    for (int i = 0; i < t->flow_count; i++) {
+        const topology_flow *f = &t->flows[i];
+        if (f->naming != TOPOLOGY_NAMING_IDENTITY || (f->source != region && f->target != region))
+            continue;
+        int count = groups ? f->group_count : f->topic_count;
+        for (int j = 0; j < count; j++) {
+            const char *p = groups ? f->groups[j] : f->topics[j];
+            /* the same pattern from both directions once */
+            char probe[TOPOLOGY_PATTERN_BYTES + 2];
+            snprintf(probe, sizeof probe, ",%s,", p);
+            char haystack[PUSH_LIST_BYTES + 2];
+            snprintf(haystack, sizeof haystack, ",%s,", out);
+            if (strstr(haystack, probe))
+                continue;
+            size_t used = strlen(out);
+            snprintf(out + used, outlen - used, "%s%s", used ? "," : "", p);
+        }
+    }
+}
+
+static rd_kafka_resp_err_t set_config(rd_kafka_ConfigResource_t *r, const char *name,
+                                      const char *value)
+{
+    return rd_kafka_ConfigResource_set_config(r, name, value);
+}
+
+int failover_push_roles(const topology *t, int region, const failover_state *st, char *err,
+                        size_t errlen)
+{
+    const char *name = t->regions[region].name;
+    enum failover_role role = failover_role_of(st, name);
+    char redirect[PUSH_LIST_BYTES] = "", topics[PUSH_LIST_BYTES], groups[PUSH_LIST_BYTES];
+    char epoch[32];
+    snprintf(epoch, sizeof epoch, "%" PRId64, st->epoch);
+    int active = topology_region_index(t, st->active);
+    if (active < 0) {
+        snprintf(err, errlen, "active region '%s' is not in the topology", st->active);
+        return ST_EINVAL;
+    }
+    if (role == FAILOVER_ROLE_STANDBY) {
+        int rc = failover_region_brokers(t, active, redirect, sizeof redirect, err, errlen);
+        if (rc != 0)
+            return rc; /* a standby must know where to send clients */
+    }
+    flow_patterns(t, region, false, topics, sizeof topics);
+    flow_patterns(t, region, true, groups, sizeof groups);
+
+    rd_kafka_t *rk = admin_client(t, region, err, errlen);
+    if (!rk)
+        return ST_EIO;
+    broker_entry brokers[PUSH_BROKERS_MAX];
+    int count = 0;
+    int rc = list_brokers(rk, t, region, brokers, &count, err, errlen);
+    rd_kafka_ConfigResource_t *resources[PUSH_BROKERS_MAX];
+    for (int i = 0; rc == 0 && i < count; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%" PRId32, brokers[i].id);
+        resources[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, id);
+        set_config(resources[i], "strait.region.role", failover_role_name(role));
+        set_config(resources[i], "strait.region.epoch", epoch);
+        set_config(resources[i], "strait.region.active", st->active);
+        set_config(resources[i], "strait.redirect.brokers", redirect);
+        set_config(resources[i], "strait.redirect.topics", topics);
+        set_config(resources[i], "strait.redirect.groups", groups);
+    }
+    if (rc == 0) {
+        rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
+        rd_kafka_AdminOptions_t *options =
+            rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
+        rd_kafka_AdminOptions_set_request_timeout(options, FAILOVER_PUSH_TIMEOUT_MS, NULL, 0);
+        rd_kafka_AlterConfigs(rk, resources, (size_t)count, options, queue);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, FAILOVER_PUSH_TIMEOUT_MS + 1000);
+        if (!ev) {
+            snprintf(err, errlen, "region %s: AlterConfigs timed out", name);
+            rc = ST_EIO;
+        } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(err, errlen, "region %s: AlterConfigs failed: %s", name,
+                     rd_kafka_event_error_string(ev));
+            rc = ST_EIO;
+        } else {
+            const rd_kafka_AlterConfigs_result_t *result = rd_kafka_event_AlterConfigs_result(ev);
+            size_t n = 0;
+            const rd_kafka_ConfigResource_t **done =
+                rd_kafka_AlterConfigs_result_resources(result, &n);
+            for (size_t i = 0; i < n && rc == 0; i++) {
+                if (rd_kafka_ConfigResource_error(done[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    snprintf(err, errlen, "region %s broker %s refused its role: %s", name,
+                             rd_kafka_ConfigResource_name(done[i]),
+                             rd_kafka_ConfigResource_error_string(done[i]));
+                    rc = ST_EIO;
+                }
+            }
+        }
+        if (ev)
+            rd_kafka_event_destroy(ev);
+        rd_kafka_AdminOptions_destroy(options);
+        rd_kafka_queue_destroy(queue);
+    }
+    for (int i = 0; i < count; i++) /* AlterConfigs copied them */
+        rd_kafka_ConfigResource_destroy(resources[i]);
+    rd_kafka_destroy(rk);
+    if (rc == 0)
+        log_info("failover", "roles pushed region=%s role=%s epoch=%s brokers=%d redirect=%s",
+                 name, failover_role_name(role), epoch, count, redirect[0] ? redirect : "-");
+    return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * broker_push.h - tells a region's brokers their failover role through the
+ * Kafka admin path (DESIGN.md §8): AlterConfigs on each broker's BROKER
+ * resource with the strait.region.* / strait.redirect.* dynamic configs,
+ * which the brokers persist and act on (redirect, fencing, leader epochs):
+ *
+ *   strait.region.role       active | standby | fenced | promoting
+ *   strait.region.epoch      the region epoch
+ *   strait.region.active     the active region's name
+ *   strait.redirect.brokers  the active region's brokers, "id@host:port,..."
+ *                            (empty for the active region itself)
+ *   strait.redirect.topics   mirrored topics: include patterns of every
+ *                            identity-named flow into or out of the region
+ *   strait.redirect.groups   the group patterns of those flows
+ *
+ * Blocking (librdkafka admin calls with a timeout); the sidecar calls it on
+ * its loop thread when the state changes and on its retry timer.
+ */
+#ifndef STRAIT_FAILOVER_BROKER_PUSH_H
+#define STRAIT_FAILOVER_BROKER_PUSH_H
+
+#include <stddef.h>
+
+#include "checkpoints/failover_state.h"
+#include "mirror/topology.h"
+
+/* Client id of every sidecar client: brokers let it write to and read from
+ * a standby or fenced region (identity, not security: SASL is for later). */
+#define FAILOVER_SIDECAR_CLIENT_ID_PREFIX "strait-sidecar"
+
+/* Per-call timeout of the admin and metadata requests. */
+#define FAILOVER_PUSH_TIMEOUT_MS 5000
+
+/* Applies st's role for t->regions[region] to every broker of that region.
+ * 0 when every broker accepted; ST_EIO with err naming the broker and the
+ * reason otherwise (a broker that refuses an older epoch says so). */
+int failover_push_roles(const topology *t, int region, const failover_state *st, char *err,
+                        size_t errlen);
+
+/* "id@host:port,..." of the brokers of t->regions[region] (Metadata). */
+int failover_region_brokers(const topology *t, int region, char *out, size_t outlen, char *err,
+                            size_t errlen);
+
+#endif

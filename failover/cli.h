@@ -1,0 +1,33 @@
+/*
+ * cli.h - the operator verbs of DESIGN.md §8, run by cmd/strait.c. Each
+ * talks only to the sidecars named in the topology (their /failover/ routes)
+ * and returns an exit code of cli_common.h (0 done, 1 failed mid-way, 2
+ * usage, 3 refused with nothing changed). Human output on stdout, one line
+ * per step; with json, one JSON object at the end instead.
+ */
+#ifndef STRAIT_FAILOVER_CLI_H
+#define STRAIT_FAILOVER_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int failover_cli_status(const char *topology_path, bool json, bool history);
+
+/* Planned: fence the active region, wait until every flow into `to` has
+ * drained (at most timeout_ms, else un-fence and fail), take the final group
+ * checkpoints, promote `to`. Re-running it after an interruption completes
+ * the switchover; `--to <old active>` while it is still fenced rolls back. */
+int failover_cli_switchover(const char *topology_path, const char *to, int64_t timeout_ms,
+                            bool json);
+
+/* Unplanned: the active region is gone; promote `to` now on the last
+ * checkpoints. Refused while the active region's sidecar still answers,
+ * unless force. */
+int failover_cli_failover(const char *topology_path, const char *to, bool force, bool json);
+
+/* The old active `to` is back as a standby: check it has caught up through
+ * the reverse flow, then switch over to it. */
+int failover_cli_failback(const char *topology_path, const char *to, int64_t timeout_ms,
+                          bool json);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * cli_common.c - sidecar calls and helpers of the operator verbs
+ * (cli_common.h). Sidecar answers are `key=value` lines (sidecar_failover.c).
+ */
+#include "failover/cli_common.h"
+
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "failover/roles.h"
+#include "mirror/sidecar_client.h"
+
+int cli_open(const char *topology_path, const char *verb, cli_context *ctx)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->topology = calloc(1, sizeof *ctx->topology);
+    if (!ctx->topology) {
+        fprintf(stderr, "strait %s: out of memory\n", verb);
+        return CLI_EXIT_FAILED;
+    }
+    char err[1024];
+    if (topology_load(topology_path, ctx->topology, err, sizeof err) != 0) {
+        fprintf(stderr, "strait %s: %s\n", verb, err);
+        return CLI_EXIT_USAGE;
+    }
+    if (!ctx->topology->failover_configured) {
+        fprintf(stderr,
+                "strait %s: %s has no failover: section, so regions have no roles "
+                "(docs/topology.md#failover)\n",
+                verb, topology_path);
+        return CLI_EXIT_USAGE;
+    }
+    for (int i = 0; i < ctx->topology->region_count; i++) {
+        ctx->regions[i].name = ctx->topology->regions[i].name;
+        ctx->regions[i].sidecar = ctx->topology->regions[i].sidecar;
+    }
+    char host[256] = "localhost";
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = '\0';
+    const struct passwd *pw = getpwuid(getuid());
+    snprintf(ctx->actor, sizeof ctx->actor, "%s@%s", pw ? pw->pw_name : "unknown", host);
+    return 0;
+}
+
+void cli_close(cli_context *ctx)
+{
+    free(ctx->topology);
+    ctx->topology = NULL;
+}
+
+void cli_kv(const char *body, const char *key, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    size_t klen = strlen(key);
+    for (const char *line = body; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > klen && !strncmp(line, key, klen) && line[klen] == '=') {
+            size_t n = len - klen - 1;
+            if (n >= outlen)
+                n = outlen - 1;
+            memcpy(out, line + klen + 1, n);
+            out[n] = '\0';
+            return;
+        }
+        line = end ? end + 1 : NULL;
+    }
+}
+
+int64_t cli_kv_int(const char *body, const char *key, int64_t fallback)
+{
+    char value[32];
+    cli_kv(body, key, value, sizeof value);
+    char *end = NULL;
+    long long v = strtoll(value, &end, 10);
+    return value[0] && end && !*end ? v : fallback;
+}
+
+int cli_call(cli_context *ctx, int region, bool post, const char *path, int *status, char **body,
+             char *err, size_t errlen)
+{
+    size_t len = 0;
+    const char *address = ctx->regions[region].sidecar;
+    return post ? sidecar_client_post(address, path, CLI_SIDECAR_TIMEOUT_MS, status, body, &len,
+                                      err, errlen)
+                : sidecar_client_get(address, path, CLI_SIDECAR_TIMEOUT_MS, status, body, &len,
+                                     err, errlen);
+}
+
+int cli_read_states(cli_context *ctx)
+{
+    int reachable = 0;
+    for (int i = 0; i < ctx->topology->region_count; i++) {
+        cli_region *r = &ctx->regions[i];
+        memset(&r->state, 0, sizeof r->state);
+        r->reachable = false;
+        r->role[0] = r->push_error[0] = r->error[0] = '\0';
+        int status = 0;
+        char *body = NULL;
+        if (cli_call(ctx, i, false, "/failover/state", &status, &body, r->error,
+                     sizeof r->error) != 0)
+            continue;
+        if (status != 200) {
+            cli_kv(body, "error", r->error, sizeof r->error);
+            free(body);
+            continue;
+        }
+        for (char *line = body, *next; line && *line; line = next) {
+            next = strchr(line, '\n');
+            if (next)
+                *next++ = '\0';
+            char *eq = strchr(line, '=');
+            if (!eq)
+                continue;
+            *eq = '\0';
+            const char *value = eq + 1;
+            if (!strcmp(line, "role"))
+                snprintf(r->role, sizeof r->role, "%s", value);
+            else if (!strcmp(line, "pushed_epoch"))
+                r->pushed_epoch = strtoll(value, NULL, 10);
+            else if (!strcmp(line, "push_error"))
+                snprintf(r->push_error, sizeof r->push_error, "%s", value);
+            else
+                failover_state_set_field(&r->state, line, value);
+        }
+        free(body);
+        r->reachable = r->state.epoch > 0;
+        if (!r->reachable)
+            snprintf(r->error, sizeof r->error, "sidecar %s answered without a state", r->sidecar);
+        reachable += r->reachable;
+    }
+    return reachable;
+}
+
+int cli_region_arg(cli_context *ctx, const char *verb, const char *name)
+{
+    int index = topology_region_index(ctx->topology, name);
+    if (index >= 0)
+        return index;
+    char names[TOPOLOGY_REGIONS_MAX * (TOPOLOGY_NAME_MAX + 2)] = "";
+    for (int i = 0; i < ctx->topology->region_count; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                 ctx->topology->regions[i].name);
+    fprintf(stderr, "strait %s: refused: '%s' is not a region of %s (regions: %s)\n", verb, name,
+            ctx->topology->path, names);
+    return -1;
+}
+
+/* Appends &key=escaped(value) to path. */
+static bool add_param(char *path, size_t len, const char *key, const char *value)
+{
+    size_t used = strlen(path);
+    int n = snprintf(path + used, len - used, "%s%s=", strchr(path, '?') ? "&" : "?", key);
+    if (n < 0 || (size_t)n >= len - used)
+        return false;
+    return sidecar_client_escape(value, path, len) != 0;
+}
+
+int cli_send_state(cli_context *ctx, int region, const failover_state *st, const char *event_from,
+                   int64_t lag, const char *outcome, const char *detail, char *err,
+                   size_t errlen)
+{
+    char path[8192] = "/failover/state", number[32], lag_text[32];
+    snprintf(number, sizeof number, "%" PRId64, st->epoch);
+    snprintf(lag_text, sizeof lag_text, "%" PRId64, lag);
+    bool ok = add_param(path, sizeof path, "epoch", number) &&
+              add_param(path, sizeof path, "active", st->active) &&
+              add_param(path, sizeof path, "fenced", st->fenced) &&
+              add_param(path, sizeof path, "promoting", st->promoting) &&
+              add_param(path, sizeof path, "operation", st->operation) &&
+              add_param(path, sizeof path, "target", st->target) &&
+              add_param(path, sizeof path, "previous", st->previous) &&
+              add_param(path, sizeof path, "step", st->step) &&
+              add_param(path, sizeof path, "actor", ctx->actor) &&
+              add_param(path, sizeof path, "event_from", event_from) &&
+              add_param(path, sizeof path, "lag", lag_text) &&
+              add_param(path, sizeof path, "outcome", outcome) &&
+              add_param(path, sizeof path, "detail", detail);
+    if (!ok) {
+        snprintf(err, errlen, "request too long");
+        return ST_ETOOBIG;
+    }
+    int status = 0;
+    char *body = NULL;
+    int rc = cli_call(ctx, region, true, path, &status, &body, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (status != 200) {
+        char why[512];
+        cli_kv(body, "error", why, sizeof why);
+        snprintf(err, errlen, "sidecar of %s: %s (HTTP %d)", ctx->regions[region].name,
+                 why[0] ? why : "no reason given", status);
+        rc = status == 409 ? ST_EINVAL : ST_EIO;
+    }
+    free(body);
+    return rc;
+}

@@ -1,0 +1,236 @@
+/*
+ * cli_status.c - `strait status --topology FILE [--json] [--history]`: every
+ * region's role and epoch as its sidecar holds them, whether its brokers
+ * accepted that epoch, each flow's state, lag and last checkpoint age, an
+ * operation in progress, and (with --history) the audit trail.
+ *
+ * Exit: 0 when every sidecar answered with the same epoch and its brokers
+ * accepted it; 1 otherwise (the table still says what is wrong); 2 usage.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "failover/cli.h"
+#include "failover/cli_common.h"
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+/* Value of key in a space-separated "k=v k=v ... error=rest" line. */
+static void line_value(const char *line, const char *key, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    size_t klen = strlen(key);
+    for (const char *p = line; p && *p;) {
+        if (!strncmp(p, key, klen) && p[klen] == '=') {
+            const char *v = p + klen + 1;
+            size_t n = !strcmp(key, "error") ? strcspn(v, "\n") : strcspn(v, " \n");
+            if (n >= outlen)
+                n = outlen - 1;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            return;
+        }
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+}
+
+static void age(int64_t at_ms, char *out, size_t outlen)
+{
+    if (at_ms <= 0) {
+        snprintf(out, outlen, "never");
+        return;
+    }
+    int64_t ms = clock_wall_ms() - at_ms;
+    snprintf(out, outlen, "%.1f s ago", (double)(ms < 0 ? 0 : ms) / 1000.0);
+}
+
+static void print_flows_text(const char *body)
+{
+    for (const char *line = body; line && *line;) {
+        char flow[160], state[16], lag[32], lag_ms[32], checkpoint[32], error[512], when[32];
+        line_value(line, "flow", flow, sizeof flow);
+        line_value(line, "state", state, sizeof state);
+        line_value(line, "lag_records", lag, sizeof lag);
+        line_value(line, "lag_ms", lag_ms, sizeof lag_ms);
+        line_value(line, "last_checkpoint_ms", checkpoint, sizeof checkpoint);
+        line_value(line, "error", error, sizeof error);
+        age(strtoll(checkpoint, NULL, 10), when, sizeof when);
+        if (flow[0])
+            printf("  %-22s %-8s %12s %10s  %-14s %s\n", flow, state,
+                   !strcmp(lag, "-1") ? "-" : lag, !strcmp(lag_ms, "-1") ? "-" : lag_ms, when,
+                   error);
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+}
+
+static void print_flows_json(const char *body)
+{
+    bool first = true;
+    for (const char *line = body; line && *line;) {
+        char flow[160], state[16], lag[32], lag_ms[32], checkpoint[32], error[512];
+        line_value(line, "flow", flow, sizeof flow);
+        line_value(line, "state", state, sizeof state);
+        line_value(line, "lag_records", lag, sizeof lag);
+        line_value(line, "lag_ms", lag_ms, sizeof lag_ms);
+        line_value(line, "last_checkpoint_ms", checkpoint, sizeof checkpoint);
+        line_value(line, "error", error, sizeof error);
+        if (flow[0]) {
+            printf("%s{\"flow\": ", first ? "" : ", ");
+            json_str(flow);
+            printf(", \"state\": ");
+            json_str(state);
+            printf(", \"lag_records\": %lld, \"lag_ms\": %lld, \"last_checkpoint_ms\": %lld, "
+                   "\"error\": ",
+                   strtoll(lag, NULL, 10), strtoll(lag_ms, NULL, 10),
+                   strtoll(checkpoint, NULL, 10));
+            json_str(error);
+            putchar('}');
+            first = false;
+        }
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+}
+
+int failover_cli_status(const char *topology_path, bool json, bool history)
+{
+    cli_context ctx;
+    int rc = cli_open(topology_path, "status", &ctx);
+    if (rc != 0) {
+        cli_close(&ctx);
+        return rc;
+    }
+    const topology *t = ctx.topology;
+    int reachable = cli_read_states(&ctx);
+    int64_t epoch = 0;
+    bool agree = reachable == t->region_count, pushed = true;
+    for (int i = 0; i < t->region_count; i++) {
+        const cli_region *r = &ctx.regions[i];
+        if (!r->reachable)
+            continue;
+        if (epoch && r->state.epoch != epoch)
+            agree = false;
+        if (r->state.epoch > epoch)
+            epoch = r->state.epoch;
+        if (r->pushed_epoch != r->state.epoch)
+            pushed = false;
+    }
+    if (json)
+        printf("{\"topology\": ");
+    if (json)
+        json_str(t->path);
+    else
+        printf("topology %s: %d of %d sidecars answer%s\n", t->path, reachable, t->region_count,
+               agree ? "" : " (regions disagree or are unreachable: see below)");
+    if (json)
+        printf(", \"consistent\": %s, \"regions\": [", agree && pushed ? "true" : "false");
+    else
+        printf("\n%-12s %-10s %6s %-10s %-10s %-16s %s\n", "REGION", "ROLE", "EPOCH", "ACTIVE",
+               "BROKERS", "OPERATION", "SIDECAR");
+    for (int i = 0; i < t->region_count; i++) {
+        const cli_region *r = &ctx.regions[i];
+        char brokers[48], operation[96];
+        snprintf(brokers, sizeof brokers, "%s",
+                 !r->reachable                        ? "-"
+                 : r->pushed_epoch == r->state.epoch ? "accepted"
+                                                     : "PENDING");
+        snprintf(operation, sizeof operation, "%s%s%s",
+                 r->state.operation[0] ? r->state.operation : "-", r->state.step[0] ? ":" : "",
+                 r->state.step);
+        if (json) {
+            printf("%s{\"name\": ", i ? ", " : "");
+            json_str(r->name);
+            printf(", \"reachable\": %s, \"error\": ", r->reachable ? "true" : "false");
+            json_str(r->error);
+            printf(", \"role\": ");
+            json_str(r->role);
+            printf(", \"epoch\": %" PRId64 ", \"active\": ", r->state.epoch);
+            json_str(r->state.active);
+            printf(", \"fenced\": ");
+            json_str(r->state.fenced);
+            printf(", \"promoting\": ");
+            json_str(r->state.promoting);
+            printf(", \"operation\": ");
+            json_str(r->state.operation);
+            printf(", \"target\": ");
+            json_str(r->state.target);
+            printf(", \"step\": ");
+            json_str(r->state.step);
+            printf(", \"updated_at_ms\": %" PRId64 ", \"pushed_epoch\": %" PRId64
+                   ", \"push_error\": ",
+                   r->state.updated_at_ms, r->pushed_epoch);
+            json_str(r->push_error);
+            printf(", \"flows\": [");
+        } else if (!r->reachable) {
+            printf("%-12s %-10s %6s %-10s %-10s %-16s %s  (%s)\n", r->name, "UNREACHABLE", "-",
+                   "-", "-", "-", r->sidecar, r->error);
+        } else {
+            printf("%-12s %-10s %6" PRId64 " %-10s %-10s %-16s %s\n", r->name, r->role,
+                   r->state.epoch, r->state.active, brokers, operation, r->sidecar);
+            if (r->push_error[0])
+                printf("  brokers have not accepted epoch %" PRId64 ": %s\n", r->state.epoch,
+                       r->push_error);
+        }
+        int status = 0;
+        char *body = NULL, err[512];
+        if (r->reachable &&
+            cli_call(&ctx, i, false, "/failover/flows", &status, &body, err, sizeof err) == 0 &&
+            status == 200) {
+            if (json) {
+                print_flows_json(body);
+            } else {
+                printf("  %-22s %-8s %12s %10s  %-14s %s\n", "FLOW (into region)", "STATE",
+                       "LAG RECORDS", "LAG MS", "CHECKPOINT", "ERROR");
+                print_flows_text(body);
+            }
+        }
+        free(body);
+        body = NULL;
+        if (json)
+            printf("]");
+        if (history && r->reachable &&
+            cli_call(&ctx, i, false, "/failover/history?limit=50", &status, &body, err,
+                     sizeof err) == 0 &&
+            status == 200) {
+            if (json) {
+                printf(", \"history\": ");
+                json_str(body);
+            } else {
+                printf("  history (as %s's sidecar recorded it):\n", r->name);
+                for (char *line = body, *next; line && *line; line = next) {
+                    next = strchr(line, '\n');
+                    if (next)
+                        *next++ = '\0';
+                    printf("    %s\n", line);
+                }
+            }
+        }
+        free(body);
+        if (json)
+            printf("}");
+    }
+    if (json)
+        printf("]}\n");
+    cli_close(&ctx);
+    return agree && pushed ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+}

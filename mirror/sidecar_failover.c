@@ -1,0 +1,432 @@
+/*
+ * sidecar_failover.c - the sidecar's failover endpoints and timer (DESIGN.md
+ * §8), over the agent in failover/agent.h. The CLI drives every operation
+ * through these; values are `key=value` lines (kv) for scripts and the CLI,
+ * JSON where asked.
+ *
+ *   GET  /failover/state[?format=json]   this sidecar's state, role, push status
+ *   POST /failover/state?epoch=E&active=R[&fenced=&promoting=&operation=
+ *        &target=&step=&actor=][&event_from=&lag=&outcome=&detail=]
+ *                                        store and apply a new state (409 + error=
+ *                                        when refused, 503 when stored but the
+ *                                        brokers did not accept it yet)
+ *   GET  /failover/drain?from=R          is flow R->here drained: fresh source end
+ *                                        offsets vs copied, in flight, unmapped
+ *   POST /failover/checkpoint?from=R     one group-sync round of flow R->here now
+ *   GET  /failover/flows                 one line per flow into this region:
+ *                                        flow= state= lag_records= lag_ms=
+ *                                        last_checkpoint_ms= error=
+ *   GET  /failover/history[?limit=N]     the audit trail, kv lines per event
+ *
+ * Runs on the sidecar's loop thread; state changes re-gate the flows.
+ */
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "failover/agent.h"
+#include "failover/broker_push.h"
+#include "failover/roles.h"
+#include "mirror/sidecar_internal.h"
+
+#define KV_TYPE "text/plain; charset=utf-8"
+#define HISTORY_DEFAULT 50
+#define HISTORY_MAX 10000
+/* Partitions listed by name in a drain answer that is not drained yet. */
+#define DRAIN_LISTED_MAX 8
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sidecar *sc = arg;
+    bool changed = false;
+    failover_agent_tick(sc->agent, &changed);
+    if (changed) {
+        char err[512];
+        if (sidecar_gate_flows(sc, err, sizeof err) != 0)
+            log_error("sidecar", "flows not re-gated after a state change: %s", err);
+    }
+}
+
+int sidecar_failover_open(sidecar *sc, char *err, size_t errlen)
+{
+    int rc = failover_agent_open(sc->topology, sc->region, sc->store_path, &sc->agent, err,
+                                 errlen);
+    if (rc != 0)
+        return rc;
+    sc->failover_timer = event_new(sc->base, -1, EV_PERSIST, on_timer, sc);
+    struct timeval tick = {FAILOVER_TICK_MS / 1000, (FAILOVER_TICK_MS % 1000) * 1000};
+    if (!sc->failover_timer || event_add(sc->failover_timer, &tick) != 0) {
+        snprintf(err, errlen, "cannot start the failover timer");
+        return ST_ENOMEM;
+    }
+    event_active(sc->failover_timer, EV_TIMEOUT, 0); /* push the role at once */
+    return 0;
+}
+
+void sidecar_failover_close(sidecar *sc)
+{
+    if (sc->failover_timer)
+        event_free(sc->failover_timer);
+    sc->failover_timer = NULL;
+    failover_agent_close(sc->agent);
+    sc->agent = NULL;
+}
+
+static void send_page(struct evhttp_request *req, int code, const char *type, buf *page)
+{
+    struct evbuffer *out = evbuffer_new();
+    if (!out || !buf_ok(page) || evbuffer_add(out, page->data, page->len) != 0) {
+        if (out)
+            evbuffer_free(out);
+        evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+        return;
+    }
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+    evhttp_add_header(headers, "Content-Type", type);
+    evhttp_add_header(headers, "Cache-Control", "no-store");
+    const char *reason = code == 200   ? "OK"
+                         : code == 400 ? "Bad Request"
+                         : code == 404 ? "Not Found"
+                         : code == 405 ? "Method Not Allowed"
+                         : code == 409 ? "Conflict"
+                                       : "Service Unavailable";
+    evhttp_send_reply(req, code, reason, out);
+    evbuffer_free(out);
+}
+
+static void state_kv(sidecar *sc, buf *page)
+{
+    failover_agent_info info;
+    failover_agent_info_get(sc->agent, &info);
+    const char *region = sc->topology->regions[sc->region].name;
+    char text[2048];
+    failover_state_format(&info.state, text, sizeof text);
+    sidecar_printf(page, "region=%s\nrole=%s\n", region,
+                   failover_role_name(failover_role_of(&info.state, region)));
+    sidecar_puts(page, text);
+    sidecar_printf(page, "pushed_epoch=%" PRId64 "\npushed_at_ms=%" PRId64 "\npush_error=%s\n",
+                   info.pushed_epoch, info.pushed_at_ms, info.push_error);
+}
+
+static void state_json(sidecar *sc, buf *page)
+{
+    failover_agent_info info;
+    failover_agent_info_get(sc->agent, &info);
+    const failover_state *st = &info.state;
+    const char *region = sc->topology->regions[sc->region].name;
+    sidecar_puts(page, "{\"region\": ");
+    sidecar_json_string(page, region);
+    sidecar_printf(page, ", \"role\": \"%s\", \"epoch\": %" PRId64 ", \"active\": ",
+                   failover_role_name(failover_role_of(st, region)), st->epoch);
+    sidecar_json_string(page, st->active);
+    sidecar_puts(page, ", \"fenced\": ");
+    sidecar_json_string(page, st->fenced);
+    sidecar_puts(page, ", \"promoting\": ");
+    sidecar_json_string(page, st->promoting);
+    sidecar_puts(page, ", \"operation\": ");
+    sidecar_json_string(page, st->operation);
+    sidecar_puts(page, ", \"target\": ");
+    sidecar_json_string(page, st->target);
+    sidecar_puts(page, ", \"step\": ");
+    sidecar_json_string(page, st->step);
+    sidecar_puts(page, ", \"actor\": ");
+    sidecar_json_string(page, st->actor);
+    sidecar_printf(page, ", \"updated_at_ms\": %" PRId64 ", \"pushed_epoch\": %" PRId64
+                   ", \"pushed_at_ms\": %" PRId64 ", \"push_error\": ",
+                   st->updated_at_ms, info.pushed_epoch, info.pushed_at_ms);
+    sidecar_json_string(page, info.push_error);
+    sidecar_puts(page, "}\n");
+}
+
+/* POST /failover/state */
+static int post_state(sidecar *sc, struct evkeyvalq *query, buf *page)
+{
+    failover_state next;
+    memset(&next, 0, sizeof next);
+    failover_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.lag_records = -1;
+    for (struct evkeyval *kv = query->tqh_first; kv; kv = kv->next.tqe_next) {
+        bool ok;
+        if (!strcmp(kv->key, "event_from"))
+            ok = snprintf(ev.from, sizeof ev.from, "%s", kv->value) < (int)sizeof ev.from;
+        else if (!strcmp(kv->key, "outcome"))
+            ok = snprintf(ev.outcome, sizeof ev.outcome, "%s", kv->value) < (int)sizeof ev.outcome;
+        else if (!strcmp(kv->key, "detail"))
+            ok = snprintf(ev.detail, sizeof ev.detail, "%s", kv->value) < (int)sizeof ev.detail;
+        else if (!strcmp(kv->key, "lag"))
+            ok = sscanf(kv->value, "%" SCNd64, &ev.lag_records) == 1;
+        else
+            ok = failover_state_set_field(&next, kv->key, kv->value);
+        if (!ok) {
+            sidecar_printf(page, "error=bad parameter %s\n", kv->key);
+            return 400;
+        }
+    }
+    if (!next.epoch || !next.active[0]) {
+        sidecar_puts(page, "error=epoch= and active= are required\n");
+        return 400;
+    }
+    next.updated_at_ms = clock_wall_ms();
+    ev.at_ms = next.updated_at_ms;
+    ev.epoch = next.epoch;
+    snprintf(ev.actor, sizeof ev.actor, "%s", next.actor);
+    snprintf(ev.operation, sizeof ev.operation, "%s", next.operation);
+    snprintf(ev.to, sizeof ev.to, "%s", next.target[0] ? next.target : next.active);
+    if (!ev.outcome[0])
+        snprintf(ev.outcome, sizeof ev.outcome, "%s", next.step[0] ? next.step : "applied");
+    char why[512] = "";
+    bool changed = false;
+    int rc = failover_agent_apply(sc->agent, &next, &ev, &changed, why, sizeof why);
+    if (rc == ST_EINVAL) {
+        sidecar_printf(page, "error=%s\n", why);
+        return 409;
+    }
+    if (rc != 0 && rc != ST_EIO) {
+        sidecar_printf(page, "error=%s\n", why[0] ? why : strait_strerror(rc));
+        return 503;
+    }
+    char err[512];
+    if (changed && sidecar_gate_flows(sc, err, sizeof err) != 0) {
+        sidecar_printf(page, "error=state stored but flows not re-gated: %s\n", err);
+        return 503;
+    }
+    sidecar_printf(page, "changed=%d\n", changed ? 1 : 0);
+    state_kv(sc, page);
+    if (rc == ST_EIO) {
+        sidecar_printf(page, "error=%s\n", why);
+        return 503;
+    }
+    return 200;
+}
+
+static sidecar_flow *flow_from(sidecar *sc, const char *from)
+{
+    for (int i = 0; i < sc->flow_count; i++) {
+        const topology_flow *tf = &sc->topology->flows[sc->flows[i].flow_index];
+        if (!strcmp(sc->topology->regions[tf->source].name, from))
+            return &sc->flows[i];
+    }
+    return NULL;
+}
+
+static rd_kafka_t *source_client(sidecar *sc, int source)
+{
+    char errstr[256], client_id[128];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    snprintf(client_id, sizeof client_id, "%s-%s-drain", FAILOVER_SIDECAR_CLIENT_ID_PREFIX,
+             sc->topology->regions[sc->region].name);
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", sc->topology->regions[source].bootstrap,
+                          errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "client.id", client_id, errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    return rk;
+}
+
+/* GET /failover/drain?from=R */
+static int get_drain(sidecar *sc, const char *from, buf *page)
+{
+    sidecar_flow *f = flow_from(sc, from);
+    if (!f) {
+        sidecar_printf(page, "error=no flow %s->%s in %s\n", from,
+                       sc->topology->regions[sc->region].name, sc->topology->path);
+        return 404;
+    }
+    mirror_flow_status st;
+    memset(&st, 0, sizeof st);
+    if (!f->flow || mirror_flow_status_get(f->flow, &st) != 0) {
+        sidecar_printf(page, "flow=%s\nrunning=0\ndrained=0\nerror=the flow is not running\n",
+                       f->name);
+        return 200;
+    }
+    int source = sc->topology->flows[f->flow_index].source;
+    rd_kafka_t *rk = source_client(sc, source);
+    int64_t lag = 0, pending = 0;
+    int undrained = 0, unknown = 0;
+    buf listed;
+    buf_init(&listed, 4096);
+    for (int i = 0; i < st.partition_count; i++) {
+        const mirror_partition_status *p = &st.partitions[i];
+        int64_t low = -1, high = -1;
+        if (!rk || rd_kafka_query_watermark_offsets(rk, p->source_topic, p->partition, &low, &high,
+                                                    FAILOVER_PUSH_TIMEOUT_MS) !=
+                       RD_KAFKA_RESP_ERR_NO_ERROR) {
+            unknown++;
+            continue;
+        }
+        int64_t behind = high > p->next_source_offset ? high - p->next_source_offset : 0;
+        lag += behind;
+        pending += p->pending_pairs;
+        if ((behind > 0 || p->pending_pairs > 0) && undrained++ < DRAIN_LISTED_MAX)
+            sidecar_printf(&listed, "%s%s:%" PRId32, undrained > 1 ? "," : "", p->source_topic,
+                           p->partition);
+    }
+    if (rk)
+        rd_kafka_destroy(rk);
+    bool drained = st.running && unknown == 0 && lag == 0 && pending == 0 && st.in_flight == 0;
+    sidecar_printf(page,
+                   "flow=%s\nrunning=%d\npartitions=%d\nlag_records=%" PRId64
+                   "\nin_flight=%" PRId64 "\npending_pairs=%" PRId64
+                   "\nunknown_partitions=%d\ndrained=%d\nundrained=",
+                   f->name, st.running ? 1 : 0, st.partition_count, lag, st.in_flight, pending,
+                   unknown, drained ? 1 : 0);
+    buf_put(page, listed.data, listed.len);
+    sidecar_printf(page, "\nlast_error=%s\n", st.last_error);
+    buf_free(&listed);
+    mirror_flow_status_free(&st);
+    return 200;
+}
+
+/* POST /failover/checkpoint?from=R */
+static int post_checkpoint(sidecar *sc, const char *from, buf *page)
+{
+    sidecar_flow *f = flow_from(sc, from);
+    if (!f || !f->sync) {
+        sidecar_printf(page, "error=%s\n", f ? "the flow's group sync is not running"
+                                              : "no such flow into this region");
+        return f ? 409 : 404;
+    }
+    int rc = group_sync_run_once(f->sync);
+    group_sync_status gs;
+    group_sync_status_get(f->sync, &gs);
+    sidecar_printf(page, "flow=%s\nok=%d\nchecked_at_ms=%" PRId64 "\ngroups_seen=%" PRId64
+                   "\ncheckpoints_stored=%" PRId64 "\napplied=%" PRId64
+                   "\nskipped_active_count=%d\nskipped_active=",
+                   f->name, rc == 0 && !gs.last_error[0] ? 1 : 0, gs.last_run_ms, gs.groups_seen,
+                   gs.checkpoints_stored, gs.applied, gs.skipped_active_count);
+    int listed = gs.skipped_active_count < GROUP_SYNC_SKIPPED_LIST_MAX
+                     ? gs.skipped_active_count
+                     : GROUP_SYNC_SKIPPED_LIST_MAX;
+    for (int i = 0; i < listed; i++)
+        sidecar_printf(page, "%s%s", i ? "," : "", gs.skipped_active[i]);
+    sidecar_printf(page, "\nlast_error=%s\n", rc != 0 ? strait_strerror(rc) : gs.last_error);
+    return 200;
+}
+
+static int newest_checkpoint(void *arg, const checkpoint_group_offset *g)
+{
+    int64_t *newest = arg;
+    if (g->checkpointed_at_ms > *newest)
+        *newest = g->checkpointed_at_ms;
+    return 0;
+}
+
+/* GET /failover/flows */
+static void get_flows(sidecar *sc, buf *page)
+{
+    for (int i = 0; i < sc->flow_count; i++) {
+        sidecar_flow *f = &sc->flows[i];
+        mirror_flow_status st;
+        memset(&st, 0, sizeof st);
+        bool have = f->flow && mirror_flow_status_get(f->flow, &st) == 0;
+        int64_t lag = 0, lag_ms = 0, newest = 0;
+        for (int p = 0; have && p < st.partition_count; p++) {
+            lag += st.partitions[p].lag_records;
+            if (st.partitions[p].lag_ms > lag_ms)
+                lag_ms = st.partitions[p].lag_ms;
+        }
+        checkpoint_group_each(sc->store, f->name, NULL, newest_checkpoint, &newest);
+        const char *state = !have ? "paused" : st.running ? "running" : "failed";
+        sidecar_printf(page,
+                       "flow=%s state=%s lag_records=%" PRId64 " lag_ms=%" PRId64
+                       " last_checkpoint_ms=%" PRId64 " error=%s\n",
+                       f->name, state, have ? lag : -1, have ? lag_ms : -1, newest,
+                       have ? st.last_error : "");
+        if (have)
+            mirror_flow_status_free(&st);
+    }
+}
+
+static int history_line(void *arg, const failover_event *ev)
+{
+    buf *page = arg;
+    sidecar_printf(page,
+                   "id=%" PRId64 " at_ms=%" PRId64 " epoch=%" PRId64 " operation=%s from=%s "
+                   "to=%s lag=%" PRId64 " outcome=%s actor=%s detail=%s\n",
+                   ev->id, ev->at_ms, ev->epoch, ev->operation[0] ? ev->operation : "-",
+                   ev->from[0] ? ev->from : "-", ev->to[0] ? ev->to : "-", ev->lag_records,
+                   ev->outcome, ev->actor[0] ? ev->actor : "-", ev->detail);
+    return 0;
+}
+
+bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char *path)
+{
+    if (strncmp(path, "/failover/", 10) != 0)
+        return false;
+    buf page;
+    buf_init(&page, SIDECAR_PAGE_BYTES_MAX);
+    struct evkeyvalq query;
+    query.tqh_first = NULL;
+    query.tqh_last = &query.tqh_first;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *raw = uri ? evhttp_uri_get_query(uri) : NULL;
+    bool post = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
+    int code = 200;
+    const char *type = KV_TYPE;
+    if (!sc->agent) {
+        sidecar_puts(&page, "error=failover is not configured (no failover: section in the topology)\n");
+        code = 404;
+    } else if (raw && evhttp_parse_query_str(raw, &query) != 0) {
+        sidecar_puts(&page, "error=malformed query string\n");
+        code = 400;
+    } else if (!strcmp(path, "/failover/state")) {
+        const char *format = evhttp_find_header(&query, "format");
+        if (post) {
+            code = post_state(sc, &query, &page);
+        } else if (format && !strcmp(format, "json")) {
+            state_json(sc, &page);
+            type = "application/json";
+        } else {
+            state_kv(sc, &page);
+        }
+    } else if (!strcmp(path, "/failover/drain") || !strcmp(path, "/failover/checkpoint")) {
+        const char *from = evhttp_find_header(&query, "from");
+        bool checkpoint = !strcmp(path, "/failover/checkpoint");
+        if (!from || !from[0]) {
+            sidecar_puts(&page, "error=missing from= parameter\n");
+            code = 400;
+        } else if (checkpoint != post) {
+            sidecar_printf(&page, "error=%s %s expected\n", checkpoint ? "POST" : "GET", path);
+            code = 405;
+        } else {
+            code = checkpoint ? post_checkpoint(sc, from, &page) : get_drain(sc, from, &page);
+        }
+    } else if (!strcmp(path, "/failover/flows")) {
+        get_flows(sc, &page);
+    } else if (!strcmp(path, "/failover/history")) {
+        const char *limit_text = evhttp_find_header(&query, "limit");
+        int limit = limit_text ? atoi(limit_text) : HISTORY_DEFAULT;
+        if (limit < 1 || limit > HISTORY_MAX) {
+            sidecar_printf(&page, "error=limit must be 1..%d\n", HISTORY_MAX);
+            code = 400;
+        } else if (failover_agent_history(sc->agent, limit, history_line, &page) != 0) {
+            buf_reset(&page);
+            sidecar_puts(&page, "error=cannot read the failover history\n");
+            code = 503;
+        }
+    } else {
+        sidecar_puts(&page, "error=unknown failover route (state, drain, checkpoint, history)\n");
+        code = 404;
+    }
+    send_page(req, code, type, &page);
+    buf_free(&page);
+    evhttp_clear_headers(&query);
+    return true;
+}

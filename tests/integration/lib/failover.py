@@ -1,0 +1,242 @@
+"""
+failover.py - helpers for the failover drills (issue 6): two single-node
+regions with sidecars under a topology with a `failover:` section, the
+operator CLI, a producer that records every acknowledged record and a
+consumer group that commits after every record, both with the brokers of
+BOTH regions in bootstrap.servers (they follow the redirect), and a reader
+that sees a region's local truth (client.id strait-sidecar-*: no redirect).
+"""
+import os
+import subprocess
+import threading
+import time
+
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+
+from broker import check, free_port, note, strait_bin
+import mirror
+from sidecar import Sidecar
+
+TOPIC = "orders"
+PARTITIONS = 3
+CLUSTER_ID = "strait-drill"
+
+
+def write_topology(path, east, west, ports, state_dir, extra_failover=None):
+    lines = ["regions:",
+             "  east: {bootstrap: %s, sidecar: 127.0.0.1:%d}" % (east.bootstrap, ports[0]),
+             "  west: {bootstrap: %s, sidecar: 127.0.0.1:%d}" % (west.bootstrap, ports[1]),
+             "flows:",
+             "  - {source: east, target: west, topics: [%s], refresh_interval: 1s}" % TOPIC,
+             "  - {source: west, target: east, topics: [%s], refresh_interval: 1s}" % TOPIC,
+             "failover:",
+             "  mode: manual",
+             "  active: east"]
+    lines += ["  %s: %s" % kv for kv in (extra_failover or {}).items()]
+    lines += ["checkpoints: {interval: 500ms}",
+              "sidecar: {state_dir: %s}" % state_dir]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+class Deployment:
+    """east (node 1) and west (node 101), one cluster id, sidecars, topology."""
+
+    def __init__(self, t):
+        self.t = t
+        self.east = t.broker(name="east", overrides={"node.id": "1", "cluster.id": CLUSTER_ID})
+        self.west = t.broker(name="west", overrides={"node.id": "101", "cluster.id": CLUSTER_ID})
+        for b in (self.east, self.west):
+            mirror.create_topic(b.bootstrap, TOPIC, PARTITIONS)
+        self.ports = (free_port(), free_port())
+        self.topology = write_topology(t.path("topology.yaml"), self.east, self.west,
+                                       self.ports, t.path("state"))
+        self.sidecars = {"east": Sidecar(t, self.topology, "east", self.ports[0]),
+                         "west": Sidecar(t, self.topology, "west", self.ports[1])}
+        self.brokers = {"east": self.east, "west": self.west}
+
+    @property
+    def bootstrap_both(self):
+        return "%s,%s" % (self.west.bootstrap, self.east.bootstrap)
+
+    def start_sidecars(self):
+        for sc in self.sidecars.values():
+            sc.start()
+
+    def dump_logs(self):
+        for sc in self.sidecars.values():
+            if sc.proc is not None:
+                sc.dump_log()
+
+    def cli(self, *args, timeout=120):
+        started = time.monotonic()
+        r = subprocess.run([strait_bin()] + list(args) + ["--topology", self.topology],
+                           capture_output=True, text=True, timeout=timeout)
+        note("strait %s -> exit %d in %.2f s\n%s%s" % (" ".join(args), r.returncode,
+                                                      time.monotonic() - started, r.stdout,
+                                                      r.stderr))
+        return r.returncode, r.stdout, r.stderr
+
+    def wait_roles(self, expected, timeout_s=30):
+        """expected: {"east": "active", "west": "standby"} as /failover/state says,
+        with the brokers having accepted the epoch."""
+        def ok():
+            for region, role in expected.items():
+                code, body = self.sidecars[region].get("/failover/state")
+                kv = dict(l.split("=", 1) for l in body.splitlines() if "=" in l)
+                if code != 200 or kv.get("role") != role or kv.get("pushed_epoch") != kv.get("epoch"):
+                    return False
+            return True
+        mirror.wait_for("roles %s" % expected, ok, timeout_s)
+
+
+def local_high_watermarks(bootstrap, topic=TOPIC):
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "strait-sidecar-test-wm",
+                  "client.id": "strait-sidecar-test"})
+    try:
+        out = {}
+        for p in range(PARTITIONS):
+            out[p] = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+        return out
+    finally:
+        c.close()
+
+
+def local_values(bootstrap, topic=TOPIC, timeout_s=60):
+    """Every record value of topic in this region, read as a sidecar (no redirect)."""
+    ends = local_high_watermarks(bootstrap, topic)
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "strait-sidecar-test-reader",
+                  "client.id": "strait-sidecar-test", "enable.auto.commit": False,
+                  "enable.partition.eof": True})
+    c.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
+    values = []
+    done = {p for p, end in ends.items() if end == 0}
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(done) < PARTITIONS and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == -191:  # _PARTITION_EOF
+                    if m.offset() >= ends[m.partition()]:
+                        done.add(m.partition())
+                continue
+            values.append(m.value())
+            if m.offset() + 1 >= ends[m.partition()]:
+                done.add(m.partition())
+    finally:
+        c.close()
+    check(len(done) == PARTITIONS, "read %s of %s within %d s" % (topic, bootstrap, timeout_s))
+    return values
+
+
+class LoadProducer(threading.Thread):
+    """Produces "seq-N" at a steady rate; keeps the set of acknowledged seqs and
+    the first ack after a given moment (RTO)."""
+
+    def __init__(self, bootstrap, rate=300):
+        super().__init__(daemon=True)
+        self.producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                                  "acks": "all", "linger.ms": 5, "message.timeout.ms": 120000,
+                                  "topic.metadata.refresh.interval.ms": 1000,
+                                  "client.id": "drill-producer"})
+        self.rate = rate
+        self.acked = set()
+        self.failed = []
+        self.ack_times = []
+        self.stop_flag = threading.Event()
+        self.seq = 0
+        self.lock = threading.Lock()
+
+    def _delivered(self, err, msg):
+        with self.lock:
+            if err is None:
+                self.acked.add(int(msg.value().split(b"-")[1]))
+                self.ack_times.append(time.monotonic())
+            else:
+                self.failed.append((msg.value(), str(err)))
+
+    def run(self):
+        interval = 1.0 / self.rate
+        next_at = time.monotonic()
+        while not self.stop_flag.is_set():
+            value = b"seq-%d" % self.seq
+            try:
+                self.producer.produce(TOPIC, value=value, key=b"k%d" % (self.seq % 97),
+                                      on_delivery=self._delivered)
+                self.seq += 1
+            except BufferError:
+                pass
+            self.producer.poll(0)
+            next_at += interval
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        self.producer.flush(150)
+
+    def first_ack_after(self, moment):
+        with self.lock:
+            later = [t for t in self.ack_times if t > moment]
+        return min(later) if later else None
+
+    def finish(self):
+        self.stop_flag.set()
+        self.join(180)
+        check(not self.is_alive(), "producer flushed within 180 s")
+
+
+class CommittingConsumer(threading.Thread):
+    """Group member that commits synchronously after every record. A record is
+    'committed' once its commit succeeded; seeing it again is a duplicate."""
+
+    def __init__(self, bootstrap, group="drill"):
+        super().__init__(daemon=True)
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                                  "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+                                  "topic.metadata.refresh.interval.ms": 1000,
+                                  "client.id": "drill-consumer"})
+        self.seen = []
+        self.committed = set()
+        self.duplicates = []
+        self.commit_errors = 0
+        self.receive_times = []
+        self.stop_flag = threading.Event()
+        self.lock = threading.Lock()
+
+    def run(self):
+        self.consumer.subscribe([TOPIC])
+        while not self.stop_flag.is_set():
+            m = self.consumer.poll(0.2)
+            if m is None or m.error():
+                continue
+            seq = int(m.value().split(b"-")[1])
+            with self.lock:
+                if seq in self.committed:
+                    self.duplicates.append(seq)
+                self.seen.append(seq)
+                self.receive_times.append(time.monotonic())
+            try:
+                self.consumer.commit(message=m, asynchronous=False)
+                with self.lock:
+                    self.committed.add(seq)
+            except KafkaException:
+                self.commit_errors += 1
+        self.consumer.close()
+
+    def first_receive_after(self, moment):
+        with self.lock:
+            later = [t for t in self.receive_times if t > moment]
+        return min(later) if later else None
+
+    def wait_seen(self, seqs, timeout_s):
+        def ok():
+            with self.lock:
+                return not (seqs - set(self.seen))
+        mirror.wait_for("consumer saw every acked record", ok, timeout_s)
+
+    def finish(self):
+        self.stop_flag.set()
+        self.join(30)
