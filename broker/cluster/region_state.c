@@ -596,6 +596,10 @@ static bool matches(const regex_t *patterns, int count, const char *name, size_t
 
 bool region_state_topic_matches(const region_state *rs, const char *name, size_t len)
 {
+    /* internal topics (__consumer_offsets, ...) belong to their own region's
+     * cluster and are never mirrored: no pattern makes them redirected */
+    if (len >= 2 && name[0] == '_' && name[1] == '_')
+        return false;
     return rs && matches(rs->v->topics, rs->v->topic_count, name, len);
 }
 

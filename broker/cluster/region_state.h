@@ -19,7 +19,10 @@
  *   strait.redirect.groups    the same, for consumer group ids
  *
  * Regex lists are split at the commas that are outside (), [] and {} and not
- * escaped, so "a{1,3},b" is two patterns. Rules checked together for one
+ * escaped, so "a{1,3},b" is two patterns. Removing the role and the epoch
+ * together makes the broker a plain one again (an operator's reset); the
+ * next epoch is then accepted whatever it is (leader epochs still never
+ * go down: the partition logs keep theirs). Rules checked together for one
  * change (any failure changes nothing): a role needs an epoch; standby needs
  * at least one redirect broker; an epoch lower than the stored one is
  * refused; equal is accepted (idempotent re-apply).
@@ -104,7 +107,9 @@ int32_t region_state_epoch(const region_state *rs);
 /* strait.region.active, "" when unset. */
 const char *region_state_active_region(const region_state *rs);
 
-/* Whether a topic / group id matches strait.redirect.topics / .groups. */
+/* Whether a topic / group id matches strait.redirect.topics / .groups.
+ * Internal topics (names starting with "__") never match: each region's
+ * cluster has its own, and they are never mirrored. */
 bool region_state_topic_matches(const region_state *rs, const char *name, size_t len);
 bool region_state_group_matches(const region_state *rs, const char *name, size_t len);
 

@@ -296,6 +296,11 @@ static void patterns_split_outside_groups(void **state)
     assert_false(region_state_topic_matches(rs, "xorders", 7));
     assert_false(region_state_topic_matches(rs, "a\0", 2)); /* a NUL never matches */
     assert_true(region_state_group_matches(rs, "anything", 8));
+    const char *all[] = {REGION_KEY_TOPICS};
+    const char *any[] = {".*"};
+    assert_int_equal(region_state_apply(rs, all, any, NULL, 1, false, false, err, sizeof err), 0);
+    assert_true(region_state_topic_matches(rs, "_x", 2));
+    assert_false(region_state_topic_matches(rs, "__consumer_offsets", 18)); /* internal */
     /* AlterConfigs semantics: replace drops what is not given */
     const char *k2[] = {REGION_KEY_GROUPS};
     const char *v2[] = {"g"};
