@@ -215,15 +215,13 @@ static void adopt_from_peers(failover_agent *a, bool *changed)
             if (next)
                 *next++ = '\0';
             char *eq = strchr(line, '=');
-            if (eq) {
+            if (eq) { /* state fields; the rest (region, role, push status) is not state */
                 *eq = '\0';
-                if (!failover_state_set_field(&peer, line, eq + 1) && strcmp(line, "region") &&
-                    strcmp(line, "role") && strcmp(line, "pushed_epoch"))
-                    ok = false;
+                failover_state_set_field(&peer, line, eq + 1);
             }
         }
         free(body);
-        if (!ok || peer.epoch <= a->info.state.epoch)
+        if (!ok || peer.epoch <= a->info.state.epoch || !peer.active[0])
             continue;
         char why[512] = "";
         bool stored = false;

@@ -25,6 +25,10 @@ static void flush_partition(mirror_flow *f, flow_topic *topic, int32_t partition
     flow_partition *fp = topic->partitions[partition];
     if (fp->pending_count == 0)
         return;
+    if (f->failed || f->store_recovering) { /* re-derived from the target tail by the resume */
+        fp->pending_count = 0;
+        return;
+    }
     int rc = checkpoint_map_extend(f->store, f->name, topic->source, partition, fp->pending,
                                    fp->pending_count);
     fp->pending_count = 0;
