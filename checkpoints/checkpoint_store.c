@@ -8,8 +8,10 @@
  * group_each for /status and `offsets translate`) and the sidecar's start-up
  * call into one store. One SQLite connection (opened NOMUTEX) is shared and
  * every public function holds s->lock for its whole duration, SQLite calls
- * included; nothing here blocks on anything but SQLite (busy_timeout caps a
- * wait on another process's lock).
+ * included, except while a writer waits for another process's write lock
+ * (begin_write: at most CHECKPOINT_BUSY_TIMEOUT_MS, s->lock released between
+ * attempts, so readers are not held up); nothing here blocks on anything but
+ * SQLite.
  *
  * Durability: WAL with synchronous=NORMAL. A commit survives a crash of the
  * process (kill -9) at once; a power loss or OS crash may lose the last
@@ -47,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "checkpoints/checkpoint_schema.h"
 #include "common/clock.h"
@@ -57,6 +60,8 @@
  * lock before failing with ST_EIO: longer than any of our own transactions
  * (a batch of pairs), short enough that a stuck peer is reported, not hidden. */
 #define CHECKPOINT_BUSY_TIMEOUT_MS 5000
+/* Pause between attempts to take the write lock (begin_write). */
+#define CHECKPOINT_BUSY_RETRY_MS 20
 /* Pairs per checkpoint_map_extend call: a delivered batch is at most
  * LIMIT_BATCH_RECORDS-ish; this caps the transaction a caller can open. */
 #define CHECKPOINT_EXTEND_PAIRS_MAX (10 * 1000 * 1000)
@@ -204,6 +209,32 @@ static int store_lock_flow(checkpoint_store *s, const char *flow)
 static int exec(checkpoint_store *s, const char *sql)
 {
     return store_error(s, sqlite3_exec(s->db, sql, NULL, NULL, NULL), sql);
+}
+
+/*
+ * BEGIN IMMEDIATE, waiting up to CHECKPOINT_BUSY_TIMEOUT_MS for another
+ * process's write lock WITHOUT holding s->lock for that long: each attempt
+ * fails at once (no busy handler) and s->lock is released between attempts,
+ * so this store's readers (/status, translations; WAL lets them read while
+ * another process writes) are not held up by a writer waiting for the lock.
+ * @locks s->lock held on entry and on return (released in between).
+ */
+static int begin_write(checkpoint_store *s)
+{
+    int64_t deadline = clock_mono_ms() + CHECKPOINT_BUSY_TIMEOUT_MS;
+    struct timespec pause = {0, CHECKPOINT_BUSY_RETRY_MS * 1000 * 1000};
+    for (;;) {
+        sqlite3_busy_timeout(s->db, 0);
+        int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        sqlite3_busy_timeout(s->db, CHECKPOINT_BUSY_TIMEOUT_MS);
+        if ((rc & 0xff) != SQLITE_BUSY || clock_mono_ms() >= deadline)
+            return store_error(s, rc, "BEGIN IMMEDIATE");
+        pthread_mutex_unlock(&s->lock);
+        nanosleep(&pause, NULL);
+        pthread_mutex_lock(&s->lock);
+        if (s->corrupt)
+            return ST_ECORRUPT;
+    }
 }
 
 /* Ends a transaction: COMMIT when err is 0, else ROLLBACK (keeping err). */
@@ -492,7 +523,7 @@ int checkpoint_map_extend(checkpoint_store *s, const char *flow, const char *top
         return err;
     if ((err = store_lock(s)) != 0)
         return err;
-    err = exec(s, "BEGIN IMMEDIATE");
+    err = begin_write(s);
     if (!err)
         err = finish_transaction(s, extend_locked(s, flow, topic, partition, pairs, count));
     /* A pair the map contradicts (ST_ECORRUPT with a sound file) or refused
@@ -538,7 +569,7 @@ int checkpoint_store_probe(checkpoint_store *s)
     int err = store_lock(s);
     if (err)
         return err;
-    err = exec(s, "BEGIN IMMEDIATE");
+    err = begin_write(s);
     if (!err)
         err = exec(s, "ROLLBACK");
     pthread_mutex_unlock(&s->lock);
@@ -628,6 +659,10 @@ int checkpoint_map_prune(checkpoint_store *s, const char *flow, const char *topi
     int err = store_lock(s);
     if (err)
         return err;
+    if ((err = begin_write(s)) != 0) {
+        pthread_mutex_unlock(&s->lock);
+        return err;
+    }
     int64_t pid = 0;
     bool exists = false;
     err = partition_id(s, flow, topic, partition, false, &pid, &exists);
@@ -644,6 +679,7 @@ int checkpoint_map_prune(checkpoint_store *s, const char *flow, const char *topi
             log_debug("checkpoints", "%s: pruned %d ranges of %s %s-%d below %lld", s->path, sqlite3_changes(s->db),
                       flow, topic, (int)partition, (long long)source_log_start);
     }
+    err = finish_transaction(s, err);
     pthread_mutex_unlock(&s->lock);
     return err;
 }
@@ -679,6 +715,12 @@ int checkpoint_group_put(checkpoint_store *s, const char *flow, const checkpoint
     int err = store_lock_flow(s, flow);
     if (err)
         return err;
+    /* The transaction first: begin_write may let other threads use the statements. */
+    err = begin_write(s);
+    if (err) {
+        pthread_mutex_unlock(&s->lock);
+        return err;
+    }
     sqlite3_stmt *stmt = statement(s, STMT_GROUP_PUT);
     sqlite3_bind_text(stmt, 1, flow, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, g->group, -1, SQLITE_STATIC);
@@ -691,7 +733,7 @@ int checkpoint_group_put(checkpoint_store *s, const char *flow, const checkpoint
     sqlite3_bind_int(stmt, 9, g->applied ? 1 : 0);
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
-    err = rc == SQLITE_DONE ? 0 : store_error(s, rc, "group checkpoint put");
+    err = finish_transaction(s, rc == SQLITE_DONE ? 0 : store_error(s, rc, "group checkpoint put"));
     pthread_mutex_unlock(&s->lock);
     return err;
 }
@@ -768,6 +810,11 @@ int checkpoint_group_mark_applied(checkpoint_store *s, const char *flow, const c
     int err = store_lock(s);
     if (err)
         return err;
+    err = begin_write(s);
+    if (err) {
+        pthread_mutex_unlock(&s->lock);
+        return err;
+    }
     sqlite3_stmt *stmt = statement(s, STMT_GROUP_MARK);
     sqlite3_bind_text(stmt, 1, flow, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, group, -1, SQLITE_STATIC);
@@ -779,6 +826,7 @@ int checkpoint_group_mark_applied(checkpoint_store *s, const char *flow, const c
     err = rc == SQLITE_DONE ? 0 : store_error(s, rc, "group checkpoint mark");
     if (!err && sqlite3_changes(s->db) == 0)
         err = ST_ENOTFOUND;
+    err = finish_transaction(s, err);
     pthread_mutex_unlock(&s->lock);
     return err;
 }
