@@ -325,7 +325,7 @@ static void render_region(struct broker *b, buf *out)
     enum region_role role = region_state_role(rs);
     metrics_text_family(out, "strait_region_role", "gauge",
                         "1 for this broker's failover role (none = no failover state).");
-    for (int r = REGION_ROLE_NONE; r <= REGION_ROLE_FENCED; r++) {
+    for (int r = REGION_ROLE_NONE; r <= REGION_ROLE_PROMOTING; r++) {
         metrics_label label = LABEL("role", region_role_name((enum region_role)r));
         metrics_text_sample_int(out, "strait_region_role", &label, 1, role == (enum region_role)r);
     }

@@ -11,9 +11,17 @@
 #include "common/error.h"
 #include "common/log.h"
 
+/* The region that holds (or is taking over) the mirrored topics: its leader
+ * epochs must be the newest any region ever reported (DESIGN.md §8). */
+static bool region_epochs_owner(const region_state *rs)
+{
+    enum region_role role = region_state_role(rs);
+    return role == REGION_ROLE_ACTIVE || role == REGION_ROLE_PROMOTING;
+}
+
 int region_epochs_raise_topic(const region_state *rs, topic *t)
 {
-    if (region_state_role(rs) != REGION_ROLE_ACTIVE || t == NULL ||
+    if (!region_epochs_owner(rs) || t == NULL ||
         !region_state_topic_matches(rs, t->name, strlen(t->name)))
         return 0;
     int32_t epoch = region_state_epoch(rs);
@@ -35,7 +43,7 @@ int region_epochs_raise_topic(const region_state *rs, topic *t)
 
 int region_epochs_raise_all(const region_state *rs, topic_registry *reg)
 {
-    if (region_state_role(rs) != REGION_ROLE_ACTIVE)
+    if (!region_epochs_owner(rs))
         return 0;
     int raised = 0, rc = 0;
     for (int i = 0; i < topic_registry_count(reg); i++) {

@@ -67,11 +67,12 @@ static const char *const role_names[] = {
     [REGION_ROLE_ACTIVE] = "active",
     [REGION_ROLE_STANDBY] = "standby",
     [REGION_ROLE_FENCED] = "fenced",
+    [REGION_ROLE_PROMOTING] = "promoting",
 };
 
 const char *region_role_name(enum region_role role)
 {
-    return (unsigned)role <= REGION_ROLE_FENCED ? role_names[role] : "none";
+    return (unsigned)role <= REGION_ROLE_PROMOTING ? role_names[role] : "none";
 }
 
 static int key_index(const char *key)
@@ -108,13 +109,13 @@ static void values_free(region_values *v)
 
 static int parse_role(const char *text, enum region_role *out, char *err, size_t errlen)
 {
-    for (int r = REGION_ROLE_ACTIVE; r <= REGION_ROLE_FENCED; r++)
+    for (int r = REGION_ROLE_ACTIVE; r <= REGION_ROLE_PROMOTING; r++)
         if (strcmp(text, role_names[r]) == 0) {
             *out = (enum region_role)r;
             return 0;
         }
     char q[80];
-    snprintf(err, errlen, "%s: expected active, standby or fenced, got '%s'", REGION_KEY_ROLE,
+    snprintf(err, errlen, "%s: expected active, standby, fenced or promoting, got '%s'", REGION_KEY_ROLE,
              config_value_quoted(text, q, sizeof q));
     return ST_ECONFIG;
 }

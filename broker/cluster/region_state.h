@@ -9,7 +9,7 @@
  * Keys (dynamic broker configs; strings on the wire):
  *
  *   KEY                       VALUE
- *   strait.region.role        active | standby | fenced; absent = no failover
+ *   strait.region.role        active | standby | fenced | promoting; absent = no failover
  *                             state (a plain broker)
  *   strait.region.epoch       decimal 1..2147483647 (it becomes a Kafka
  *                             leader epoch, an int32); never lowered
@@ -58,6 +58,7 @@ enum region_role {
     REGION_ROLE_ACTIVE,
     REGION_ROLE_STANDBY,
     REGION_ROLE_FENCED,
+    REGION_ROLE_PROMOTING, /* taking over: writes refused, consumer groups held */
 };
 
 typedef struct region_broker {
@@ -100,7 +101,7 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
                        size_t errlen);
 
 enum region_role region_state_role(const region_state *rs);
-/* Label text of a role: "none", "active", "standby", "fenced". */
+/* Label text of a role: "none", "active", "standby", "fenced", "promoting". */
 const char *region_role_name(enum region_role role);
 /* The region epoch, 0 when unset. */
 int32_t region_state_epoch(const region_state *rs);

@@ -60,8 +60,8 @@ static int handle_heartbeat(broker_request *req)
         out->error_code = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id || !group_id[0])
         out->error_code = KERR_INVALID_GROUP_ID;
-    else if (region_redirects_group(req, group_id, strlen(group_id)))
-        out->error_code = KERR_NOT_COORDINATOR; /* coordinated in the active region */
+    else if (region_group_error(req, group_id, strlen(group_id)))
+        out->error_code = region_group_error(req, group_id, strlen(group_id));
     else
         out->error_code = coordinator_heartbeat(req->broker->coordinator, group_id,
                                                 member_id ? member_id : "", instance_id,
@@ -80,8 +80,8 @@ static int handle_leave_group(broker_request *req)
         out->error_code = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id || !group_id[0])
         out->error_code = KERR_INVALID_GROUP_ID;
-    else if (region_redirects_group(req, group_id, strlen(group_id)))
-        out->error_code = KERR_NOT_COORDINATOR; /* coordinated in the active region */
+    else if (region_group_error(req, group_id, strlen(group_id)))
+        out->error_code = region_group_error(req, group_id, strlen(group_id));
     else
         out->error_code = coordinator_leave(req->broker->coordinator, group_id,
                                             member_id ? member_id : "");

@@ -115,8 +115,9 @@ static int handle_join_group(broker_request *req)
     bool ok = true;
     if (in->group_id.len <= 0)
         return respond_error(req, KERR_INVALID_GROUP_ID);
-    if (region_redirects_group(req, in->group_id.ptr, (size_t)in->group_id.len))
-        return respond_error(req, KERR_NOT_COORDINATOR); /* coordinated in the active region */
+    int16_t region_error = region_group_error(req, in->group_id.ptr, (size_t)in->group_id.len);
+    if (region_error)
+        return respond_error(req, region_error); /* coordinated in the active region, or held */
     coordinator_waiter *w = broker_request_alloc(req, sizeof *w);
     group_protocol *protocols =
         broker_request_alloc(req, sizeof *protocols * (size_t)(in->protocols.count > 0 ? in->protocols.count : 1));

@@ -120,8 +120,8 @@ static int handle_offset_commit(broker_request *req)
         group_error = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id)
         group_error = KERR_INVALID_GROUP_ID;
-    else if (region_redirects_group(req, group_id, strlen(group_id)))
-        group_error = KERR_NOT_COORDINATOR; /* coordinated in the active region */
+    else if (region_group_error(req, group_id, strlen(group_id)))
+        group_error = region_group_error(req, group_id, strlen(group_id));
     else
         group_error = coordinator_commit_check(b->coordinator, group_id, member_id ? member_id : "",
                                                instance_id, in->generation_id);

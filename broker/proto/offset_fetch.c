@@ -165,11 +165,11 @@ out:
 /* The group is coordinated in the active region (region_redirect.h):
  * NOT_COORDINATOR at the top (v2+) and on every partition asked (v1 has
  * only the per-partition code). */
-static int respond_not_coordinator(broker_request *req)
+static int respond_group_error(broker_request *req, int16_t error)
 {
     const offset_fetch_request *in = req->request;
     offset_fetch_response *out = req->response;
-    out->error_code = KERR_NOT_COORDINATOR;
+    out->error_code = error;
     int32_t topics = in->topics.count > 0 ? in->topics.count : 0;
     if (proto_array_alloc(&req->arena, &out->topics, &topic_response_schema, topics))
         return PROTO_CLOSE;
@@ -185,7 +185,7 @@ static int respond_not_coordinator(broker_request *req)
                 (offset_fetch_partition_response *)to->partitions.items + j;
             fill_partition(req, po, ((const proto_int32 *)t->partition_indexes.items)[j].value,
                            NULL);
-            po->error_code = KERR_NOT_COORDINATOR;
+            po->error_code = error;
         }
     }
     return PROTO_RESPOND;
@@ -201,8 +201,9 @@ static int handle_offset_fetch(broker_request *req)
         out->error_code = ok ? KERR_INVALID_GROUP_ID : KERR_UNKNOWN_SERVER_ERROR;
         return PROTO_RESPOND;
     }
-    if (region_redirects_group(req, group_id, strlen(group_id)))
-        return respond_not_coordinator(req);
+    int16_t region_error = region_group_error(req, group_id, strlen(group_id));
+    if (region_error)
+        return respond_group_error(req, region_error);
     /* null = every partition; so is an empty array from v2, which is how
      * librdkafka 2.x encodes "all" below the flexible versions (it leaves the
      * array count at its 0 placeholder), and asks for nothing otherwise */

@@ -5,9 +5,13 @@
  *   ROLE      Metadata / FindCoordinator   group APIs        Produce
  *   standby   active region's brokers      NOT_COORDINATOR   NOT_LEADER_OR_FOLLOWER
  *   fenced    local (as today)             as today          NOT_LEADER_OR_FOLLOWER
+ *   promoting local (as today)             COORDINATOR_LOAD_ NOT_LEADER_OR_FOLLOWER
+ *                                          IN_PROGRESS
  *   active    local (as today)             as today          as today
  *
- * and on a standby, Fetch, ListOffsets and OffsetForLeaderEpoch answer
+ * (promoting: the region taking over holds groups, which clients retry,
+ * until its sidecar has applied the final translated commits, so no member
+ * fetches from a stale offset) and on a standby, Fetch, ListOffsets and OffsetForLeaderEpoch answer
  * NOT_LEADER_OR_FOLLOWER for redirected topics (a consumer that still reads
  * the old region refreshes metadata and moves; a fenced region keeps serving
  * reads so consumers drain it during a switchover).
@@ -29,6 +33,7 @@
 #include "broker/broker.h"
 #include "broker/cluster/region_state.h"
 #include "broker/proto/api.h"
+#include "broker/proto/kafka_error.h"
 
 static inline bool region_request_from_sidecar(const broker_request *req)
 {
@@ -48,7 +53,8 @@ static inline bool region_fences_produce(const broker_request *req, const char *
 {
     const region_state *rs = req->broker->region;
     enum region_role role = region_state_role(rs);
-    return (role == REGION_ROLE_STANDBY || role == REGION_ROLE_FENCED) &&
+    return (role == REGION_ROLE_STANDBY || role == REGION_ROLE_FENCED ||
+            role == REGION_ROLE_PROMOTING) &&
            !region_request_from_sidecar(req) && region_state_topic_matches(rs, name, len);
 }
 
@@ -58,6 +64,19 @@ static inline bool region_redirects_group(const broker_request *req, const char 
     const region_state *rs = req->broker->region;
     return region_state_role(rs) == REGION_ROLE_STANDBY && !region_request_from_sidecar(req) &&
            region_state_group_matches(rs, name, len);
+}
+
+/* The group APIs (Join, Sync, Heartbeat, Leave, OffsetCommit, OffsetFetch):
+ * 0, NOT_COORDINATOR on a standby (the group lives in the active region) or
+ * COORDINATOR_LOAD_IN_PROGRESS while promoting. */
+static inline int16_t region_group_error(const broker_request *req, const char *name, size_t len)
+{
+    const region_state *rs = req->broker->region;
+    enum region_role role = region_state_role(rs);
+    if ((role != REGION_ROLE_STANDBY && role != REGION_ROLE_PROMOTING) ||
+        region_request_from_sidecar(req) || !region_state_group_matches(rs, name, len))
+        return 0;
+    return role == REGION_ROLE_STANDBY ? KERR_NOT_COORDINATOR : KERR_COORDINATOR_LOAD_IN_PROGRESS;
 }
 
 #endif

@@ -75,8 +75,8 @@ static int handle_sync_group(broker_request *req)
         out->error_code = KERR_INVALID_GROUP_ID;
         return PROTO_RESPOND;
     }
-    if (region_redirects_group(req, in->group_id.ptr, (size_t)in->group_id.len)) {
-        out->error_code = KERR_NOT_COORDINATOR; /* coordinated in the active region */
+    if (region_group_error(req, in->group_id.ptr, (size_t)in->group_id.len)) {
+        out->error_code = region_group_error(req, in->group_id.ptr, (size_t)in->group_id.len);
         return PROTO_RESPOND;
     }
     int32_t count = in->assignments.count > 0 ? in->assignments.count : 0;
