@@ -81,7 +81,7 @@ static void set_error(group_sync *g, const char *fmt, ...)
 
 /* Counters of the round in progress, published when it ends. */
 typedef struct round_counts {
-    int64_t groups_seen, stored, applied, untranslatable;
+    int64_t groups_seen, stored, applied, untranslatable, echoes;
     int skipped_count;
     char skipped[GROUP_SYNC_SKIPPED_LIST_MAX][256];
     bool had_error;
@@ -188,6 +188,47 @@ static rd_kafka_event_t *fetch_offsets(group_sync *g, rd_kafka_t *rk, const char
     return ev;
 }
 
+/* ---- the origin marker (group_sync.h) ------------------------------------ */
+
+_Static_assert(GROUP_SYNC_REGION_MAX >= TOPOLOGY_NAME_MAX, "a region name fits a marker");
+
+bool group_sync_metadata_origin(const char *metadata, size_t size, char *region, size_t region_size,
+                                size_t *body_offset)
+{
+    size_t prefix = strlen(GROUP_SYNC_ORIGIN_MARKER);
+    if (!metadata || size <= prefix || memcmp(metadata, GROUP_SYNC_ORIGIN_MARKER, prefix) != 0)
+        return false;
+    size_t end = prefix;
+    while (end < size && metadata[end] != GROUP_SYNC_ORIGIN_END && metadata[end] != '\0')
+        end++;
+    size_t length = end - prefix;
+    if (end == size || metadata[end] != GROUP_SYNC_ORIGIN_END || length == 0 || length >= region_size)
+        return false; /* not our marker: plain metadata that happens to start alike */
+    memcpy(region, metadata + prefix, length);
+    region[length] = '\0';
+    if (body_offset)
+        *body_offset = end + 1;
+    return true;
+}
+
+size_t group_sync_metadata_mark(const char *source_region, const char *metadata, size_t size, char *out,
+                                size_t out_size)
+{
+    char origin[GROUP_SYNC_REGION_MAX];
+    size_t body = 0;
+    if (!group_sync_metadata_origin(metadata, size, origin, sizeof origin, &body))
+        snprintf(origin, sizeof origin, "%s", source_region); /* first hop: it originated on the source */
+    size_t body_size = metadata && size > body ? strnlen(metadata + body, size - body) : 0;
+    int head = snprintf(out, out_size, "%s%s%c", GROUP_SYNC_ORIGIN_MARKER, origin, GROUP_SYNC_ORIGIN_END);
+    if (head < 0 || (size_t)head >= out_size)
+        return (size_t)(head < 0 ? 0 : head) + body_size;
+    size_t room = out_size - (size_t)head - 1;
+    size_t copied = body_size < room ? body_size : room;
+    memcpy(out + head, metadata + body, copied);
+    out[(size_t)head + copied] = '\0';
+    return (size_t)head + body_size;
+}
+
 /* ---- a round -------------------------------------------------------------- */
 
 typedef struct stored_lookup {
@@ -228,6 +269,16 @@ static int checkpoint_partition(group_sync *g, const char *group, const rd_kafka
     const topology_flow *flow = &g->topology.flows[g->flow_index];
     if (p->err || p->offset < 0 || !topology_flow_matches_topic(flow, p->topic))
         return 0;
+    /* The echo rule (group_sync.h): a commit that a sidecar translated from
+     * the flow's target region is never translated back onto it. */
+    char origin[GROUP_SYNC_REGION_MAX];
+    const char *target_region = g->topology.regions[flow->target].name;
+    const char *source_region = g->topology.regions[flow->source].name;
+    if (group_sync_metadata_origin(p->metadata, p->metadata_size, origin, sizeof origin, NULL) &&
+        strcmp(origin, target_region) == 0) {
+        counts->echoes++;
+        return 0;
+    }
     if (strlen(p->topic) >= sizeof g->items[0].checkpoint.topic)
         return 0;
     if (g->item_count == g->item_capacity) {
@@ -260,14 +311,11 @@ static int checkpoint_partition(group_sync *g, const char *group, const rd_kafka
     c->partition = p->partition;
     c->source_offset = p->offset;
     c->target_offset = target_offset;
-    if (p->metadata && p->metadata_size > 0) {
-        size_t n = p->metadata_size < sizeof c->metadata - 1 ? p->metadata_size : sizeof c->metadata - 1;
-        if (n < p->metadata_size)
-            log_warn("group_sync", "%s: group '%s' %s-%d: commit metadata of %zu bytes kept to %zu", g->flow, group,
-                     p->topic, (int)p->partition, p->metadata_size, n);
-        memcpy(c->metadata, p->metadata, n);
-        c->metadata[strnlen(c->metadata, n)] = '\0';
-    }
+    size_t needed = group_sync_metadata_mark(source_region, p->metadata, p->metadata_size, c->metadata,
+                                             sizeof c->metadata);
+    if (needed >= sizeof c->metadata)
+        log_warn("group_sync", "%s: group '%s' %s-%d: commit metadata of %zu bytes kept to %zu", g->flow, group,
+                 p->topic, (int)p->partition, p->metadata_size, strlen(c->metadata));
     checkpoint_group_offset stored;
     stored_lookup lookup = {p->topic, p->partition, &stored, false};
     err = checkpoint_group_each(g->store, g->flow, group, find_stored, &lookup);
@@ -497,6 +545,8 @@ static int run_round_locked(group_sync *g)
     s->applied = counts.applied;
     s->applied_total += counts.applied;
     s->untranslatable = counts.untranslatable;
+    s->echoes_skipped = counts.echoes;
+    s->echoes_skipped_total += counts.echoes;
     s->skipped_active_count = counts.skipped_count;
     memcpy(s->skipped_active, counts.skipped, sizeof s->skipped_active);
     if (!err && !counts.had_error)
@@ -559,8 +609,7 @@ static rd_kafka_t *admin_client(const char *flow, const char *side, const topolo
 {
     char err[512];
     char client_id[256];
-    /* the sidecar prefix: standby brokers answer it locally, not by redirect */
-    snprintf(client_id, sizeof client_id, "strait-sidecar-group-sync-%s", flow);
+    snprintf(client_id, sizeof client_id, "strait-group-sync-%s", flow);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", region->bootstrap, err, sizeof err) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "client.id", client_id, err, sizeof err) != RD_KAFKA_CONF_OK) {

@@ -18,6 +18,18 @@
  *      move does not re-read when its old source commit is replayed). Groups
  *      with members on the target are left alone and listed in the status.
  *
+ * Echo rule (identity naming both ways, east<->west): every commit this task
+ * writes to a target carries an origin marker at the front of its metadata,
+ * "strait.src=<region>;" followed by the source commit's own metadata, where
+ * <region> is the region the group really committed in (the source region,
+ * or the origin already marked on the source commit when it was itself a
+ * translation: chains keep the first origin). A source commit whose marker
+ * names the flow's TARGET region is skipped (not checkpointed, not applied,
+ * counted in echoes_skipped): it is a translation of the target's own
+ * commits, and translating it back would overwrite the group's real commits
+ * there with a second-hand position. Commits without a marker are the
+ * group's own and are synced as before.
+ *
  * Errors: a cluster that does not answer is reported in last_error and the
  * next round retries. A store error ST_ECORRUPT stops the task for good
  * (status.failed): no checkpoint is translated from a damaged map; ST_EIO
@@ -27,6 +39,7 @@
 #define STRAIT_GROUP_SYNC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "checkpoints/checkpoint_store.h"
@@ -41,6 +54,12 @@
 #define GROUP_SYNC_GROUPS_PER_ROUND_MAX 10000
 /* Timeout of each admin request (list, describe, fetch, commit). */
 #define GROUP_SYNC_REQUEST_TIMEOUT_MS 10000
+
+/* Origin marker at the front of translated commits' metadata (the echo rule). */
+#define GROUP_SYNC_ORIGIN_MARKER "strait.src="
+#define GROUP_SYNC_ORIGIN_END ';'
+/* Longest region name in a marker, with its NUL (TOPOLOGY_NAME_MAX). */
+#define GROUP_SYNC_REGION_MAX 64
 
 typedef struct group_sync group_sync;
 
@@ -57,6 +76,8 @@ typedef struct group_sync_status {
     int64_t applied;                 /* last round: partitions committed to the target */
     int64_t applied_total;
     int64_t untranslatable;          /* last round: commits on partitions with nothing mapped yet */
+    int64_t echoes_skipped;          /* last round: source commits translated from the target (echo rule) */
+    int64_t echoes_skipped_total;
     int skipped_active_count;        /* last round: groups with unapplied checkpoints left alone because
                                         they have members on the target (a group with nothing to apply
                                         is not described, so not counted) */
@@ -64,6 +85,18 @@ typedef struct group_sync_status {
     char last_error[512];            /* "" when the last round was clean */
     int64_t last_error_ms;           /* wall clock of last_error; kept after recovery */
 } group_sync_status;
+
+/* True if metadata[0, size) starts with an origin marker: *region gets its
+ * region (NUL-terminated, at most region_size - 1 bytes) and *body_offset
+ * (if not NULL) where the commit's own metadata starts. */
+bool group_sync_metadata_origin(const char *metadata, size_t size, char *region, size_t region_size,
+                                size_t *body_offset);
+/* Writes the metadata of a translated commit into out (NUL-terminated,
+ * truncated to out_size - 1): the marker (the origin already marked on
+ * metadata, else source_region) and metadata's own part. Returns the length
+ * the full text needs (>= out_size: truncated). */
+size_t group_sync_metadata_mark(const char *source_region, const char *metadata, size_t size, char *out,
+                                size_t out_size);
 
 /* Starts the task for t->flows[flow_index] (t is copied; the store must
  * outlive the task). The first round runs at once. 0 or ST_E*. */

@@ -318,6 +318,13 @@ static void provenance_of(const rd_kafka_message_t *m, char *out, size_t len)
     }
 }
 
+static int count_rows(void *arg, const checkpoint_group_offset *g)
+{
+    (void)g;
+    (*(int *)arg)++;
+    return 0;
+}
+
 /* ---- the test ------------------------------------------------------------- */
 
 static void fill_topology(topology *t)
@@ -422,7 +429,7 @@ static void test_group_resumes_at_translated_record(void **state)
     /* The target group's commit is the translation, with the source's metadata. */
     char metadata[64];
     assert_int_equal(committed(west.bootstrap, "billing", metadata, sizeof metadata), expected);
-    assert_string_equal(metadata, "billing-meta");
+    assert_string_equal(metadata, "strait.src=east;billing-meta"); /* origin marker (echo rule) */
     assert_true(committed(west.bootstrap, "active", NULL, 0) < 0); /* left alone */
     rd_kafka_consumer_close(member);
     rd_kafka_destroy(member);
@@ -456,7 +463,7 @@ static void test_group_resumes_at_translated_record(void **state)
     assert_int_equal(group_sync_status_get(sync, &st), 0);
     assert_int_equal(st.applied, 1);
     assert_int_equal(committed(west.bootstrap, "billing", metadata, sizeof metadata), pairs[6].target_offset + 1);
-    assert_string_equal(metadata, "later");
+    assert_string_equal(metadata, "strait.src=east;later");
 
     /* Never backwards: a source commit below the target's is stored, not applied. */
     commit(east.bootstrap, "billing", 1, "rewind");
@@ -465,8 +472,52 @@ static void test_group_resumes_at_translated_record(void **state)
     assert_int_equal(st.applied, 0);
     assert_int_equal(committed(west.bootstrap, "billing", NULL, 0), pairs[6].target_offset + 1);
 
+    /* The echo rule: a commit on east that west's sidecar translated from
+     * west (marker names west, the flow's target) is never synced back. */
+    commit(east.bootstrap, "reporting-echo", 3, "strait.src=west;west-meta");
+    /* A commit translated from a third region keeps its first origin. */
+    commit(east.bootstrap, "reporting-chain", 3, "strait.src=south;south-meta");
+    assert_int_equal(group_sync_run_once(sync), 0);
+    assert_int_equal(group_sync_status_get(sync, &st), 0);
+    assert_int_equal(st.echoes_skipped, 1);
+    assert_int_equal(st.applied, 1); /* reporting-chain only */
+    assert_true(committed(west.bootstrap, "reporting-echo", NULL, 0) < 0);
+    assert_int_equal(committed(west.bootstrap, "reporting-chain", metadata, sizeof metadata), pairs[3].target_offset);
+    assert_string_equal(metadata, "strait.src=south;south-meta");
+    int rows = 0;
+    assert_int_equal(checkpoint_group_each(store, FLOW, "reporting-echo", count_rows, &rows), 0);
+    assert_int_equal(rows, 0); /* not even checkpointed */
+
     group_sync_stop(sync);
     checkpoint_store_close(store);
+}
+
+static void test_origin_marker(void **state)
+{
+    (void)state;
+    char region[GROUP_SYNC_REGION_MAX], out[64];
+    size_t body = 0;
+    /* parse */
+    assert_true(group_sync_metadata_origin("strait.src=west;abc", 19, region, sizeof region, &body));
+    assert_string_equal(region, "west");
+    assert_int_equal(body, 16);
+    assert_true(group_sync_metadata_origin("strait.src=west;", 16, region, sizeof region, NULL));
+    assert_false(group_sync_metadata_origin("strait.src=west", 15, region, sizeof region, NULL)); /* no ';' */
+    assert_false(group_sync_metadata_origin("strait.src=;x", 13, region, sizeof region, NULL));  /* empty */
+    assert_false(group_sync_metadata_origin("strait.src=west;", 15, region, sizeof region, NULL)); /* size */
+    assert_false(group_sync_metadata_origin("app-meta", 8, region, sizeof region, NULL));
+    assert_false(group_sync_metadata_origin(NULL, 0, region, sizeof region, NULL));
+    assert_false(group_sync_metadata_origin("strait.src=eastern;x", 20, region, 5, NULL)); /* too long */
+    /* mark: first hop takes the source region; a marked commit keeps its origin */
+    assert_int_equal(group_sync_metadata_mark("east", "abc", 3, out, sizeof out), 19);
+    assert_string_equal(out, "strait.src=east;abc");
+    assert_int_equal(group_sync_metadata_mark("east", NULL, 0, out, sizeof out), 16);
+    assert_string_equal(out, "strait.src=east;");
+    assert_int_equal(group_sync_metadata_mark("west", "strait.src=east;abc", 19, out, sizeof out), 19);
+    assert_string_equal(out, "strait.src=east;abc");
+    /* truncated to the buffer, the needed length reported */
+    assert_int_equal(group_sync_metadata_mark("east", "abcdefgh", 8, out, 20), 24);
+    assert_string_equal(out, "strait.src=east;abc");
 }
 
 static void test_stop_while_source_down(void **state)
@@ -517,6 +568,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_group_resumes_at_translated_record),
         cmocka_unit_test(test_stop_while_source_down),
+        cmocka_unit_test(test_origin_marker),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
