@@ -212,6 +212,9 @@ static void nap(mirror_flow *f, int64_t ms)
 static bool flow_store_fault(mirror_flow *f)
 {
     int fault = checkpoint_flow_fault(f->store, f->name);
+    if (fault == ST_ECORRUPT)
+        flow_set_error(f, "checkpoint store is damaged (%s); flow stopped, translations refused; "
+                       "restore or move the file away and restart", strait_strerror(fault));
     if (fault == 0 || fault == ST_ECORRUPT)
         return false;
     pthread_mutex_lock(&f->lock);
