@@ -263,7 +263,7 @@ def main(t):
         ({"strait.region.epoch": "4"}, "", INVALID_CONFIG,
          "strait.region.epoch 4 is older than the stored epoch 5"),
         ({"strait.region.role": "bogus"}, "", INVALID_CONFIG,
-         "strait.region.role: expected active, standby or fenced, got 'bogus'"),
+         "strait.region.role: expected active, standby, fenced or promoting, got 'bogus'"),
         ({"strait.redirect.topics": "orders,(", "strait.region.epoch": "9"}, "", INVALID_CONFIG,
          "strait.redirect.topics: bad regex '('"),
         ({"strait.redirect.brokers": "east:9092"}, "", INVALID_CONFIG,

@@ -169,7 +169,8 @@ static void validation_names_key_and_reason(void **state)
         const char *key, *value, *expected;
         int16_t code;
     } cases[] = {
-        {REGION_KEY_ROLE, "bogus", "strait.region.role: expected active, standby or fenced, got 'bogus'",
+        {REGION_KEY_ROLE, "bogus",
+         "strait.region.role: expected active, standby, fenced or promoting, got 'bogus'",
          KERR_INVALID_CONFIG},
         {REGION_KEY_EPOCH, "0", "strait.region.epoch: expected an integer between 1 and", KERR_INVALID_CONFIG},
         {REGION_KEY_EPOCH, "2147483648", "strait.region.epoch", KERR_INVALID_CONFIG},
@@ -463,6 +464,27 @@ static void active_raises_leader_epochs(void **state)
     assert_int_equal(found, 8);
 }
 
+/* promoting (the region taking over): writes and groups held, epochs raised */
+static void promoting_holds_groups(void **state)
+{
+    fixture *f = *state;
+    topic *orders = create(f, "orders", 1);
+    const alter_configs_resource_response *r =
+        set_keys(f, "", false, REGION_KEY_ROLE, "promoting", REGION_KEY_EPOCH, "4",
+                 REGION_KEY_TOPICS, "orders", REGION_KEY_GROUPS, "app-.*", NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+    assert_int_equal(plog_leader_epoch(orders->partitions[0].log), 4);
+    heartbeat_request hb = {.group_id = proto_str_c("app-1"), .member_id = proto_str_c("m")};
+    group_error_response *h = call(f, &api_heartbeat, 3, &hb);
+    assert_int_equal(h->error_code, KERR_COORDINATOR_LOAD_IN_PROGRESS);
+    metadata_response *rs = metadata(f, "rdkafka", "orders"); /* no redirect */
+    assert_int_equal(rs->brokers.count, 1);
+    assert_int_equal(((const metadata_response_partition *)((const metadata_response_topic *)
+                                                                rs->topics.items)->partitions.items)
+                         ->leader_epoch,
+                     4);
+}
+
 static void describe_lists_region_keys(void **state)
 {
     fixture *f = *state;
@@ -502,6 +524,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(metadata_redirects_on_standby, setup, teardown),
         cmocka_unit_test_setup_teardown(groups_move_on_standby, setup, teardown),
         cmocka_unit_test_setup_teardown(active_raises_leader_epochs, setup, teardown),
+        cmocka_unit_test_setup_teardown(promoting_holds_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(describe_lists_region_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
