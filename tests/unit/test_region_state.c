@@ -24,6 +24,7 @@
 #include "broker/cluster/region_epochs.h"
 #include "broker/cluster/region_state.h"
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/data_apis.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
 #include "common/error.h"
@@ -462,6 +463,11 @@ static void active_raises_leader_epochs(void **state)
     int64_t end = -2;
     plog_end_offset_for_epoch(orders->partitions[0].log, 8, &found, &end);
     assert_int_equal(found, 8);
+    /* KIP-320 check of Fetch / ListOffsets / OffsetForLeaderEpoch agrees:
+     * a client that saw epoch 8 (here or redirected by a standby) passes */
+    assert_int_equal(data_leader_epoch_check(orders->partitions[0].log, 8), KERR_NONE);
+    assert_int_equal(data_leader_epoch_check(orders->partitions[0].log, 7), KERR_FENCED_LEADER_EPOCH);
+    assert_int_equal(data_leader_epoch_check(orders->partitions[0].log, 9), KERR_UNKNOWN_LEADER_EPOCH);
 }
 
 /* promoting (the region taking over): writes and groups held, epochs raised */
