@@ -105,7 +105,6 @@ static rd_kafka_t *consumer_create(mirror_flow *f, const char *bootstrap, const 
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    { /* EXPERIMENT */ const char *x = getenv(partition_eof ? "XTAIL" : "XCONS"); char buf[512]; if (x) { snprintf(buf, sizeof buf, "%s", x); for (char *kv = strtok(buf, ","); kv; kv = strtok(NULL, ",")) { char *eq = strchr(kv, '='); if (eq) { *eq = 0; conf_set(conf, kv, eq + 1); } } } }
     char errstr[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
     if (rk == NULL) {
@@ -134,7 +133,6 @@ int flow_producer_create(mirror_flow *f)
         rd_kafka_conf_destroy(conf);
         return ST_ECONFIG;
     }
-    { /* EXPERIMENT */ const char *x = getenv("XPROD"); char buf[512]; if (x) { snprintf(buf, sizeof buf, "%s", x); for (char *kv = strtok(buf, ","); kv; kv = strtok(NULL, ",")) { char *eq = strchr(kv, '='); if (eq) { *eq = 0; conf_set(conf, kv, eq + 1); } } } }
     rd_kafka_conf_set_dr_msg_cb(conf, flow_delivery_report);
     char errstr[512];
     f->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
