@@ -452,6 +452,7 @@ int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
     out->last_error_ms = f->last_error_ms;
     out->records_copied = f->records_copied;
     out->records_skipped_loop = f->records_skipped_loop;
+    out->in_flight = f->producer != NULL ? rd_kafka_outq_len(f->producer) : 0;
     int count = 0;
     for (int i = 0; i < f->topic_count; i++)
         count += f->topics[i]->partition_count;
@@ -484,6 +485,7 @@ int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
             s->last_poll_ms = fp->last_poll_ms;
             s->last_produce_ms = fp->last_produce_ms;
             s->records_copied = fp->records_copied;
+            s->pending_pairs = (int64_t)fp->pending_count;
         }
     }
     out->partition_count = n;
