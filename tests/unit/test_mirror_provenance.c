@@ -41,6 +41,28 @@ static void format_refuses_bad_input(void **state)
     assert_int_equal(mirror_provenance_format("east", 0, 10, small, sizeof small), ST_ETOOBIG);
 }
 
+/* The hand-written formatter at every buffer size around the exact fit:
+ * "east:7:1234" is 11 bytes and needs 12 with the NUL. */
+static void format_buffer_boundaries(void **state)
+{
+    (void)state;
+    char buf[16];
+    for (size_t size = 0; size <= sizeof buf; size++) {
+        memset(buf, 'x', sizeof buf);
+        int n = mirror_provenance_format("east", 7, 1234, buf, size);
+        if (size < 12) {
+            assert_int_equal(n, ST_ETOOBIG);
+        } else {
+            assert_int_equal(n, 11);
+            assert_string_equal(buf, "east:7:1234");
+        }
+        for (size_t i = size; i < sizeof buf; i++)
+            assert_int_equal(buf[i], 'x'); /* never past outlen */
+    }
+    assert_int_equal(mirror_provenance_format("east", 0, 0, buf, sizeof buf), 8);
+    assert_string_equal(buf, "east:0:0");
+}
+
 static void parse_rejects_hostile_values(void **state)
 {
     (void)state;
@@ -74,6 +96,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(format_and_parse_round_trip),
         cmocka_unit_test(format_refuses_bad_input),
+        cmocka_unit_test(format_buffer_boundaries),
         cmocka_unit_test(parse_rejects_hostile_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
