@@ -8,6 +8,12 @@
  *
  * Runs on the flow's thread. The delivery callback runs inside rd_kafka_poll
  * / rd_kafka_flush, which this thread only calls with flow->lock held.
+ *
+ * No per-record copy of values: a copy's value points into its source record
+ * (RD_KAFKA_MSG_F_COPY not set) and the source record is kept until the
+ * copy's delivery report, which librdkafka makes exactly once per copy, also
+ * when purged (every path that drops the producer purges, then polls). The
+ * throughput figures and what each change bought are in docs/benchmarks.md.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -47,17 +53,10 @@ void flow_flush_pending(mirror_flow *f)
             flush_partition(f, f->topics[i], p);
 }
 
-void flow_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+/* One copy's delivery report (success or failure). Lock held. */
+static void delivered(mirror_flow *f, flow_topic *topic, const rd_kafka_message_t *m,
+                      int64_t source_offset)
 {
-    (void)rk;
-    mirror_flow *f = opaque;
-    flow_topic *topic = rd_kafka_topic_opaque(m->rkt);
-    if (topic == NULL) { /* a heartbeat */
-        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR)
-            log_debug("mirror", "flow=%s heartbeat not delivered: %s", f->name,
-                      rd_kafka_err2str(m->err));
-        return;
-    }
     if (m->partition >= 0 && m->partition < topic->partition_count &&
         topic->partitions[m->partition]->in_flight > 0)
         topic->partitions[m->partition]->in_flight--;
@@ -72,7 +71,6 @@ void flow_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
     if (m->partition < 0 || m->partition >= topic->partition_count)
         return;
     flow_partition *fp = topic->partitions[m->partition];
-    int64_t source_offset = (int64_t)(intptr_t)m->_private;
     if (fp->pending_count > 0 &&
         (fp->pending[fp->pending_count - 1].source_offset >= source_offset ||
          fp->pending[fp->pending_count - 1].target_offset >= m->offset)) {
@@ -91,6 +89,25 @@ void flow_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
     f->records_copied++;
     if (fp->pending_count == FLOW_PENDING_PAIRS)
         flush_partition(f, topic, m->partition);
+}
+
+/* Every copy gets exactly one report, also when purged (flow_producer_destroy
+ * purges, then polls) or timed out; only then is its source record, whose
+ * value the copy points into, released. */
+void flow_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    mirror_flow *f = opaque;
+    flow_topic *topic = rd_kafka_topic_opaque(m->rkt);
+    if (topic == NULL) { /* a heartbeat: its own copied value, no source record */
+        if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+            log_debug("mirror", "flow=%s heartbeat not delivered: %s", f->name,
+                      rd_kafka_err2str(m->err));
+        return;
+    }
+    rd_kafka_message_t *source = m->_private;
+    delivered(f, topic, m, source->offset);
+    rd_kafka_message_destroy(source);
 }
 
 /* Identity naming: did this record come from the flow's target originally? */
@@ -119,69 +136,95 @@ static flow_topic *find_topic(mirror_flow *f, const char *source)
     return NULL;
 }
 
-/* Produces one copy; waits while the producer queue is full. Lock held. */
-static void copy_record(mirror_flow *f, flow_topic *topic, const rd_kafka_message_t *m)
+/* Produces one copy; waits while the producer queue is full. Lock held.
+ * Returns true when the producer took it: the copy's value then points into
+ * m (no RD_KAFKA_MSG_F_COPY), and m belongs to the delivery report, which
+ * destroys it. The source headers are detached and reused for the copy (one
+ * header set built per record instead of a parse plus a deep copy). */
+static bool copy_record(mirror_flow *f, flow_topic *topic, rd_kafka_message_t *m, int64_t now_ms)
 {
     flow_partition *fp = topic->partitions[m->partition];
-    rd_kafka_headers_t *source_headers = NULL;
-    if (rd_kafka_message_headers(m, &source_headers) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        source_headers = NULL;
-    fp->last_poll_ms = clock_wall_ms();
-    if (f->config->naming == TOPOLOGY_NAMING_IDENTITY && from_target(f, source_headers)) {
+    rd_kafka_headers_t *headers = NULL;
+    if (rd_kafka_message_detach_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        headers = NULL;
+    fp->last_poll_ms = now_ms;
+    if (f->config->naming == TOPOLOGY_NAMING_IDENTITY && from_target(f, headers)) {
         f->records_skipped_loop++;
         fp->next_offset = m->offset + 1;
-        return;
+        if (headers != NULL)
+            rd_kafka_headers_destroy(headers);
+        return false;
     }
     char provenance[MIRROR_PROVENANCE_VALUE_MAX + 1];
     int length = mirror_provenance_format(f->source_region, m->partition, m->offset, provenance,
                                           sizeof provenance);
-    if (length < 0)
-        return;
+    if (length < 0) {
+        if (headers != NULL)
+            rd_kafka_headers_destroy(headers);
+        return false;
+    }
+    if (headers == NULL)
+        headers = rd_kafka_headers_new(1);
+    rd_kafka_header_add(headers, MIRROR_PROVENANCE_HEADER, -1, provenance, length);
     rd_kafka_timestamp_type_t type;
     int64_t timestamp = rd_kafka_message_timestamp(m, &type);
     while (!f->failed) {
-        rd_kafka_headers_t *headers =
-            source_headers != NULL ? rd_kafka_headers_copy(source_headers) : rd_kafka_headers_new(1);
-        rd_kafka_header_add(headers, MIRROR_PROVENANCE_HEADER, -1, provenance, length);
+        /* On success the copy owns `headers`; on failure they stay ours. */
         rd_kafka_resp_err_t err = rd_kafka_producev(
             f->producer, RD_KAFKA_V_RKT(topic->rkt), RD_KAFKA_V_PARTITION(m->partition),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(m->payload, m->len),
+            RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_VALUE(m->payload, m->len),
             RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_TIMESTAMP(timestamp > 0 ? timestamp : 0),
-            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE((void *)(intptr_t)m->offset),
+            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(m),
             RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             fp->next_offset = m->offset + 1;
             fp->in_flight++;
-            return;
+            return true;
         }
-        rd_kafka_headers_destroy(headers);
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(&f->producer_fatal)) {
             flow_set_error(f, "produce to %s[%d] failed: %s", topic->target, (int)m->partition,
                            rd_kafka_err2str(err));
             f->resync_needed = true;
-            return;
+            break;
         }
         /* Target slow or down: wait for deliveries (backpressure on the source). */
         rd_kafka_poll(f->producer, 100);
         if (atomic_load(&f->stopping) || f->resync_needed)
-            return;
+            break;
     }
+    rd_kafka_headers_destroy(headers);
+    return false;
+}
+
+/* Takes up to FLOW_POLL_BATCH records: waits up to timeout_ms for the first,
+ * then takes what is already queued (never waits for a full batch, so a slow
+ * source adds no latency). One queue lock per record either way, but one
+ * poll-interval bookkeeping per batch instead of per record. */
+static int take_batch(mirror_flow *f, rd_kafka_message_t **batch, int timeout_ms)
+{
+    rd_kafka_message_t *first = rd_kafka_consumer_poll(f->source, timeout_ms);
+    if (first == NULL)
+        return 0;
+    batch[0] = first;
+    rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(f->source);
+    if (queue == NULL)
+        return 1;
+    ssize_t more = rd_kafka_consume_batch_queue(queue, 0, batch + 1, FLOW_POLL_BATCH - 1);
+    rd_kafka_queue_destroy(queue);
+    return 1 + (more > 0 ? (int)more : 0);
 }
 
 void flow_copy_poll(mirror_flow *f, int timeout_ms)
 {
     static __thread rd_kafka_message_t *batch[FLOW_POLL_BATCH];
-    int count = 0;
-    while (count < FLOW_POLL_BATCH) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(f->source, count == 0 ? timeout_ms : 0);
-        if (m == NULL)
-            break;
-        batch[count++] = m;
-    }
+    static __thread bool produced[FLOW_POLL_BATCH]; /* now owned by its delivery report */
+    int count = take_batch(f, batch, timeout_ms);
+    int64_t now_ms = clock_wall_ms();
     pthread_mutex_lock(&f->lock);
     flow_topic *topic = NULL;
     for (int i = 0; i < count; i++) {
         rd_kafka_message_t *m = batch[i];
+        produced[i] = false;
         if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             flow_set_error(f, "source: %s", rd_kafka_message_errstr(m));
             continue;
@@ -194,13 +237,14 @@ void flow_copy_poll(mirror_flow *f, int timeout_ms)
         if (topic == NULL || topic->rkt == NULL || m->partition < 0 ||
             m->partition >= topic->partition_count || !topic->partitions[m->partition]->assigned)
             continue;
-        copy_record(f, topic, m);
+        produced[i] = copy_record(f, topic, m, now_ms);
     }
     if (f->producer != NULL)
         rd_kafka_poll(f->producer, 0);
     pthread_mutex_unlock(&f->lock);
     for (int i = 0; i < count; i++)
-        rd_kafka_message_destroy(batch[i]);
+        if (!produced[i])
+            rd_kafka_message_destroy(batch[i]);
 }
 
 void flow_update_lag(mirror_flow *f)
