@@ -88,7 +88,16 @@ static rd_kafka_t *consumer_create(mirror_flow *f, const char *bootstrap, const 
     rd_kafka_conf_t *conf = base_conf(f, bootstrap, role);
     if (conf == NULL)
         return NULL;
-    /* librdkafka 2.0 wants a group.id for assign(); this group is never
+    /* Source prefetch: librdkafka 2.0 stops fetching a partition once the
+     * consumer queue holds queued.max.messages.kbytes or queued.min.messages,
+     * and looks again only ~1 s later (2.3 added fetch.queue.backoff.ms for
+     * this). A queue the copy drains in less than 1 s starved it for the rest
+     * of the second (a third of a catch-up copy's time, docs/benchmarks.md),
+     * so the source queue holds ~1 s of copying at ~250 MB/s: up to 256 MiB
+     * per flow while it catches up, near nothing once it has. Bigger fetches
+     * (8 MiB per partition) mean fewer round trips. The tail consumer only
+     * reads a partition's last records and keeps the small defaults.
+     * librdkafka 2.0 wants a group.id for assign(); this group is never
      * joined (no subscribe) and never committed to, so manual assignment
      * does not disturb any group of the source. */
     char group[200];
@@ -100,7 +109,9 @@ static rd_kafka_t *consumer_create(mirror_flow *f, const char *bootstrap, const 
         conf_set(conf, "auto.offset.reset", "earliest") != 0 ||
         conf_set(conf, "isolation.level", "read_uncommitted") != 0 ||
         conf_set(conf, "enable.partition.eof", partition_eof ? "true" : "false") != 0 ||
-        conf_set(conf, "queued.max.messages.kbytes", "65536") != 0 ||
+        conf_set(conf, "queued.max.messages.kbytes", partition_eof ? "65536" : "262144") != 0 ||
+        conf_set(conf, "queued.min.messages", partition_eof ? "100000" : "1000000") != 0 ||
+        conf_set(conf, "max.partition.fetch.bytes", partition_eof ? "1048576" : "8388608") != 0 ||
         conf_set(conf, "fetch.wait.max.ms", partition_eof ? "10" : "100") != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
