@@ -3,20 +3,36 @@ bench_mirror.py - mirror throughput for 1 KiB records next to the broker's
 own single-producer throughput, measured in the same run on the same machine
 (issue 4 item 10, first part).
 
-  1. two brokers ("east", "west") on loopback;
+Each of BENCH_RUNS rounds:
+  1. two fresh brokers ("east", "west") on loopback;
   2. baseline: strait-load produce into east, 1 partition, 1 KiB, acks=all,
      idempotent, codec none, BENCH_PRODUCE_S seconds -> records/s;
-  3. pre-fill east "orders" (1 partition) with BENCH_MIRROR_RECORDS 1 KiB
-     records, start mirror_driver east->west (identity, codec none) and time
-     until west's high watermark equals east's -> records/s, both over the
-     whole run (start-up included) and from the first copied record.
+  3. pre-fill east "orders" (BENCH_MIRROR_PARTITIONS partitions, default 1)
+     with BENCH_MIRROR_RECORDS 1 KiB records, start mirror_driver east->west
+     (identity naming) and time until west's high watermarks equal east's ->
+     records/s, over the whole run (start-up, topic creation and resume
+     included) and from the first copied record ("steady");
+  4. CPU seconds used during the copy by the mirror, east and west, and by the
+     baseline's producer and broker (utime + stime from /proc).
+
+The copy is watched through ONE long-lived client asking for west's high
+watermarks every 100 ms (a new client per probe cost more CPU than the
+mirror's own consumer on a 2-core box).
 
 Usage: STRAIT_BIN=build/bin/strait /usr/bin/python3 tests/bench/bench_mirror.py
 (strait-load and mirror_driver are taken from the same bin/ directory).
-Environment: BENCH_PRODUCE_S (default 10), BENCH_MIRROR_RECORDS (default 200000).
-Prints one "RESULT ..." line. Figures, never pass/fail.
+Environment: BENCH_RUNS (default 3), BENCH_PRODUCE_S (default 10),
+BENCH_MIRROR_RECORDS (default 1000000), BENCH_MIRROR_PARTITIONS (default 1),
+BENCH_MIRROR_COMPRESSION (flow `compression`, default none: like the baseline),
+BENCH_MIRROR_LINGER, BENCH_MIRROR_BATCH_BYTES (flow keys; unset = topology default),
+BENCH_MIRROR_VARIANTS (A/B in one round, below), BENCH_BASELINE_LZ4=1 (also measure the
+baseline producer with lz4, and the mirror's steady rate against it).
+Prints one "RESULT ..." line per round and variant, and a "MEDIAN ..." line per variant
+(medians of the per-round figures). Figures, never pass/fail.
 """
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -24,11 +40,36 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                 "integration", "lib"))
 
-from broker import check, note, run_test, strait_bin  # noqa: E402
+from confluent_kafka import Consumer, TopicPartition  # noqa: E402
+
+from broker import TestContext, check, note, run_test, strait_bin  # noqa: E402
 import mirror  # noqa: E402
 
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 PRODUCE_S = int(os.environ.get("BENCH_PRODUCE_S", "10"))
-RECORDS = int(os.environ.get("BENCH_MIRROR_RECORDS", "200000"))
+RECORDS = int(os.environ.get("BENCH_MIRROR_RECORDS", "1000000"))
+PARTITIONS = int(os.environ.get("BENCH_MIRROR_PARTITIONS", "1"))
+COMPRESSION = os.environ.get("BENCH_MIRROR_COMPRESSION", "none")
+LINGER = os.environ.get("BENCH_MIRROR_LINGER")
+BATCH_BYTES = os.environ.get("BENCH_MIRROR_BATCH_BYTES")
+BASELINE_LZ4 = os.environ.get("BENCH_BASELINE_LZ4") == "1"
+# A/B in one round: "label:driver:compression,label:driver:compression" (driver empty =
+# bin/mirror_driver next to STRAIT_BIN). Each variant copies the same pre-filled east
+# into its own fresh west, one after the other.
+VARIANTS = [tuple(v.split(":")) for v in
+            os.environ.get("BENCH_MIRROR_VARIANTS", "mirror::" + COMPRESSION).split(",")]
+
+
+def children_cpu_s():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def pid_cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load(*args):
@@ -39,45 +80,135 @@ def load(*args):
     return dict(kv.split("=", 1) for kv in line[-1].split()[1:])
 
 
-def main(t):
+class Watermarks:
+    """One client that asks a broker for a topic's high watermarks."""
+
+    def __init__(self, bootstrap, topic, partitions):
+        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-wm"})
+        self.parts = [TopicPartition(topic, p) for p in range(partitions)]
+
+    def total(self):
+        try:
+            return sum(self.consumer.get_watermark_offsets(tp, timeout=10)[1]
+                       for tp in self.parts)
+        except Exception:  # topic not created yet on the target
+            return 0
+
+    def close(self):
+        self.consumer.close()
+
+
+def one_round(t, index):
+    load_avg = open("/proc/loadavg").read().split()[0]
     east = t.broker(name="east")
-    west = t.broker(name="west")
+    cpu_load, cpu_east = children_cpu_s(), east.cpu_seconds()
     base = load("produce", "--brokers", east.bootstrap, "--topic", "baseline", "--record-bytes",
                 "1024", "--partitions", "1", "--acks", "all", "--codec", "none", "--duration-s",
                 str(PRODUCE_S), "-X", "enable.idempotence=true")
-    note("baseline single producer: %s records/s" % base["records_per_s"])
+    base_rate = float(base["records_per_s"])
+    base_s = float(base["seconds"])
+    base_cpu = ((children_cpu_s() - cpu_load) / base_s, (east.cpu_seconds() - cpu_east) / base_s)
+    note("baseline single producer: %.0f records/s" % base_rate)
+    base_lz4 = 0.0
+    if BASELINE_LZ4:
+        base_lz4 = float(load("produce", "--brokers", east.bootstrap, "--topic", "baseline-lz4",
+                              "--record-bytes", "1024", "--partitions", "1", "--acks", "all",
+                              "--codec", "lz4", "--duration-s", str(PRODUCE_S), "-X",
+                              "enable.idempotence=true")["records_per_s"])
+        note("baseline single producer, lz4: %.0f records/s" % base_lz4)
     load("produce", "--brokers", east.bootstrap, "--topic", "orders", "--record-bytes", "1024",
-         "--partitions", "1", "--acks", "all", "--codec", "none", "--records", str(RECORDS),
-         "--duration-s", "600", "-X", "enable.idempotence=true")
+         "--partitions", str(PARTITIONS), "--acks", "all", "--codec", "none", "--records",
+         str(RECORDS), "--duration-s", "600", "-X", "enable.idempotence=true")
     ends = mirror.high_watermarks(east.bootstrap, "orders")
-    topo = mirror.write_topology(t.path("topology.yaml"), east, west,
-                                 [{"source": "east", "target": "west", "topics": ["orders"],
-                                   "compression": "none", "refresh_interval": "10s"}])
-    d = mirror.Driver(t, topo, "east", "west")
+    total = sum(ends.values())
+    results = {}
+    # Variants alternate who goes first from one round to the next.
+    for label, driver, compression in (VARIANTS if index % 2 == 0 else VARIANTS[::-1]):
+        west = t.broker(name="west-" + label)
+        results[label] = copy_once(t, label, driver, compression, east, west, ends, total)
+        r = results[label]
+        r.update({"load": float(load_avg), "baseline": base_rate, "baseline_lz4": base_lz4,
+                  "steady_ratio_lz4": r["steady"] / base_lz4 if base_lz4 else 0.0,
+                  "ratio": r["whole"] / base_rate,
+                  "steady_ratio": r["steady"] / base_rate, "base_load_cores": base_cpu[0],
+                  "base_broker_cores": base_cpu[1]})
+        print("RESULT variant=%s compression=%s load=%s baseline_records_per_s=%.0f "
+              "mirror_records=%d mirror_seconds=%.2f mirror_records_per_s=%.0f "
+              "mirror_steady_records_per_s=%.0f ratio=%.2f steady_ratio=%.2f "
+              "mirror_cpu_us_per_record=%.2f east_cpu_us_per_record=%.2f "
+              "west_cpu_us_per_record=%.2f baseline_load_cores=%.2f baseline_broker_cores=%.2f "
+              "baseline_lz4_records_per_s=%.0f steady_ratio_lz4=%.2f"
+              % (label, compression, load_avg, base_rate, total, r["seconds"], r["whole"],
+                 r["steady"], r["ratio"], r["steady_ratio"], r["mirror_cpu_us"],
+                 r["east_cpu_us"], r["west_cpu_us"], base_cpu[0], base_cpu[1], base_lz4,
+                 r["steady_ratio_lz4"]), flush=True)
+        west.stop()
+    east.stop()
+    return results
+
+
+def copy_once(t, label, driver, compression, east, west, ends, total):
+    """Mirrors east's pre-filled "orders" into west with one driver; figures of the copy."""
+    flow = {"source": "east", "target": "west", "topics": ["orders"],
+            "compression": compression, "refresh_interval": "10s"}
+    if LINGER is not None:
+        flow["linger"] = LINGER
+    if BATCH_BYTES is not None:
+        flow["batch_bytes"] = BATCH_BYTES
+    topo = mirror.write_topology(t.path("topology-%s.yaml" % label), east, west, [flow])
+    wm = Watermarks(west.bootstrap, "orders", PARTITIONS)
+    if driver:
+        os.environ["MIRROR_DRIVER_BIN"] = driver
+    else:
+        os.environ.pop("MIRROR_DRIVER_BIN", None)
+    d = mirror.Driver(t, topo, "east", "west", name="mirror-" + label)
+    cpu_east, cpu_west = east.cpu_seconds(), west.cpu_seconds()
     started = time.monotonic()
     d.start()
     first = None
     try:
         while True:
-            now = mirror.high_watermarks(west.bootstrap, "orders") or {}
-            if first is None and sum(now.values()) > 0:
-                first = (time.monotonic(), sum(now.values()))
-            if now == ends:
+            now = wm.total()
+            if first is None and now > 0:
+                first = (time.monotonic(), now)
+            if now >= total:
                 break
             check(time.monotonic() - started < 600, "mirror did not finish in 600 s")
-            time.sleep(0.05)
+            time.sleep(0.1)
         done = time.monotonic()
+        cpu_mirror = pid_cpu_s(d.proc.pid)
+        cpu_east, cpu_west = east.cpu_seconds() - cpu_east, west.cpu_seconds() - cpu_west
         d.stop()
     finally:
+        wm.close()
         d.cleanup()
-    total = sum(ends.values())
-    whole = total / (done - started)
-    steady = (total - first[1]) / max(done - first[0], 1e-3)
-    print("RESULT baseline_records_per_s=%s mirror_records=%d mirror_seconds=%.2f "
-          "mirror_records_per_s=%.0f mirror_steady_records_per_s=%.0f ratio=%.2f steady_ratio=%.2f"
-          % (base["records_per_s"], total, done - started, whole, steady,
-             whole / float(base["records_per_s"]), steady / float(base["records_per_s"])),
-          flush=True)
+    check(mirror.high_watermarks(west.bootstrap, "orders") == ends, "west != east after the copy")
+    return {"whole": total / (done - started),
+            "steady": (total - first[1]) / max(done - first[0], 1e-3),
+            "mirror_cpu_us": cpu_mirror * 1e6 / total, "east_cpu_us": cpu_east * 1e6 / total,
+            "west_cpu_us": cpu_west * 1e6 / total, "seconds": done - started}
+
+
+def main(t):
+    rounds = []
+    for i in range(RUNS):
+        ctx = TestContext("bench_mirror_%d" % i)
+        try:
+            rounds.append(one_round(ctx, i))
+        finally:
+            ctx.cleanup()
+    for label, _, compression in VARIANTS:
+        rs = [r[label] for r in rounds]
+        med = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+        print("MEDIAN variant=%s runs=%d compression=%s partitions=%d load=%.2f "
+              "baseline_records_per_s=%.0f mirror_records_per_s=%.0f "
+              "mirror_steady_records_per_s=%.0f ratio=%.2f steady_ratio=%.2f "
+              "mirror_cpu_us_per_record=%.2f west_cpu_us_per_record=%.2f "
+              "baseline_lz4_records_per_s=%.0f steady_ratio_lz4=%.2f"
+              % (label, len(rs), compression, PARTITIONS, med["load"], med["baseline"],
+                 med["whole"], med["steady"], med["ratio"], med["steady_ratio"],
+                 med["mirror_cpu_us"], med["west_cpu_us"], med["baseline_lz4"],
+                 med["steady_ratio_lz4"]), flush=True)
 
 
 run_test(main)
