@@ -6,6 +6,8 @@
  */
 #include "broker/cluster/region_epochs.h"
 
+#include "broker/log/log_producers.h"
+
 #include <string.h>
 
 #include "common/error.h"
@@ -30,6 +32,9 @@ int region_epochs_raise_topic(const region_state *rs, topic *t)
         plog *log = t->partitions[i].log;
         if (log == NULL || plog_leader_epoch(log) >= epoch)
             continue;
+        /* taking the partition over: producers come with sequences of the
+         * other region (see plog_forget_producers) */
+        plog_forget_producers(log);
         if (plog_set_leader_epoch(log, epoch) != 0) {
             log_error("cluster", "cannot raise leader epoch topic=%s partition=%d epoch=%d",
                       t->name, (int)i, (int)epoch);

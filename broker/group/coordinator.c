@@ -473,6 +473,32 @@ void coordinator_groups_each(coordinator *c, void (*fn)(void *arg, const group *
             fn(arg, e->g);
 }
 
+int coordinator_evict_members(coordinator *c, bool (*match)(void *arg, const char *group_id),
+                              void *arg)
+{
+    int evicted = 0;
+    for (size_t b = 0; b < c->bucket_count; b++) {
+        for (coord_group *e = c->buckets[b]; e; e = e->next) {
+            if (group_member_count(e->g) == 0 || !match(arg, group_id(e->g)))
+                continue;
+            /* leave() frees the member: copy the ids first */
+            int32_t n = group_member_count(e->g);
+            char **ids = calloc((size_t)n, sizeof *ids);
+            for (int32_t i = 0; ids && i < n; i++)
+                ids[i] = strdup(group_member_at(e->g, i)->id);
+            for (int32_t i = 0; ids && i < n; i++) {
+                if (ids[i] && group_leave(e->g, ids[i], coord_now()) == KERR_NONE)
+                    evicted++;
+                free(ids[i]);
+            }
+            free(ids);
+            log_info("group", "members evicted group=%s members=%d reason=region role change",
+                     group_id(e->g), (int)n);
+        }
+    }
+    return evicted;
+}
+
 int16_t coordinator_delete_group(coordinator *c, const char *group_id)
 {
     coord_group *e = coord_lookup(c, group_id);

@@ -111,6 +111,14 @@ void coordinator_groups_each(coordinator *c, void (*fn)(void *arg, const group *
 
 /* DeleteGroups of one group: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP or NONE
  * (offsets and group tombstoned in __consumer_offsets). */
+/* Removes every member of the groups match() selects, as if each had left
+ * (the group rebalances or becomes Empty; committed offsets stay). Used when
+ * the region's role changes: the members of a redirected group are in the
+ * other region now, and a group taking over must not wait for them.
+ * Returns the number of members removed. */
+int coordinator_evict_members(coordinator *c, bool (*match)(void *arg, const char *group_id),
+                              void *arg);
+
 int16_t coordinator_delete_group(coordinator *c, const char *group_id);
 
 /* OffsetDelete: group-level error (GROUP_ID_NOT_FOUND, ...) or NONE; then

@@ -200,6 +200,17 @@ void plog_producers_snapshot(plog *log)
     prune(log, offset, true);
 }
 
+void plog_forget_producers(plog *log)
+{
+    if (!log->producers || producer_state_count(log->producers) == 0)
+        return;
+    size_t forgotten = producer_state_count(log->producers);
+    producer_state_clear(log->producers);
+    log->producers_snapshot_offset = -1; /* force the (empty) snapshot at the log end */
+    plog_producers_snapshot(log);
+    log_info("log", "producer state forgotten dir=%s producers=%zu", log->dir, forgotten);
+}
+
 void plog_producers_prune(plog *log)
 {
     if (log->producers)

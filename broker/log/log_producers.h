@@ -20,6 +20,13 @@
  * the partition: append, answer as a duplicate, or refuse. Changes nothing. */
 void plog_producer_check(const plog *log, const batch_header *h, producer_check_result *out);
 
+/* Forgets every producer of the partition and snapshots the empty state at
+ * the log end, so a restart does not bring them back. Called when the region
+ * takes over the partition (broker/cluster/region_epochs.c): producers then
+ * continue with the sequence numbers they used in the other region, which
+ * this log never saw, and are accepted as unknown producers (KIP-360). */
+void plog_forget_producers(plog *log);
+
 /* Producers currently known by the partition (tests, metrics). */
 size_t plog_producer_count(const plog *log);
 

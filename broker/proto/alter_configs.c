@@ -46,6 +46,7 @@
 #include "broker/broker.h"
 #include "broker/cluster/region_epochs.h"
 #include "broker/cluster/region_state.h"
+#include "broker/group/coordinator.h"
 #include "broker/proto/admin_apis.h"
 #include "broker/proto/kafka_error.h"
 #include "common/error.h"
@@ -205,6 +206,11 @@ static void alter_topic(broker_request *req, const alter_input *in, topic *t, bo
  * node's id; the only dynamic broker configs are the region state keys
  * (cluster/region_state.h). Becoming active raises the leader epochs of the
  * redirected topics to the region epoch (cluster/region_epochs.h). */
+static bool group_matches_region(void *arg, const char *group_id)
+{
+    return region_state_group_matches(arg, group_id, strlen(group_id));
+}
+
 static void alter_broker(broker_request *req, const alter_input *in, bool validate_only,
                          alter_configs_resource_response *out)
 {
@@ -228,14 +234,26 @@ static void alter_broker(broker_request *req, const alter_input *in, bool valida
         return;
     char err[ADMIN_ERROR_MESSAGE_BYTES];
     err[0] = '\0';
+    enum region_role before = region_state_role(b->region);
     int rc = region_state_apply(b->region, keys, values, in->incremental ? ops : NULL, n,
                                 !in->incremental, validate_only, err, sizeof err);
     if (rc != 0) {
         set_error(req, out, error_for(rc), err);
         return;
     }
-    if (!validate_only)
-        region_epochs_raise_all(b->region, b->topics); /* failures are logged there */
+    if (validate_only)
+        return;
+    region_epochs_raise_all(b->region, b->topics); /* failures are logged there */
+    enum region_role after = region_state_role(b->region);
+    /* members of redirected groups belong to the other region once this one
+     * is a standby, and a region taking over from a standby role must not
+     * wait for members it had before (they rejoin with new ids) */
+    bool handover = (after == REGION_ROLE_STANDBY && before != REGION_ROLE_STANDBY &&
+                     before != REGION_ROLE_NONE) ||
+                    (before == REGION_ROLE_STANDBY &&
+                     (after == REGION_ROLE_PROMOTING || after == REGION_ROLE_ACTIVE));
+    if (handover && b->coordinator)
+        coordinator_evict_members(b->coordinator, group_matches_region, b->region);
 }
 
 static void alter_one(broker_request *req, const alter_input *in, bool duplicate,
