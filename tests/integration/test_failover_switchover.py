@@ -35,14 +35,24 @@ def main(t):
 
 def switch(d, producer, consumer, to, other):
     started = time.monotonic()
+    seen_before = len(consumer.seen)
     rc, out, err = d.cli("switchover", "--to", to, "--timeout", "60s")
+    took = time.monotonic() - started
     check_eq(rc, 0, "switchover --to %s exit status (%s)" % (to, err.strip()))
     check("switchover complete" in out, "switchover output: %r" % out)
     d.wait_roles({to: "active", other: "standby"})
     first_ack = producer.first_ack_after(time.monotonic())
     mirror.wait_for("an acked produce after the switchover to %s" % to,
                     lambda: producer.first_ack_after(time.monotonic() - 0.5) is not None, 60)
-    note("switchover to %s: %.2f s" % (to, time.monotonic() - started))
+    mirror.wait_for("the group consuming after the switchover to %s" % to,
+                    lambda: len(consumer.seen) > seen_before + 10, 60)
+    with producer.lock:
+        acks = sorted(t for t in producer.ack_times if t > started - 5)
+    pause = max((b - a for a, b in zip(acks, acks[1:])), default=0.0)
+    first_consumed = consumer.first_receive_after(started + took)
+    note("DRILL switchover to %s: command %.2f s, longest produce pause %.2f s, "
+         "first record consumed %.2f s after the command ended"
+         % (to, took, pause, (first_consumed or time.monotonic()) - (started + took)))
     return first_ack
 
 
@@ -103,8 +113,8 @@ def run(t, d):
         check(not missing, "acked records missing in %s: %r" % (region, sorted(missing)[:10]))
         check_eq(dups, 0, "duplicate records in %s" % region)
     check_eq(consumer.duplicates, [], "records seen again after their commit succeeded")
-    note("consumer: %d records seen, %d commit errors, 0 duplicates after commit"
-         % (len(consumer.seen), consumer.commit_errors))
+    note("DRILL switchover totals: RPO %d acked records missing, %d duplicates after commit, "
+         "%d records seen, %d commit errors" % (0, 0, len(consumer.seen), consumer.commit_errors))
 
     rc, out, err = d.cli("status", "--json", "--history")
     check_eq(rc, 0, "status --json exit: %s" % err)
