@@ -6,6 +6,7 @@
  *   strait sidecar --topology FILE --region NAME
  *   strait offsets translate --topology FILE --group G --from A --to B [--json]
  *   strait status | switchover | failover | failback --topology FILE ... (failover/cli.h)
+ *   strait witness --listen HOST:PORT --topology FILE [--state-dir DIR] (failover/witness.h)
  *   strait version | help
  *
  * Exit status: 0 success, 1 the role failed at run time, 2 bad command line
@@ -21,6 +22,7 @@
 #include "broker/broker_config.h"
 #include "common/error.h"
 #include "failover/cli.h"
+#include "failover/witness.h"
 #include "mirror/sidecar.h"
 #include "mirror/sidecar_client.h"
 #include "mirror/topology.h"
@@ -61,6 +63,9 @@ static void usage(FILE *out)
           "                 switch back to a returned region once it has caught up\n"
           "                 (exit codes: 0 done, 1 failed mid-way, 2 usage, 3 refused;\n"
           "                 docs/dr-runbook.md)\n"
+          "  witness --listen HOST:PORT --topology FILE [--state-dir DIR]\n"
+          "                 the third vote of automatic failover, for a third site\n"
+          "                 (its vote is kept in DIR, default ./strait-witness)\n"
           "  version        print the version\n"
           "  help           print this help\n"
           "\n"
@@ -291,6 +296,49 @@ static int cmd_offsets(int argc, char **argv)
     return offsets_translate(topology_path, group, from, to, json);
 }
 
+static int cmd_witness(int argc, char **argv)
+{
+    const char *listen = NULL, *topology_path = NULL, *state_dir = WITNESS_STATE_DIR_DEFAULT;
+    for (int i = 0; i < argc; i++) {
+        int missing = 0;
+        const char *value;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if ((value = option_value(argc, argv, &i, "--listen", &missing)) || missing) {
+            if (missing)
+                return usage_error("witness: --listen needs HOST:PORT");
+            listen = value;
+        } else if ((value = option_value(argc, argv, &i, "--topology", &missing)) || missing) {
+            if (missing)
+                return usage_error("witness: --topology needs a FILE");
+            topology_path = value;
+        } else if ((value = option_value(argc, argv, &i, "--state-dir", &missing)) || missing) {
+            if (missing)
+                return usage_error("witness: --state-dir needs a DIR");
+            state_dir = value;
+        } else {
+            return usage_error("witness: unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!listen || !topology_path)
+        return usage_error("witness: --listen HOST:PORT and --topology FILE are required");
+    witness *w = NULL;
+    char err[1024];
+    int rc = witness_open(listen, topology_path, state_dir, &w, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "strait witness: %s\n", err);
+        return rc == ST_ECONFIG ? EXIT_USAGE : EXIT_RUNTIME;
+    }
+    rc = witness_run(w);
+    witness_close(w);
+    if (rc != 0) {
+        fprintf(stderr, "strait witness: stopped on error: %s\n", strait_strerror(rc));
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
 /* status, switchover, failover, failback */
 static int cmd_failover_verb(const char *verb, int argc, char **argv)
 {
@@ -348,6 +396,8 @@ int main(int argc, char **argv)
         return cmd_sidecar(argc - 2, argv + 2);
     if (!strcmp(command, "offsets"))
         return cmd_offsets(argc - 2, argv + 2);
+    if (!strcmp(command, "witness"))
+        return cmd_witness(argc - 2, argv + 2);
     if (!strcmp(command, "status") || !strcmp(command, "switchover") ||
         !strcmp(command, "failover") || !strcmp(command, "failback"))
         return cmd_failover_verb(command, argc - 2, argv + 2);

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "failover/auto_failover.h"
 #include "failover/broker_push.h"
 #include "failover/roles.h"
 #include "mirror/sidecar_client.h"
@@ -25,6 +26,7 @@ struct failover_agent {
     failover_store *store;
     failover_agent_info info;
     int64_t next_push_ms;      /* monotonic */
+    auto_failover *automatic;  /* NULL in manual mode */
 };
 
 /* Runs a hook command with {region} replaced, without waiting for it. */
@@ -67,7 +69,9 @@ static void reap_hooks(void)
 static void push(failover_agent *a)
 {
     char err[512] = "";
-    int rc = failover_push_roles(a->topology, a->region, &a->info.state, err, sizeof err);
+    failover_state pushed = a->info.state;
+    auto_failover_pushed_state(a->automatic, &pushed); /* `fenced` while its lease lapsed */
+    int rc = failover_push_roles(a->topology, a->region, &pushed, err, sizeof err);
     int64_t now = clock_mono_ms();
     if (rc == 0) {
         a->info.pushed_epoch = a->info.state.epoch;
@@ -144,6 +148,8 @@ int failover_agent_open(const topology *t, int region, const char *store_path,
                  store_path, (long long)a->info.state.epoch, t->path, why);
         rc = ST_ECONFIG;
     }
+    if (rc == 0)
+        rc = auto_failover_open(t, region, a, store_path, &a->automatic, err, errlen);
     if (rc != 0) {
         failover_agent_close(a);
         return rc;
@@ -160,11 +166,14 @@ void failover_agent_close(failover_agent *a)
 {
     if (!a)
         return;
+    auto_failover_close(a->automatic);
     failover_store_close(a->store);
     free(a);
 }
 
 void failover_agent_info_get(failover_agent *a, failover_agent_info *out) { *out = a->info; }
+
+auto_failover *failover_agent_automatic(failover_agent *a) { return a->automatic; }
 
 int failover_agent_apply(failover_agent *a, const failover_state *next, const failover_event *ev,
                          bool *changed, char *why, size_t whylen)
@@ -248,7 +257,8 @@ void failover_agent_tick(failover_agent *a, bool *changed)
     *changed = false;
     reap_hooks();
     adopt_from_peers(a, changed);
-    if (clock_mono_ms() >= a->next_push_ms)
+    bool lease_changed = auto_failover_tick(a->automatic, changed);
+    if (lease_changed || clock_mono_ms() >= a->next_push_ms)
         push(a);
 }
 

@@ -50,6 +50,9 @@ void failover_agent_close(failover_agent *a);
 
 void failover_agent_info_get(failover_agent *a, failover_agent_info *out);
 
+/* Automatic failover (failover/auto_failover.h); NULL in manual mode. */
+struct auto_failover *failover_agent_automatic(failover_agent *a);
+
 /*
  * A new state from the CLI: checked against the topology and the stored
  * epoch, stored with its history event, then pushed to the region's brokers.

@@ -17,6 +17,12 @@
  *                                        flow= state= lag_records= lag_ms=
  *                                        last_checkpoint_ms= error=
  *   GET  /failover/history[?limit=N]     the audit trail, kv lines per event
+ *   GET  /failover/heartbeat?from=R&epoch=E   a peer's heartbeat (automatic mode:
+ *                                        counts as hearing from R); answers as
+ *                                        GET /failover/state
+ *   POST /failover/vote?candidate=R&epoch=E&suspect=A
+ *                                        this sidecar's vote (failover/vote.h):
+ *                                        200 granted=1, or 409 granted=0 error=
  *
  * Runs on the sidecar's loop thread; state changes re-gate the flows.
  */
@@ -32,9 +38,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/clock.h"
+#include "common/config_value.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "failover/agent.h"
+#include "failover/auto_failover.h"
 #include "failover/broker_push.h"
 #include "failover/roles.h"
 #include "mirror/sidecar_internal.h"
@@ -59,12 +67,34 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* Last known lag (records) of the flow source -> this region, for the
+ * audit record of an automatic failover; -1 when unknown. */
+static int64_t flow_lag(void *arg, int source)
+{
+    sidecar *sc = arg;
+    for (int i = 0; i < sc->flow_count; i++) {
+        sidecar_flow *f = &sc->flows[i];
+        mirror_flow_status st;
+        memset(&st, 0, sizeof st);
+        if (sc->topology->flows[f->flow_index].source != source || !f->flow ||
+            mirror_flow_status_get(f->flow, &st) != 0)
+            continue;
+        int64_t lag = 0;
+        for (int p = 0; p < st.partition_count; p++)
+            lag += st.partitions[p].lag_records;
+        mirror_flow_status_free(&st);
+        return lag;
+    }
+    return -1;
+}
+
 int sidecar_failover_open(sidecar *sc, char *err, size_t errlen)
 {
     int rc = failover_agent_open(sc->topology, sc->region, sc->store_path, &sc->agent, err,
                                  errlen);
     if (rc != 0)
         return rc;
+    auto_failover_set_lag_source(failover_agent_automatic(sc->agent), flow_lag, sc);
     sc->failover_timer = event_new(sc->base, -1, EV_PERSIST, on_timer, sc);
     struct timeval tick = {FAILOVER_TICK_MS / 1000, (FAILOVER_TICK_MS % 1000) * 1000};
     if (!sc->failover_timer || event_add(sc->failover_timer, &tick) != 0) {
@@ -118,6 +148,7 @@ static void state_kv(sidecar *sc, buf *page)
     sidecar_puts(page, text);
     sidecar_printf(page, "pushed_epoch=%" PRId64 "\npushed_at_ms=%" PRId64 "\npush_error=%s\n",
                    info.pushed_epoch, info.pushed_at_ms, info.push_error);
+    sidecar_printf(page, "lease=%s\n", auto_failover_lease(failover_agent_automatic(sc->agent)));
 }
 
 static void state_json(sidecar *sc, buf *page)
@@ -147,7 +178,8 @@ static void state_json(sidecar *sc, buf *page)
                    ", \"pushed_at_ms\": %" PRId64 ", \"push_error\": ",
                    st->updated_at_ms, info.pushed_epoch, info.pushed_at_ms);
     sidecar_json_string(page, info.push_error);
-    sidecar_puts(page, "}\n");
+    sidecar_printf(page, ", \"lease\": \"%s\"}\n",
+                   auto_failover_lease(failover_agent_automatic(sc->agent)));
 }
 
 /* POST /failover/state */
@@ -366,6 +398,69 @@ static int history_line(void *arg, const failover_event *ev)
     return 0;
 }
 
+/* A region= style parameter: its index, or -1 with the refusal in page. */
+static int region_param(sidecar *sc, struct evkeyvalq *query, const char *key, buf *page)
+{
+    const char *value = evhttp_find_header(query, key);
+    int index = value ? topology_region_index(sc->topology, value) : -1;
+    if (!value || !value[0])
+        sidecar_printf(page, "granted=0\nerror=missing %s= parameter\n", key);
+    else if (index < 0)
+        sidecar_printf(page, "granted=0\nerror=%s=%.64s is not a region of %s\n", key, value,
+                       sc->topology->path);
+    return index;
+}
+
+static bool epoch_param(struct evkeyvalq *query, bool required, int64_t *out, buf *page)
+{
+    const char *value = evhttp_find_header(query, "epoch");
+    *out = 0;
+    if (!value && !required)
+        return true;
+    char msg[160];
+    if (!value || config_value_parse_int(value, 1, INT64_MAX / 2, out, msg, sizeof msg) != 0) {
+        sidecar_printf(page, "granted=0\nerror=epoch: %s\n", value ? msg : "missing epoch= parameter");
+        return false;
+    }
+    return true;
+}
+
+/* GET /failover/heartbeat?from=R&epoch=E */
+static int get_heartbeat(sidecar *sc, struct evkeyvalq *query, buf *page)
+{
+    int64_t epoch = 0;
+    int from = region_param(sc, query, "from", page);
+    if (from < 0 || !epoch_param(query, false, &epoch, page))
+        return 400;
+    auto_failover_heard(failover_agent_automatic(sc->agent), from, epoch);
+    state_kv(sc, page);
+    return 200;
+}
+
+/* POST /failover/vote?candidate=R&epoch=E&suspect=A */
+static int post_vote(sidecar *sc, struct evkeyvalq *query, buf *page)
+{
+    int64_t epoch = 0;
+    int candidate = region_param(sc, query, "candidate", page);
+    int suspect = candidate < 0 ? -1 : region_param(sc, query, "suspect", page);
+    if (suspect < 0 || !epoch_param(query, true, &epoch, page))
+        return 400;
+    char why[512];
+    int rc = auto_failover_vote(failover_agent_automatic(sc->agent), candidate, suspect, epoch,
+                                why, sizeof why);
+    if (rc != 0) {
+        log_warn("failover", "vote refused candidate=%s epoch=%" PRId64 " suspect=%s reason=%s",
+                 sc->topology->regions[candidate].name, epoch,
+                 sc->topology->regions[suspect].name, why);
+        sidecar_printf(page, "granted=0\nerror=%s\n", why);
+        return rc == ST_EINVAL ? 409 : 503;
+    }
+    sidecar_printf(page, "granted=1\ncandidate=%s\nepoch=%" PRId64 "\nsuspect=%s\n",
+                   sc->topology->regions[candidate].name, epoch,
+                   sc->topology->regions[suspect].name);
+    return 200;
+}
+
 bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char *path)
 {
     if (strncmp(path, "/failover/", 10) != 0)
@@ -408,6 +503,13 @@ bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char 
         } else {
             code = checkpoint ? post_checkpoint(sc, from, &page) : get_drain(sc, from, &page);
         }
+    } else if (!strcmp(path, "/failover/heartbeat") && !post) {
+        code = get_heartbeat(sc, &query, &page);
+    } else if (!strcmp(path, "/failover/vote") && post) {
+        code = post_vote(sc, &query, &page);
+    } else if (!strcmp(path, "/failover/heartbeat") || !strcmp(path, "/failover/vote")) {
+        sidecar_printf(&page, "error=%s %s expected\n", post ? "GET" : "POST", path);
+        code = 405;
     } else if (!strcmp(path, "/failover/flows")) {
         get_flows(sc, &page);
     } else if (!strcmp(path, "/failover/history")) {
@@ -422,7 +524,8 @@ bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char 
             code = 503;
         }
     } else {
-        sidecar_puts(&page, "error=unknown failover route (state, drain, checkpoint, history)\n");
+        sidecar_puts(&page, "error=unknown failover route (state, drain, checkpoint, flows, history, "
+                            "heartbeat, vote)\n");
         code = 404;
     }
     send_page(req, code, type, &page);
