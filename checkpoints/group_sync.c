@@ -609,7 +609,8 @@ static rd_kafka_t *admin_client(const char *flow, const char *side, const topolo
 {
     char err[512];
     char client_id[256];
-    snprintf(client_id, sizeof client_id, "strait-group-sync-%s", flow);
+    /* the sidecar prefix: standby brokers answer it locally, not by redirect */
+    snprintf(client_id, sizeof client_id, "strait-sidecar-group-sync-%s", flow);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", region->bootstrap, err, sizeof err) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "client.id", client_id, err, sizeof err) != RD_KAFKA_CONF_OK) {

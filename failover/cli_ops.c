@@ -416,6 +416,9 @@ int failover_cli_failover(const char *topology_path, const char *to, bool force,
         flow_figures(&ctx, b, st.active, &r);
         failover_state next;
         state_next(&st, &next, to, "", "", "", "", "");
+        /* marks the demoted region for the diverged copy (sidecar.c) */
+        snprintf(next.step, sizeof next.step, "unplanned");
+        snprintf(next.previous, sizeof next.previous, "%s", st.active);
         char detail[256];
         snprintf(detail, sizeof detail, "unplanned; last known mirror lag %" PRId64 " records",
                  r.lag_records);
@@ -466,6 +469,37 @@ int failover_cli_failback(const char *topology_path, const char *to, int64_t tim
         rc = finish(&r, CLI_EXIT_REFUSED, json);
         cli_close(&ctx);
         return rc;
+    }
+    const failover_state *cur = &ctx.regions[newest].state;
+    int b = topology_region_index(ctx.topology, cur->active);
+    if (!strcmp(cur->step, "unplanned") && !strcmp(cur->previous, to)) {
+        /* records `to` accepted but never mirrored go to <topic>.diverged in
+         * the active region first (its sidecar runs that copy) */
+        char path[256];
+        snprintf(path, sizeof path, "/failover/drain?from=%s&diverged=1", to);
+        int64_t deadline = clock_mono_ms() + timeout_ms;
+        for (;;) {
+            int status = 0;
+            char *body = NULL, err[512] = "";
+            bool drained = cli_call(&ctx, b, false, path, &status, &body, err, sizeof err) == 0 &&
+                           status == 200 && cli_kv_int(body, "drained", 0) == 1;
+            free(body);
+            if (drained)
+                break;
+            if (clock_mono_ms() >= deadline) {
+                snprintf(r.message, sizeof r.message,
+                         "the diverged records of %s were not all copied to %s within %" PRId64
+                         " ms; see strait status",
+                         to, cur->active, timeout_ms);
+                rc = finish(&r, CLI_EXIT_FAILED, json);
+                cli_close(&ctx);
+                return rc;
+            }
+            struct timespec ts = {0, DRAIN_POLL_MS * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        step("records %s accepted but never mirrored are in %s as <topic>.diverged", to,
+             cur->active);
     }
     step("%s answers as a standby; switching over to it once it has caught up", to);
     r.operation = "switchover";

@@ -65,16 +65,22 @@ static void print_flows_text(const char *body)
 {
     for (const char *line = body; line && *line;) {
         char flow[160], state[16], lag[32], lag_ms[32], checkpoint[32], error[512], when[32];
+        char copied[32];
         line_value(line, "flow", flow, sizeof flow);
+        line_value(line, "copied", copied, sizeof copied);
         line_value(line, "state", state, sizeof state);
         line_value(line, "lag_records", lag, sizeof lag);
         line_value(line, "lag_ms", lag_ms, sizeof lag_ms);
         line_value(line, "last_checkpoint_ms", checkpoint, sizeof checkpoint);
         line_value(line, "error", error, sizeof error);
         age(strtoll(checkpoint, NULL, 10), when, sizeof when);
+        bool diverged = strstr(flow, ".diverged") != NULL;
+        if (diverged)
+            snprintf(when, sizeof when, "%s", "-");
         if (flow[0])
-            printf("  %-22s %-8s %12s %10s  %-14s %s\n", flow, state,
+            printf("  %-22s %-8s %12s %10s  %-14s %s%s%s\n", flow, state,
                    !strcmp(lag, "-1") ? "-" : lag, !strcmp(lag_ms, "-1") ? "-" : lag_ms, when,
+                   diverged ? copied : "", diverged ? " diverged records recovered " : "",
                    error);
         line = strchr(line, '\n');
         if (line)
@@ -86,8 +92,9 @@ static void print_flows_json(const char *body)
 {
     bool first = true;
     for (const char *line = body; line && *line;) {
-        char flow[160], state[16], lag[32], lag_ms[32], checkpoint[32], error[512];
+        char flow[160], state[16], lag[32], lag_ms[32], checkpoint[32], error[512], copied[32];
         line_value(line, "flow", flow, sizeof flow);
+        line_value(line, "copied", copied, sizeof copied);
         line_value(line, "state", state, sizeof state);
         line_value(line, "lag_records", lag, sizeof lag);
         line_value(line, "lag_ms", lag_ms, sizeof lag_ms);
@@ -99,9 +106,10 @@ static void print_flows_json(const char *body)
             printf(", \"state\": ");
             json_str(state);
             printf(", \"lag_records\": %lld, \"lag_ms\": %lld, \"last_checkpoint_ms\": %lld, "
-                   "\"error\": ",
+                   "\"records_copied\": %lld, \"diverged\": %s, \"error\": ",
                    strtoll(lag, NULL, 10), strtoll(lag_ms, NULL, 10),
-                   strtoll(checkpoint, NULL, 10));
+                   strtoll(checkpoint, NULL, 10), strtoll(copied, NULL, 10),
+                   strstr(flow, ".diverged") ? "true" : "false");
             json_str(error);
             putchar('}');
             first = false;

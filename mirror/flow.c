@@ -407,7 +407,8 @@ static void *flow_thread(void *arg)
     return NULL;
 }
 
-int mirror_flow_start(const topology *t, int flow_index, checkpoint_store *store, mirror_flow **out)
+static int flow_start(const topology *t, int flow_index, checkpoint_store *store, bool diverged,
+                      mirror_flow **out)
 {
     if (t == NULL || store == NULL || out == NULL || flow_index < 0 || flow_index >= t->flow_count)
         return ST_EINVAL;
@@ -419,7 +420,9 @@ int mirror_flow_start(const topology *t, int flow_index, checkpoint_store *store
     f->store = store;
     f->source_region = t->regions[f->config->source].name;
     f->target_region = t->regions[f->config->target].name;
-    snprintf(f->name, sizeof f->name, "%s->%s", f->source_region, f->target_region);
+    snprintf(f->name, sizeof f->name, "%s->%s%s", f->source_region, f->target_region,
+             diverged ? MIRROR_DIVERGED_SUFFIX : "");
+    f->diverged = diverged;
     atomic_init(&f->stopping, false);
     atomic_init(&f->producer_fatal, false);
     /* Recursive: flow_set_error is also called from callbacks that run while
@@ -438,6 +441,17 @@ int mirror_flow_start(const topology *t, int flow_index, checkpoint_store *store
     f->thread_started = true;
     *out = f;
     return 0;
+}
+
+int mirror_flow_start(const topology *t, int flow_index, checkpoint_store *store, mirror_flow **out)
+{
+    return flow_start(t, flow_index, store, false, out);
+}
+
+int mirror_flow_start_diverged(const topology *t, int flow_index, checkpoint_store *store,
+                               mirror_flow **out)
+{
+    return flow_start(t, flow_index, store, true, out);
 }
 
 void mirror_flow_stop(mirror_flow *f)

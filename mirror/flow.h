@@ -18,6 +18,9 @@
 /* Provenance header on every mirrored record: key "strait.src", value
  * "<source region>:<source partition>:<source offset>" (ASCII decimal). */
 #define MIRROR_PROVENANCE_HEADER "strait.src"
+/* Suffix of a diverged copy: flow name "east->west.diverged", target topic
+ * "orders.diverged" (mirror_flow_start_diverged). */
+#define MIRROR_DIVERGED_SUFFIX ".diverged"
 
 typedef struct mirror_flow mirror_flow;
 
@@ -49,6 +52,20 @@ typedef struct mirror_flow_status {
 
 /* Starts flow t->flows[flow_index] on its own thread. The store outlives the flow. */
 int mirror_flow_start(const topology *t, int flow_index, checkpoint_store *store, mirror_flow **out);
+/*
+ * The diverged copy of flow t->flows[flow_index] (DESIGN.md §8, failback):
+ * records the source region accepted but never mirrored before it was
+ * demoted by an unplanned failover. It copies every record of the source
+ * after the normal flow's offset map (those that did not come from the
+ * target, as always) into "<target topic>.diverged", with provenance headers
+ * and its own offset map under the flow name "<source>-><target>.diverged",
+ * resuming exactly like a normal flow. The sidecar runs it while the normal
+ * flow is paused (the source is a standby), so nothing is merged silently
+ * into the active region's topics; the normal flow, when it runs again,
+ * starts after what this copy took.
+ */
+int mirror_flow_start_diverged(const topology *t, int flow_index, checkpoint_store *store,
+                               mirror_flow **out);
 /* Stops: finishes in-flight produce requests (flush), joins the thread, frees. */
 void mirror_flow_stop(mirror_flow *f);
 int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out);

@@ -90,6 +90,7 @@ struct mirror_flow {
     atomic_bool producer_fatal;
     bool resync_needed;          /* a delivery failed: re-resume every partition */
     bool failed;                 /* checkpoint store error: stop copying */
+    bool diverged;               /* the diverged copy (mirror_flow_start_diverged) */
     bool store_recovering;       /* store writable again: re-resuming before translations resume */
     int discover_failures;       /* consecutive failed discoveries (backoff) */
     int64_t last_discover_ok_ms; /* wall clock: both regions last listed */

@@ -135,6 +135,11 @@ static void sync_one(mirror_flow *f, const mirror_topic_info *source,
     if (topology_target_topic(f->topology, f->config, source->name, target_name,
                               sizeof target_name) != 0)
         return;
+    if (f->diverged && (strlen(source->name) + strlen(MIRROR_DIVERGED_SUFFIX) >= sizeof target_name ||
+                        strstr(source->name, MIRROR_DIVERGED_SUFFIX)))
+        return; /* never a diverged copy of a diverged copy */
+    if (f->diverged)
+        strcat(target_name, MIRROR_DIVERGED_SUFFIX);
     flow_topic *topic = find_flow_topic(f, source->name);
     if (topic != NULL && !topic->present)
         log_info("mirror", "flow=%s source topic=%s is back", f->name, source->name);
@@ -223,6 +228,32 @@ int flow_discover(mirror_flow *f)
     return 0;
 }
 
+/*
+ * The boundary between a flow and its diverged copy (mirror_flow_start_diverged):
+ * the diverged copy of a partition whose .diverged topic holds nothing yet
+ * starts after the normal flow's map; the normal flow starts after whatever
+ * the diverged copy took (those records are in <topic>.diverged, not merged).
+ */
+static int diverged_boundary(mirror_flow *f, const char *source_topic, int32_t partition,
+                             int64_t *start)
+{
+    char other[sizeof f->name];
+    snprintf(other, sizeof other, "%s->%s%s", f->source_region, f->target_region,
+             f->diverged ? "" : MIRROR_DIVERGED_SUFFIX);
+    checkpoint_pair last;
+    bool found = false;
+    int rc = checkpoint_map_last(f->store, other, source_topic, partition, &last, &found);
+    if (rc != 0 || !found)
+        return rc;
+    if (f->diverged ? *start == RD_KAFKA_OFFSET_BEGINNING
+                    : *start == RD_KAFKA_OFFSET_BEGINNING || *start <= last.source_offset) {
+        log_info("mirror", "flow=%s topic=%s partition=%d starts after %s's copy at %lld",
+                 f->name, source_topic, (int)partition, other, (long long)last.source_offset);
+        *start = last.source_offset + 1;
+    }
+    return 0;
+}
+
 /* Resumes one partition from the target tail (blocking, no lock). */
 static int resume_one(mirror_flow *f, flow_topic *topic, int32_t partition)
 {
@@ -236,6 +267,8 @@ static int resume_one(mirror_flow *f, flow_topic *topic, int32_t partition)
                                  .timeout_ms = FLOW_ADMIN_TIMEOUT_MS};
     int64_t start = RD_KAFKA_OFFSET_BEGINNING;
     int rc = mirror_resume_partition(&req, &start);
+    if (rc == 0)
+        rc = diverged_boundary(f, topic->source, partition, &start);
     if (rc != 0) {
         flow_set_error(f, "resume of %s[%d] from the target tail failed: %s; retrying",
                        topic->source, (int)partition, strait_strerror(rc));

@@ -44,14 +44,19 @@ static int make_dirs(const char *path, char *err, size_t errlen)
     }
 }
 
-static int start_flow(sidecar *sc, sidecar_flow *f, char *err, size_t errlen)
+static int start_flow(sidecar *sc, sidecar_flow *f, bool diverged, char *err, size_t errlen)
 {
     const topology *t = sc->topology;
-    int rc = mirror_flow_start(t, f->flow_index, sc->store, &f->flow);
+    int rc = diverged ? mirror_flow_start_diverged(t, f->flow_index, sc->store, &f->flow)
+                      : mirror_flow_start(t, f->flow_index, sc->store, &f->flow);
     if (rc != 0) {
         f->flow = NULL;
         snprintf(err, errlen, "cannot start flow %s: %s", f->name, strait_strerror(rc));
         return rc;
+    }
+    if (diverged) {
+        log_info("sidecar", "diverged copy started flow=%s", f->name);
+        return 0;
     }
     rc = group_sync_start(t, f->flow_index, sc->store, &f->sync);
     if (rc != 0) {
@@ -86,10 +91,27 @@ static void list_flows(sidecar *sc)
     for (int i = 0; i < t->flow_count; i++) {
         if (t->flows[i].target != sc->region)
             continue;
-        sidecar_flow *f = &sc->flows[sc->flow_count++];
+        sidecar_flow *f = &sc->flows[sc->flow_count];
         f->flow_index = i;
         topology_flow_name(t, &t->flows[i], f->name, sizeof f->name);
+        sidecar_flow *d = &sc->diverged[sc->flow_count++];
+        d->flow_index = i;
+        topology_flow_name(t, &t->flows[i], d->name, sizeof d->name);
+        strncat(d->name, MIRROR_DIVERGED_SUFFIX, sizeof d->name - strlen(d->name) - 1);
     }
+}
+
+/* The diverged copy of flows[i] runs after an unplanned failover demoted
+ * its source (the failover's state says step "unplanned", previous = that
+ * region) for as long as the source stays a standby: only then can the
+ * source hold records it acknowledged but never mirrored. */
+static bool diverged_runs(const sidecar *sc, const failover_agent_info *info, int i)
+{
+    if (!sc->agent)
+        return false;
+    const char *source = sc->topology->regions[sc->topology->flows[sc->flows[i].flow_index].source].name;
+    return failover_role_of(&info->state, source) == FAILOVER_ROLE_STANDBY &&
+           !strcmp(info->state.step, "unplanned") && !strcmp(info->state.previous, source);
 }
 
 int sidecar_gate_flows(sidecar *sc, char *err, size_t errlen)
@@ -97,28 +119,40 @@ int sidecar_gate_flows(sidecar *sc, char *err, size_t errlen)
     failover_agent_info info;
     if (sc->agent)
         failover_agent_info_get(sc->agent, &info);
+    bool run[TOPOLOGY_FLOWS_MAX];
+    /* stops first: a flow and its diverged copy never run at once (each
+     * starts after the other's offset map, flow_sync.c) */
     for (int i = 0; i < sc->flow_count; i++) {
         sidecar_flow *f = &sc->flows[i];
         const char *source = sc->topology->regions[sc->topology->flows[f->flow_index].source].name;
         const char *target = sc->topology->regions[sc->region].name;
-        bool run = !sc->agent || failover_flow_runs(&info.state, source, target);
-        if (run && !f->flow) {
-            int rc = start_flow(sc, f, err, errlen);
-            if (rc != 0)
-                return rc;
-        } else if (!run && f->flow) {
+        run[i] = !sc->agent || failover_flow_runs(&info.state, source, target);
+        if (!run[i] && f->flow) {
             log_info("sidecar", "flow paused flow=%s reason=source region %s is %s", f->name,
                      source, failover_role_name(failover_role_of(&info.state, source)));
             stop_flow(f);
         }
+        if (!diverged_runs(sc, &info, i) && sc->diverged[i].flow)
+            stop_flow(&sc->diverged[i]);
+    }
+    for (int i = 0; i < sc->flow_count; i++) {
+        int rc = 0;
+        if (run[i] && !sc->flows[i].flow)
+            rc = start_flow(sc, &sc->flows[i], false, err, errlen);
+        else if (diverged_runs(sc, &info, i) && !sc->diverged[i].flow)
+            rc = start_flow(sc, &sc->diverged[i], true, err, errlen);
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }
 
 static void stop_flows(sidecar *sc)
 {
-    for (int i = 0; i < sc->flow_count; i++)
+    for (int i = 0; i < sc->flow_count; i++) {
         stop_flow(&sc->flows[i]);
+        stop_flow(&sc->diverged[i]);
+    }
 }
 
 static void on_signal(evutil_socket_t signal_number, short what, void *arg)

@@ -10,12 +10,14 @@
  *                                        store and apply a new state (409 + error=
  *                                        when refused, 503 when stored but the
  *                                        brokers did not accept it yet)
- *   GET  /failover/drain?from=R          is flow R->here drained: fresh source end
- *                                        offsets vs copied, in flight, unmapped
+ *   GET  /failover/drain?from=R[&diverged=1]  is flow R->here (or its diverged
+ *                                        copy) drained: fresh source end offsets vs
+ *                                        copied, in flight, unmapped
  *   POST /failover/checkpoint?from=R     one group-sync round of flow R->here now
- *   GET  /failover/flows                 one line per flow into this region:
+ *   GET  /failover/flows                 one line per flow into this region (and
+ *                                        per running diverged copy, "east->west.diverged"):
  *                                        flow= state= lag_records= lag_ms=
- *                                        last_checkpoint_ms= error=
+ *                                        last_checkpoint_ms= copied= error=
  *   GET  /failover/history[?limit=N]     the audit trail, kv lines per event
  *   GET  /failover/heartbeat?from=R&epoch=E   a peer's heartbeat (automatic mode:
  *                                        counts as hearing from R); answers as
@@ -88,6 +90,16 @@ static int64_t flow_lag(void *arg, int source)
     return -1;
 }
 
+static void on_gate(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sidecar *sc = arg;
+    char err[512];
+    if (sidecar_gate_flows(sc, err, sizeof err) != 0)
+        log_error("sidecar", "flows not re-gated after a state change: %s", err);
+}
+
 int sidecar_failover_open(sidecar *sc, char *err, size_t errlen)
 {
     int rc = failover_agent_open(sc->topology, sc->region, sc->store_path, &sc->agent, err,
@@ -95,6 +107,11 @@ int sidecar_failover_open(sidecar *sc, char *err, size_t errlen)
     if (rc != 0)
         return rc;
     auto_failover_set_lag_source(failover_agent_automatic(sc->agent), flow_lag, sc);
+    sc->gate_event = event_new(sc->base, -1, 0, on_gate, sc);
+    if (!sc->gate_event) {
+        snprintf(err, errlen, "out of memory");
+        return ST_ENOMEM;
+    }
     sc->failover_timer = event_new(sc->base, -1, EV_PERSIST, on_timer, sc);
     struct timeval tick = {FAILOVER_TICK_MS / 1000, (FAILOVER_TICK_MS % 1000) * 1000};
     if (!sc->failover_timer || event_add(sc->failover_timer, &tick) != 0) {
@@ -110,6 +127,9 @@ void sidecar_failover_close(sidecar *sc)
     if (sc->failover_timer)
         event_free(sc->failover_timer);
     sc->failover_timer = NULL;
+    if (sc->gate_event)
+        event_free(sc->gate_event);
+    sc->gate_event = NULL;
     failover_agent_close(sc->agent);
     sc->agent = NULL;
 }
@@ -230,11 +250,11 @@ static int post_state(sidecar *sc, struct evkeyvalq *query, buf *page)
         sidecar_printf(page, "error=%s\n", why[0] ? why : strait_strerror(rc));
         return 503;
     }
-    char err[512];
-    if (changed && sidecar_gate_flows(sc, err, sizeof err) != 0) {
-        sidecar_printf(page, "error=state stored but flows not re-gated: %s\n", err);
-        return 503;
-    }
+    /* Flows are started and stopped after this answer is sent: stopping a
+     * flow whose source is down can take seconds, and the CLI must not time
+     * out on a state the sidecar already stored and pushed. */
+    if (changed)
+        event_active(sc->gate_event, EV_TIMEOUT, 0);
     sidecar_printf(page, "changed=%d\n", changed ? 1 : 0);
     state_kv(sc, page);
     if (rc == ST_EIO) {
@@ -244,12 +264,12 @@ static int post_state(sidecar *sc, struct evkeyvalq *query, buf *page)
     return 200;
 }
 
-static sidecar_flow *flow_from(sidecar *sc, const char *from)
+static sidecar_flow *flow_from(sidecar *sc, const char *from, bool diverged)
 {
     for (int i = 0; i < sc->flow_count; i++) {
         const topology_flow *tf = &sc->topology->flows[sc->flows[i].flow_index];
         if (!strcmp(sc->topology->regions[tf->source].name, from))
-            return &sc->flows[i];
+            return diverged ? &sc->diverged[i] : &sc->flows[i];
     }
     return NULL;
 }
@@ -273,9 +293,9 @@ static rd_kafka_t *source_client(sidecar *sc, int source)
 }
 
 /* GET /failover/drain?from=R */
-static int get_drain(sidecar *sc, const char *from, buf *page)
+static int get_drain(sidecar *sc, const char *from, bool diverged, buf *page)
 {
-    sidecar_flow *f = flow_from(sc, from);
+    sidecar_flow *f = flow_from(sc, from, diverged);
     if (!f) {
         sidecar_printf(page, "error=no flow %s->%s in %s\n", from,
                        sc->topology->regions[sc->region].name, sc->topology->path);
@@ -329,7 +349,7 @@ static int get_drain(sidecar *sc, const char *from, buf *page)
 /* POST /failover/checkpoint?from=R */
 static int post_checkpoint(sidecar *sc, const char *from, buf *page)
 {
-    sidecar_flow *f = flow_from(sc, from);
+    sidecar_flow *f = flow_from(sc, from, false);
     if (!f || !f->sync) {
         sidecar_printf(page, "error=%s\n", f ? "the flow's group sync is not running"
                                               : "no such flow into this region");
@@ -363,8 +383,12 @@ static int newest_checkpoint(void *arg, const checkpoint_group_offset *g)
 /* GET /failover/flows */
 static void get_flows(sidecar *sc, buf *page)
 {
-    for (int i = 0; i < sc->flow_count; i++) {
-        sidecar_flow *f = &sc->flows[i];
+    for (int k = 0; k < 2 * sc->flow_count; k++) {
+        /* every flow, then every diverged copy (listed only while it runs) */
+        bool diverged = k >= sc->flow_count;
+        sidecar_flow *f = diverged ? &sc->diverged[k - sc->flow_count] : &sc->flows[k];
+        if (diverged && !f->flow)
+            continue;
         mirror_flow_status st;
         memset(&st, 0, sizeof st);
         bool have = f->flow && mirror_flow_status_get(f->flow, &st) == 0;
@@ -378,9 +402,9 @@ static void get_flows(sidecar *sc, buf *page)
         const char *state = !have ? "paused" : st.running ? "running" : "failed";
         sidecar_printf(page,
                        "flow=%s state=%s lag_records=%" PRId64 " lag_ms=%" PRId64
-                       " last_checkpoint_ms=%" PRId64 " error=%s\n",
+                       " last_checkpoint_ms=%" PRId64 " copied=%" PRId64 " error=%s\n",
                        f->name, state, have ? lag : -1, have ? lag_ms : -1, newest,
-                       have ? st.last_error : "");
+                       have ? st.records_copied : 0, have ? st.last_error : "");
         if (have)
             mirror_flow_status_free(&st);
     }
@@ -501,7 +525,9 @@ bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char 
             sidecar_printf(&page, "error=%s %s expected\n", checkpoint ? "POST" : "GET", path);
             code = 405;
         } else {
-            code = checkpoint ? post_checkpoint(sc, from, &page) : get_drain(sc, from, &page);
+            const char *diverged = evhttp_find_header(&query, "diverged");
+            code = checkpoint ? post_checkpoint(sc, from, &page)
+                              : get_drain(sc, from, diverged && !strcmp(diverged, "1"), &page);
         }
     } else if (!strcmp(path, "/failover/heartbeat") && !post) {
         code = get_heartbeat(sc, &query, &page);

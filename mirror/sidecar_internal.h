@@ -41,6 +41,9 @@ struct sidecar {
     checkpoint_store *store;
     sidecar_flow flows[TOPOLOGY_FLOWS_MAX];
     int flow_count;
+    /* diverged[i]: the diverged copy of flows[i] (mirror_flow_start_diverged),
+     * run while flows[i] is paused; only with a failover section */
+    sidecar_flow diverged[TOPOLOGY_FLOWS_MAX];
     int64_t started_ms;        /* wall clock */
     struct event_base *base;   /* main thread's loop: HTTP and signals */
     struct evhttp *http;
@@ -48,6 +51,7 @@ struct sidecar {
     struct event *sigterm, *sigint;
     struct failover_agent *agent;  /* NULL without a `failover:` section */
     struct event *failover_timer;
+    struct event *gate_event;      /* re-gates the flows after a POSTed state change */
 };
 
 /* Flows (sidecar.c): starts or stops flows so that exactly those that should

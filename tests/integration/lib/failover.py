@@ -136,7 +136,7 @@ class LoadProducer(threading.Thread):
     """Produces "seq-N" at a steady rate; keeps the set of acknowledged seqs and
     the first ack after a given moment (RTO)."""
 
-    def __init__(self, bootstrap, rate=300):
+    def __init__(self, bootstrap, rate=300, first_seq=0):
         super().__init__(daemon=True)
         self.producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
                                   "acks": "all", "linger.ms": 5, "message.timeout.ms": 120000,
@@ -147,7 +147,7 @@ class LoadProducer(threading.Thread):
         self.failed = []
         self.ack_times = []
         self.stop_flag = threading.Event()
-        self.seq = 0
+        self.seq = first_seq
         self.lock = threading.Lock()
 
     def _delivered(self, err, msg):
