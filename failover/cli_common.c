@@ -53,6 +53,20 @@ void cli_close(cli_context *ctx)
     ctx->topology = NULL;
 }
 
+void cli_json_string(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
 void cli_kv(const char *body, const char *key, char *out, size_t outlen)
 {
     out[0] = '\0';

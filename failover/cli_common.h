@@ -53,6 +53,9 @@ int cli_read_states(cli_context *ctx);
  * and returns -1. */
 int cli_region_arg(cli_context *ctx, const char *verb, const char *name);
 
+/* s as a JSON string literal on stdout (RFC 8259 escapes). */
+void cli_json_string(const char *s);
+
 /* One "key=value\n" value out of a kv body into out ("" when absent). */
 void cli_kv(const char *body, const char *key, char *out, size_t outlen);
 int64_t cli_kv_int(const char *body, const char *key, int64_t fallback);

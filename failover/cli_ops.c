@@ -61,35 +61,22 @@ __attribute__((format(printf, 1, 2))) static void step(const char *fmt, ...)
     fflush(stdout);
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
-}
 
 static int finish(const op_result *r, int code, bool json)
 {
     if (json) {
         printf("{\"operation\": \"%s\", \"outcome\": \"%s\", \"exit\": %d, \"from\": ",
                r->operation, r->outcome, code);
-        json_str(r->from);
+        cli_json_string(r->from);
         printf(", \"to\": ");
-        json_str(r->to);
+        cli_json_string(r->to);
         printf(", \"epoch\": %" PRId64 ", \"lag_records\": %" PRId64
                ", \"last_checkpoint_ms\": %" PRId64 ", \"duration_ms\": %" PRId64
                ", \"groups_kept\": ",
                r->epoch, r->lag_records, r->last_checkpoint_ms, clock_mono_ms() - r->started_ms);
-        json_str(r->groups_kept);
+        cli_json_string(r->groups_kept);
         printf(", \"message\": ");
-        json_str(r->message);
+        cli_json_string(r->message);
         printf("}\n");
     } else if (r->message[0]) {
         fprintf(code == CLI_EXIT_OK ? stdout : stderr, "%s%s\n",
@@ -188,10 +175,11 @@ static void state_next(const failover_state *from, failover_state *next, const c
 }
 
 /* Polls B's drain of flow A->B until drained or the deadline. */
-static int wait_drained(cli_context *ctx, int b, const char *a, int64_t timeout_ms, op_result *r)
+static int wait_drained(cli_context *ctx, int b, const char *a, bool diverged, int64_t timeout_ms,
+                        op_result *r)
 {
     char path[256];
-    snprintf(path, sizeof path, "/failover/drain?from=%s", a);
+    snprintf(path, sizeof path, "/failover/drain?from=%s%s", a, diverged ? "&diverged=1" : "");
     int64_t deadline = clock_mono_ms() + timeout_ms;
     char last[512] = "";
     for (;;) {
@@ -217,8 +205,9 @@ static int wait_drained(cli_context *ctx, int b, const char *a, int64_t timeout_
         }
         free(body);
         if (clock_mono_ms() >= deadline) {
-            snprintf(r->message, sizeof r->message, "mirror lag %s->%s did not drain within %" PRId64
-                     " ms (%s)", a, ctx->regions[b].name, timeout_ms, last);
+            snprintf(r->message, sizeof r->message, "%s %s->%s did not drain within %" PRId64
+                     " ms (%s)", diverged ? "the diverged copy" : "mirror lag", a,
+                     ctx->regions[b].name, timeout_ms, last);
             return ST_EIO;
         }
         struct timespec ts = {0, DRAIN_POLL_MS * 1000 * 1000};
@@ -305,7 +294,7 @@ static int switchover_run(cli_context *ctx, int b, int64_t timeout_ms, bool json
     if (!strcmp(st.step, "fenced")) {
         step("waiting for the mirror %s->%s to drain (at most %" PRId64 " ms)", a_name, to,
              timeout_ms);
-        if (wait_drained(ctx, b, a_name, timeout_ms, r) != 0) {
+        if (wait_drained(ctx, b, a_name, false, timeout_ms, r) != 0) {
             failover_state back;
             state_next(&st, &back, a_name, "", "", "", "", "");
             step("aborting: un-fencing %s (epoch %" PRId64 ")", a_name, back.epoch);
@@ -475,28 +464,10 @@ int failover_cli_failback(const char *topology_path, const char *to, int64_t tim
     if (!strcmp(cur->step, "unplanned") && !strcmp(cur->previous, to)) {
         /* records `to` accepted but never mirrored go to <topic>.diverged in
          * the active region first (its sidecar runs that copy) */
-        char path[256];
-        snprintf(path, sizeof path, "/failover/drain?from=%s&diverged=1", to);
-        int64_t deadline = clock_mono_ms() + timeout_ms;
-        for (;;) {
-            int status = 0;
-            char *body = NULL, err[512] = "";
-            bool drained = cli_call(&ctx, b, false, path, &status, &body, err, sizeof err) == 0 &&
-                           status == 200 && cli_kv_int(body, "drained", 0) == 1;
-            free(body);
-            if (drained)
-                break;
-            if (clock_mono_ms() >= deadline) {
-                snprintf(r.message, sizeof r.message,
-                         "the diverged records of %s were not all copied to %s within %" PRId64
-                         " ms; see strait status",
-                         to, cur->active, timeout_ms);
-                rc = finish(&r, CLI_EXIT_FAILED, json);
-                cli_close(&ctx);
-                return rc;
-            }
-            struct timespec ts = {0, DRAIN_POLL_MS * 1000 * 1000};
-            nanosleep(&ts, NULL);
+        if (wait_drained(&ctx, b, to, true, timeout_ms, &r) != 0) {
+            rc = finish(&r, CLI_EXIT_FAILED, json);
+            cli_close(&ctx);
+            return rc;
         }
         step("records %s accepted but never mirrored are in %s as <topic>.diverged", to,
              cur->active);

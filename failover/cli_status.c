@@ -16,20 +16,6 @@
 #include "failover/cli.h"
 #include "failover/cli_common.h"
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
-}
-
 /* Value of key in a space-separated "k=v k=v ... error=rest" line. */
 static void line_value(const char *line, const char *key, char *out, size_t outlen)
 {
@@ -102,15 +88,15 @@ static void print_flows_json(const char *body)
         line_value(line, "error", error, sizeof error);
         if (flow[0]) {
             printf("%s{\"flow\": ", first ? "" : ", ");
-            json_str(flow);
+            cli_json_string(flow);
             printf(", \"state\": ");
-            json_str(state);
+            cli_json_string(state);
             printf(", \"lag_records\": %lld, \"lag_ms\": %lld, \"last_checkpoint_ms\": %lld, "
                    "\"records_copied\": %lld, \"diverged\": %s, \"error\": ",
                    strtoll(lag, NULL, 10), strtoll(lag_ms, NULL, 10),
                    strtoll(checkpoint, NULL, 10), strtoll(copied, NULL, 10),
                    strstr(flow, ".diverged") ? "true" : "false");
-            json_str(error);
+            cli_json_string(error);
             putchar('}');
             first = false;
         }
@@ -146,7 +132,7 @@ int failover_cli_status(const char *topology_path, bool json, bool history)
     if (json)
         printf("{\"topology\": ");
     if (json)
-        json_str(t->path);
+        cli_json_string(t->path);
     else
         printf("topology %s: %d of %d sidecars answer%s\n", t->path, reachable, t->region_count,
                agree ? "" : " (regions disagree or are unreachable: see below)");
@@ -167,27 +153,27 @@ int failover_cli_status(const char *topology_path, bool json, bool history)
                  r->state.step);
         if (json) {
             printf("%s{\"name\": ", i ? ", " : "");
-            json_str(r->name);
+            cli_json_string(r->name);
             printf(", \"reachable\": %s, \"error\": ", r->reachable ? "true" : "false");
-            json_str(r->error);
+            cli_json_string(r->error);
             printf(", \"role\": ");
-            json_str(r->role);
+            cli_json_string(r->role);
             printf(", \"epoch\": %" PRId64 ", \"active\": ", r->state.epoch);
-            json_str(r->state.active);
+            cli_json_string(r->state.active);
             printf(", \"fenced\": ");
-            json_str(r->state.fenced);
+            cli_json_string(r->state.fenced);
             printf(", \"promoting\": ");
-            json_str(r->state.promoting);
+            cli_json_string(r->state.promoting);
             printf(", \"operation\": ");
-            json_str(r->state.operation);
+            cli_json_string(r->state.operation);
             printf(", \"target\": ");
-            json_str(r->state.target);
+            cli_json_string(r->state.target);
             printf(", \"step\": ");
-            json_str(r->state.step);
+            cli_json_string(r->state.step);
             printf(", \"updated_at_ms\": %" PRId64 ", \"pushed_epoch\": %" PRId64
                    ", \"push_error\": ",
                    r->state.updated_at_ms, r->pushed_epoch);
-            json_str(r->push_error);
+            cli_json_string(r->push_error);
             printf(", \"flows\": [");
         } else if (!r->reachable) {
             printf("%-12s %-10s %6s %-10s %-10s %-16s %s  (%s)\n", r->name, "UNREACHABLE", "-",
@@ -222,7 +208,7 @@ int failover_cli_status(const char *topology_path, bool json, bool history)
             status == 200) {
             if (json) {
                 printf(", \"history\": ");
-                json_str(body);
+                cli_json_string(body);
             } else {
                 printf("  history (as %s's sidecar recorded it):\n", r->name);
                 for (char *line = body, *next; line && *line; line = next) {
