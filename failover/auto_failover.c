@@ -45,9 +45,11 @@
 #include "failover/auto_failover.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -68,7 +70,18 @@ typedef struct voter {
     int64_t epoch;          /* the epoch it reported */
     bool counts;            /* its last answer counts for the lease */
     bool lost_logged;
+    /* a silent peer's brokers, probed by its heartbeat thread */
+    int64_t brokers_checked_ms;  /* monotonic start of the last Metadata probe; 0: none */
+    bool brokers_answered;
+    char brokers_error[256];
 } voter;
+
+typedef struct heartbeat_thread {
+    struct auto_failover *af;
+    int slot;
+    pthread_t thread;
+    bool started;
+} heartbeat_thread;
 
 struct auto_failover {
     const topology *topology;
@@ -77,19 +90,24 @@ struct auto_failover {
     char vote_dir[1200];
     char vote_name[TOPOLOGY_NAME_MAX + 8];
     failover_vote vote;                    /* this sidecar's durable vote */
+    heartbeat_thread threads[TOPOLOGY_REGIONS_MAX + 1];
+    pthread_mutex_t lock;                  /* guards voters, epoch, stopping */
+    pthread_cond_t wake;
+    bool stopping;
+    int64_t epoch;                         /* this region's epoch, for the heartbeats */
     voter voters[TOPOLOGY_REGIONS_MAX + 1];
     int witness_slot;                      /* -1 without a witness */
     int voter_count;
     int majority;
     int64_t opened_ms;
-    int64_t last_tick_ms;
-    int64_t tick_gap_ms;
     bool lease_expired;                    /* this (active) region fenced itself */
     bool suspecting;                       /* the active region looks dead */
     char last_report[512];                 /* log-once key of the last detection outcome */
     auto_failover_lag_fn lag_fn;
     void *lag_arg;
 };
+
+static void *heartbeat_loop(void *arg);
 
 static const char *name_of(const auto_failover *af, int region)
 {
@@ -164,6 +182,25 @@ int auto_failover_open(const topology *t, int region, struct failover_agent *age
     af->majority = af->voter_count / 2 + 1;
     af->opened_ms = clock_mono_ms();
     af->lease_expired = true; /* an active region starts fenced until a majority answers */
+    pthread_mutex_init(&af->lock, NULL);
+    pthread_cond_init(&af->wake, NULL);
+    failover_agent_info info;
+    failover_agent_info_get(agent, &info);
+    af->epoch = info.state.epoch;
+    for (int slot = 0; slot < af->voter_count; slot++) {
+        if (slot == region)
+            continue;
+        heartbeat_thread *h = &af->threads[slot];
+        h->af = af;
+        h->slot = slot;
+        if (pthread_create(&h->thread, NULL, heartbeat_loop, h) != 0) {
+            snprintf(err, errlen, "cannot start the heartbeat thread of %s",
+                     voter_name(af, slot));
+            auto_failover_close(af);
+            return ST_ENOMEM;
+        }
+        h->started = true;
+    }
     log_info("failover", "automatic mode: voters=%d majority=%d witness=%s detect_after_ms=%" PRId64
              " lease_ms=%" PRId64, af->voter_count, af->majority,
              t->failover_witness[0] ? t->failover_witness : "-", t->failover_detect_after_ms,
@@ -174,6 +211,17 @@ int auto_failover_open(const topology *t, int region, struct failover_agent *age
 
 void auto_failover_close(auto_failover *af)
 {
+    if (!af)
+        return;
+    pthread_mutex_lock(&af->lock);
+    af->stopping = true;
+    pthread_cond_broadcast(&af->wake);
+    pthread_mutex_unlock(&af->lock);
+    for (int slot = 0; slot < af->voter_count; slot++)
+        if (af->threads[slot].started)
+            pthread_join(af->threads[slot].thread, NULL);
+    pthread_cond_destroy(&af->wake);
+    pthread_mutex_destroy(&af->lock);
     free(af);
 }
 
@@ -205,6 +253,7 @@ void auto_failover_pushed_state(const auto_failover *af, failover_state *st)
     snprintf(st->fenced, sizeof st->fenced, "%s", name_of(af, af->region));
 }
 
+/* The heartbeat threads record what they hear (lock held by the caller). */
 static void contact(auto_failover *af, int slot, int64_t sent_ms, int64_t epoch, bool counts)
 {
     voter *v = &af->voters[slot];
@@ -230,13 +279,15 @@ void auto_failover_heard(auto_failover *af, int region, int64_t epoch)
 {
     if (!af || region < 0 || region >= af->topology->region_count || region == af->region)
         return;
+    pthread_mutex_lock(&af->lock);
     voter *v = &af->voters[region];
     v->heard_ms = clock_mono_ms();
     if (epoch > 0)
         v->epoch = epoch;
+    pthread_mutex_unlock(&af->lock);
 }
 
-/* One heartbeat to a peer sidecar or the witness. */
+/* One heartbeat to a peer sidecar or the witness (its thread, no lock held). */
 static void heartbeat(auto_failover *af, int slot, int64_t epoch)
 {
     char path[256], err[512];
@@ -251,16 +302,16 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
     size_t len = 0;
     int64_t sent = clock_mono_ms();
     if (sidecar_client_get(address, path, AUTO_PROBE_TIMEOUT_MS, &status, &body, &len, err,
-                           sizeof err) != 0) {
+                           sizeof err) != 0 || status != 200) {
+        if (body)
+            snprintf(err, sizeof err, "%s answered HTTP %d", path, status);
+        pthread_mutex_lock(&af->lock);
         no_contact(af, slot, err);
-        return;
-    }
-    if (status != 200) {
-        snprintf(err, sizeof err, "%s answered HTTP %d", path, status);
-        no_contact(af, slot, err);
+        pthread_mutex_unlock(&af->lock);
         free(body);
         return;
     }
+    pthread_mutex_lock(&af->lock);
     if (witness) {
         char candidate[FAILOVER_NAME_MAX];
         cli_kv(body, "vote_candidate", candidate, sizeof candidate);
@@ -272,41 +323,12 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
         int64_t peer_epoch = cli_kv_int(body, "epoch", 0);
         contact(af, slot, sent, peer_epoch, peer_epoch <= epoch);
     }
+    pthread_mutex_unlock(&af->lock);
     free(body);
 }
 
-/* The lease, kept up to date in every role (a region that becomes active
- * starts with what it knows); true when an active region's pushed role
- * must change. */
-static bool lease_check(auto_failover *af, int64_t now, bool active)
-{
-    int64_t sent[TOPOLOGY_REGIONS_MAX + 1];
-    int count = 0;
-    for (int slot = 0; slot < af->voter_count; slot++) {
-        if (slot == af->region)
-            continue;
-        const voter *v = &af->voters[slot];
-        sent[count++] = v->counts ? v->sent_ok_ms : 0;
-    }
-    int64_t lease_ms = af->topology->failover_detect_after_ms / 2;
-    bool holds = auto_failover_lease_holds(sent, count, af->majority - 1, now, lease_ms,
-                                           af->tick_gap_ms);
-    bool was_expired = af->lease_expired;
-    af->lease_expired = !holds;
-    if (!active || was_expired == af->lease_expired)
-        return false;
-    if (!holds)
-        log_warn("failover", "lease expired: fewer than %d of %d voters answered within %" PRId64
-                 " ms; fencing this region's brokers (epoch unchanged)", af->majority,
-                 af->voter_count, lease_ms);
-    else
-        log_info("failover", "lease held: a majority (%d of %d voters) answers; this region "
-                 "takes writes again", af->majority, af->voter_count);
-    return true;
-}
-
 /* True if region's brokers answer Metadata within the probe timeout. */
-static bool brokers_answer(auto_failover *af, int region, char *err, size_t errlen)
+static bool brokers_answer(const auto_failover *af, int region, char *err, size_t errlen)
 {
     char errstr[512], client_id[128];
     snprintf(client_id, sizeof client_id, "%s-%s-probe", FAILOVER_SIDECAR_CLIENT_ID_PREFIX,
@@ -337,6 +359,92 @@ static bool brokers_answer(auto_failover *af, int region, char *err, size_t errl
     return alive;
 }
 
+/* A peer silent for half the detection window: are its brokers gone too?
+ * (Its heartbeat thread, no lock held; the answer is read by detect.) */
+static void check_brokers(auto_failover *af, int slot)
+{
+    int64_t now = clock_mono_ms();
+    pthread_mutex_lock(&af->lock);
+    int64_t since = af->voters[slot].heard_ms ? af->voters[slot].heard_ms : af->opened_ms;
+    bool silent = now - since >= af->topology->failover_detect_after_ms / 2;
+    pthread_mutex_unlock(&af->lock);
+    if (!silent)
+        return;
+    char err[256] = "";
+    bool answered = brokers_answer(af, slot, err, sizeof err);
+    pthread_mutex_lock(&af->lock);
+    voter *v = &af->voters[slot];
+    v->brokers_checked_ms = now;
+    v->brokers_answered = answered;
+    snprintf(v->brokers_error, sizeof v->brokers_error, "%s", err);
+    pthread_mutex_unlock(&af->lock);
+}
+
+/* One thread per voter, so a voter that hangs delays no other voter and
+ * never the sidecar's loop (which answers the peers' heartbeats). */
+static void *heartbeat_loop(void *arg)
+{
+    heartbeat_thread *h = arg;
+    auto_failover *af = h->af;
+    pthread_mutex_lock(&af->lock);
+    while (!af->stopping) {
+        int64_t epoch = af->epoch;
+        pthread_mutex_unlock(&af->lock);
+        heartbeat(af, h->slot, epoch);
+        if (h->slot != af->witness_slot)
+            check_brokers(af, h->slot);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)AUTO_HEARTBEAT_INTERVAL_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_mutex_lock(&af->lock);
+        if (!af->stopping)
+            pthread_cond_timedwait(&af->wake, &af->lock, &until);
+    }
+    pthread_mutex_unlock(&af->lock);
+    return NULL;
+}
+
+/* The lease, kept up to date in every role (a region that becomes active
+ * starts with what it knows); true when an active region's pushed role
+ * must change. */
+static bool lease_check(auto_failover *af, int64_t now, bool active)
+{
+    int64_t sent[TOPOLOGY_REGIONS_MAX + 1];
+    int count = 0;
+    char ages[512] = "";
+    pthread_mutex_lock(&af->lock);
+    for (int slot = 0; slot < af->voter_count; slot++) {
+        if (slot == af->region)
+            continue;
+        const voter *v = &af->voters[slot];
+        sent[count++] = v->counts ? v->sent_ok_ms : 0;
+        size_t used = strlen(ages);
+        if (v->counts && v->sent_ok_ms)
+            snprintf(ages + used, sizeof ages - used, " %s=%" PRId64 "ms", voter_name(af, slot),
+                     now - v->sent_ok_ms);
+        else
+            snprintf(ages + used, sizeof ages - used, " %s=none", voter_name(af, slot));
+    }
+    pthread_mutex_unlock(&af->lock);
+    int64_t lease_ms = af->topology->failover_detect_after_ms / 2;
+    bool holds = auto_failover_lease_holds(sent, count, af->majority - 1, now, lease_ms,
+                                           FAILOVER_TICK_MS);
+    bool was_expired = af->lease_expired;
+    af->lease_expired = !holds;
+    if (!active || was_expired == af->lease_expired)
+        return false;
+    if (!holds)
+        log_warn("failover", "lease expired: fewer than %d of %d voters answered within %" PRId64
+                 " ms (last answers:%s); fencing this region's brokers (epoch unchanged)",
+                 af->majority, af->voter_count, lease_ms, ages);
+    else
+        log_info("failover", "lease held: a majority (%d of %d voters) answers; this region "
+                 "takes writes again", af->majority, af->voter_count);
+    return true;
+}
+
 /* Logs a detection outcome once per change of key. */
 static void report(auto_failover *af, const char *key, const char *message)
 {
@@ -346,18 +454,22 @@ static void report(auto_failover *af, const char *key, const char *message)
     log_warn("failover", "%s", message);
 }
 
-static int64_t epoch_seen(const auto_failover *af, const failover_state *st)
+static int64_t epoch_seen(auto_failover *af, const failover_state *st)
 {
     int64_t seen = st->epoch > af->vote.epoch ? st->epoch : af->vote.epoch;
+    pthread_mutex_lock(&af->lock);
     for (int slot = 0; slot < af->voter_count; slot++)
         if (af->voters[slot].epoch > seen)
             seen = af->voters[slot].epoch;
+    pthread_mutex_unlock(&af->lock);
     return seen;
 }
 
-static int64_t silent_ms(const auto_failover *af, int region, int64_t now)
+static int64_t silent_ms(auto_failover *af, int region, int64_t now)
 {
+    pthread_mutex_lock(&af->lock);
     int64_t since = af->voters[region].heard_ms;
+    pthread_mutex_unlock(&af->lock);
     return now - (since ? since : af->opened_ms);
 }
 
@@ -425,7 +537,9 @@ static bool ask(auto_failover *af, int slot, int suspect, int64_t epoch, char *w
         snprintf(why, whylen, "%s", err);
         return false;
     }
+    pthread_mutex_lock(&af->lock);
     af->voters[slot].heard_ms = clock_mono_ms();
+    pthread_mutex_unlock(&af->lock);
     bool ok = failover_vote_answer_ok(body, status, name_of(af, af->region), epoch, why, whylen);
     free(body);
     return ok;
@@ -524,12 +638,20 @@ static void detect(auto_failover *af, const failover_state *st, bool *changed)
         return;
     }
     af->suspecting = true;
-    char err[512] = "";
-    if (brokers_answer(af, active, err, sizeof err)) {
+    char err[256];
+    pthread_mutex_lock(&af->lock);
+    const voter *v = &af->voters[active];
+    /* a probe begun after the last word from the sidecar, and recent */
+    bool gone = v->brokers_checked_ms > v->heard_ms && !v->brokers_answered &&
+                now - v->brokers_checked_ms <= AUTO_BROKER_CHECK_FRESH_MS;
+    bool alive = v->brokers_checked_ms > v->heard_ms && v->brokers_answered;
+    snprintf(err, sizeof err, "%s", v->brokers_error);
+    pthread_mutex_unlock(&af->lock);
+    if (!gone) {
         snprintf(message, sizeof message, "the sidecar of %s has been silent for %.1f s but its "
-                 "brokers answer Metadata: no automatic failover", st->active,
-                 (double)silent / 1000.0);
-        report(af, "brokers-alive", message);
+                 "brokers %s: no automatic failover", st->active, (double)silent / 1000.0,
+                 alive ? "answer Metadata" : "have not been probed yet");
+        report(af, alive ? "brokers-alive" : "brokers-unknown", message);
         return;
     }
     int64_t epoch = st->epoch + 1;
@@ -574,16 +696,12 @@ bool auto_failover_tick(auto_failover *af, bool *changed)
 {
     if (!af)
         return false;
-    int64_t now = clock_mono_ms();
-    int64_t gap = af->last_tick_ms ? now - af->last_tick_ms : FAILOVER_TICK_MS;
-    af->tick_gap_ms = gap > FAILOVER_TICK_MS ? gap : FAILOVER_TICK_MS;
-    af->last_tick_ms = now;
     failover_agent_info info;
     failover_agent_info_get(af->agent, &info);
     const failover_state *st = &info.state;
-    for (int slot = 0; slot < af->voter_count; slot++)
-        if (slot != af->region)
-            heartbeat(af, slot, st->epoch);
+    pthread_mutex_lock(&af->lock);
+    af->epoch = st->epoch;
+    pthread_mutex_unlock(&af->lock);
     enum failover_role role = failover_role_of(st, name_of(af, af->region));
     bool repush = lease_check(af, clock_mono_ms(),
                               role == FAILOVER_ROLE_ACTIVE && !st->operation[0]);

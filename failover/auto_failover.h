@@ -11,9 +11,10 @@
  * from its timer and consults auto_failover_pushed_state before every push.
  * Every function accepts NULL (manual mode) and then does nothing.
  *
- * Threads: the sidecar's loop thread only. A tick blocks on peers, the
- * witness and (only while the active region is silent) its brokers, each
- * for at most the timeouts below.
+ * Threads: heartbeats run on one thread per voter and record what they
+ * hear under the module's lock; everything else runs on the sidecar's loop
+ * thread. A tick blocks only while it collects votes, each request for at
+ * most the timeouts below.
  */
 #ifndef STRAIT_FAILOVER_AUTO_FAILOVER_H
 #define STRAIT_FAILOVER_AUTO_FAILOVER_H
@@ -25,12 +26,19 @@
 #include "checkpoints/failover_state.h"
 #include "mirror/topology.h"
 
-/* Heartbeat to a peer sidecar or the witness. Short: it runs on the loop
- * thread every tick, and a voter that takes longer is as good as silent. */
+/* Heartbeats to each peer sidecar and the witness, each voter on its own
+ * thread. Often: the active's lease (detect_after / 2) is checked once per
+ * 1 s tick and must see an answer younger than lease - tick, which is
+ * 500 ms at the shortest detect_after. */
+#define AUTO_HEARTBEAT_INTERVAL_MS 250
+/* One heartbeat's timeout: a voter that takes longer is as good as silent. */
 #define AUTO_PROBE_TIMEOUT_MS 1000
-/* Metadata probe of the silent active region's brokers: a live broker
- * answers in milliseconds; longer would hold the loop (and the RTO). */
+/* Metadata probe of a silent peer's brokers (from its heartbeat thread,
+ * once the peer has been silent for detect_after / 2): a live broker
+ * answers in milliseconds. */
 #define AUTO_BROKER_PROBE_TIMEOUT_MS 1500
+/* A failed broker probe older than this is not evidence (two probes). */
+#define AUTO_BROKER_CHECK_FRESH_MS 4000
 /* A vote request: the witness may re-probe the suspect for up to 1 s and
  * fsyncs its vote before answering. */
 #define AUTO_VOTE_TIMEOUT_MS 4000
@@ -94,8 +102,10 @@ int auto_failover_candidate(const topology *t, const failover_state *st);
 
 /* True while the lease holds: at least `needed` of the other voters
  * answered a heartbeat sent at or after now - lease_ms + margin_ms (the
- * margin is the time until the next check, so the lease never runs out
- * between two checks). contact_sent_ms[i] is 0 for a voter never reached. */
+ * margin is the time until the next check, one tick, so the lease never
+ * runs out between two checks on time; a check the loop delays beyond it
+ * eats into the d/2 between the lease's end and the earliest grant).
+ * contact_sent_ms[i] is 0 for a voter never reached. */
 bool auto_failover_lease_holds(const int64_t *contact_sent_ms, int count, int needed,
                                int64_t now_ms, int64_t lease_ms, int64_t margin_ms);
 

@@ -17,7 +17,10 @@ devices and a user-space delay line (`python3 wan.py relay A B MS`, a child
 process holding every packet for D ms before passing it to the other side,
 in order); `mode` says which one is in use.
 
-Namespaces are named strait-wan-<pid>-a/-b; setup() first deletes those
+Triangle: three namespaces joined pairwise (a link that can be cut and
+restored), for the automatic-failover drill.
+
+Namespaces are named strait-wan-<pid>-a/-b(/-c); setup() first deletes those
 left behind by dead processes (a test killed by SIGKILL cannot clean up).
 """
 import collections
@@ -118,7 +121,7 @@ def delete_stale():
     """Deletes strait-wan-PID-* namespaces whose PID is gone."""
     r = _ip("netns", "list", check=False)
     for line in r.stdout.splitlines():
-        m = re.match(r"^(strait-(?:wan|probe)-(\d+)(?:-[ab])?)\b", line)
+        m = re.match(r"^(strait-(?:wan|probe)-(\d+)(?:-[abc])?)\b", line)
         if m and not os.path.exists("/proc/%s" % m.group(2)):
             _ip("netns", "del", m.group(1), check=False)
 
@@ -216,6 +219,67 @@ class Wan:
             self.relay.kill()
             self.relay.wait()
             self.relay = None
+        for ns in self.ns:
+            _ip("netns", "del", ns, check=False)
+
+
+class Triangle:
+    """Three sites (namespaces a, b, c) joined pairwise by plain veth links,
+    for the automatic-failover drill: any one link can be cut and restored.
+
+    Each site has a service address on its loopback (addr[i], 10.213.80.i+1)
+    that the others reach over the direct link only (no forwarding: a cut
+    link is not bypassed through the third site). Processes listen on their
+    site's service address.
+
+        tri = Triangle().setup()
+        tri.cut(0, 1)        # a <-> b down; both still reach c
+        tri.restore(0, 1)
+        tri.cleanup()
+    """
+
+    def __init__(self, tag=None):
+        tag = tag or str(os.getpid())
+        self.ns = ["strait-wan-%s-%s" % (tag, n) for n in "abc"]
+        self.addr = ["10.213.80.%d" % (i + 1) for i in range(3)]
+        self.links = {}  # (i, j) -> (dev_i, dev_j, subnet)
+        for k, (i, j) in enumerate(((0, 1), (0, 2), (1, 2))):
+            self.links[(i, j)] = ("st%d%d%s" % (i, j, tag[-8:]), "st%d%d%s" % (j, i, tag[-8:]),
+                                  "10.213.%d" % (81 + k))
+
+    def _link(self, i, j):
+        return self.links[(min(i, j), max(i, j))]
+
+    def setup(self):
+        delete_stale()
+        for i, ns in enumerate(self.ns):
+            _ip("netns", "add", ns)
+            _ip("-n", ns, "link", "set", "lo", "up")
+            _ip("-n", ns, "addr", "add", self.addr[i] + "/32", "dev", "lo")
+        for (i, j), (dev_i, dev_j, subnet) in self.links.items():
+            _ip("link", "add", dev_i, "type", "veth", "peer", "name", dev_j)
+            for k, dev in ((i, dev_i), (j, dev_j)):
+                _ip("link", "set", dev, "netns", self.ns[k])
+                _ip("-n", self.ns[k], "addr", "add", "%s.%d/24" % (subnet, k + 1), "dev", dev)
+            self.restore(i, j)
+        return self
+
+    def cut(self, i, j):
+        """Takes the i <-> j link down on both ends (routes over it vanish,
+        connects fail at once with 'network unreachable')."""
+        dev_i, dev_j, _ = self._link(i, j)
+        _ip("-n", self.ns[i], "link", "set", dev_i, "down")
+        _ip("-n", self.ns[j], "link", "set", dev_j, "down")
+
+    def restore(self, i, j):
+        dev_i, dev_j, subnet = self._link(i, j)
+        _ip("-n", self.ns[i], "link", "set", dev_i, "up")
+        _ip("-n", self.ns[j], "link", "set", dev_j, "up")
+        for a, b, dev in ((i, j, dev_i), (j, i, dev_j)):
+            _ip("-n", self.ns[a], "route", "replace", self.addr[b] + "/32", "via",
+                "%s.%d" % (subnet, b + 1), "dev", dev)
+
+    def cleanup(self):
         for ns in self.ns:
             _ip("netns", "del", ns, check=False)
 
