@@ -224,7 +224,8 @@ size_t group_sync_metadata_mark(const char *source_region, const char *metadata,
         return (size_t)(head < 0 ? 0 : head) + body_size;
     size_t room = out_size - (size_t)head - 1;
     size_t copied = body_size < room ? body_size : room;
-    memcpy(out + head, metadata + body, copied);
+    if (copied > 0) /* metadata may be NULL with nothing to copy */
+        memcpy(out + head, metadata + body, copied);
     out[(size_t)head + copied] = '\0';
     return (size_t)head + body_size;
 }
