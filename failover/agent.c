@@ -15,8 +15,8 @@
 #include "common/log.h"
 #include "failover/auto_failover.h"
 #include "failover/broker_push.h"
+#include "failover/peer_poll.h"
 #include "failover/roles.h"
-#include "mirror/sidecar_client.h"
 
 extern char **environ;
 
@@ -27,6 +27,7 @@ struct failover_agent {
     failover_agent_info info;
     int64_t next_push_ms;      /* monotonic */
     auto_failover *automatic;  /* NULL in manual mode */
+    peer_poll *peers;          /* peers' states, polled on their own thread */
 };
 
 /* Runs a hook command with {region} replaced, without waiting for it. */
@@ -150,6 +151,8 @@ int failover_agent_open(const topology *t, int region, const char *store_path,
     }
     if (rc == 0)
         rc = auto_failover_open(t, region, a, store_path, &a->automatic, err, errlen);
+    if (rc == 0 && (rc = peer_poll_start(t, region, &a->peers)) != 0)
+        snprintf(err, errlen, "cannot start the peer poller: %s", strait_strerror(rc));
     if (rc != 0) {
         failover_agent_close(a);
         return rc;
@@ -166,6 +169,7 @@ void failover_agent_close(failover_agent *a)
 {
     if (!a)
         return;
+    peer_poll_stop(a->peers);
     auto_failover_close(a->automatic);
     failover_store_close(a->store);
     free(a);
@@ -202,54 +206,31 @@ int failover_agent_apply(failover_agent *a, const failover_state *next, const fa
     return 0;
 }
 
-/* Asks every peer sidecar for its state; adopts the newest if newer. */
+/* Adopts the newest state a peer reported (peer_poll.c) if it is newer. */
 static void adopt_from_peers(failover_agent *a, bool *changed)
 {
     const topology *t = a->topology;
-    for (int i = 0; i < t->region_count; i++) {
-        if (i == a->region)
-            continue;
-        int status = 0;
-        char *body = NULL, err[512];
-        size_t len = 0;
-        if (sidecar_client_get(t->regions[i].sidecar, "/failover/state?format=kv",
-                               FAILOVER_PEER_TIMEOUT_MS, &status, &body, &len, err,
-                               sizeof err) != 0)
-            continue;
-        failover_state peer;
-        memset(&peer, 0, sizeof peer);
-        bool ok = status == 200;
-        for (char *line = body, *next; ok && line && *line; line = next) {
-            next = strchr(line, '\n');
-            if (next)
-                *next++ = '\0';
-            char *eq = strchr(line, '=');
-            if (eq) { /* state fields; the rest (region, role, push status) is not state */
-                *eq = '\0';
-                failover_state_set_field(&peer, line, eq + 1);
-            }
-        }
-        free(body);
-        if (!ok || peer.epoch <= a->info.state.epoch || !peer.active[0])
-            continue;
-        char why[512] = "";
-        bool stored = false;
-        failover_event ev = {.at_ms = clock_wall_ms(), .epoch = peer.epoch, .lag_records = -1};
-        snprintf(ev.actor, sizeof ev.actor, "sidecar %s", t->regions[a->region].name);
-        snprintf(ev.operation, sizeof ev.operation, "%s", peer.operation);
-        snprintf(ev.from, sizeof ev.from, "%s", a->info.state.active);
-        snprintf(ev.to, sizeof ev.to, "%s", peer.active);
-        snprintf(ev.outcome, sizeof ev.outcome, "adopted");
-        snprintf(ev.detail, sizeof ev.detail, "from the sidecar of %s", t->regions[i].name);
-        int rc = failover_agent_apply(a, &peer, &ev, &stored, why, sizeof why);
-        if (rc != 0 && rc != ST_EIO)
-            log_warn("failover", "state of peer %s not adopted epoch=%lld reason=%s",
-                     t->regions[i].name, (long long)peer.epoch, why);
-        else
-            log_info("failover", "adopted state of peer %s epoch=%lld active=%s",
-                     t->regions[i].name, (long long)peer.epoch, peer.active);
-        *changed = *changed || stored;
-    }
+    failover_state peer;
+    int from = -1;
+    if (!a->peers || !peer_poll_newer(a->peers, a->info.state.epoch, &peer, &from))
+        return;
+    char why[512] = "";
+    bool stored = false;
+    failover_event ev = {.at_ms = clock_wall_ms(), .epoch = peer.epoch, .lag_records = -1};
+    snprintf(ev.actor, sizeof ev.actor, "sidecar %s", t->regions[a->region].name);
+    snprintf(ev.operation, sizeof ev.operation, "%s", peer.operation);
+    snprintf(ev.from, sizeof ev.from, "%s", a->info.state.active);
+    snprintf(ev.to, sizeof ev.to, "%s", peer.active);
+    snprintf(ev.outcome, sizeof ev.outcome, "adopted");
+    snprintf(ev.detail, sizeof ev.detail, "from the sidecar of %s", t->regions[from].name);
+    int rc = failover_agent_apply(a, &peer, &ev, &stored, why, sizeof why);
+    if (rc != 0 && rc != ST_EIO)
+        log_warn("failover", "state of peer %s not adopted epoch=%lld reason=%s",
+                 t->regions[from].name, (long long)peer.epoch, why);
+    else
+        log_info("failover", "adopted state of peer %s epoch=%lld active=%s",
+                 t->regions[from].name, (long long)peer.epoch, peer.active);
+    *changed = *changed || stored;
 }
 
 void failover_agent_tick(failover_agent *a, bool *changed)
