@@ -3,8 +3,10 @@
 # five runs each (BENCH_ROUNDS), medians and maxima: drill (a) switchover
 # under load (tests/integration/test_failover_switchover.py) and drill (b)
 # kill -9 of the active region + strait failover
-# (tests/integration/test_failover_unplanned.py). Each run prints "DRILL"
-# lines; this script collects them into a table for docs/benchmarks.md.
+# (tests/integration/test_failover_unplanned.py), and drill (d)'s automatic
+# failover with detect_after 5s (tests/integration/test_failover_automatic.py,
+# network namespaces). Each run prints "DRILL" lines; this script collects
+# them into a table for docs/benchmarks.md.
 #
 # Usage: tests/bench/bench-failover.sh      (after make build)
 # Environment: BENCH_ROUNDS (default 5), STRAIT_BIN (default build/bin/strait)
@@ -14,8 +16,8 @@ ROUNDS=${BENCH_ROUNDS:-5}
 OUT=$(mktemp -d /tmp/strait-bench-failover-XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 for i in $(seq 1 "$ROUNDS"); do
-    for t in test_failover_switchover test_failover_unplanned; do
-        if ! /usr/bin/python3 "tests/integration/$t.py" >"$OUT/$t.$i.log" 2>&1; then
+    for t in test_failover_switchover test_failover_unplanned test_failover_automatic; do
+        if ! STRAIT_DETECT_AFTER_S=5 /usr/bin/python3 "tests/integration/$t.py" >"$OUT/$t.$i.log" 2>&1; then
             echo "bench-failover: $t run $i failed; log:" >&2
             tail -40 "$OUT/$t.$i.log" >&2
             exit 1
@@ -48,6 +50,11 @@ for l in lines:
         add("failover: RTO kill -> first acked produce (s)", m.group(3))
         add("failover: RTO kill -> first consumed record (s)", m.group(4))
         add("failover: duplicates after commit (records)", m.group(5))
+    m = re.search(r"automatic failover \(detect_after (\d+)s\): RTO kill -> west active ([\d.]+) s, "
+                  r"kill -> first acked produce ([\d.]+) s", l)
+    if m:
+        add("automatic (detect_after %ss): kill -> standby promoted (s)" % m.group(1), m.group(2))
+        add("automatic (detect_after %ss): kill -> first acked produce (s)" % m.group(1), m.group(3))
 print("\n| figure | runs | median | max |\n| --- | --- | --- | --- |")
 for name, values in series.items():
     print("| %s | %d | %g | %g |" % (name, len(values), statistics.median(values), max(values)))

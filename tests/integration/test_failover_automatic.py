@@ -38,7 +38,8 @@ from sidecar import Sidecar  # noqa: E402
 
 from confluent_kafka import Producer  # noqa: E402
 
-DETECT_S = 3.0
+# STRAIT_DETECT_AFTER_S: the benchmark runs it at 5 s (issue 6 item 8)
+DETECT_S = float(os.environ.get("STRAIT_DETECT_AFTER_S", "3"))
 EAST, WEST, CLIENTS = 0, 1, 2      # sites (Triangle indexes)
 
 
