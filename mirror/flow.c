@@ -90,13 +90,14 @@ static rd_kafka_t *consumer_create(mirror_flow *f, const char *bootstrap, const 
         return NULL;
     /* Source prefetch: librdkafka 2.0 stops fetching a partition once the
      * consumer queue holds queued.max.messages.kbytes or queued.min.messages,
-     * and looks again only ~1 s later (2.3 added fetch.queue.backoff.ms for
-     * this). A queue the copy drains in less than 1 s starved it for the rest
-     * of the second (a third of a catch-up copy's time, docs/benchmarks.md),
-     * so the source queue holds ~1 s of copying at ~250 MB/s: up to 256 MiB
-     * per flow while it catches up, near nothing once it has. Bigger fetches
-     * (8 MiB per partition) mean fewer round trips. The tail consumer only
-     * reads a partition's last records and keeps the small defaults.
+     * and looks again only ~1 s later (later librdkafka versions added
+     * fetch.queue.backoff.ms). A queue the copy drains in less than 1 s
+     * starved it for the rest of the second (a third of a catch-up copy's
+     * time, docs/benchmarks.md), so the source queue holds ~1 s of copying
+     * at ~250 MB/s: up to 256 MiB per flow while it catches up, near
+     * nothing once it has. Bigger fetches (8 MiB per partition) mean fewer
+     * round trips. The tail consumer only reads a partition's last records
+     * and keeps the small defaults.
      * librdkafka 2.0 wants a group.id for assign(); this group is never
      * joined (no subscribe) and never committed to, so manual assignment
      * does not disturb any group of the source. */
