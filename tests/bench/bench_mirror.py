@@ -14,6 +14,7 @@ Each of BENCH_RUNS rounds:
      included) and from the first copied record ("steady");
   4. CPU seconds used during the copy by the mirror, east and west, and by the
      baseline's producer and broker (utime + stime from /proc).
+Every phase starts with a sync(): no dirty pages of the phase before it.
 
 The copy is watched through ONE long-lived client asking for west's high
 watermarks every 100 ms (a new client per probe cost more CPU than the
@@ -101,6 +102,7 @@ class Watermarks:
 def one_round(t, index):
     load_avg = open("/proc/loadavg").read().split()[0]
     east = t.broker(name="east")
+    os.sync()
     cpu_load, cpu_east = children_cpu_s(), east.cpu_seconds()
     base = load("produce", "--brokers", east.bootstrap, "--topic", "baseline", "--record-bytes",
                 "1024", "--partitions", "1", "--acks", "all", "--codec", "none", "--duration-s",
@@ -111,6 +113,7 @@ def one_round(t, index):
     note("baseline single producer: %.0f records/s" % base_rate)
     base_lz4 = 0.0
     if BASELINE_LZ4:
+        os.sync()
         base_lz4 = float(load("produce", "--brokers", east.bootstrap, "--topic", "baseline-lz4",
                               "--record-bytes", "1024", "--partitions", "1", "--acks", "all",
                               "--codec", "lz4", "--duration-s", str(PRODUCE_S), "-X",
@@ -162,6 +165,10 @@ def copy_once(t, label, driver, compression, east, west, ends, total):
     else:
         os.environ.pop("MIRROR_DRIVER_BIN", None)
     d = mirror.Driver(t, topo, "east", "west", name="mirror-" + label)
+    # No dirty pages left by the phase before: the baseline alone writes ~3 GB,
+    # and its writeback throttled west's appends during the copy (copies run
+    # after it were up to 2x slower, more so the later in the round).
+    os.sync()
     cpu_east, cpu_west = east.cpu_seconds(), west.cpu_seconds()
     started = time.monotonic()
     d.start()
