@@ -79,11 +79,17 @@ def target_down(east, west, sc):
     f1 = wait_status(sc, "/status error and lag while the target is down",
                      lambda f: f["last_error"] and f["last_error_ms"] >= killed_ms and
                      f["lag_records"] > 0 and f["lag_ms"] > 0, 30)
+    acked_before = producer.acked
     time.sleep(2.5)
     f2 = flow_status(sc)
+    produced_meanwhile = producer.acked > acked_before
     note("target down: error=%r lag %d -> %d records, %d -> %d ms" % (
         f2["last_error"], f1["lag_records"], f2["lag_records"], f1["lag_ms"], f2["lag_ms"]))
-    check(f2["lag_records"] > f1["lag_records"], "lag_records not growing with the target down")
+    # lag in records grows only while the producer still writes to east (on a
+    # loaded machine it may have finished before the first reading)
+    check(f2["lag_records"] > f1["lag_records"] if produced_meanwhile else f2["lag_records"] > 0,
+          "lag_records not growing with the target down (producer wrote %d meanwhile)"
+          % (producer.acked - acked_before))
     check(f2["lag_ms"] > f1["lag_ms"], "lag_ms not growing with the target down")
     check(producer.acked > acked_at_kill + 1000,
           "the source acknowledged only %d records while the target was down"
