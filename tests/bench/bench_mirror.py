@@ -13,7 +13,8 @@ Each of BENCH_RUNS rounds:
      records/s, over the whole run (start-up, topic creation and resume
      included) and from the first copied record ("steady");
   4. CPU seconds used during the copy by the mirror, east and west, and by the
-     baseline's producer and broker (utime + stime from /proc).
+     baseline's producer and broker (utime + stime from /proc); the mirror's
+     peak resident memory (VmHWM).
 Every phase starts with a sync(): no dirty pages of the phase before it.
 
 The copy is watched through ONE long-lived client asking for west's high
@@ -71,6 +72,14 @@ def pid_cpu_s(pid):
         stat = f.read()
     fields = stat[stat.rindex(")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
 
 
 def load(*args):
@@ -140,11 +149,11 @@ def one_round(t, index):
               "mirror_steady_records_per_s=%.0f ratio=%.2f steady_ratio=%.2f "
               "mirror_cpu_us_per_record=%.2f east_cpu_us_per_record=%.2f "
               "west_cpu_us_per_record=%.2f baseline_load_cores=%.2f baseline_broker_cores=%.2f "
-              "baseline_lz4_records_per_s=%.0f steady_ratio_lz4=%.2f"
+              "baseline_lz4_records_per_s=%.0f steady_ratio_lz4=%.2f mirror_peak_rss_mib=%.0f"
               % (label, compression, load_avg, base_rate, total, r["seconds"], r["whole"],
                  r["steady"], r["ratio"], r["steady_ratio"], r["mirror_cpu_us"],
                  r["east_cpu_us"], r["west_cpu_us"], base_cpu[0], base_cpu[1], base_lz4,
-                 r["steady_ratio_lz4"]), flush=True)
+                 r["steady_ratio_lz4"], r["peak_rss_mib"]), flush=True)
         west.stop()
     east.stop()
     return results
@@ -184,6 +193,7 @@ def copy_once(t, label, driver, compression, east, west, ends, total):
             time.sleep(0.1)
         done = time.monotonic()
         cpu_mirror = pid_cpu_s(d.proc.pid)
+        peak_rss_mib = peak_rss_kib(d.proc.pid) / 1024.0
         cpu_east, cpu_west = east.cpu_seconds() - cpu_east, west.cpu_seconds() - cpu_west
         d.stop()
     finally:
@@ -193,7 +203,8 @@ def copy_once(t, label, driver, compression, east, west, ends, total):
     return {"whole": total / (done - started),
             "steady": (total - first[1]) / max(done - first[0], 1e-3),
             "mirror_cpu_us": cpu_mirror * 1e6 / total, "east_cpu_us": cpu_east * 1e6 / total,
-            "west_cpu_us": cpu_west * 1e6 / total, "seconds": done - started}
+            "west_cpu_us": cpu_west * 1e6 / total, "seconds": done - started,
+            "peak_rss_mib": peak_rss_mib}
 
 
 def main(t):
