@@ -12,6 +12,7 @@ writing to west, `strait status` and `--json` agree, refusals (already
 active, unknown region, a stale epoch) change nothing, and a second
 switchover back to east works the same way.
 """
+# strait-test: asan
 import json
 import os
 import sys

@@ -1,0 +1,132 @@
+"""
+test_failover_interrupted.py - issue 6 "bad input and faults": operations
+interrupted half-way and refusals that change nothing.
+
+  - a switchover whose CLI died after fencing (the state is set by hand with
+    POST /failover/state, as the CLI would have left it): `strait status`
+    shows `switchover:fenced`; `strait switchover --to east` (the old active)
+    rolls it back; the same interruption again and `strait switchover --to
+    west` completes it;
+  - a switchover interrupted while promoting: another target is refused
+    (operation in progress), the same command completes it;
+  - a sidecar that does not answer: switchover refused, nothing changed;
+  - a sidecar started on a topology that disagrees with its stored state
+    refuses to start and says why; a POSTed state naming an unknown region or
+    an older epoch is refused with 409.
+"""
+# strait-test: asan
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+
+from broker import check, check_eq, note, run_test, strait_bin  # noqa: E402
+import failover  # noqa: E402
+
+
+def main(t):
+    d = failover.Deployment(t)
+    try:
+        run(t, d)
+    except BaseException:
+        d.dump_logs()
+        raise
+
+
+def post(sc, query):
+    req = urllib.request.Request("http://127.0.0.1:%d/failover/state?%s" % (sc.port, query),
+                                 method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def state(d, region):
+    code, body = d.sidecars[region].get("/failover/state")
+    check_eq(code, 200, "/failover/state of %s" % region)
+    return dict(l.split("=", 1) for l in body.splitlines() if "=" in l)
+
+
+def interrupt(d, epoch, step, active, fenced="", promoting=""):
+    """What the CLI leaves behind when it dies after one step."""
+    q = ("epoch=%d&active=%s&fenced=%s&promoting=%s&operation=switchover&target=west"
+         "&previous=east&step=%s&actor=test" % (epoch, active, fenced, promoting, step))
+    for region in ("east", "west"):
+        code, body = post(d.sidecars[region], q)
+        check_eq(code, 200, "interrupted state on %s: %s" % (region, body))
+    d.wait_roles({"east": "fenced" if fenced else "standby",
+                  "west": "promoting" if promoting else "standby"})
+
+
+def run(t, d):
+    d.start_sidecars()
+    d.wait_roles({"east": "active", "west": "standby"})
+
+    # bad POSTs change nothing
+    code, body = post(d.sidecars["east"], "epoch=2&active=north")
+    check_eq(code, 409, "unknown region refused: %s" % body)
+    check("not a region" in body, "the refusal names the region: %r" % body)
+    code, body = post(d.sidecars["east"], "epoch=0&active=east")
+    check(code in (400, 409), "epoch 0 refused (%d): %s" % (code, body))
+    check_eq(state(d, "east")["epoch"], "1", "east's epoch after the refusals")
+
+    # interrupted after fencing: status explains, the old active rolls back
+    interrupt(d, 2, "fenced", "east", fenced="east")
+    rc, out, err = d.cli("status")
+    check("switchover:fenced" in out, "status shows the operation in progress: %r" % out)
+    rc, out, err = d.cli("switchover", "--to", "east")
+    check_eq(rc, 0, "rollback of the interrupted switchover (%s)" % err.strip())
+    check("rolled back" in out, "rollback message: %r" % out)
+    d.wait_roles({"east": "active", "west": "standby"})
+    check_eq(state(d, "west")["operation"], "", "no operation after the rollback")
+
+    # interrupted after fencing again: the same command completes it
+    interrupt(d, 4, "fenced", "east", fenced="east")
+    rc, out, err = d.cli("switchover", "--to", "west")
+    check_eq(rc, 0, "the interrupted switchover completes (%s)" % err.strip())
+    d.wait_roles({"east": "standby", "west": "active"})
+
+    # interrupted while promoting east: another target refused, completion works
+    epoch = int(state(d, "west")["epoch"])
+    q = ("epoch=%d&active=east&promoting=east&operation=switchover&target=east&previous=west"
+         "&step=promoting&actor=test" % (epoch + 1))
+    for region in ("east", "west"):
+        code, body = post(d.sidecars[region], q)
+        check_eq(code, 200, "promoting state on %s: %s" % (region, body))
+    rc, out, err = d.cli("switchover", "--to", "west")
+    check_eq(rc, 3, "another switchover while one is in progress is refused")
+    check("in progress" in err, "the refusal says why: %r" % err)
+    check_eq(int(state(d, "east")["epoch"]), epoch + 1, "nothing changed by the refusal")
+    rc, out, err = d.cli("switchover", "--to", "east")
+    check_eq(rc, 0, "the promoting switchover completes (%s)" % err.strip())
+    d.wait_roles({"east": "active", "west": "standby"})
+
+    # a sidecar that does not answer: refused, nothing changed
+    epoch = int(state(d, "east")["epoch"])
+    d.sidecars["west"].stop()
+    rc, out, err = d.cli("switchover", "--to", "west")
+    check_eq(rc, 3, "switchover with west's sidecar down is refused")
+    check("unreachable" in err, "the refusal names the sidecar: %r" % err)
+    check_eq(int(state(d, "east")["epoch"]), epoch, "east's epoch unchanged")
+
+    # a topology that disagrees with the stored state: the sidecar refuses to start
+    bad = t.path("renamed.yaml")
+    with open(d.topology) as f:
+        text = f.read()
+    with open(bad, "w") as f:
+        f.write(text.replace("east", "north"))
+    r = subprocess.run([strait_bin(), "sidecar", "--topology", bad, "--region", "west"],
+                       capture_output=True, text=True, timeout=60)
+    note("sidecar on a renamed topology: exit %d: %s" % (r.returncode, r.stderr.strip()))
+    check(r.returncode != 0, "a sidecar whose stored state names an unknown region does not start")
+    check("disagrees" in r.stderr and "east" in r.stderr, "it says why: %r" % r.stderr)
+    d.sidecars["east"].stop()
+
+
+if __name__ == "__main__":
+    run_test(main)
