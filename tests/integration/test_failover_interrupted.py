@@ -9,6 +9,8 @@ interrupted half-way and refusals that change nothing.
     west` completes it;
   - a switchover interrupted while promoting: another target is refused
     (operation in progress), the same command completes it;
+  - a switchover whose mirror lag does not drain within --timeout: it
+    fails, un-fences the old active (a new epoch) and records `aborted`;
   - a sidecar that does not answer: switchover refused, nothing changed;
   - a sidecar started on a topology that disagrees with its stored state
     refuses to start and says why; a POSTed state naming an unknown region or
@@ -105,6 +107,25 @@ def run(t, d):
     rc, out, err = d.cli("switchover", "--to", "east")
     check_eq(rc, 0, "the promoting switchover completes (%s)" % err.strip())
     d.wait_roles({"east": "active", "west": "standby"})
+
+    # lag that does not drain within --timeout: abort and un-fence
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": d.east.bootstrap, "linger.ms": 20, "acks": 1,
+                  "compression.type": "none", "queue.buffering.max.messages": 200000})
+    payload = b"x" * 1024
+    for i in range(60000):
+        p.produce("orders", value=payload, key=b"%d" % i)
+        if i % 1000 == 0:
+            p.poll(0)
+    check_eq(p.flush(60), 0, "burst written to east")
+    epoch = int(state(d, "east")["epoch"])
+    rc, out, err = d.cli("switchover", "--to", "west", "--timeout", "100ms")
+    check_eq(rc, 1, "switchover whose lag does not drain in 100 ms fails")
+    check("did not drain" in err and "un-fencing" in out, "it says so: %r %r" % (out, err))
+    d.wait_roles({"east": "active", "west": "standby"})
+    check_eq(int(state(d, "east")["epoch"]), epoch + 2, "fenced, then un-fenced: two epochs")
+    code, history = d.sidecars["east"].get("/failover/history")
+    check("outcome=aborted" in history, "the history records the abort: %r" % history[-400:])
 
     # a sidecar that does not answer: refused, nothing changed
     epoch = int(state(d, "east")["epoch"])
