@@ -328,19 +328,31 @@ static int switchover_run(cli_context *ctx, int b, int64_t timeout_ms, bool json
     return finish(r, CLI_EXIT_OK, json);
 }
 
+/* The start of every verb: quiet for --json, the topology, the result
+ * record and the target region. 0 with *region set, or the exit code. */
+static int op_begin(const char *verb, const char *topology_path, const char *to, bool json,
+                    cli_context *ctx, op_result *r, int *region)
+{
+    quiet = json;
+    *r = (op_result){.operation = verb, .outcome = "refused", .lag_records = -1,
+                     .started_ms = clock_mono_ms()};
+    snprintf(r->to, sizeof r->to, "%s", to);
+    int rc = cli_open(topology_path, verb, ctx);
+    if (rc != 0)
+        return rc;
+    *region = cli_region_arg(ctx, verb, to);
+    return *region < 0 ? CLI_EXIT_REFUSED : 0;
+}
+
 int failover_cli_switchover(const char *topology_path, const char *to, int64_t timeout_ms,
                             bool json)
 {
-    quiet = json;
     cli_context ctx;
-    int rc = cli_open(topology_path, "switchover", &ctx);
-    op_result r = {.operation = "switchover", .outcome = "refused", .lag_records = -1,
-                   .started_ms = clock_mono_ms()};
-    snprintf(r.to, sizeof r.to, "%s", to);
-    if (rc == 0) {
-        int b = cli_region_arg(&ctx, "switchover", to);
-        rc = b < 0 ? CLI_EXIT_REFUSED : switchover_run(&ctx, b, timeout_ms, json, &r);
-    }
+    op_result r;
+    int b = -1;
+    int rc = op_begin("switchover", topology_path, to, json, &ctx, &r, &b);
+    if (rc == 0)
+        rc = switchover_run(&ctx, b, timeout_ms, json, &r);
     cli_close(&ctx);
     return rc;
 }
@@ -367,16 +379,13 @@ static void flow_figures(cli_context *ctx, int b, const char *a, op_result *r)
 
 int failover_cli_failover(const char *topology_path, const char *to, bool force, bool json)
 {
-    quiet = json;
     cli_context ctx;
-    int rc = cli_open(topology_path, "failover", &ctx);
-    op_result r = {.operation = "failover", .outcome = "refused", .lag_records = -1,
-                   .started_ms = clock_mono_ms()};
-    snprintf(r.to, sizeof r.to, "%s", to);
-    int b = rc == 0 ? cli_region_arg(&ctx, "failover", to) : -1;
-    if (rc != 0 || b < 0) {
+    op_result r;
+    int b = -1;
+    int rc = op_begin("failover", topology_path, to, json, &ctx, &r, &b);
+    if (rc != 0) {
         cli_close(&ctx);
-        return rc != 0 ? rc : CLI_EXIT_REFUSED;
+        return rc;
     }
     int newest = read_agreed(&ctx, false, &r);
     if (newest < 0 || !ctx.regions[b].reachable) {
@@ -436,16 +445,13 @@ int failover_cli_failover(const char *topology_path, const char *to, bool force,
 int failover_cli_failback(const char *topology_path, const char *to, int64_t timeout_ms,
                           bool json)
 {
-    quiet = json;
     cli_context ctx;
-    int rc = cli_open(topology_path, "failback", &ctx);
-    op_result r = {.operation = "failback", .outcome = "refused", .lag_records = -1,
-                   .started_ms = clock_mono_ms()};
-    snprintf(r.to, sizeof r.to, "%s", to);
-    int a = rc == 0 ? cli_region_arg(&ctx, "failback", to) : -1;
-    if (rc != 0 || a < 0) {
+    op_result r;
+    int a = -1;
+    int rc = op_begin("failback", topology_path, to, json, &ctx, &r, &a);
+    if (rc != 0) {
         cli_close(&ctx);
-        return rc != 0 ? rc : CLI_EXIT_REFUSED;
+        return rc;
     }
     int newest = read_agreed(&ctx, true, &r);
     if (newest >= 0 && strcmp(ctx.regions[a].role, "standby") != 0 &&

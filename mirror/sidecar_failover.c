@@ -134,28 +134,6 @@ void sidecar_failover_close(sidecar *sc)
     sc->agent = NULL;
 }
 
-static void send_page(struct evhttp_request *req, int code, const char *type, buf *page)
-{
-    struct evbuffer *out = evbuffer_new();
-    if (!out || !buf_ok(page) || evbuffer_add(out, page->data, page->len) != 0) {
-        if (out)
-            evbuffer_free(out);
-        evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
-        return;
-    }
-    struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
-    evhttp_add_header(headers, "Content-Type", type);
-    evhttp_add_header(headers, "Cache-Control", "no-store");
-    const char *reason = code == 200   ? "OK"
-                         : code == 400 ? "Bad Request"
-                         : code == 404 ? "Not Found"
-                         : code == 405 ? "Method Not Allowed"
-                         : code == 409 ? "Conflict"
-                                       : "Service Unavailable";
-    evhttp_send_reply(req, code, reason, out);
-    evbuffer_free(out);
-}
-
 static void state_kv(sidecar *sc, buf *page)
 {
     failover_agent_info info;
@@ -554,7 +532,7 @@ bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char 
                             "heartbeat, vote)\n");
         code = 404;
     }
-    send_page(req, code, type, &page);
+    sidecar_http_reply(req, code, type, &page);
     buf_free(&page);
     evhttp_clear_headers(&query);
     return true;

@@ -24,7 +24,8 @@
 #define CONTENT_JSON "application/json"
 #define CONTENT_TEXT "text/plain; charset=utf-8"
 
-static void reply(struct evhttp_request *req, int code, const char *content_type, const buf *body)
+void sidecar_http_reply(struct evhttp_request *req, int code, const char *content_type,
+                        const buf *body)
 {
     if (!buf_ok(body)) {
         log_warn("sidecar", "page exceeds its limit max_bytes=%d", SIDECAR_PAGE_BYTES_MAX);
@@ -44,6 +45,9 @@ static void reply(struct evhttp_request *req, int code, const char *content_type
     const char *reason = code == 200   ? "OK"
                          : code == 400 ? "Bad Request"
                          : code == 404 ? "Not Found"
+                         : code == 405 ? "Method Not Allowed"
+                         : code == 409 ? "Conflict"
+                         : code == 503 ? "Service Unavailable"
                                        : "Internal Server Error";
     evhttp_send_reply(req, code, reason, out);
     evbuffer_free(out);
@@ -75,7 +79,7 @@ static void serve_translate(sidecar *sc, struct evhttp_request *req, const struc
             code = sidecar_status_translate(sc, group, from, text, &page);
         }
     }
-    reply(req, code, text ? CONTENT_TEXT : CONTENT_JSON, &page);
+    sidecar_http_reply(req, code, text ? CONTENT_TEXT : CONTENT_JSON, &page);
     buf_free(&page);
     evhttp_clear_headers(&query);
 }
@@ -93,22 +97,22 @@ static void request_cb(struct evhttp_request *req, void *arg)
     }
     if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
         sidecar_puts(&page, "POST is only for /failover/ routes\n");
-        reply(req, 404, CONTENT_TEXT, &page);
+        sidecar_http_reply(req, 404, CONTENT_TEXT, &page);
     } else if (path && !strcmp(path, "/status")) {
         sidecar_status_json(sc, &page);
-        reply(req, 200, CONTENT_JSON, &page);
+        sidecar_http_reply(req, 200, CONTENT_JSON, &page);
     } else if (path && !strcmp(path, "/metrics")) {
         sidecar_status_metrics(sc, &page);
-        reply(req, 200, METRICS_TEXT_CONTENT_TYPE, &page);
+        sidecar_http_reply(req, 200, METRICS_TEXT_CONTENT_TYPE, &page);
     } else if (path && !strcmp(path, "/healthz")) {
         sidecar_puts(&page, "ok\n");
-        reply(req, 200, CONTENT_TEXT, &page);
+        sidecar_http_reply(req, 200, CONTENT_TEXT, &page);
     } else if (path && !strcmp(path, "/offsets/translate")) {
         serve_translate(sc, req, uri);
     } else {
         sidecar_puts(&page, "not found: try /status, /metrics, /healthz or "
                             "/offsets/translate?group=G&from=REGION\n");
-        reply(req, 404, CONTENT_TEXT, &page);
+        sidecar_http_reply(req, 404, CONTENT_TEXT, &page);
     }
     buf_free(&page);
 }

@@ -73,6 +73,10 @@ int sidecar_status_translate(sidecar *sc, const char *group, const char *from, b
                              buf *out);
 
 /* HTTP endpoint (sidecar_http.c). */
+/* Sends body with code (200, 400, 404, 405, 409, 503 or 500) and
+ * Cache-Control: no-store; a page over its limit becomes a 500. */
+void sidecar_http_reply(struct evhttp_request *req, int code, const char *content_type,
+                        const buf *body);
 int sidecar_http_open(sidecar *sc, char *err, size_t errlen);
 void sidecar_http_close(sidecar *sc);
 

@@ -29,15 +29,6 @@ import failover  # noqa: E402
 import mirror  # noqa: E402
 
 
-def main(t):
-    d = failover.Deployment(t)
-    try:
-        run(t, d)
-    except BaseException:
-        d.dump_logs()
-        raise
-
-
 def seqs(values):
     return [int(v.split(b"-")[1]) for v in values]
 
@@ -119,4 +110,4 @@ def run(t, d):
 
 
 if __name__ == "__main__":
-    run_test(main)
+    run_test(failover.drill(run))

@@ -29,15 +29,6 @@ from broker import check, check_eq, note, run_test, strait_bin  # noqa: E402
 import failover  # noqa: E402
 
 
-def main(t):
-    d = failover.Deployment(t)
-    try:
-        run(t, d)
-    except BaseException:
-        d.dump_logs()
-        raise
-
-
 def post(sc, query):
     req = urllib.request.Request("http://127.0.0.1:%d/failover/state?%s" % (sc.port, query),
                                  method="POST")
@@ -150,4 +141,4 @@ def run(t, d):
 
 
 if __name__ == "__main__":
-    run_test(main)
+    run_test(failover.drill(run))

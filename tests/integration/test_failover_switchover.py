@@ -25,15 +25,6 @@ import failover  # noqa: E402
 import mirror  # noqa: E402
 
 
-def main(t):
-    d = failover.Deployment(t)
-    try:
-        run(t, d)
-    except BaseException:
-        d.dump_logs()
-        raise
-
-
 def switch(d, producer, consumer, to, other):
     started = time.monotonic()
     seen_before = len(consumer.seen)
@@ -139,4 +130,4 @@ def post(sc, path):
 
 
 if __name__ == "__main__":
-    run_test(main)
+    run_test(failover.drill(run))

@@ -26,15 +26,6 @@ import failover  # noqa: E402
 import mirror  # noqa: E402
 
 
-def main(t):
-    d = failover.Deployment(t)
-    try:
-        run(t, d)
-    except BaseException:
-        d.dump_logs()
-        raise
-
-
 def run(t, d):
     d.start_sidecars()
     d.wait_roles({"east": "active", "west": "standby"})
@@ -105,4 +96,4 @@ def run(t, d):
 
 
 if __name__ == "__main__":
-    run_test(main)
+    run_test(failover.drill(run))

@@ -40,6 +40,19 @@ def write_topology(path, east, west, ports, state_dir, extra_failover=None):
     return path
 
 
+def drill(run):
+    """main(t) for run_test: a Deployment handed to run(t, d), the sidecars'
+    logs printed when it fails."""
+    def main(t):
+        d = Deployment(t)
+        try:
+            run(t, d)
+        except BaseException:
+            d.dump_logs()
+            raise
+    return main
+
+
 class Deployment:
     """east (node 1) and west (node 101), one cluster id, sidecars, topology."""
 
