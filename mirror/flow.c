@@ -357,6 +357,12 @@ static void flow_loop(mirror_flow *f)
         }
         flow_copy_or_wait(f);
         int64_t now = clock_mono_ms();
+        if (now >= f->next_map_flush_ms) {
+            pthread_mutex_lock(&f->lock);
+            flow_flush_pending(f);
+            pthread_mutex_unlock(&f->lock);
+            f->next_map_flush_ms = now + FLOW_MAP_FLUSH_INTERVAL_MS;
+        }
         if (now >= f->next_lag_ms) {
             flow_update_lag(f);
             flow_clear_recovered_error(f);

@@ -33,6 +33,11 @@
 #define FLOW_STOP_FLUSH_MS 15000
 #define FLOW_HEARTBEAT_INTERVAL_MS 1000
 #define FLOW_LAG_INTERVAL_MS 1000
+/* Delivered pairs reach the offset map at least this often: group
+ * checkpoints translate through the map, so its lag behind delivery widens
+ * the window a group re-reads after an unplanned failover (one small WAL
+ * transaction per partition with new pairs, ~10 a second). */
+#define FLOW_MAP_FLUSH_INTERVAL_MS 100
 /* Records handled per wake-up before the producer is served again. */
 #define FLOW_POLL_BATCH 2000
 #define FLOW_RETRY_BACKOFF_MS 1000
@@ -106,6 +111,7 @@ struct mirror_flow {
     int64_t next_refresh_ms;
     int64_t next_heartbeat_ms;
     int64_t next_lag_ms;
+    int64_t next_map_flush_ms;
 
     pthread_mutex_t lock;        /* guards the fields below and the status */
     bool running;
