@@ -330,24 +330,11 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
 /* True if region's brokers answer Metadata within the probe timeout. */
 static bool brokers_answer(const auto_failover *af, int region, char *err, size_t errlen)
 {
-    char errstr[512], client_id[128];
-    snprintf(client_id, sizeof client_id, "%s-%s-probe", FAILOVER_SIDECAR_CLIENT_ID_PREFIX,
-             name_of(af, af->region));
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", af->topology->regions[region].bootstrap,
-                          errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "client.id", client_id, errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        snprintf(err, errlen, "librdkafka config: %s", errstr);
+    rd_kafka_t *rk = failover_sidecar_client(af->topology->regions[region].bootstrap,
+                                             name_of(af, af->region), "probe", RD_KAFKA_PRODUCER,
+                                             "0", err, errlen);
+    if (!rk)
         return true; /* cannot tell: assume alive, never promote on our own error */
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) {
-        snprintf(err, errlen, "librdkafka client: %s", errstr);
-        return true;
-    }
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, AUTO_BROKER_PROBE_TIMEOUT_MS);
     bool alive = e == RD_KAFKA_RESP_ERR_NO_ERROR && md && md->broker_cnt > 0;

@@ -19,27 +19,35 @@
 #define PUSH_BROKERS_MAX 64
 #define PUSH_LIST_BYTES 4096
 
-static rd_kafka_t *admin_client(const topology *t, int region, char *err, size_t errlen)
+rd_kafka_t *failover_sidecar_client(const char *bootstrap, const char *self, const char *purpose,
+                                    rd_kafka_type_t type, const char *log_level, char *err,
+                                    size_t errlen)
 {
     char errstr[512], client_id[128];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    snprintf(client_id, sizeof client_id, "%s-%s-roles", FAILOVER_SIDECAR_CLIENT_ID_PREFIX,
-             t->regions[region].name);
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", t->regions[region].bootstrap, errstr,
-                          sizeof errstr) != RD_KAFKA_CONF_OK ||
+    snprintf(client_id, sizeof client_id, "%s-%s-%s", FAILOVER_SIDECAR_CLIENT_ID_PREFIX, self,
+             purpose);
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "client.id", client_id, errstr, sizeof errstr) !=
             RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_set(conf, "log_level", log_level, errstr, sizeof errstr) !=
+            RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         snprintf(err, errlen, "librdkafka config: %s", errstr);
         return NULL;
     }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) {
+    rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof errstr);
+    if (!rk)
         snprintf(err, errlen, "librdkafka client: %s", errstr);
-        return NULL;
-    }
     return rk;
+}
+
+/* The client pushes and reads the region's own brokers. */
+static rd_kafka_t *admin_client(const topology *t, int region, char *err, size_t errlen)
+{
+    return failover_sidecar_client(t->regions[region].bootstrap, t->regions[region].name, "roles",
+                                   RD_KAFKA_PRODUCER, "3", err, errlen);
 }
 
 typedef struct broker_entry {

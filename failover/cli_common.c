@@ -69,21 +69,7 @@ void cli_json_string(const char *s)
 
 void cli_kv(const char *body, const char *key, char *out, size_t outlen)
 {
-    out[0] = '\0';
-    size_t klen = strlen(key);
-    for (const char *line = body; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len > klen && !strncmp(line, key, klen) && line[klen] == '=') {
-            size_t n = len - klen - 1;
-            if (n >= outlen)
-                n = outlen - 1;
-            memcpy(out, line + klen + 1, n);
-            out[n] = '\0';
-            return;
-        }
-        line = end ? end + 1 : NULL;
-    }
+    failover_kv_get(body, key, out, outlen); /* too long: shown truncated */
 }
 
 int64_t cli_kv_int(const char *body, const char *key, int64_t fallback)

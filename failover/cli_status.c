@@ -47,58 +47,52 @@ static void age(int64_t at_ms, char *out, size_t outlen)
     snprintf(out, outlen, "%.1f s ago", (double)(ms < 0 ? 0 : ms) / 1000.0);
 }
 
-static void print_flows_text(const char *body)
+/* One line of GET /failover/flows. */
+typedef struct flow_line {
+    char flow[160], state[16], lag[32], lag_ms[32], checkpoint[32], copied[32], error[512];
+    bool diverged;
+} flow_line;
+
+static void flow_line_parse(const char *line, flow_line *f)
 {
-    for (const char *line = body; line && *line;) {
-        char flow[160], state[16], lag[32], lag_ms[32], checkpoint[32], error[512], when[32];
-        char copied[32];
-        line_value(line, "flow", flow, sizeof flow);
-        line_value(line, "copied", copied, sizeof copied);
-        line_value(line, "state", state, sizeof state);
-        line_value(line, "lag_records", lag, sizeof lag);
-        line_value(line, "lag_ms", lag_ms, sizeof lag_ms);
-        line_value(line, "last_checkpoint_ms", checkpoint, sizeof checkpoint);
-        line_value(line, "error", error, sizeof error);
-        age(strtoll(checkpoint, NULL, 10), when, sizeof when);
-        bool diverged = strstr(flow, ".diverged") != NULL;
-        if (diverged)
-            snprintf(when, sizeof when, "%s", "-");
-        if (flow[0])
-            printf("  %-22s %-8s %12s %10s  %-14s %s%s%s\n", flow, state,
-                   !strcmp(lag, "-1") ? "-" : lag, !strcmp(lag_ms, "-1") ? "-" : lag_ms, when,
-                   diverged ? copied : "", diverged ? " diverged records recovered " : "",
-                   error);
-        line = strchr(line, '\n');
-        if (line)
-            line++;
-    }
+    line_value(line, "flow", f->flow, sizeof f->flow);
+    line_value(line, "state", f->state, sizeof f->state);
+    line_value(line, "lag_records", f->lag, sizeof f->lag);
+    line_value(line, "lag_ms", f->lag_ms, sizeof f->lag_ms);
+    line_value(line, "last_checkpoint_ms", f->checkpoint, sizeof f->checkpoint);
+    line_value(line, "copied", f->copied, sizeof f->copied);
+    line_value(line, "error", f->error, sizeof f->error);
+    f->diverged = strstr(f->flow, ".diverged") != NULL;
 }
 
-static void print_flows_json(const char *body)
+/* Prints every flow line of body as a table row or a JSON object. */
+static void print_flows(const char *body, bool json)
 {
     bool first = true;
     for (const char *line = body; line && *line;) {
-        char flow[160], state[16], lag[32], lag_ms[32], checkpoint[32], error[512], copied[32];
-        line_value(line, "flow", flow, sizeof flow);
-        line_value(line, "copied", copied, sizeof copied);
-        line_value(line, "state", state, sizeof state);
-        line_value(line, "lag_records", lag, sizeof lag);
-        line_value(line, "lag_ms", lag_ms, sizeof lag_ms);
-        line_value(line, "last_checkpoint_ms", checkpoint, sizeof checkpoint);
-        line_value(line, "error", error, sizeof error);
-        if (flow[0]) {
+        flow_line f;
+        flow_line_parse(line, &f);
+        if (f.flow[0] && json) {
             printf("%s{\"flow\": ", first ? "" : ", ");
-            cli_json_string(flow);
+            cli_json_string(f.flow);
             printf(", \"state\": ");
-            cli_json_string(state);
+            cli_json_string(f.state);
             printf(", \"lag_records\": %lld, \"lag_ms\": %lld, \"last_checkpoint_ms\": %lld, "
                    "\"records_copied\": %lld, \"diverged\": %s, \"error\": ",
-                   strtoll(lag, NULL, 10), strtoll(lag_ms, NULL, 10),
-                   strtoll(checkpoint, NULL, 10), strtoll(copied, NULL, 10),
-                   strstr(flow, ".diverged") ? "true" : "false");
-            cli_json_string(error);
+                   strtoll(f.lag, NULL, 10), strtoll(f.lag_ms, NULL, 10),
+                   strtoll(f.checkpoint, NULL, 10), strtoll(f.copied, NULL, 10),
+                   f.diverged ? "true" : "false");
+            cli_json_string(f.error);
             putchar('}');
             first = false;
+        } else if (f.flow[0]) {
+            char when[32] = "-";
+            if (!f.diverged)
+                age(strtoll(f.checkpoint, NULL, 10), when, sizeof when);
+            printf("  %-22s %-8s %12s %10s  %-14s %s%s%s\n", f.flow, f.state,
+                   !strcmp(f.lag, "-1") ? "-" : f.lag, !strcmp(f.lag_ms, "-1") ? "-" : f.lag_ms,
+                   when, f.diverged ? f.copied : "",
+                   f.diverged ? " diverged records recovered " : "", f.error);
         }
         line = strchr(line, '\n');
         if (line)
@@ -190,13 +184,10 @@ int failover_cli_status(const char *topology_path, bool json, bool history)
         if (r->reachable &&
             cli_call(&ctx, i, false, "/failover/flows", &status, &body, err, sizeof err) == 0 &&
             status == 200) {
-            if (json) {
-                print_flows_json(body);
-            } else {
+            if (!json)
                 printf("  %-22s %-8s %12s %10s  %-14s %s\n", "FLOW (into region)", "STATE",
                        "LAG RECORDS", "LAG MS", "CHECKPOINT", "ERROR");
-                print_flows_text(body);
-            }
+            print_flows(body, json);
         }
         free(body);
         body = NULL;

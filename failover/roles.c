@@ -110,6 +110,24 @@ int failover_state_format(const failover_state *st, char *out, size_t outlen)
     return n >= 0 && (size_t)n < outlen ? 0 : ST_ETOOBIG;
 }
 
+int failover_kv_get(const char *body, const char *key, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    size_t klen = strlen(key);
+    for (const char *line = body; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > klen && !strncmp(line, key, klen) && line[klen] == '=') {
+            size_t n = len - klen - 1, fit = n < outlen ? n : outlen - 1;
+            memcpy(out, line + klen + 1, fit);
+            out[fit] = '\0';
+            return fit == n ? 1 : -1;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
 static bool set_text(char *field, size_t size, const char *value)
 {
     size_t n = strlen(value);

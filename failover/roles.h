@@ -51,6 +51,10 @@ int failover_state_check(const topology *t, const failover_state *st, char *why,
 /* "key=value\n" lines (epoch, active, fenced, promoting, operation, target,
  * previous, step, actor, updated_at_ms), values without newlines. */
 int failover_state_format(const failover_state *st, char *out, size_t outlen);
+/* The value of key in a body of "key=value\n" lines into out: 1 when found,
+ * 0 when absent (out ""), -1 when longer than outlen-1 (out truncated). */
+int failover_kv_get(const char *body, const char *key, char *out, size_t outlen);
+
 /* Reads one key of that form into st; false for an unknown key or a value
  * that does not parse or fit. */
 bool failover_state_set_field(failover_state *st, const char *key, const char *value);

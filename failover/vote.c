@@ -12,6 +12,7 @@
 #include "common/config_value.h"
 #include "common/error.h"
 #include "common/file_io.h"
+#include "failover/roles.h"
 
 /* Longest line of a vote file or of a vote answer we look at. */
 #define VOTE_LINE_BYTES_MAX 600
@@ -55,20 +56,9 @@ int failover_vote_decide(const failover_vote_view *view, const char *candidate,
 /* The value of key in a kv body into out; false when absent or too long. */
 static bool kv_value(const char *body, const char *key, char *out, size_t outlen)
 {
-    size_t klen = strlen(key);
-    for (const char *line = body; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        if (len > klen && !strncmp(line, key, klen) && line[klen] == '=') {
-            size_t n = len - klen - 1;
-            if (n >= outlen)
-                return false;
-            memcpy(out, line + klen + 1, n);
-            out[n] = '\0';
-            return true;
-        }
-        line = end ? end + 1 : NULL;
-    }
+    if (failover_kv_get(body, key, out, outlen) == 1)
+        return true;
+    out[0] = '\0';
     return false;
 }
 

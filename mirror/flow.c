@@ -525,6 +525,17 @@ int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
     return 0;
 }
 
+void mirror_flow_status_lag(const mirror_flow_status *s, int64_t *records, int64_t *max_ms)
+{
+    *records = 0;
+    *max_ms = 0;
+    for (int p = 0; p < s->partition_count; p++) {
+        *records += s->partitions[p].lag_records;
+        if (s->partitions[p].lag_ms > *max_ms)
+            *max_ms = s->partitions[p].lag_ms;
+    }
+}
+
 void mirror_flow_status_free(mirror_flow_status *s)
 {
     if (s == NULL)

@@ -70,5 +70,7 @@ int mirror_flow_start_diverged(const topology *t, int flow_index, checkpoint_sto
 void mirror_flow_stop(mirror_flow *f);
 int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out);
 void mirror_flow_status_free(mirror_flow_status *s);
+/* The flow's lag: records summed over its partitions, ms of the worst one. */
+void mirror_flow_status_lag(const mirror_flow_status *s, int64_t *records, int64_t *max_ms);
 
 #endif

@@ -81,9 +81,8 @@ static int64_t flow_lag(void *arg, int source)
         if (sc->topology->flows[f->flow_index].source != source || !f->flow ||
             mirror_flow_status_get(f->flow, &st) != 0)
             continue;
-        int64_t lag = 0;
-        for (int p = 0; p < st.partition_count; p++)
-            lag += st.partitions[p].lag_records;
+        int64_t lag = 0, lag_ms = 0;
+        mirror_flow_status_lag(&st, &lag, &lag_ms);
         mirror_flow_status_free(&st);
         return lag;
     }
@@ -254,20 +253,10 @@ static sidecar_flow *flow_from(sidecar *sc, const char *from, bool diverged)
 
 static rd_kafka_t *source_client(sidecar *sc, int source)
 {
-    char errstr[256], client_id[128];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    snprintf(client_id, sizeof client_id, "%s-%s-drain", FAILOVER_SIDECAR_CLIENT_ID_PREFIX,
-             sc->topology->regions[sc->region].name);
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", sc->topology->regions[source].bootstrap,
-                          errstr, sizeof errstr) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "client.id", client_id, errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    return rk;
+    char err[512];
+    return failover_sidecar_client(sc->topology->regions[source].bootstrap,
+                                   sc->topology->regions[sc->region].name, "drain",
+                                   RD_KAFKA_CONSUMER, "3", err, sizeof err);
 }
 
 /* GET /failover/drain?from=R */
@@ -371,11 +360,8 @@ static void get_flows(sidecar *sc, buf *page)
         memset(&st, 0, sizeof st);
         bool have = f->flow && mirror_flow_status_get(f->flow, &st) == 0;
         int64_t lag = 0, lag_ms = 0, newest = 0;
-        for (int p = 0; have && p < st.partition_count; p++) {
-            lag += st.partitions[p].lag_records;
-            if (st.partitions[p].lag_ms > lag_ms)
-                lag_ms = st.partitions[p].lag_ms;
-        }
+        if (have)
+            mirror_flow_status_lag(&st, &lag, &lag_ms);
         checkpoint_group_each(sc->store, f->name, NULL, newest_checkpoint, &newest);
         const char *state = !have ? "paused" : st.running ? "running" : "failed";
         sidecar_printf(page,
