@@ -28,6 +28,7 @@ restart brokers from the main thread only.
 
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -93,11 +94,31 @@ def check_eq(actual, expected, what):
         raise TestFailure("%s: expected %s, got %s" % (what, _short(expected), _short(actual)))
 
 
+# Ports for listeners come from below the kernel's ephemeral range
+# (net.ipv4.ip_local_port_range, 32768-60999 on Debian): a port taken from
+# that range by binding to port 0 can be handed to some client's outgoing
+# connection before the broker binds it, or while a killed broker is down,
+# and the broker then fails to start with EADDRINUSE.
+_PORT_LOW, _PORT_HIGH = 20000, 32700
+_ports_given = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1, outside the ephemeral range, that was free a
+    moment ago and that this process has not handed out before."""
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randrange(_PORT_LOW, _PORT_HIGH)
+        if port in _ports_given:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_given.add(port)
+        return port
+    raise RuntimeError("no free port in %d-%d" % (_PORT_LOW, _PORT_HIGH))
 
 
 def strait_bin():
