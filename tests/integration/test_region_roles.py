@@ -355,7 +355,11 @@ def main(t):
                      for tp, om in admin.list_consumer_group_offsets("app-orders").items()}
     finally:
         admin.close()
-    check_eq(committed, ends, "app-orders offsets committed on west")
+    # an empty partition has no position until the consumer's first fetch
+    # of it returns, so commit() may leave it out: only partitions that hold
+    # records must be committed, at their end
+    check_eq({p: o for p, o in committed.items() if ends.get(p, 0) > 0 or o not in (0, None)},
+             {p: o for p, o in ends.items() if o > 0}, "app-orders offsets committed on west")
     producer.flush(5)
     east.stop()
     west.stop()
