@@ -1,7 +1,7 @@
 /*
  * broker.c - one broker node: opens the data dir and its topics, binds the
  * listener, runs the event loop with a once-a-second tick (flush.ms, segment
- * roll by age, retention), and shuts down cleanly on SIGTERM/SIGINT.
+ * roll by age, retention, region lease lapse log), and shuts down cleanly on SIGTERM/SIGINT.
  */
 #include "broker/broker.h"
 
@@ -52,6 +52,9 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     topic_registry_tick(b->topics, now_ms);
     clean_logs(b, now_ms);
     coordinator_tick(b->coordinator);
+    /* logs a region lease that lapsed (decisions never wait for this: the
+     * effective role is computed when a request asks) */
+    region_state_lease_check(b->region, clock_mono_ms());
 }
 
 static void wake_cb(evutil_socket_t fd, short what, void *arg)

@@ -317,18 +317,27 @@ static void render_groups(struct broker *b, buf *out)
     }
 }
 
-/* The failover state (cluster/region_state.h): role as a one-hot gauge so
- * an alert can say "no region active"; the active region's name as a label. */
+/* The failover state (cluster/region_state.h): the effective role as a
+ * one-hot gauge so an alert can say "no region active" (an active region
+ * whose lease lapsed is fenced: it takes no writes); whether the lease
+ * lapsed; the active region's name as a label. */
 static void render_region(struct broker *b, buf *out)
 {
     const region_state *rs = b->region;
-    enum region_role role = region_state_role(rs);
+    int64_t now_ms = clock_mono_ms();
+    enum region_role role = region_state_effective_role_at(rs, now_ms);
     metrics_text_family(out, "strait_region_role", "gauge",
-                        "1 for this broker's failover role (none = no failover state).");
+                        "1 for this broker's effective failover role (none = no failover state; "
+                        "an active role whose lease lapsed is fenced).");
     for (int r = REGION_ROLE_NONE; r <= REGION_ROLE_PROMOTING; r++) {
         metrics_label label = LABEL("role", region_role_name((enum region_role)r));
         metrics_text_sample_int(out, "strait_region_role", &label, 1, role == (enum region_role)r);
     }
+    metrics_text_family(out, "strait_region_lease_lapsed", "gauge",
+                        "1 when strait.region.lease.ms is set and no change renewed the lease "
+                        "within it (since start included), else 0.");
+    metrics_text_sample_int(out, "strait_region_lease_lapsed", NULL, 0,
+                            region_state_lease_lapsed_at(rs, now_ms));
     metrics_text_family(out, "strait_region_epoch", "gauge",
                         "Region epoch of the failover state; 0 when unset.");
     metrics_text_sample_int(out, "strait_region_epoch", NULL, 0, region_state_epoch(rs));

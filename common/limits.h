@@ -152,18 +152,23 @@
  * topic, Produce topic and group request is matched against all of them. */
 #define LIMIT_REGION_PATTERNS 64
 
-/* Largest strait-region-state file read back: six values of at most
+/* Largest strait-region-state file read back: seven values of at most
  * LIMIT_CONFIG_VALUE_LENGTH bytes each plus their keys; bigger is corrupt. */
 #define LIMIT_REGION_STATE_FILE_BYTES (64 * 1024)
 
 /* A region name (strait.region.active): topology names are short slugs. */
 #define LIMIT_REGION_NAME_LENGTH 63
 
+/* Longest region lease (strait.region.lease.ms): an hour. A lease is meant
+ * to be renewed every few hundred ms; one longer than this would leave a cut
+ * off active region taking writes for longer than any failover waits. */
+#define LIMIT_REGION_LEASE_MS_MAX 3600000
+
 _Static_assert(LIMIT_REQUEST_BYTES_DEFAULT <= LIMIT_REQUEST_BYTES_CEILING,
                "default request size must be under the ceiling");
 _Static_assert(LIMIT_MESSAGE_BYTES_DEFAULT < LIMIT_REQUEST_BYTES_DEFAULT,
                "a maximal message must fit in a request");
-_Static_assert(LIMIT_REGION_STATE_FILE_BYTES > 6 * (LIMIT_CONFIG_VALUE_LENGTH + 32),
+_Static_assert(LIMIT_REGION_STATE_FILE_BYTES > 7 * (LIMIT_CONFIG_VALUE_LENGTH + 32),
                "every region state value must fit in its file");
 
 #endif

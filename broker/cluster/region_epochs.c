@@ -14,7 +14,9 @@
 #include "common/log.h"
 
 /* The region that holds (or is taking over) the mirrored topics: its leader
- * epochs must be the newest any region ever reported (DESIGN.md §8). */
+ * epochs must be the newest any region ever reported (DESIGN.md §8). The
+ * stored role: an active region whose lease lapsed still owns them (it is
+ * fenced for writes, not demoted), and raising again on renewal is a no-op. */
 static bool region_epochs_owner(const region_state *rs)
 {
     enum region_role role = region_state_role(rs);

@@ -11,11 +11,20 @@
  *          with '#' and empty lines are ignored)
  *   2..    key=value, one line per key that is set; keys from
  *          region_state.h, each at most once; the value runs to the end of
- *          the line (values never hold control characters: refused on input)
+ *          the line (values never hold control characters: refused on input),
+ *          e.g. "strait.region.lease.ms=1500"
+ *
+ * The lease's renewal time is not in the file: it is a monotonic time of
+ * this process, and a state read back must be renewed by its sidecar before
+ * an active role takes writes again (region_state.h).
  *
  * Every value read back goes through the same validation as a value from
  * the wire; an unknown key, a repeated key, a line without '=', a NUL byte or
  * a bad value makes the file corrupt (ST_ECORRUPT, logged with the line).
+ *
+ * Lease: the queries (effective role, lapsed) are pure functions of the
+ * state and a time; region_state_lease_check only logs the transitions it
+ * sees, from the broker's tick and from apply.
  *
  * Runs on the broker's event-loop thread.
  */
@@ -27,16 +36,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/config_value.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/limits.h"
 #include "common/log.h"
 
-enum { KEY_ROLE, KEY_EPOCH, KEY_ACTIVE, KEY_BROKERS, KEY_TOPICS, KEY_GROUPS, KEY_COUNT };
+enum {
+    KEY_ROLE,
+    KEY_EPOCH,
+    KEY_LEASE_MS,
+    KEY_ACTIVE,
+    KEY_BROKERS,
+    KEY_TOPICS,
+    KEY_GROUPS,
+    KEY_COUNT
+};
 
 static const char *const key_names[KEY_COUNT] = {
     [KEY_ROLE] = REGION_KEY_ROLE,       [KEY_EPOCH] = REGION_KEY_EPOCH,
+    [KEY_LEASE_MS] = REGION_KEY_LEASE_MS,
     [KEY_ACTIVE] = REGION_KEY_ACTIVE,   [KEY_BROKERS] = REGION_KEY_BROKERS,
     [KEY_TOPICS] = REGION_KEY_TOPICS,   [KEY_GROUPS] = REGION_KEY_GROUPS,
 };
@@ -49,6 +69,7 @@ typedef struct region_values {
     char text[KEY_COUNT][LIMIT_CONFIG_VALUE_LENGTH + 1];
     enum region_role role;
     int32_t epoch; /* 0 = unset */
+    int64_t lease_ms; /* 0 = no lease; at most LIMIT_REGION_LEASE_MS_MAX */
     region_broker brokers[LIMIT_REGION_REDIRECT_BROKERS];
     int broker_count;
     regex_t topics[LIMIT_REGION_PATTERNS];
@@ -60,6 +81,13 @@ typedef struct region_values {
 struct region_state {
     char *data_dir;
     region_values *v;
+    /* The lease: renewed_mono_ms is the clock_mono_ms of the last renewal,
+     * meaningful only when renewed (never true for a state just opened). */
+    bool renewed;
+    int64_t renewed_mono_ms;
+    /* Whether region_state_lease_check last logged a lapse (so each
+     * transition is logged once). */
+    bool lapse_logged;
 };
 
 static const char *const role_names[] = {
@@ -299,6 +327,7 @@ static int values_compile(region_values *v, char *err, size_t errlen)
     values_free_compiled(v);
     v->role = REGION_ROLE_NONE;
     v->epoch = 0;
+    v->lease_ms = 0;
     v->broker_count = 0;
     for (int k = 0; k < KEY_COUNT; k++) {
         if (!v->set[k])
@@ -321,6 +350,12 @@ static int values_compile(region_values *v, char *err, size_t errlen)
             return ST_ECONFIG;
         }
         v->epoch = (int32_t)epoch;
+    }
+    if (v->set[KEY_LEASE_MS] &&
+        config_value_parse_int(v->text[KEY_LEASE_MS], 0, LIMIT_REGION_LEASE_MS_MAX, &v->lease_ms,
+                               msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "%s: %s", REGION_KEY_LEASE_MS, msg);
+        return ST_ECONFIG;
     }
     if (v->set[KEY_ACTIVE] && (rc = parse_region_name(v->text[KEY_ACTIVE], err, errlen)) != 0)
         return rc;
@@ -457,9 +492,12 @@ int region_state_open(const char *data_dir, region_state **out)
         return rc;
     }
     if (rs->v->role != REGION_ROLE_NONE)
-        log_info("cluster", "region state loaded role=%s epoch=%d active=%s redirect_brokers=%d",
-                 role_names[rs->v->role], (int)rs->v->epoch, region_state_active_region(rs),
-                 rs->v->broker_count);
+        log_info("cluster", "region state loaded role=%s epoch=%d lease_ms=%lld active=%s "
+                 "redirect_brokers=%d",
+                 role_names[rs->v->role], (int)rs->v->epoch, (long long)rs->v->lease_ms,
+                 region_state_active_region(rs), rs->v->broker_count);
+    /* a lease read back has not been renewed by this process: say so now */
+    region_state_lease_check(rs, clock_mono_ms());
     *out = rs;
     return 0;
 }
@@ -519,10 +557,22 @@ static int values_edit(region_values *v, const char *const *keys, const char *co
     return 0;
 }
 
+/* True if a and b set the same keys to the same text (so they parse alike). */
+static bool values_same_text(const region_values *a, const region_values *b)
+{
+    for (int k = 0; k < KEY_COUNT; k++)
+        if (a->set[k] != b->set[k] || (a->set[k] && strcmp(a->text[k], b->text[k]) != 0))
+            return false;
+    return true;
+}
+
 int region_state_apply(region_state *rs, const char *const *keys, const char *const *values,
                        const int8_t *ops, int count, bool replace, bool validate_only, char *err,
                        size_t errlen)
 {
+    /* the renewal time is taken before persisting: a slow fsync shortens the
+     * lease rather than extending it past what the sidecar was answered */
+    int64_t now_ms = clock_mono_ms();
     region_values *next = calloc(1, sizeof *next);
     if (!next)
         return ST_ENOMEM;
@@ -538,7 +588,9 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
                  (int)next->epoch, (int)rs->v->epoch);
         rc = ST_ECONFIG;
     }
-    if (rc == 0 && !validate_only) {
+    /* an unchanged state (the sidecar renewing its lease) is not rewritten */
+    bool unchanged = rc == 0 && values_same_text(rs->v, next);
+    if (rc == 0 && !validate_only && !unchanged) {
         rc = values_save(rs->data_dir, next);
         if (rc != 0)
             snprintf(err, errlen, "cannot persist the region state in %s: %s", rs->data_dir,
@@ -548,14 +600,84 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
         values_free(next);
         return rc;
     }
-    log_info("cluster", "region state changed role=%s->%s epoch=%d->%d active=%s "
-             "redirect_brokers=%d topic_patterns=%d group_patterns=%d",
-             role_names[rs->v->role], role_names[next->role], (int)rs->v->epoch, (int)next->epoch,
-             next->set[KEY_ACTIVE] ? next->text[KEY_ACTIVE] : "", next->broker_count,
-             next->topic_count, next->group_count);
-    values_free(rs->v);
-    rs->v = next;
+    /* a lapse the tick has not seen yet is logged before its renewal */
+    region_state_lease_check(rs, now_ms);
+    if (unchanged) {
+        values_free(next);
+    } else {
+        log_info("cluster", "region state changed role=%s->%s epoch=%d->%d lease_ms=%lld->%lld "
+                 "active=%s redirect_brokers=%d topic_patterns=%d group_patterns=%d",
+                 role_names[rs->v->role], role_names[next->role], (int)rs->v->epoch,
+                 (int)next->epoch, (long long)rs->v->lease_ms, (long long)next->lease_ms,
+                 next->set[KEY_ACTIVE] ? next->text[KEY_ACTIVE] : "", next->broker_count,
+                 next->topic_count, next->group_count);
+        values_free(rs->v);
+        rs->v = next;
+    }
+    if (rs->v->lease_ms > 0) {
+        rs->renewed = true;
+        rs->renewed_mono_ms = now_ms;
+    }
+    region_state_lease_check(rs, now_ms);
     return 0;
+}
+
+/* ---- the lease ------------------------------------------------------------------ */
+
+bool region_state_lease_lapsed_at(const region_state *rs, int64_t now_ms)
+{
+    if (!rs || rs->v->lease_ms == 0)
+        return false;
+    return !rs->renewed || now_ms - rs->renewed_mono_ms > rs->v->lease_ms;
+}
+
+bool region_state_lease_lapsed(const region_state *rs)
+{
+    if (!rs || rs->v->lease_ms == 0)
+        return false; /* no lease: no need to read the clock */
+    return region_state_lease_lapsed_at(rs, clock_mono_ms());
+}
+
+enum region_role region_state_effective_role_at(const region_state *rs, int64_t now_ms)
+{
+    enum region_role role = region_state_role(rs);
+    return role == REGION_ROLE_ACTIVE && region_state_lease_lapsed_at(rs, now_ms)
+               ? REGION_ROLE_FENCED
+               : role;
+}
+
+enum region_role region_state_effective_role(const region_state *rs)
+{
+    enum region_role role = region_state_role(rs);
+    if (role != REGION_ROLE_ACTIVE || rs->v->lease_ms == 0)
+        return role; /* the lease changes nothing: no need to read the clock */
+    return region_state_effective_role_at(rs, clock_mono_ms());
+}
+
+void region_state_lease_check(region_state *rs, int64_t now_ms)
+{
+    if (!rs)
+        return;
+    bool lapsed = region_state_lease_lapsed_at(rs, now_ms);
+    if (lapsed == rs->lapse_logged)
+        return;
+    rs->lapse_logged = lapsed;
+    enum region_role role = rs->v->role;
+    if (lapsed && rs->renewed)
+        log_warn("cluster", "region lease lapsed role=%s effective_role=%s epoch=%d lease_ms=%lld "
+                 "since_renewal_ms=%lld",
+                 role_names[role], role_names[region_state_effective_role_at(rs, now_ms)],
+                 (int)rs->v->epoch, (long long)rs->v->lease_ms,
+                 (long long)(now_ms - rs->renewed_mono_ms));
+    else if (lapsed)
+        log_warn("cluster", "region lease lapsed role=%s effective_role=%s epoch=%d lease_ms=%lld "
+                 "since_renewal_ms=never",
+                 role_names[role], role_names[region_state_effective_role_at(rs, now_ms)],
+                 (int)rs->v->epoch, (long long)rs->v->lease_ms);
+    else
+        log_info("cluster", "region lease renewed role=%s effective_role=%s epoch=%d lease_ms=%lld",
+                 role_names[role], role_names[region_state_effective_role_at(rs, now_ms)],
+                 (int)rs->v->epoch, (long long)rs->v->lease_ms);
 }
 
 /* ---- queries ----------------------------------------------------------------- */

@@ -13,6 +13,7 @@
  *                             state (a plain broker)
  *   strait.region.epoch       decimal 1..2147483647 (it becomes a Kafka
  *                             leader epoch, an int32); never lowered
+ *   strait.region.lease.ms    decimal 0..3600000; 0 or absent = no lease
  *   strait.region.active      name of the active region (informational)
  *   strait.redirect.brokers   id@host:port,... of the active region's brokers
  *   strait.redirect.topics    comma-separated POSIX extended regexes, anchored
@@ -26,6 +27,19 @@
  * change (any failure changes nothing): a role needs an epoch; standby needs
  * at least one redirect broker; an epoch lower than the stored one is
  * refused; equal is accepted (idempotent re-apply).
+ *
+ * Lease (strait.region.lease.ms > 0): every successful change that is not
+ * validate_only renews it at that moment (monotonic clock), even one that
+ * leaves the state as it was: the sidecar renews by re-applying the same
+ * state every few hundred ms, and such an apply neither rewrites the file
+ * nor logs a change. A state loaded from the file at start has never been
+ * renewed: its lease is lapsed until the first apply. The stored role is
+ * what was set (region_state_role: handovers, leader epochs); the effective
+ * role is what clients see (region_state_effective_role): the stored one,
+ * except that an active region whose lease lapsed (no renewal within
+ * lease.ms, or none since start) is fenced, so a region whose sidecar died
+ * or that was cut off stops taking writes instead of risking a split brain
+ * with a region promoted meanwhile. It is active again at the next renewal.
  *
  * Persisted as <first log dir>/strait-region-state (format in
  * region_state.c, where it is parsed), written atomically (fsync + rename).
@@ -48,6 +62,7 @@
 
 #define REGION_KEY_ROLE "strait.region.role"
 #define REGION_KEY_EPOCH "strait.region.epoch"
+#define REGION_KEY_LEASE_MS "strait.region.lease.ms"
 #define REGION_KEY_ACTIVE "strait.region.active"
 #define REGION_KEY_BROKERS "strait.redirect.brokers"
 #define REGION_KEY_TOPICS "strait.redirect.topics"
@@ -91,7 +106,9 @@ bool region_state_key_known(const char *key);
  * and a NULL value removes its key; otherwise (IncrementalAlterConfigs) the
  * change edits the stored state. Validated as a whole against the rules
  * above; with validate_only nothing changes. On success (not validate_only)
- * the new state is persisted first, then replaces the current one.
+ * the new state is persisted first, then replaces the current one (a state
+ * identical to the stored one, key for key, is neither persisted nor logged),
+ * and the lease is renewed (at the time of the call, before persisting).
  * Returns 0, ST_ECONFIG (bad value or rule broken; err names the key and the
  * reason), ST_EINVAL (unknown key, key given twice, unsupported operation),
  * ST_EIO (could not persist: nothing changed) or ST_ENOMEM.
@@ -100,7 +117,22 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
                        const int8_t *ops, int count, bool replace, bool validate_only, char *err,
                        size_t errlen);
 
+/* The stored role (strait.region.role), whatever the lease says. */
 enum region_role region_state_role(const region_state *rs);
+/* The role clients see: the stored one, except REGION_ROLE_FENCED for an
+ * active region whose lease lapsed. _at takes the monotonic time now_ms
+ * (clock_mono_ms) for tests; neither changes anything. */
+enum region_role region_state_effective_role(const region_state *rs);
+enum region_role region_state_effective_role_at(const region_state *rs, int64_t now_ms);
+/* True if strait.region.lease.ms is set (> 0) and no apply renewed the lease
+ * within that many ms before now_ms (or none did since the state was
+ * opened), whatever the role. */
+bool region_state_lease_lapsed(const region_state *rs);
+bool region_state_lease_lapsed_at(const region_state *rs, int64_t now_ms);
+/* Logs when the lease lapses (warn) and when a renewal ends a lapse (info),
+ * once per transition. Called from the broker's tick and by apply; the
+ * queries above do not need it to be called. */
+void region_state_lease_check(region_state *rs, int64_t now_ms);
 /* Label text of a role: "none", "active", "standby", "fenced", "promoting". */
 const char *region_role_name(enum region_role role);
 /* The region epoch, 0 when unset. */

@@ -234,6 +234,8 @@ static void alter_broker(broker_request *req, const alter_input *in, bool valida
         return;
     char err[ADMIN_ERROR_MESSAGE_BYTES];
     err[0] = '\0';
+    /* stored roles, not effective ones: a lease that lapsed or is renewed
+     * is no handover (region_redirect.h) */
     enum region_role before = region_state_role(b->region);
     int rc = region_state_apply(b->region, keys, values, in->incremental ? ops : NULL, n,
                                 !in->incremental, validate_only, err, sizeof err);

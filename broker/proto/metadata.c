@@ -196,7 +196,7 @@ static bool fill_brokers(broker_request *req, metadata_response *rs, metadata_no
     broker *b = req->broker;
     const region_state *region = b->region;
     int extra = 0;
-    if (region_state_role(region) == REGION_ROLE_STANDBY && !region_request_from_sidecar(req))
+    if (region_request_role(req) == REGION_ROLE_STANDBY && !region_request_from_sidecar(req))
         extra = region_state_broker_count(region);
     nodes->self->value = b->config.node_id;
     if (extra > 0) {

@@ -8,6 +8,20 @@
  *   promoting local (as today)             COORDINATOR_LOAD_ NOT_LEADER_OR_FOLLOWER
  *                                          IN_PROGRESS
  *   active    local (as today)             as today          as today
+ *   active,   local (as today)             as today          NOT_LEADER_OR_FOLLOWER
+ *   lease
+ *   lapsed
+ *
+ * The role here is the EFFECTIVE role (region_state_effective_role): the
+ * stored one, except that an active region whose strait.region.lease.ms
+ * lapsed (its sidecar stopped renewing, or the broker restarted and was not
+ * renewed yet) acts as fenced: it refuses writes to the mirrored topics and
+ * keeps serving reads, metadata and groups locally, until the next renewal.
+ * Every client-facing decision below reads the effective role; the lease
+ * only ever turns active into fenced, and the two answer alike but for
+ * Produce. The stored role (region_state_role) is for the state's own
+ * transitions: the group handover in AlterConfigs and the leader epochs
+ * raised on the active region (a lapsed lease is not a takeover).
  *
  * (promoting: the region taking over holds groups, which clients retry,
  * until its sidecar has applied the final translated commits, so no member
@@ -40,19 +54,26 @@ static inline bool region_request_from_sidecar(const broker_request *req)
     return region_client_is_sidecar(req->client_id.ptr, req->client_id.len);
 }
 
+/* The role a client request is answered by (see above). */
+static inline enum region_role region_request_role(const broker_request *req)
+{
+    return region_state_effective_role(req->broker->region);
+}
+
 /* Metadata: answer topic name with the active region's brokers. */
 static inline bool region_redirects_topic(const broker_request *req, const char *name, size_t len)
 {
     const region_state *rs = req->broker->region;
-    return region_state_role(rs) == REGION_ROLE_STANDBY && !region_request_from_sidecar(req) &&
+    return region_request_role(req) == REGION_ROLE_STANDBY && !region_request_from_sidecar(req) &&
            region_state_topic_matches(rs, name, len);
 }
 
-/* Produce: refuse writes to topic name (standby and fenced). */
+/* Produce: refuse writes to topic name (standby, fenced, promoting, and
+ * active with a lapsed lease). */
 static inline bool region_fences_produce(const broker_request *req, const char *name, size_t len)
 {
     const region_state *rs = req->broker->region;
-    enum region_role role = region_state_role(rs);
+    enum region_role role = region_request_role(req);
     return (role == REGION_ROLE_STANDBY || role == REGION_ROLE_FENCED ||
             role == REGION_ROLE_PROMOTING) &&
            !region_request_from_sidecar(req) && region_state_topic_matches(rs, name, len);
@@ -62,7 +83,7 @@ static inline bool region_fences_produce(const broker_request *req, const char *
 static inline bool region_redirects_group(const broker_request *req, const char *name, size_t len)
 {
     const region_state *rs = req->broker->region;
-    return region_state_role(rs) == REGION_ROLE_STANDBY && !region_request_from_sidecar(req) &&
+    return region_request_role(req) == REGION_ROLE_STANDBY && !region_request_from_sidecar(req) &&
            region_state_group_matches(rs, name, len);
 }
 
@@ -72,7 +93,7 @@ static inline bool region_redirects_group(const broker_request *req, const char 
 static inline int16_t region_group_error(const broker_request *req, const char *name, size_t len)
 {
     const region_state *rs = req->broker->region;
-    enum region_role role = region_state_role(rs);
+    enum region_role role = region_request_role(req);
     if ((role != REGION_ROLE_STANDBY && role != REGION_ROLE_PROMOTING) ||
         region_request_from_sidecar(req) || !region_state_group_matches(rs, name, len))
         return 0;

@@ -5,7 +5,9 @@
  * and the handlers that apply it (region_redirect.h): AlterConfigs /
  * IncrementalAlterConfigs and DescribeConfigs on the broker resource,
  * Metadata redirect with the region epoch, FindCoordinator and the group
- * APIs on a standby, leader epochs raised when active.
+ * APIs on a standby, leader epochs raised when active; the lease on the
+ * active role (strait.region.lease.ms): lapse, renewal, restart, and a
+ * renewal that leaves the file alone.
  */
 #include <ftw.h>
 #include <setjmp.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,6 +30,8 @@
 #include "broker/proto/data_apis.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/region_redirect.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/limits.h"
@@ -184,6 +189,13 @@ static void validation_names_key_and_reason(void **state)
         {REGION_KEY_BROKERS, "1@:9092", "bad host", KERR_INVALID_CONFIG},
         {REGION_KEY_BROKERS, "1@a:1,1@b:2", "broker id 1 is listed twice", KERR_INVALID_CONFIG},
         {REGION_KEY_BROKERS, "1@a:1,", "empty item", KERR_INVALID_CONFIG},
+        {REGION_KEY_LEASE_MS, "-1", "strait.region.lease.ms: expected an integer between 0 and "
+         "3600000, got '-1'", KERR_INVALID_CONFIG},
+        {REGION_KEY_LEASE_MS, "3600001", "strait.region.lease.ms: expected an integer between",
+         KERR_INVALID_CONFIG},
+        {REGION_KEY_LEASE_MS, "soon", "strait.region.lease.ms: expected an integer", KERR_INVALID_CONFIG},
+        {REGION_KEY_LEASE_MS, "1.5", "strait.region.lease.ms: expected an integer", KERR_INVALID_CONFIG},
+        {REGION_KEY_LEASE_MS, "", "strait.region.lease.ms: expected an integer", KERR_INVALID_CONFIG},
         {REGION_KEY_ACTIVE, "east west", "strait.region.active", KERR_INVALID_CONFIG},
         {REGION_KEY_ACTIVE, "east\nx", "control character", KERR_INVALID_CONFIG},
         {"log.retention.ms", "1", "'log.retention.ms' cannot be changed dynamically", KERR_INVALID_REQUEST},
@@ -491,6 +503,210 @@ static void promoting_holds_groups(void **state)
                      4);
 }
 
+/* ---- the lease ------------------------------------------------------------------ */
+
+static void make_active(fixture *f, const char *epoch, const char *lease_ms)
+{
+    const alter_configs_resource_response *r =
+        set_keys(f, "", false, REGION_KEY_ROLE, "active", REGION_KEY_EPOCH, epoch,
+                 REGION_KEY_LEASE_MS, lease_ms, REGION_KEY_ACTIVE, "west", REGION_KEY_TOPICS,
+                 "orders", NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static void lease_bounds_accepted(void **state)
+{
+    fixture *f = *state;
+    make_active(f, "1", "3600000");
+    make_active(f, "1", "0");
+    assert_int_equal(region_state_role(f->b.region), REGION_ROLE_ACTIVE);
+}
+
+/* A renewal is at a time r with before <= r <= after (clock_mono_ms around
+ * the apply); the lease lapses once now - r > lease.ms. Checks only at times
+ * whose answer does not depend on where r falls. */
+static void lease_lapses_and_apply_renews(void **state)
+{
+    fixture *f = *state;
+    const int64_t lease_ms = 10000;
+    make_active(f, "3", "10000");
+    int64_t after = clock_mono_ms();
+    region_state *rs = f->b.region;
+    assert_int_equal(region_state_effective_role_at(rs, after), REGION_ROLE_ACTIVE);
+    assert_false(region_state_lease_lapsed_at(rs, after));
+    assert_int_equal(region_state_effective_role_at(rs, after + lease_ms + 1), REGION_ROLE_FENCED);
+    assert_true(region_state_lease_lapsed_at(rs, after + lease_ms + 1));
+    /* the stored role is untouched: a lapsed lease is no change of state */
+    assert_int_equal(region_state_role(rs), REGION_ROLE_ACTIVE);
+    region_state_lease_check(rs, after + lease_ms + 1); /* logs the lapse; changes no answer */
+    assert_int_equal(region_state_role(rs), REGION_ROLE_ACTIVE);
+    assert_int_equal(region_state_effective_role_at(rs, after), REGION_ROLE_ACTIVE);
+
+    /* an apply renews: the same state re-applied (the sidecar's renewal) */
+    sleep_ms(3);
+    int64_t before = clock_mono_ms(); /* >= first renewal + 3 */
+    int64_t probe = before + lease_ms - 1;
+    assert_int_equal(region_state_effective_role_at(rs, probe + 2), REGION_ROLE_FENCED);
+    make_active(f, "3", "10000");
+    assert_int_equal(region_state_effective_role_at(rs, probe), REGION_ROLE_ACTIVE);
+    /* so does an incremental change of another key */
+    sleep_ms(3);
+    before = clock_mono_ms();
+    probe = before + lease_ms - 1;
+    assert_int_equal(region_state_effective_role_at(rs, probe + 2), REGION_ROLE_FENCED);
+    const alter_configs_resource_response *r =
+        set_keys(f, "", false, REGION_KEY_GROUPS, "app-.*", NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+    assert_int_equal(region_state_effective_role_at(rs, probe), REGION_ROLE_ACTIVE);
+    /* validate_only and refused changes do not renew */
+    sleep_ms(3);
+    before = clock_mono_ms();
+    probe = before + lease_ms - 1;
+    r = set_keys(f, "", true, REGION_KEY_EPOCH, "4", NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+    r = set_keys(f, "", false, REGION_KEY_EPOCH, "2", NULL);
+    assert_int_equal(r->error_code, KERR_INVALID_CONFIG);
+    assert_int_equal(region_state_effective_role_at(rs, probe + 2), REGION_ROLE_FENCED);
+    /* other roles are never changed by the lease */
+    r = set_keys(f, "", false, REGION_KEY_ROLE, "promoting", NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+    assert_int_equal(region_state_effective_role_at(rs, INT64_MAX / 2), REGION_ROLE_PROMOTING);
+    assert_true(region_state_lease_lapsed_at(rs, INT64_MAX / 2));
+}
+
+static void lease_zero_never_lapses(void **state)
+{
+    fixture *f = *state;
+    make_active(f, "2", "0");
+    region_state *rs = f->b.region;
+    assert_int_equal(region_state_effective_role_at(rs, INT64_MAX / 2), REGION_ROLE_ACTIVE);
+    assert_false(region_state_lease_lapsed_at(rs, INT64_MAX / 2));
+    /* nor does a state without the key, nor either once reopened */
+    const alter_configs_resource_response *r =
+        set_keys(f, "", false, REGION_KEY_LEASE_MS, NULL, NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+    assert_int_equal(region_state_effective_role_at(rs, INT64_MAX / 2), REGION_ROLE_ACTIVE);
+    region_state *again = NULL;
+    assert_int_equal(region_state_open(f->root, &again), 0);
+    assert_int_equal(region_state_effective_role(again), REGION_ROLE_ACTIVE);
+    assert_false(region_state_lease_lapsed(again));
+    region_state_close(again);
+}
+
+/* A restarted broker must not take writes before its sidecar checked that
+ * no other region was promoted meanwhile. */
+static void reopened_lease_starts_lapsed(void **state)
+{
+    fixture *f = *state;
+    make_active(f, "5", "3600000");
+    assert_int_equal(region_state_effective_role(f->b.region), REGION_ROLE_ACTIVE);
+    region_state *again = NULL;
+    assert_int_equal(region_state_open(f->root, &again), 0);
+    assert_int_equal(region_state_role(again), REGION_ROLE_ACTIVE);
+    assert_int_equal(region_state_epoch(again), 5);
+    assert_int_equal(region_state_effective_role(again), REGION_ROLE_FENCED);
+    assert_true(region_state_lease_lapsed(again));
+    assert_int_equal(region_state_effective_role_at(again, 0), REGION_ROLE_FENCED);
+    /* validate_only is no renewal */
+    char err[256];
+    const char *keys[] = {REGION_KEY_EPOCH};
+    const char *values[] = {"5"};
+    assert_int_equal(region_state_apply(again, keys, values, NULL, 1, false, true, err, sizeof err), 0);
+    assert_int_equal(region_state_effective_role(again), REGION_ROLE_FENCED);
+    /* an apply that changes nothing is one */
+    assert_int_equal(region_state_apply(again, keys, values, NULL, 1, false, false, err, sizeof err), 0);
+    assert_int_equal(region_state_effective_role(again), REGION_ROLE_ACTIVE);
+    assert_false(region_state_lease_lapsed(again));
+    region_state_close(again);
+}
+
+static char *read_state_file(fixture *f)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", f->root, REGION_STATE_FILE_NAME);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(file_read_all(path, LIMIT_REGION_STATE_FILE_BYTES, &text, &len), 0);
+    return text;
+}
+
+/* The sidecar renews every few hundred ms: no fsync for that. The file is
+ * replaced by the same state plus a marker comment; a renewal leaves the
+ * marker, a real change rewrites the file. */
+static void unchanged_apply_keeps_the_file(void **state)
+{
+    fixture *f = *state;
+    make_active(f, "6", "1500");
+    char *text = read_state_file(f);
+    assert_non_null(strstr(text, "strait.region.lease.ms=1500\n"));
+    char marked[LIMIT_REGION_STATE_FILE_BYTES];
+    int n = snprintf(marked, sizeof marked, "%s# marker\n", text);
+    free(text);
+    assert_int_equal(file_write_atomic(f->root, REGION_STATE_FILE_NAME, marked, (size_t)n), 0);
+
+    make_active(f, "6", "1500"); /* IncrementalAlterConfigs, same values */
+    const char *keys[] = {REGION_KEY_ROLE,   REGION_KEY_EPOCH,  REGION_KEY_LEASE_MS,
+                          REGION_KEY_ACTIVE, REGION_KEY_TOPICS};
+    const char *values[] = {"active", "6", "1500", "west", "orders"};
+    char err[256];
+    assert_int_equal(region_state_apply(f->b.region, keys, values, NULL, 5, true, false, err,
+                                        sizeof err),
+                     0); /* AlterConfigs (replace), the same set */
+    assert_int_equal(region_state_apply(f->b.region, NULL, NULL, NULL, 0, false, false, err,
+                                        sizeof err),
+                     0); /* an empty incremental change */
+    text = read_state_file(f);
+    assert_string_equal(text, marked);
+    free(text);
+
+    /* a real change is persisted */
+    const alter_configs_resource_response *r =
+        set_keys(f, "", false, REGION_KEY_EPOCH, "7", NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+    text = read_state_file(f);
+    assert_null(strstr(text, "# marker"));
+    assert_non_null(strstr(text, "strait.region.epoch=7\n"));
+    free(text);
+    /* so is the removal of a key: the same others, one fewer */
+    r = set_keys(f, "", false, REGION_KEY_LEASE_MS, NULL, NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+    text = read_state_file(f);
+    assert_null(strstr(text, "lease"));
+    free(text);
+}
+
+/* Produce from a plain client is refused once the lease lapsed, as on a
+ * fenced region; the sidecar still writes; metadata stays local. */
+static void lapsed_lease_fences_produce(void **state)
+{
+    fixture *f = *state;
+    create(f, "orders", 1);
+    make_active(f, "4", "50");
+    broker_request plain = {.broker = &f->b, .client_id = proto_str_c("rdkafka")};
+    broker_request sidecar = {.broker = &f->b, .client_id = proto_str_c("strait-sidecar-west")};
+    int64_t deadline = clock_mono_ms() + 10000;
+    while (!region_state_lease_lapsed(f->b.region) && clock_mono_ms() < deadline)
+        sleep_ms(10);
+    assert_true(region_state_lease_lapsed(f->b.region));
+    assert_int_equal(region_request_role(&plain), REGION_ROLE_FENCED);
+    assert_true(region_fences_produce(&plain, "orders", 6));
+    assert_false(region_fences_produce(&plain, "local", 5));
+    assert_false(region_fences_produce(&sidecar, "orders", 6));
+    assert_false(region_redirects_topic(&plain, "orders", 6));
+    assert_int_equal(region_group_error(&plain, "app-1", 5), 0);
+    /* the leader epochs stay raised: the region still owns the topic */
+    assert_int_equal(plog_leader_epoch(topic_registry_find(f->b.topics, "orders", 6)
+                                           ->partitions[0].log),
+                     4);
+}
+
 static void describe_lists_region_keys(void **state)
 {
     fixture *f = *state;
@@ -532,6 +748,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(active_raises_leader_epochs, setup, teardown),
         cmocka_unit_test_setup_teardown(promoting_holds_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(describe_lists_region_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(lease_bounds_accepted, setup, teardown),
+        cmocka_unit_test_setup_teardown(lease_lapses_and_apply_renews, setup, teardown),
+        cmocka_unit_test_setup_teardown(lease_zero_never_lapses, setup, teardown),
+        cmocka_unit_test_setup_teardown(reopened_lease_starts_lapsed, setup, teardown),
+        cmocka_unit_test_setup_teardown(unchanged_apply_keeps_the_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(lapsed_lease_fences_produce, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
