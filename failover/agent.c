@@ -16,6 +16,7 @@
 #include "failover/auto_failover.h"
 #include "failover/broker_push.h"
 #include "failover/peer_poll.h"
+#include "failover/role_pusher.h"
 #include "failover/roles.h"
 
 extern char **environ;
@@ -28,7 +29,17 @@ struct failover_agent {
     int64_t next_push_ms;      /* monotonic */
     auto_failover *automatic;  /* NULL in manual mode */
     peer_poll *peers;          /* peers' states, polled on their own thread */
+    role_pusher *pusher;       /* every push, and the brokers' lease renewals */
+    bool peers_asked;          /* every peer was asked once since start */
 };
+
+/* With a broker lease, a region that starts as `active` keeps its brokers
+ * fenced until every peer was asked for a newer state (a region returning
+ * after a failover elsewhere must not take writes first). */
+static bool withheld(const failover_agent *a)
+{
+    return role_pusher_lease(a->pusher) > 0 && !a->peers_asked;
+}
 
 /* Runs a hook command with {region} replaced, without waiting for it. */
 static void run_hook(failover_agent *a, const char *what, const char *command)
@@ -72,7 +83,10 @@ static void push(failover_agent *a)
     char err[512] = "";
     failover_state pushed = a->info.state;
     auto_failover_pushed_state(a->automatic, &pushed); /* `fenced` while its lease lapsed */
-    int rc = failover_push_roles(a->topology, a->region, &pushed, err, sizeof err);
+    if (withheld(a) &&
+        failover_role_of(&pushed, a->topology->regions[a->region].name) == FAILOVER_ROLE_ACTIVE)
+        snprintf(pushed.fenced, sizeof pushed.fenced, "%s", a->topology->regions[a->region].name);
+    int rc = role_pusher_push(a->pusher, &pushed, err, sizeof err);
     int64_t now = clock_mono_ms();
     if (rc == 0) {
         a->info.pushed_epoch = a->info.state.epoch;
@@ -153,6 +167,8 @@ int failover_agent_open(const topology *t, int region, const char *store_path,
         rc = auto_failover_open(t, region, a, store_path, &a->automatic, err, errlen);
     if (rc == 0 && (rc = peer_poll_start(t, region, &a->peers)) != 0)
         snprintf(err, errlen, "cannot start the peer poller: %s", strait_strerror(rc));
+    if (rc == 0)
+        rc = role_pusher_start(t, region, a->automatic, &a->pusher, err, errlen);
     if (rc != 0) {
         failover_agent_close(a);
         return rc;
@@ -169,13 +185,19 @@ void failover_agent_close(failover_agent *a)
 {
     if (!a)
         return;
+    role_pusher_stop(a->pusher); /* before the lease it asks about */
     peer_poll_stop(a->peers);
     auto_failover_close(a->automatic);
     failover_store_close(a->store);
     free(a);
 }
 
-void failover_agent_info_get(failover_agent *a, failover_agent_info *out) { *out = a->info; }
+void failover_agent_info_get(failover_agent *a, failover_agent_info *out)
+{
+    *out = a->info;
+    if (a->pusher)
+        role_pusher_info(a->pusher, &out->lease);
+}
 
 auto_failover *failover_agent_automatic(failover_agent *a) { return a->automatic; }
 
@@ -237,8 +259,13 @@ void failover_agent_tick(failover_agent *a, bool *changed)
 {
     *changed = false;
     reap_hooks();
+    bool asked = a->peers && peer_poll_asked_all(a->peers); /* before adopting what they said */
     adopt_from_peers(a, changed);
     bool lease_changed = auto_failover_tick(a->automatic, changed);
+    if (asked && !a->peers_asked) {
+        a->peers_asked = true;
+        lease_changed = lease_changed || role_pusher_lease(a->pusher) > 0;
+    }
     if (lease_changed || clock_mono_ms() >= a->next_push_ms)
         push(a);
 }

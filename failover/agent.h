@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "checkpoints/failover_state.h"
+#include "failover/role_pusher.h"
 #include "mirror/topology.h"
 
 /* How often the sidecar calls failover_agent_tick. */
@@ -39,6 +40,7 @@ typedef struct failover_agent_info {
     int64_t pushed_epoch;          /* epoch the brokers last accepted; 0 = not yet */
     int64_t pushed_at_ms;
     char push_error[512];          /* "" after a successful push */
+    role_pusher_lease_info lease;  /* the brokers' lease (failover/role_pusher.h) */
 } failover_agent_info;
 
 /* Opens the state in store_path; a fresh store starts from the topology's

@@ -38,9 +38,16 @@
  * needs the active region's brokers not to answer Metadata, so a region
  * whose sidecar alone died is not failed over.
  *
- * What it does not cover: an active region whose sidecar has died cannot
- * fence its brokers when its lease lapses (brokers hold no lease of their
- * own); a standby then promotes only if those brokers are unreachable too.
+ * An active region whose sidecar has died cannot push `fenced`: its brokers
+ * hold a lease of their own for that (failover.broker_lease, at most
+ * d/2 - tick; failover/lease_renew.h). The sidecar renews it only while
+ * this lease holds (checked at each renewal, not only once per tick), so a
+ * renewal is sent no later than S + d/2 - tick and the brokers stop taking
+ * writes no later than S + d - 2 ticks, before any grant. A standby still
+ * promotes only if the active region's brokers do not answer Metadata, so
+ * a region whose sidecar alone died is not failed over (its writes stop
+ * until the sidecar is back: safety over availability; broker_lease: 0s
+ * turns the brokers' lease off).
  */
 #include "failover/auto_failover.h"
 
@@ -396,28 +403,43 @@ static void *heartbeat_loop(void *arg)
 /* The lease, kept up to date in every role (a region that becomes active
  * starts with what it knows); true when an active region's pushed role
  * must change. */
-static bool lease_check(auto_failover *af, int64_t now, bool active)
+/* Whether the lease holds at now; ages (may be NULL) lists every other
+ * voter's last answer for the log. Any thread. */
+static bool lease_holds_now(auto_failover *af, int64_t now, char *ages, size_t ageslen)
 {
     int64_t sent[TOPOLOGY_REGIONS_MAX + 1];
     int count = 0;
-    char ages[512] = "";
     pthread_mutex_lock(&af->lock);
     for (int slot = 0; slot < af->voter_count; slot++) {
         if (slot == af->region)
             continue;
         const voter *v = &af->voters[slot];
         sent[count++] = v->counts ? v->sent_ok_ms : 0;
-        size_t used = strlen(ages);
+        size_t used = ages ? strlen(ages) : 0;
+        if (!ages)
+            continue;
         if (v->counts && v->sent_ok_ms)
-            snprintf(ages + used, sizeof ages - used, " %s=%" PRId64 "ms", voter_name(af, slot),
+            snprintf(ages + used, ageslen - used, " %s=%" PRId64 "ms", voter_name(af, slot),
                      now - v->sent_ok_ms);
         else
-            snprintf(ages + used, sizeof ages - used, " %s=none", voter_name(af, slot));
+            snprintf(ages + used, ageslen - used, " %s=none", voter_name(af, slot));
     }
     pthread_mutex_unlock(&af->lock);
+    return auto_failover_lease_holds(sent, count, af->majority - 1, now,
+                                     af->topology->failover_detect_after_ms / 2,
+                                     FAILOVER_TICK_MS);
+}
+
+bool auto_failover_lease_valid_now(auto_failover *af)
+{
+    return !af || lease_holds_now(af, clock_mono_ms(), NULL, 0);
+}
+
+static bool lease_check(auto_failover *af, int64_t now, bool active)
+{
+    char ages[512] = "";
     int64_t lease_ms = af->topology->failover_detect_after_ms / 2;
-    bool holds = auto_failover_lease_holds(sent, count, af->majority - 1, now, lease_ms,
-                                           FAILOVER_TICK_MS);
+    bool holds = lease_holds_now(af, now, ages, sizeof ages);
     bool was_expired = af->lease_expired;
     af->lease_expired = !holds;
     if (!active || was_expired == af->lease_expired)

@@ -82,6 +82,10 @@ bool auto_failover_tick(auto_failover *af, bool *changed);
  * lease has lapsed (same epoch, stored state untouched). */
 void auto_failover_pushed_state(const auto_failover *af, failover_state *st);
 
+/* Whether the active region's lease holds now (true in manual mode: af
+ * NULL). Any thread: the broker-lease renewer asks before each renewal. */
+bool auto_failover_lease_valid_now(auto_failover *af);
+
 /* "valid", "expired" (the active region fenced itself), or "none" (not the
  * active region, or manual mode). */
 const char *auto_failover_lease(const auto_failover *af);

@@ -137,8 +137,8 @@ static rd_kafka_resp_err_t set_config(rd_kafka_ConfigResource_t *r, const char *
     return rd_kafka_ConfigResource_set_config(r, name, value);
 }
 
-int failover_push_roles(const topology *t, int region, const failover_state *st, char *err,
-                        size_t errlen)
+int failover_push_roles(const topology *t, int region, const failover_state *st,
+                        const failover_push_options *opt, char *err, size_t errlen)
 {
     const char *name = t->regions[region].name;
     enum failover_role role = failover_role_of(st, name);
@@ -158,7 +158,9 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
     flow_patterns(t, region, false, topics, sizeof topics);
     flow_patterns(t, region, true, groups, sizeof groups);
 
-    rd_kafka_t *rk = admin_client(t, region, err, errlen);
+    char lease[32];
+    snprintf(lease, sizeof lease, "%" PRId64, opt->lease_ms);
+    rd_kafka_t *rk = opt->client ? opt->client : admin_client(t, region, err, errlen);
     if (!rk)
         return ST_EIO;
     broker_entry brokers[PUSH_BROKERS_MAX];
@@ -175,6 +177,8 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
         set_config(resources[i], "strait.redirect.brokers", redirect);
         set_config(resources[i], "strait.redirect.topics", topics);
         set_config(resources[i], "strait.redirect.groups", groups);
+        if (opt->lease_ms > 0)
+            set_config(resources[i], "strait.region.lease.ms", lease);
     }
     if (rc == 0) {
         rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
@@ -211,9 +215,11 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
     }
     for (int i = 0; i < count; i++) /* AlterConfigs copied them */
         rd_kafka_ConfigResource_destroy(resources[i]);
-    rd_kafka_destroy(rk);
-    if (rc == 0)
-        log_info("failover", "roles pushed region=%s role=%s epoch=%s brokers=%d redirect=%s",
-                 name, failover_role_name(role), epoch, count, redirect[0] ? redirect : "-");
+    if (!opt->client)
+        rd_kafka_destroy(rk);
+    if (rc == 0 && !opt->quiet)
+        log_info("failover", "roles pushed region=%s role=%s epoch=%s brokers=%d redirect=%s "
+                 "lease_ms=%" PRId64, name, failover_role_name(role), epoch, count,
+                 redirect[0] ? redirect : "-", opt->lease_ms);
     return rc;
 }

@@ -12,14 +12,19 @@
  *   strait.redirect.topics   mirrored topics: include patterns of every
  *                            identity-named flow into or out of the region
  *   strait.redirect.groups   the group patterns of those flows
+ *   strait.region.lease.ms   the brokers' lease on `active` (failover.broker_lease;
+ *                            only when one is configured)
  *
- * Blocking (librdkafka admin calls with a timeout); the sidecar calls it on
- * its loop thread when the state changes and on its retry timer.
+ * Blocking (librdkafka admin calls with a timeout); the sidecar calls it
+ * through failover/role_pusher.h only, which serializes the agent's pushes
+ * with the lease renewals.
  */
 #ifndef STRAIT_FAILOVER_BROKER_PUSH_H
 #define STRAIT_FAILOVER_BROKER_PUSH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -40,11 +45,19 @@ rd_kafka_t *failover_sidecar_client(const char *bootstrap, const char *self, con
 /* Per-call timeout of the admin and metadata requests. */
 #define FAILOVER_PUSH_TIMEOUT_MS 5000
 
+typedef struct failover_push_options {
+    int64_t lease_ms;   /* strait.region.lease.ms (the brokers' lease on `active`,
+                           renewed by every push); 0 = no lease */
+    rd_kafka_t *client; /* a client of the region's brokers (failover_sidecar_client);
+                           NULL = a fresh one for this call */
+    bool quiet;         /* no info line on success (lease renewals) */
+} failover_push_options;
+
 /* Applies st's role for t->regions[region] to every broker of that region.
  * 0 when every broker accepted; ST_EIO with err naming the broker and the
  * reason otherwise (a broker that refuses an older epoch says so). */
-int failover_push_roles(const topology *t, int region, const failover_state *st, char *err,
-                        size_t errlen);
+int failover_push_roles(const topology *t, int region, const failover_state *st,
+                        const failover_push_options *opt, char *err, size_t errlen);
 
 /* "id@host:port,..." of the brokers of t->regions[region] (Metadata). */
 int failover_region_brokers(const topology *t, int region, char *out, size_t outlen, char *err,

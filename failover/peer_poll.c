@@ -26,6 +26,7 @@ struct peer_poll {
     pthread_mutex_t lock;        /* guards the fields below */
     pthread_cond_t wake;
     bool have;
+    bool asked_all;              /* one whole round is done */
     failover_state newest;
     int newest_from;
 };
@@ -69,6 +70,9 @@ static void *poll_thread(void *arg)
             }
             pthread_mutex_unlock(&p->lock);
         }
+        pthread_mutex_lock(&p->lock);
+        p->asked_all = true;
+        pthread_mutex_unlock(&p->lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += (long)(FAILOVER_TICK_MS % 1000) * 1000000L;
@@ -127,4 +131,12 @@ bool peer_poll_newer(peer_poll *p, int64_t min_epoch, failover_state *out, int *
     }
     pthread_mutex_unlock(&p->lock);
     return newer;
+}
+
+bool peer_poll_asked_all(peer_poll *p)
+{
+    pthread_mutex_lock(&p->lock);
+    bool done = p->asked_all;
+    pthread_mutex_unlock(&p->lock);
+    return done;
 }

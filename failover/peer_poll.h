@@ -22,5 +22,9 @@ void peer_poll_stop(peer_poll *p);
 /* The newest state a peer reported whose epoch is above min_epoch, and the
  * peer's region index; false when there is none. @locality any thread. */
 bool peer_poll_newer(peer_poll *p, int64_t min_epoch, failover_state *out, int *from);
+/* True once every peer has been asked at least once (answered or not): a
+ * region that restarts as `active` waits for it before its brokers' lease
+ * is renewed, so it learns of a promotion elsewhere first. @locality any thread. */
+bool peer_poll_asked_all(peer_poll *p);
 
 #endif

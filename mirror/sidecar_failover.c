@@ -146,6 +146,10 @@ static void state_kv(sidecar *sc, buf *page)
     sidecar_printf(page, "pushed_epoch=%" PRId64 "\npushed_at_ms=%" PRId64 "\npush_error=%s\n",
                    info.pushed_epoch, info.pushed_at_ms, info.push_error);
     sidecar_printf(page, "lease=%s\n", auto_failover_lease(failover_agent_automatic(sc->agent)));
+    sidecar_printf(page, "broker_lease_ms=%" PRId64 "\nbroker_lease_renewing=%d\n"
+                   "broker_lease_renewed_at_ms=%" PRId64 "\nbroker_lease_error=%s\n",
+                   info.lease.lease_ms, info.lease.renewing ? 1 : 0, info.lease.renewed_at_ms,
+                   info.lease.error);
 }
 
 static void state_json(sidecar *sc, buf *page)
@@ -175,8 +179,13 @@ static void state_json(sidecar *sc, buf *page)
                    ", \"pushed_at_ms\": %" PRId64 ", \"push_error\": ",
                    st->updated_at_ms, info.pushed_epoch, info.pushed_at_ms);
     sidecar_json_string(page, info.push_error);
-    sidecar_printf(page, ", \"lease\": \"%s\"}\n",
-                   auto_failover_lease(failover_agent_automatic(sc->agent)));
+    sidecar_printf(page, ", \"lease\": \"%s\", \"broker_lease_ms\": %" PRId64
+                   ", \"broker_lease_renewing\": %s, \"broker_lease_renewed_at_ms\": %" PRId64
+                   ", \"broker_lease_error\": ",
+                   auto_failover_lease(failover_agent_automatic(sc->agent)), info.lease.lease_ms,
+                   info.lease.renewing ? "true" : "false", info.lease.renewed_at_ms);
+    sidecar_json_string(page, info.lease.error);
+    sidecar_puts(page, "}\n");
 }
 
 /* POST /failover/state */

@@ -440,7 +440,8 @@ static int on_flow_key(load_state *s, const yaml_map_entry *e, const char *rest)
 static int on_failover_key(load_state *s, const yaml_map_entry *e, const char *field)
 {
     static const char *const fields[] = {
-        "mode", "active", "detect_after", "witness", "hooks.on_promote", "hooks.on_demote",
+        "mode", "active", "detect_after", "broker_lease", "witness", "hooks.on_promote",
+        "hooks.on_demote",
     };
     topology *t = s->t;
     char shown[LIMIT_CONFIG_VALUE_LENGTH + 16], msg[256];
@@ -458,6 +459,8 @@ static int on_failover_key(load_state *s, const yaml_map_entry *e, const char *f
     }
     if (!strcmp(field, "detect_after"))
         return set_duration(s, e, shown, 100, &t->failover_detect_after_ms);
+    if (!strcmp(field, "broker_lease"))
+        return set_duration(s, e, shown, 0, &t->failover_broker_lease_ms);
     if (!strcmp(field, "witness")) {
         int rc = set_string(s, e, shown, t->failover_witness, sizeof t->failover_witness);
         if (rc == 0 && check_addresses(t->failover_witness, false, msg, sizeof msg) != 0)
@@ -468,7 +471,7 @@ static int on_failover_key(load_state *s, const yaml_map_entry *e, const char *f
         return set_string(s, e, shown, t->hook_on_promote, sizeof t->hook_on_promote);
     if (!strcmp(field, "hooks.on_demote"))
         return set_string(s, e, shown, t->hook_on_demote, sizeof t->hook_on_demote);
-    return unknown_key(s, e->line, shown, field, fields, 6);
+    return unknown_key(s, e->line, shown, field, fields, (int)(sizeof fields / sizeof fields[0]));
 }
 
 static int on_entry(load_state *s, const yaml_map_entry *e)
@@ -566,6 +569,7 @@ static void topology_defaults(topology *t, const char *path)
     snprintf(t->path, sizeof t->path, "%s", path);
     t->failover_mode = TOPOLOGY_FAILOVER_MANUAL;
     t->failover_detect_after_ms = DEFAULT_DETECT_AFTER_MS;
+    t->failover_broker_lease_ms = -1;
     t->checkpoint_interval_ms = DEFAULT_CHECKPOINT_INTERVAL_MS;
     snprintf(t->state_dir, sizeof t->state_dir, "%s", DEFAULT_STATE_DIR);
     for (int i = 0; i < TOPOLOGY_FLOWS_MAX; i++)

@@ -66,6 +66,9 @@ typedef struct topology {
     enum topology_failover_mode failover_mode;
     int failover_active;                  /* index of failover.active */
     int64_t failover_detect_after_ms;     /* default 10 s */
+    int64_t failover_broker_lease_ms;     /* failover.broker_lease; -1 = not given (the
+                                             default: detect_after/2 - 1 s in automatic
+                                             mode, none in manual mode); 0 = none */
     char failover_witness[TOPOLOGY_ADDRESS_MAX]; /* optional "host:port" */
     char hook_on_promote[1024];           /* optional command, {region} substituted */
     char hook_on_demote[1024];

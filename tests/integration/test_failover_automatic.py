@@ -13,11 +13,19 @@ A. A cut link between two live regions never promotes:
    2. the witness cut off as well: no majority anywhere, nobody promotes,
       and east fences itself (lease expired: its brokers refuse writes);
       links restored: east takes writes again, epoch unchanged.
+   3. east's sidecar alone killed (links fine): east's broker is still up
+      but its lease on `active` (failover.broker_lease, detect_after/2 - 1 s)
+      is no longer renewed, so it refuses client writes by itself; west is
+      not promoted (east's brokers still answer); the sidecar restarted:
+      east takes writes again, epoch unchanged.
 B. East really gone (kill -9 of its broker and sidecar) under load: west
    promotes itself within detect_after + a few seconds (role active, epoch
    + 1, history outcome "automatic", the on_promote hook ran, the witness
    recorded its vote). Prints the automatic-failover RTO: kill -> west
    active, and kill -> first acked produce in west (docs/benchmarks.md).
+C. East returns: its broker restarts from its persisted role (`active`,
+   epoch 1) with a lapsed lease and refuses client writes before its
+   sidecar is back; the sidecar adopts west's epoch 2 and makes it a standby.
 
 Needs CAP_NET_ADMIN (CI runs as root): without it prints SKIP and exits 0.
 """
@@ -264,6 +272,32 @@ def run(t, tri, east, west, sidecars, witness, hook_dir):
              "roles after the cuts healed (no epoch change)")
     check(not os.path.exists(os.path.join(hook_dir, "promoted-west")), "no promotion hook ran")
 
+    # A3: east's sidecar alone dies: its brokers' lease runs out
+    sidecars["east"].proc.kill()
+    sidecars["east"].proc.wait()
+    sidecar_killed_at = time.monotonic()
+    note("east's sidecar killed with SIGKILL (its broker keeps running)")
+    refused = []
+
+    def east_refuses():
+        err = produce_one(tri.ns[EAST], east.bootstrap, b"no-sidecar", timeout_s=2)
+        if err is not None:
+            refused.append(err)
+        return err is not None
+    mirror.wait_for("east's broker refuses client writes without its sidecar", east_refuses,
+                    DETECT_S + 10, 0.2)
+    note("east's broker refused a client write %.2f s after its sidecar died: %s"
+         % (time.monotonic() - sidecar_killed_at, refused[-1]))
+    time.sleep(max(0.0, sidecar_killed_at + 2 * DETECT_S + 1 - time.monotonic()))
+    check_eq(roles({"west": sidecars["west"]})["west"][0:2], ("standby", 1),
+             "west is not promoted while east's brokers answer")
+    check_eq(witness.state()["vote_epoch"], "0", "the witness granted no vote")
+    sidecars["east"].start()
+    mirror.wait_for("east active with a valid lease again", settled, 30, 0.2)
+    mirror.wait_for("east takes client writes again with its sidecar back",
+                    lambda: produce_one(tri.ns[EAST], east.bootstrap, b"sidecar-back") is None,
+                    30, 0.2)
+
     # B: east really gone, under load from the clients' site
     producer = wan.in_netns(tri.ns[CLIENTS], failover.LoadProducer,
                             "%s,%s" % (west.bootstrap, east.bootstrap), 200)
@@ -307,6 +341,23 @@ def run(t, tri, east, west, sidecars, witness, hook_dir):
             len(producer.acked), len(producer.failed)))
     check(rto_active < DETECT_S + 8, "west active within detect_after + 8 s (took %.1f s)"
           % rto_active)
+
+    # C: east returns; its broker comes back with a lapsed lease
+    east.start()
+    check(produce_one(tri.ns[EAST], east.bootstrap, b"returned", timeout_s=3) is not None,
+          "east's restarted broker refuses client writes before its sidecar is back")
+    west_ends = wan.in_netns(tri.ns[WEST], failover.local_high_watermarks, west.bootstrap)
+    sidecars["east"].start()
+    mirror.wait_for("east adopts west's epoch and becomes a standby",
+                    lambda: sidecars["east"].state()["role"] == "standby", 30, 0.2)
+    st = sidecars["east"].state()
+    check_eq((st["epoch"], st["active"]), ("2", "west"), "east's state after it returned")
+    check_eq(produce_one(tri.ns[CLIENTS], "%s,%s" % (east.bootstrap, west.bootstrap),
+                         b"after-return"), None,
+             "a client that lists both regions writes (to west) after east returned")
+    after = wan.in_netns(tri.ns[WEST], failover.local_high_watermarks, west.bootstrap)
+    check(sum(after.values()) > sum(west_ends.values()), "that write went to west")
+    sidecars["east"].stop()
     sidecars["west"].stop()
     witness.stop()
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "common/error.h"
+#include "failover/role_pusher.h"
 #include "mirror/topology.h"
 
 static char temp_path[64];
@@ -181,6 +182,7 @@ static void test_every_key_set(void **state)
                        "  mode: automatic\n"
                        "  active: west\n"
                        "  detect_after: 1m\n"
+                       "  broker_lease: 20s\n"
                        "  hooks: {on_promote: a, on_demote: b}\n"
                        "checkpoints: {interval: 250ms}\n"
                        "sidecar: {state_dir: /var/lib/strait}\n",
@@ -197,6 +199,7 @@ static void test_every_key_set(void **state)
     assert_int_equal(t->failover_mode, TOPOLOGY_FAILOVER_AUTOMATIC);
     assert_int_equal(t->failover_active, 1);
     assert_int_equal(t->failover_detect_after_ms, 60000);
+    assert_int_equal(t->failover_broker_lease_ms, 20000);
     assert_string_equal(t->hook_on_demote, "b");
     assert_int_equal(t->checkpoint_interval_ms, 250);
     assert_string_equal(t->state_dir, "/var/lib/strait");
@@ -361,6 +364,45 @@ static void test_failover_refused(void **state)
                  "(while parsing a flow node started at line 2)");
 }
 
+/* failover.broker_lease: its default per mode and its bounds
+ * (failover/role_pusher.h). */
+static int64_t lease_of(const char *failover, int *rc)
+{
+    topology *t;
+    char err[1024], text[2048];
+    snprintf(text, sizeof text, "%s%s", REGIONS, failover);
+    assert_int_equal(load_text(text, &t, err, sizeof err), 0);
+    int64_t lease = -2;
+    *rc = role_pusher_lease_ms(t, &lease, err, sizeof err);
+    if (*rc != 0)
+        assert_non_null(strstr(err, "failover.broker_lease"));
+    free(t);
+    return lease;
+}
+
+static void test_broker_lease(void **state)
+{
+    (void)state;
+    int rc;
+    assert_int_equal(lease_of("failover:\n  mode: manual\n", &rc), 0);
+    assert_int_equal(rc, 0);
+    assert_int_equal(lease_of("failover:\n  broker_lease: 2s\n", &rc), 2000);
+    assert_int_equal(rc, 0);
+    /* automatic: d/2 - one tick by default, at most that */
+    assert_int_equal(lease_of("failover:\n  mode: automatic\n  detect_after: 5s\n", &rc), 1500);
+    assert_int_equal(rc, 0);
+    assert_int_equal(lease_of("failover:\n  mode: automatic\n  detect_after: 5s\n"
+                              "  broker_lease: 1s\n", &rc), 1000);
+    assert_int_equal(rc, 0);
+    lease_of("failover:\n  mode: automatic\n  detect_after: 5s\n  broker_lease: 2s\n", &rc);
+    assert_int_equal(rc, ST_ECONFIG);
+    /* off on request, too short refused */
+    assert_int_equal(lease_of("failover:\n  mode: automatic\n  broker_lease: 0s\n", &rc), 0);
+    assert_int_equal(rc, 0);
+    lease_of("failover:\n  broker_lease: 100ms\n", &rc);
+    assert_int_equal(rc, ST_ECONFIG);
+}
+
 static void test_prefix_cycle_refused(void **state)
 {
     (void)state;
@@ -409,6 +451,7 @@ int main(void)
         cmocka_unit_test_teardown(test_flows_refused, teardown_temp),
         cmocka_unit_test_teardown(test_durations, teardown_temp),
         cmocka_unit_test_teardown(test_failover_refused, teardown_temp),
+        cmocka_unit_test_teardown(test_broker_lease, teardown_temp),
         cmocka_unit_test_teardown(test_prefix_cycle_refused, teardown_temp),
         cmocka_unit_test(test_missing_file),
     };
