@@ -25,11 +25,22 @@ strait-sidecar-test.
    non-zero sequence: KIP-360); a librdkafka consumer group bootstrapped with
    east first finds its coordinator on west (FindCoordinator redirect), reads
    west's log and commits there.
+5. A lease on the active role (strait.region.lease.ms=1500), on a third
+   single-node region, north: while a thread re-applies the same state every
+   200 ms (the sidecar renewing), a librdkafka producer writes; the renewals
+   log no change. Renewals stopped: plain Produce is refused with
+   NOT_LEADER_OR_FOLLOWER and a librdkafka producer's records are not acked,
+   while a producer with client.id strait-sidecar-... still writes and plain
+   reads and metadata stay local; /metrics shows role fenced and the lease
+   lapsed, DescribeConfigs still the stored role active. Renewed: writes are
+   accepted again. Restarted on the same data dir: refused until the next
+   apply, then accepted.
 """
 # strait-test: asan
 
 import os
 import sys
+import threading
 import time
 import urllib.request
 
@@ -189,6 +200,153 @@ def read_log(bootstrap):
         return got
     finally:
         c.close()
+
+
+# ---------------------------------------------------------------- the lease
+
+LEASE_MS = 1500
+
+
+class Renewer:
+    """Re-applies one state every interval_s, as the sidecar renews its lease."""
+
+    def __init__(self, b, state, interval_s=0.2):
+        self.b, self.state, self.interval_s = b, state, interval_s
+        self.stopping = threading.Event()
+        self.errors = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self.stopping.is_set():
+            try:
+                answer = alter_broker(self.b, self.state)
+                if answer != (0, None):
+                    self.errors.append(answer)
+            except Exception as e:  # noqa: BLE001 - reported by stop()
+                self.errors.append(repr(e))
+            self.stopping.wait(self.interval_s)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join(30)
+        check(not self.thread.is_alive(), "renewer thread did not stop")
+        check(not self.errors, "renewals failed: %s" % self.errors[:3])
+
+
+def wait_for(what, predicate, timeout_s=30, interval_s=0.1):
+    """Polls predicate until it is true; a generous deadline, never an upper
+    bound that the test asserts."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if predicate():
+            return
+        check(time.monotonic() <= deadline,
+              "timed out after %d s waiting for %s" % (timeout_s, what))
+        time.sleep(interval_s)
+
+
+def metrics_lines(b):
+    return set(metrics_text(b).splitlines())
+
+
+def current_log(b):
+    with open(b.log_path, "r", errors="replace") as f:
+        return f.read()
+
+
+def produce_unacked(bootstrap, value):
+    """A librdkafka producer's record that must not be acked: -> the delivery
+    error (None if it was acked)."""
+    result = []
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "client.id": "lease-app",
+                  "message.timeout.ms": 3000})
+    p.produce(TOPIC, value=value, on_delivery=lambda err, msg: result.append(err))
+    p.flush(30)
+    check_eq(len(result), 1, "delivery reports of one record")
+    return result[0]
+
+
+def lease_scenario(t, common):
+    note("5. a lease on the active role: north active with lease.ms=%d" % LEASE_MS)
+    north = t.broker(name="north", overrides=dict(common, **{"node.id": "201"}))
+    metadata(north)  # creates the mirrored topic
+    state = {"strait.region.role": "active", "strait.region.epoch": "3",
+             "strait.region.active": "north", "strait.redirect.topics": TOPIC,
+             "strait.region.lease.ms": str(LEASE_MS)}
+    check_eq(alter_broker(north, state), (0, None), "north: become active with a lease")
+    producer = Producer({"bootstrap.servers": north.bootstrap, "acks": "all",
+                         "client.id": "lease-app", "linger.ms": 5})
+    sidecar_producer = Producer({"bootstrap.servers": north.bootstrap, "acks": "all",
+                                 "client.id": "strait-sidecar-lease"})
+    with Renewer(north, state):
+        produce_all(producer, [b"leased-%d" % i for i in range(50)])
+        check_eq(produce_raw(north, "strait-test", b"leased-raw")[0], 0,
+                 "plain Produce while the lease is renewed")
+        check('strait_region_lease_lapsed 0' in metrics_lines(north), "/metrics: lease not lapsed")
+    changes = current_log(north).count("region state changed")
+    check_eq(changes, 1, "'region state changed' log lines after many identical renewals")
+
+    note("5a. renewals stopped: the lease lapses")
+    wait_for("plain Produce refused after the lease lapsed",
+             lambda: produce_raw(north, "strait-test", b"lapsed-raw")[0] == NOT_LEADER_OR_FOLLOWER)
+    ends = log_ends(north)
+    error = produce_unacked(north.bootstrap, b"lapsed-client")
+    check(error is not None, "a librdkafka record was acked by a region whose lease lapsed")
+    note("librdkafka delivery error with a lapsed lease: %s" % error)
+    check_eq(log_ends(north), ends, "north's log ends after refused writes")
+    mirrored = [b"lapsed-mirror-%d" % i for i in range(10)]
+    produce_all(sidecar_producer, mirrored)
+    check_eq(sum(log_ends(north).values()) - sum(ends.values()), len(mirrored),
+             "records the sidecar produced with a lapsed lease")
+    resp = call_as(north.bootstrap, "strait-test", kwire.API_LIST_OFFSETS, 1,
+                   kwire.list_offsets_v1_body(TOPIC, 0, -1))
+    check_eq(kwire.parse_list_offsets_v1(resp)[(TOPIC, 0)][0], 0,
+             "plain ListOffsets with a lapsed lease (reads stay local)")
+    brokers, parts = metadata(north)
+    check_eq((brokers, {p: v[:2] for p, v in parts.items()}),
+             ({201: north.port}, {0: (0, 201), 1: (0, 201)}), "north's metadata with a lapsed lease")
+    lines = metrics_lines(north)
+    for line in ('strait_region_role{role="fenced"} 1', 'strait_region_role{role="active"} 0',
+                 "strait_region_lease_lapsed 1"):
+        check(line in lines, "north /metrics lacks %r with a lapsed lease" % line)
+    check_eq(describe_broker(north)["strait.region.role"][0], "active",
+             "north's stored role with a lapsed lease")
+    wait_for("the lapse in north's log", lambda: "region lease lapsed" in current_log(north))
+
+    note("5b. renewed: writes accepted again")
+    with Renewer(north, state):
+        wait_for("plain Produce accepted once renewed",
+                 lambda: produce_raw(north, "strait-test", b"renewed-raw")[0] == 0)
+        produce_all(producer, [b"renewed-%d" % i for i in range(50)])
+        check('strait_region_role{role="active"} 1' in metrics_lines(north),
+              "north /metrics: role active once renewed")
+    check("region lease renewed" in current_log(north), "north's log lacks the renewal")
+    check_eq(current_log(north).count("region state changed"), 1,
+             "'region state changed' log lines after the renewals")
+    producer.flush(5)
+
+    note("5c. restarted: refused until the sidecar applies again")
+    north.restart()
+    check_eq(produce_raw(north, "strait-test", b"restarted-raw")[0], NOT_LEADER_OR_FOLLOWER,
+             "plain Produce after a restart, before any apply")
+    check_eq(produce_raw(north, SIDECAR, b"restarted-sidecar")[0], 0,
+             "the sidecar's Produce after a restart")
+    check("strait_region_lease_lapsed 1" in metrics_lines(north), "/metrics after a restart")
+    check_eq(describe_broker(north)["strait.region.lease.ms"][0], str(LEASE_MS),
+             "north's described lease after a restart")
+    with Renewer(north, state):
+        wait_for("plain Produce accepted after the first apply",
+                 lambda: produce_raw(north, "strait-test", b"reapplied-raw")[0] == 0)
+    text = current_log(north)
+    check("region lease lapsed" in text and "since_renewal_ms=never" in text,
+          "north's log lacks the lapse of a loaded state")
+    check_eq(text.count("region state changed"), 0,
+             "'region state changed' log lines after re-applying the loaded state")
+    north.stop()
 
 
 # ---------------------------------------------------------------- the test
@@ -363,6 +521,8 @@ def main(t):
     producer.flush(5)
     east.stop()
     west.stop()
+
+    lease_scenario(t, common)
 
 
 if __name__ == "__main__":
