@@ -1,7 +1,8 @@
 /*
  * broker.c - one broker node: opens the data dir and its topics, binds the
  * listener, runs the event loop with a once-a-second tick (flush.ms, segment
- * roll by age, retention, region lease lapse log), and shuts down cleanly on SIGTERM/SIGINT.
+ * roll by age, retention, region lease lapse log), and shuts down cleanly on
+ * SIGTERM/SIGINT.
  */
 #include "broker/broker.h"
 
