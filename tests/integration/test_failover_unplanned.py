@@ -12,11 +12,15 @@ Checked: a failover is refused while east's sidecar still answers (unless
 --force) and for an unknown region; the CLI reports the expected loss; when
 east comes back it adopts the newer epoch from west's sidecar and is a
 standby (its brokers redirect and refuse client writes); `strait status`
-shows both regions at the same epoch.
+shows both regions at the same epoch. Runs with `failover.broker_lease: 2s`
+(manual mode has none by default): east's broker, restarted before its
+sidecar, comes back from its stored `active` role with its lease run out and
+refuses client writes until its sidecar has made it a standby.
 """
 import json
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -82,8 +86,42 @@ def run(t, d):
 
     # east comes back: it must not take writes as an active region
     d.east.restart()
-    d.sidecars["east"].start()
-    d.wait_roles({"east": "standby", "west": "active"}, 30)
+    err = produce_east_only(d, b"east-returned")
+    check(err is not None, "east's broker, back before its sidecar, refuses client writes")
+    note("a client write to the returned east before its sidecar is back: %s" % err)
+    # while east's sidecar starts (and before it has asked west), a client
+    # that knows only east keeps writing: east itself must take none of it
+    # (once east is a standby the client is sent to west, and west's records
+    # come back into east through the mirror, with their provenance header)
+    base = failover.local_high_watermarks(d.east.bootstrap)
+    stop = threading.Event()
+    acked = []
+
+    def east_writer():
+        from confluent_kafka import Producer
+        p = Producer({"bootstrap.servers": d.east.bootstrap, "client.id": "drill-east-only",
+                      "message.timeout.ms": 2000, "enable.idempotence": False,
+                      "linger.ms": 0})
+        i = 0
+        while not stop.is_set():
+            p.produce(failover.TOPIC, value=b"east-only-%d" % i,
+                      on_delivery=lambda err, msg: err is None and acked.append(msg.value()))
+            p.poll(0.02)
+            i += 1
+        p.flush(5)
+    writer = threading.Thread(target=east_writer)
+    writer.start()
+    try:
+        d.sidecars["east"].start()
+        d.wait_roles({"east": "standby", "west": "active"}, 30)
+        time.sleep(1)
+    finally:
+        stop.set()
+        writer.join()
+    direct = east_records_without_provenance(d, base)
+    note("east-only client while east's sidecar started: %d acked (by west, after the "
+         "redirect); records east took directly: %d" % (len(acked), len(direct)))
+    check_eq(direct, [], "records written into east by a client while its sidecar started")
     rc, out, err = d.cli("status", "--json", "--history")
     check_eq(rc, 0, "status after east returned: %s" % out)
     doc = json.loads(out)
@@ -95,5 +133,44 @@ def run(t, d):
         sc.stop()
 
 
+def east_records_without_provenance(d, base):
+    """Values of the records in east past base ({partition: offset}) that
+    carry no strait.src header (written by a client, not by the mirror)."""
+    from confluent_kafka import Consumer, TopicPartition
+    ends = failover.local_high_watermarks(d.east.bootstrap)
+    c = Consumer({"bootstrap.servers": d.east.bootstrap, "group.id": "strait-sidecar-check",
+                  "client.id": "strait-sidecar-check", "enable.auto.commit": False})
+    found = []
+    try:
+        want = {p: e for p, e in ends.items() if e > base.get(p, 0)}
+        c.assign([TopicPartition(failover.TOPIC, p, base.get(p, 0)) for p in want])
+        deadline = time.monotonic() + 30
+        pos = dict(base)
+        while any(pos.get(p, 0) < e for p, e in want.items()) and time.monotonic() < deadline:
+            m = c.poll(0.5)
+            if m is None or m.error():
+                continue
+            pos[m.partition()] = m.offset() + 1
+            if not any(k == "strait.src" for k, _ in (m.headers() or [])):
+                found.append(m.value())
+        check(all(pos.get(p, 0) >= e for p, e in want.items()), "read east up to its end")
+    finally:
+        c.close()
+    return found
+
+
+def produce_east_only(d, value, timeout_s=3.0):
+    """None if a client that knows only east got value acked, else the error."""
+    from confluent_kafka import Producer
+    result = []
+    p = Producer({"bootstrap.servers": d.east.bootstrap, "client.id": "drill-check",
+                  "message.timeout.ms": int(timeout_s * 1000), "enable.idempotence": False})
+    p.produce(failover.TOPIC, value=value, on_delivery=lambda err, msg: result.append(err))
+    p.flush(timeout_s + 2)
+    if not result:
+        return "no delivery report"
+    return None if result[0] is None else str(result[0])
+
+
 if __name__ == "__main__":
-    run_test(failover.drill(run))
+    run_test(failover.drill(run, {"broker_lease": "2s"}))

@@ -40,11 +40,11 @@ def write_topology(path, east, west, ports, state_dir, extra_failover=None):
     return path
 
 
-def drill(run):
+def drill(run, extra_failover=None):
     """main(t) for run_test: a Deployment handed to run(t, d), the sidecars'
-    logs printed when it fails."""
+    logs printed when it fails. extra_failover: more failover.* keys."""
     def main(t):
-        d = Deployment(t)
+        d = Deployment(t, extra_failover)
         try:
             run(t, d)
         except BaseException:
@@ -56,7 +56,7 @@ def drill(run):
 class Deployment:
     """east (node 1) and west (node 101), one cluster id, sidecars, topology."""
 
-    def __init__(self, t):
+    def __init__(self, t, extra_failover=None):
         self.t = t
         self.east = t.broker(name="east", overrides={"node.id": "1", "cluster.id": CLUSTER_ID})
         self.west = t.broker(name="west", overrides={"node.id": "101", "cluster.id": CLUSTER_ID})
@@ -64,7 +64,7 @@ class Deployment:
             mirror.create_topic(b.bootstrap, TOPIC, PARTITIONS)
         self.ports = (free_port(), free_port())
         self.topology = write_topology(t.path("topology.yaml"), self.east, self.west,
-                                       self.ports, t.path("state"))
+                                       self.ports, t.path("state"), extra_failover)
         self.sidecars = {"east": Sidecar(t, self.topology, "east", self.ports[0]),
                          "west": Sidecar(t, self.topology, "west", self.ports[1])}
         self.brokers = {"east": self.east, "west": self.west}
