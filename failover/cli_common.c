@@ -99,7 +99,10 @@ int cli_read_states(cli_context *ctx)
         cli_region *r = &ctx->regions[i];
         memset(&r->state, 0, sizeof r->state);
         r->reachable = false;
-        r->role[0] = r->push_error[0] = r->error[0] = '\0';
+        r->role[0] = r->push_error[0] = r->error[0] = r->lease[0] = '\0';
+        r->broker_lease_error[0] = '\0';
+        r->broker_lease_ms = r->broker_lease_renewed_at_ms = 0;
+        r->broker_lease_renewing = false;
         int status = 0;
         char *body = NULL;
         if (cli_call(ctx, i, false, "/failover/state", &status, &body, r->error,
@@ -125,6 +128,16 @@ int cli_read_states(cli_context *ctx)
                 r->pushed_epoch = strtoll(value, NULL, 10);
             else if (!strcmp(line, "push_error"))
                 snprintf(r->push_error, sizeof r->push_error, "%s", value);
+            else if (!strcmp(line, "lease"))
+                snprintf(r->lease, sizeof r->lease, "%s", value);
+            else if (!strcmp(line, "broker_lease_ms"))
+                r->broker_lease_ms = strtoll(value, NULL, 10);
+            else if (!strcmp(line, "broker_lease_renewing"))
+                r->broker_lease_renewing = !strcmp(value, "1");
+            else if (!strcmp(line, "broker_lease_renewed_at_ms"))
+                r->broker_lease_renewed_at_ms = strtoll(value, NULL, 10);
+            else if (!strcmp(line, "broker_lease_error"))
+                snprintf(r->broker_lease_error, sizeof r->broker_lease_error, "%s", value);
             else
                 failover_state_set_field(&r->state, line, value);
         }

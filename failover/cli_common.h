@@ -35,6 +35,11 @@ typedef struct cli_region {
     char role[16];
     int64_t pushed_epoch;
     char push_error[512];
+    char lease[16];                /* the sidecar's lease: valid | expired | none */
+    int64_t broker_lease_ms;       /* the brokers' lease, 0 = none */
+    bool broker_lease_renewing;
+    int64_t broker_lease_renewed_at_ms;
+    char broker_lease_error[256];
 } cli_region;
 
 typedef struct cli_context {

@@ -47,6 +47,28 @@ static void age(int64_t at_ms, char *out, size_t outlen)
     snprintf(out, outlen, "%.1f s ago", (double)(ms < 0 ? 0 : ms) / 1000.0);
 }
 
+/* The sidecar's lease (automatic mode) and the brokers' lease, when there
+ * is one, under the region's row. */
+static void print_leases(const cli_region *r)
+{
+    if (r->lease[0] && strcmp(r->lease, "none") != 0)
+        printf("  sidecar lease %s%s\n", r->lease,
+               !strcmp(r->lease, "expired") ? ": no majority answers, its brokers are fenced"
+                                            : "");
+    if (r->broker_lease_ms <= 0)
+        return;
+    char renewed[32];
+    age(r->broker_lease_renewed_at_ms, renewed, sizeof renewed);
+    if (r->broker_lease_error[0])
+        printf("  brokers' lease %" PRId64 " ms: renewal FAILING (%s); last accepted %s\n",
+               r->broker_lease_ms, r->broker_lease_error, renewed);
+    else if (r->broker_lease_renewing)
+        printf("  brokers' lease %" PRId64 " ms: renewed %s\n", r->broker_lease_ms, renewed);
+    else
+        printf("  brokers' lease %" PRId64 " ms: not renewed (the region is not taking "
+               "writes)\n", r->broker_lease_ms);
+}
+
 /* One line of GET /failover/flows. */
 typedef struct flow_line {
     char flow[160], state[16], lag[32], lag_ms[32], checkpoint[32], copied[32], error[512];
@@ -168,6 +190,13 @@ int failover_cli_status(const char *topology_path, bool json, bool history)
                    ", \"push_error\": ",
                    r->state.updated_at_ms, r->pushed_epoch);
             cli_json_string(r->push_error);
+            printf(", \"lease\": ");
+            cli_json_string(r->lease);
+            printf(", \"broker_lease_ms\": %" PRId64 ", \"broker_lease_renewing\": %s"
+                   ", \"broker_lease_renewed_at_ms\": %" PRId64 ", \"broker_lease_error\": ",
+                   r->broker_lease_ms, r->broker_lease_renewing ? "true" : "false",
+                   r->broker_lease_renewed_at_ms);
+            cli_json_string(r->broker_lease_error);
             printf(", \"flows\": [");
         } else if (!r->reachable) {
             printf("%-12s %-10s %6s %-10s %-10s %-16s %s  (%s)\n", r->name, "UNREACHABLE", "-",
@@ -178,6 +207,7 @@ int failover_cli_status(const char *topology_path, bool json, bool history)
             if (r->push_error[0])
                 printf("  brokers have not accepted epoch %" PRId64 ": %s\n", r->state.epoch,
                        r->push_error);
+            print_leases(r);
         }
         int status = 0;
         char *body = NULL, err[512];

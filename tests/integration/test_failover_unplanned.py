@@ -128,6 +128,10 @@ def run(t, d):
     epochs = {r["name"]: r["epoch"] for r in doc["regions"]}
     check_eq(epochs["east"], epochs["west"], "both regions at one epoch")
     east_doc = [r for r in doc["regions"] if r["name"] == "east"][0]
+    west_doc = [r for r in doc["regions"] if r["name"] == "west"][0]
+    check_eq((west_doc["broker_lease_ms"], west_doc["broker_lease_renewing"],
+              east_doc["broker_lease_renewing"]), (2000, True, False),
+             "status: west's brokers' lease is renewed, east's (a standby) is not")
     check("adopted" in east_doc["history"], "east's history records the adoption")
     for sc in d.sidecars.values():
         sc.stop()
