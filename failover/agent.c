@@ -30,16 +30,12 @@ struct failover_agent {
     auto_failover *automatic;  /* NULL in manual mode */
     peer_poll *peers;          /* peers' states, polled on their own thread */
     role_pusher *pusher;       /* every push, and the brokers' lease renewals */
-    bool peers_asked;          /* every peer was asked once since start */
+    bool peers_asked;          /* every peer was asked once since start: the timer's
+                                  first push waits for it, so a region returning after a
+                                  failover elsewhere never confirms its stored `active`
+                                  role to its brokers (region_state.h) before it has
+                                  learnt of the newer state */
 };
-
-/* With a broker lease, a region that starts as `active` keeps its brokers
- * fenced until every peer was asked for a newer state (a region returning
- * after a failover elsewhere must not take writes first). */
-static bool withheld(const failover_agent *a)
-{
-    return role_pusher_lease(a->pusher) > 0 && !a->peers_asked;
-}
 
 /* Runs a hook command with {region} replaced, without waiting for it. */
 static void run_hook(failover_agent *a, const char *what, const char *command)
@@ -83,9 +79,6 @@ static void push(failover_agent *a)
     char err[512] = "";
     failover_state pushed = a->info.state;
     auto_failover_pushed_state(a->automatic, &pushed); /* `fenced` while its lease lapsed */
-    if (withheld(a) &&
-        failover_role_of(&pushed, a->topology->regions[a->region].name) == FAILOVER_ROLE_ACTIVE)
-        snprintf(pushed.fenced, sizeof pushed.fenced, "%s", a->topology->regions[a->region].name);
     int rc = role_pusher_push(a->pusher, &pushed, err, sizeof err);
     int64_t now = clock_mono_ms();
     if (rc == 0) {
@@ -262,10 +255,9 @@ void failover_agent_tick(failover_agent *a, bool *changed)
     bool asked = a->peers && peer_poll_asked_all(a->peers); /* before adopting what they said */
     adopt_from_peers(a, changed);
     bool lease_changed = auto_failover_tick(a->automatic, changed);
-    if (asked && !a->peers_asked) {
-        a->peers_asked = true;
-        lease_changed = lease_changed || role_pusher_lease(a->pusher) > 0;
-    }
+    if (!a->peers_asked && !asked)
+        return; /* no push before every peer was asked once (see peers_asked) */
+    a->peers_asked = true;
     if (lease_changed || clock_mono_ms() >= a->next_push_ms)
         push(a);
 }

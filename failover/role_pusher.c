@@ -123,7 +123,7 @@ static void renew(role_pusher *p)
 static void *renew_loop(void *arg)
 {
     role_pusher *p = arg;
-    int64_t interval = p->lease_ms / 3;
+    int64_t interval = p->lease_ms > 0 ? p->lease_ms / 3 : ROLE_PUSHER_CONFIRM_MS;
     pthread_mutex_lock(&p->lock);
     while (!atomic_load(&p->stopping)) {
         if (renewal_due(p))
@@ -163,14 +163,12 @@ int role_pusher_start(const topology *t, int region, struct auto_failover *af, r
     pthread_mutex_init(&p->lock, NULL);
     pthread_mutex_init(&p->info_lock, NULL);
     pthread_cond_init(&p->wake, NULL);
-    if (lease > 0) {
-        if (pthread_create(&p->thread, NULL, renew_loop, p) != 0) {
-            snprintf(err, errlen, "cannot start the broker lease renewals");
-            role_pusher_stop(p);
-            return ST_ENOMEM;
-        }
-        p->thread_started = true;
+    if (pthread_create(&p->thread, NULL, renew_loop, p) != 0) {
+        snprintf(err, errlen, "cannot start the broker lease renewals");
+        role_pusher_stop(p);
+        return ST_ENOMEM;
     }
+    p->thread_started = true;
     if (lease > 0)
         log_info("failover", "broker lease region=%s lease_ms=%" PRId64 " renew_every_ms=%" PRId64,
                  t->regions[region].name, lease, lease / 3);

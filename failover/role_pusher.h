@@ -5,11 +5,13 @@
  * The brokers' lease (strait.region.lease.ms, broker/cluster/region_state.h)
  * makes an active region's brokers refuse client writes to the mirrored
  * topics when nobody has renewed their role for lease_ms: a region whose
- * sidecar died, or that restarted from its persisted role, stops taking
- * writes by itself. Any accepted push renews it; between pushes a thread of
- * this module re-sends the last accepted state every lease_ms / 3, and only
- * while that state makes this region active and the sidecar's own lease
- * holds (automatic mode: auto_failover_lease_valid_now, asked before each
+ * sidecar died stops taking writes by itself. Any accepted push renews it;
+ * between pushes a thread of this module re-sends the last accepted state
+ * every lease_ms / 3 (every ROLE_PUSHER_CONFIRM_MS without a lease: a
+ * broker restarted from its stored `active` role waits for that
+ * confirmation before it takes writes, lease or not), and only while that
+ * state makes this region active and the sidecar's own lease holds
+ * (automatic mode: auto_failover_lease_valid_now, asked before each
  * renewal). Pushes and renewals take one lock, so a renewal never re-sends
  * a state older than the last push (a push at the same epoch may fence the
  * region: the brokers accept equal epochs).
@@ -40,6 +42,10 @@
 struct auto_failover;
 typedef struct role_pusher role_pusher;
 
+/* Without a broker lease, how often an active region's state is re-sent
+ * (confirms the role to a broker that restarted). */
+#define ROLE_PUSHER_CONFIRM_MS 2000
+
 /* Shortest broker lease: renewals every lease/3 must stay well above the
  * time one AlterConfigs round trip to the local brokers takes. */
 #define ROLE_PUSHER_LEASE_MIN_MS 300
@@ -49,8 +55,8 @@ typedef struct role_pusher role_pusher;
  * automatic mode, above detect_after/2 - FAILOVER_TICK_MS. */
 int role_pusher_lease_ms(const topology *t, int64_t *out, char *err, size_t errlen);
 
-/* Starts the pusher of t->regions[region] with t's broker lease (the renewal
- * thread only when there is one). af: automatic mode's lease, NULL in
+/* Starts the pusher of t->regions[region] with t's broker lease, and its
+ * renewal thread. af: automatic mode's lease, NULL in
  * manual mode; it must outlive the pusher. 0, ST_ECONFIG or ST_ENOMEM. */
 int role_pusher_start(const topology *t, int region, struct auto_failover *af, role_pusher **out,
                       char *err, size_t errlen);

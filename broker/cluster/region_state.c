@@ -15,8 +15,9 @@
  *          e.g. "strait.region.lease.ms=1500"
  *
  * The lease's renewal time is not in the file: it is a monotonic time of
- * this process, and a state read back must be renewed by its sidecar before
- * an active role takes writes again (region_state.h).
+ * this process, and a state read back must be confirmed (any apply) by its
+ * sidecar before an active role takes writes again, with a lease or without
+ * (region_state.h).
  *
  * Every value read back goes through the same validation as a value from
  * the wire; an unknown key, a repeated key, a line without '=', a NUL byte or
@@ -85,6 +86,10 @@ struct region_state {
      * meaningful only when renewed (never true for a state just opened). */
     bool renewed;
     int64_t renewed_mono_ms;
+    /* False for a role read back from the file until an apply confirms it:
+     * a broker that restarts as `active` takes no client writes before its
+     * sidecar has said it still is (lease or not). */
+    bool confirmed;
     /* Whether region_state_lease_check last logged a lapse (so each
      * transition is logged once). */
     bool lapse_logged;
@@ -475,6 +480,7 @@ int region_state_new(const char *data_dir, region_state **out)
         region_state_close(rs);
         return ST_ENOMEM;
     }
+    rs->confirmed = true; /* nothing was read back */
     *out = rs;
     return 0;
 }
@@ -496,6 +502,10 @@ int region_state_open(const char *data_dir, region_state **out)
                  "redirect_brokers=%d",
                  role_names[rs->v->role], (int)rs->v->epoch, (long long)rs->v->lease_ms,
                  region_state_active_region(rs), rs->v->broker_count);
+    rs->confirmed = rs->v->role == REGION_ROLE_NONE;
+    if (rs->v->role == REGION_ROLE_ACTIVE)
+        log_warn("cluster", "region role active read back from %s: client writes to mirrored "
+                 "topics are refused until the sidecar confirms the role", REGION_STATE_FILE_NAME);
     /* a lease read back has not been renewed by this process: say so now */
     region_state_lease_check(rs, clock_mono_ms());
     *out = rs;
@@ -618,6 +628,10 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
         rs->renewed = true;
         rs->renewed_mono_ms = now_ms;
     }
+    if (!rs->confirmed)
+        log_info("cluster", "region role confirmed by the sidecar role=%s epoch=%d",
+                 role_names[rs->v->role], (int)rs->v->epoch);
+    rs->confirmed = true;
     region_state_lease_check(rs, now_ms);
     return 0;
 }
@@ -641,7 +655,8 @@ bool region_state_lease_lapsed(const region_state *rs)
 enum region_role region_state_effective_role_at(const region_state *rs, int64_t now_ms)
 {
     enum region_role role = region_state_role(rs);
-    return role == REGION_ROLE_ACTIVE && region_state_lease_lapsed_at(rs, now_ms)
+    return role == REGION_ROLE_ACTIVE &&
+                   (!rs->confirmed || region_state_lease_lapsed_at(rs, now_ms))
                ? REGION_ROLE_FENCED
                : role;
 }
@@ -649,6 +664,8 @@ enum region_role region_state_effective_role_at(const region_state *rs, int64_t 
 enum region_role region_state_effective_role(const region_state *rs)
 {
     enum region_role role = region_state_role(rs);
+    if (role == REGION_ROLE_ACTIVE && !rs->confirmed)
+        return REGION_ROLE_FENCED;
     if (role != REGION_ROLE_ACTIVE || rs->v->lease_ms == 0)
         return role; /* the lease changes nothing: no need to read the clock */
     return region_state_effective_role_at(rs, clock_mono_ms());

@@ -41,6 +41,12 @@
  * or that was cut off stops taking writes instead of risking a split brain
  * with a region promoted meanwhile. It is active again at the next renewal.
  *
+ * Confirmation (with a lease or without): an `active` role read back from
+ * the file at start is fenced for clients until the first successful apply
+ * (the sidecar re-sends an active region's state every 2 s, or every third
+ * of the lease): a broker that restarts while another region was promoted
+ * never takes writes before its sidecar has learnt of it.
+ *
  * Persisted as <first log dir>/strait-region-state (format in
  * region_state.c, where it is parsed), written atomically (fsync + rename).
  *

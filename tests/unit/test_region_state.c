@@ -588,15 +588,29 @@ static void lease_zero_never_lapses(void **state)
     region_state *rs = f->b.region;
     assert_int_equal(region_state_effective_role_at(rs, INT64_MAX / 2), REGION_ROLE_ACTIVE);
     assert_false(region_state_lease_lapsed_at(rs, INT64_MAX / 2));
-    /* nor does a state without the key, nor either once reopened */
+    /* nor does a state without the key */
     const alter_configs_resource_response *r =
         set_keys(f, "", false, REGION_KEY_LEASE_MS, NULL, NULL);
     assert_int_equal(r->error_code, KERR_NONE);
     assert_int_equal(region_state_effective_role_at(rs, INT64_MAX / 2), REGION_ROLE_ACTIVE);
+    /* reopened without a lease: never lapsed, but fenced until confirmed */
     region_state *again = NULL;
     assert_int_equal(region_state_open(f->root, &again), 0);
-    assert_int_equal(region_state_effective_role(again), REGION_ROLE_ACTIVE);
     assert_false(region_state_lease_lapsed(again));
+    assert_int_equal(region_state_role(again), REGION_ROLE_ACTIVE);
+    assert_int_equal(region_state_effective_role(again), REGION_ROLE_FENCED);
+    assert_int_equal(region_state_effective_role_at(again, 0), REGION_ROLE_FENCED);
+    const char *keys[] = {REGION_KEY_ROLE};
+    const char *values[] = {"active"};
+    const int8_t ops[] = {REGION_OP_SET};
+    char err[256];
+    assert_int_equal(region_state_apply(again, keys, values, ops, 1, false, true, err, sizeof err),
+                     0);
+    assert_int_equal(region_state_effective_role(again), REGION_ROLE_FENCED); /* validate_only */
+    assert_int_equal(region_state_apply(again, keys, values, ops, 1, false, false, err, sizeof err),
+                     0);
+    assert_int_equal(region_state_effective_role(again), REGION_ROLE_ACTIVE);
+    assert_int_equal(region_state_effective_role_at(again, INT64_MAX / 2), REGION_ROLE_ACTIVE);
     region_state_close(again);
 }
 
