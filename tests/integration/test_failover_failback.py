@@ -11,7 +11,9 @@ orders.diverged in west (counted in `strait status`). `strait failback --to
 east` waits for that copy, then switches over to east.
 
 Checked: every acknowledged record is in west's orders or orders.diverged,
-never in both and never twice; the diverged copy holds at least the acked
+never in both and never twice; east's broker, restarted before its sidecar
+from its stored `active` role, refuses client writes until the sidecar has
+made it a standby (no broker lease here: the confirmation rule alone); the diverged copy holds at least the acked
 records the failover lost; after the failback east is active, the normal
 flow east->west runs again without copying the diverged records into orders,
 and new records reach west.
@@ -64,6 +66,10 @@ def run(t, d):
     check(len(lost) > 0, "the drill produced diverged records (mirror was stopped)")
 
     d.east.restart()
+    err = failover.produce_only_to(d.east.bootstrap, b"east-returned")
+    check(err is not None, "east's broker, back from its stored `active` role before its "
+          "sidecar, refuses client writes (no broker lease in this drill)")
+    note("a client write to the returned east before its sidecar is back: %s" % err)
     d.sidecars["east"].start()
     d.wait_roles({"east": "standby", "west": "active"}, 30)
 

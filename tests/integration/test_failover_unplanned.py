@@ -86,7 +86,7 @@ def run(t, d):
 
     # east comes back: it must not take writes as an active region
     d.east.restart()
-    err = produce_east_only(d, b"east-returned")
+    err = failover.produce_only_to(d.east.bootstrap, b"east-returned")
     check(err is not None, "east's broker, back before its sidecar, refuses client writes")
     note("a client write to the returned east before its sidecar is back: %s" % err)
     # while east's sidecar starts (and before it has asked west), a client
@@ -161,19 +161,6 @@ def east_records_without_provenance(d, base):
     finally:
         c.close()
     return found
-
-
-def produce_east_only(d, value, timeout_s=3.0):
-    """None if a client that knows only east got value acked, else the error."""
-    from confluent_kafka import Producer
-    result = []
-    p = Producer({"bootstrap.servers": d.east.bootstrap, "client.id": "drill-check",
-                  "message.timeout.ms": int(timeout_s * 1000), "enable.idempotence": False})
-    p.produce(failover.TOPIC, value=value, on_delivery=lambda err, msg: result.append(err))
-    p.flush(timeout_s + 2)
-    if not result:
-        return "no delivery report"
-    return None if result[0] is None else str(result[0])
 
 
 if __name__ == "__main__":

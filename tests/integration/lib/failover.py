@@ -104,6 +104,19 @@ class Deployment:
         mirror.wait_for("roles %s" % expected, ok, timeout_s)
 
 
+def produce_only_to(bootstrap, value, timeout_s=3.0):
+    """None if an ordinary client that knows only bootstrap got value acked
+    within timeout_s, else the error (as text)."""
+    result = []
+    p = Producer({"bootstrap.servers": bootstrap, "client.id": "drill-check",
+                  "message.timeout.ms": int(timeout_s * 1000), "enable.idempotence": False})
+    p.produce(TOPIC, value=value, on_delivery=lambda err, msg: result.append(err))
+    p.flush(timeout_s + 2)
+    if not result:
+        return "no delivery report"
+    return None if result[0] is None else str(result[0])
+
+
 def local_high_watermarks(bootstrap, topic=TOPIC):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "strait-sidecar-test-wm",
                   "client.id": "strait-sidecar-test"})
