@@ -56,11 +56,11 @@ typedef struct broker_entry {
     int port;
 } broker_entry;
 
-static int list_brokers(rd_kafka_t *rk, const topology *t, int region, broker_entry *out,
-                        int *count, char *err, size_t errlen)
+static int list_brokers(rd_kafka_t *rk, const topology *t, int region, int timeout_ms,
+                        broker_entry *out, int *count, char *err, size_t errlen)
 {
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, FAILOVER_PUSH_TIMEOUT_MS);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(err, errlen, "region %s (%s) does not answer Metadata: %s",
                  t->regions[region].name, t->regions[region].bootstrap, rd_kafka_err2str(e));
@@ -91,7 +91,7 @@ int failover_region_brokers(const topology *t, int region, char *out, size_t out
         return ST_EIO;
     broker_entry brokers[PUSH_BROKERS_MAX];
     int count = 0;
-    int rc = list_brokers(rk, t, region, brokers, &count, err, errlen);
+    int rc = list_brokers(rk, t, region, FAILOVER_PUSH_TIMEOUT_MS, brokers, &count, err, errlen);
     size_t used = 0;
     for (int i = 0; rc == 0 && i < count; i++) {
         int n = snprintf(out + used, outlen - used, "%s%" PRId32 "@%s:%d", i ? "," : "",
@@ -165,7 +165,8 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
         return ST_EIO;
     broker_entry brokers[PUSH_BROKERS_MAX];
     int count = 0;
-    int rc = list_brokers(rk, t, region, brokers, &count, err, errlen);
+    int timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : FAILOVER_PUSH_TIMEOUT_MS;
+    int rc = list_brokers(rk, t, region, timeout_ms, brokers, &count, err, errlen);
     rd_kafka_ConfigResource_t *resources[PUSH_BROKERS_MAX];
     for (int i = 0; rc == 0 && i < count; i++) {
         char id[16];
@@ -184,9 +185,9 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
         rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
         rd_kafka_AdminOptions_t *options =
             rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
-        rd_kafka_AdminOptions_set_request_timeout(options, FAILOVER_PUSH_TIMEOUT_MS, NULL, 0);
+        rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, NULL, 0);
         rd_kafka_AlterConfigs(rk, resources, (size_t)count, options, queue);
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, FAILOVER_PUSH_TIMEOUT_MS + 1000);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, timeout_ms + 1000);
         if (!ev) {
             snprintf(err, errlen, "region %s: AlterConfigs timed out", name);
             rc = ST_EIO;

@@ -51,6 +51,7 @@ typedef struct failover_push_options {
     rd_kafka_t *client; /* a client of the region's brokers (failover_sidecar_client);
                            NULL = a fresh one for this call */
     bool quiet;         /* no info line on success (lease renewals) */
+    int timeout_ms;     /* per request; 0 = FAILOVER_PUSH_TIMEOUT_MS */
 } failover_push_options;
 
 /* Applies st's role for t->regions[region] to every broker of that region.

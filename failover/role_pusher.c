@@ -104,7 +104,13 @@ static void renew(role_pusher *p)
             return;
         }
     }
-    failover_push_options opt = {.lease_ms = p->lease_ms, .client = p->client, .quiet = true};
+    /* a renewal that cannot finish within the renewal interval is late anyway,
+     * and a short timeout keeps role_pusher_stop quick when the brokers are gone */
+    int64_t interval = p->lease_ms > 0 ? p->lease_ms / 3 : ROLE_PUSHER_CONFIRM_MS;
+    failover_push_options opt = {.lease_ms = p->lease_ms,
+                                 .client = p->client,
+                                 .quiet = true,
+                                 .timeout_ms = (int)(interval < 1000 ? 1000 : interval)};
     if (failover_push_roles(p->topology, p->region, &p->last, &opt, err, sizeof err) == 0) {
         if (p->error[0])
             log_info("failover", "broker lease renewed again region=%s",
