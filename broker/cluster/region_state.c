@@ -675,7 +675,9 @@ void region_state_lease_check(region_state *rs, int64_t now_ms)
 {
     if (!rs)
         return;
-    bool lapsed = region_state_lease_lapsed_at(rs, now_ms);
+    /* only an active role is changed by its lease: a standby's or a fenced
+     * region's lease runs out unrenewed and means nothing */
+    bool lapsed = rs->v->role == REGION_ROLE_ACTIVE && region_state_lease_lapsed_at(rs, now_ms);
     if (lapsed == rs->lapse_logged)
         return;
     rs->lapse_logged = lapsed;
@@ -691,7 +693,7 @@ void region_state_lease_check(region_state *rs, int64_t now_ms)
                  "since_renewal_ms=never",
                  role_names[role], role_names[region_state_effective_role_at(rs, now_ms)],
                  (int)rs->v->epoch, (long long)rs->v->lease_ms);
-    else
+    else if (role == REGION_ROLE_ACTIVE) /* not when a lapsed active was demoted */
         log_info("cluster", "region lease renewed role=%s effective_role=%s epoch=%d lease_ms=%lld",
                  role_names[role], role_names[region_state_effective_role_at(rs, now_ms)],
                  (int)rs->v->epoch, (long long)rs->v->lease_ms);
