@@ -148,11 +148,12 @@
  * find the rest, so a larger region lists a subset. */
 #define LIMIT_REGION_REDIRECT_BROKERS 64
 
-/* Regexes in strait.redirect.topics or strait.redirect.groups: every Metadata
- * topic, Produce topic and group request is matched against all of them. */
+/* Regexes in each of strait.redirect.topics, strait.redirect.topics.exclude
+ * and strait.redirect.groups: every Metadata topic, Produce topic and group
+ * request is matched against all of them. */
 #define LIMIT_REGION_PATTERNS 64
 
-/* Largest strait-region-state file read back: seven values of at most
+/* Largest strait-region-state file read back: eight values of at most
  * LIMIT_CONFIG_VALUE_LENGTH bytes each plus their keys; bigger is corrupt. */
 #define LIMIT_REGION_STATE_FILE_BYTES (64 * 1024)
 
@@ -168,7 +169,7 @@ _Static_assert(LIMIT_REQUEST_BYTES_DEFAULT <= LIMIT_REQUEST_BYTES_CEILING,
                "default request size must be under the ceiling");
 _Static_assert(LIMIT_MESSAGE_BYTES_DEFAULT < LIMIT_REQUEST_BYTES_DEFAULT,
                "a maximal message must fit in a request");
-_Static_assert(LIMIT_REGION_STATE_FILE_BYTES > 7 * (LIMIT_CONFIG_VALUE_LENGTH + 32),
+_Static_assert(LIMIT_REGION_STATE_FILE_BYTES > 8 * (LIMIT_CONFIG_VALUE_LENGTH + 32),
                "every region state value must fit in its file");
 
 #endif

@@ -107,28 +107,109 @@ int failover_region_brokers(const topology *t, int region, char *out, size_t out
     return rc;
 }
 
-/* Appends the patterns (comma-separated) of every identity flow touching region. */
-static void flow_patterns(const topology *t, int region, bool groups, char *out, size_t outlen)
+/* Every identity-named flow into or out of region: the flows whose topics
+ * keep their names, so a standby region must protect them. */
+static bool flow_redirected(const topology_flow *f, int region)
 {
+    return f->naming == TOPOLOGY_NAMING_IDENTITY && (f->source == region || f->target == region);
+}
+
+static bool list_has(const char *const *items, int count, const char *p)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(items[i], p) == 0)
+            return true;
+    return false;
+}
+
+/* Joins items with commas into out. A pattern that does not fit is left
+ * out and *dropped counts it (out always holds whole patterns). */
+static void join_patterns(const char *const *items, int count, char *out, size_t outlen,
+                          int *dropped)
+{
+    size_t used = 0;
     out[0] = '\0';
+    *dropped = 0;
+    for (int i = 0; i < count; i++) {
+        size_t n = strlen(items[i]) + (used ? 1 : 0);
+        if (used + n >= outlen) {
+            (*dropped)++;
+            continue;
+        }
+        snprintf(out + used, outlen - used, "%s%s", used ? "," : "", items[i]);
+        used += n;
+    }
+}
+
+int failover_redirect_patterns(const topology *t, int region, char *topics, size_t topics_len,
+                               char *exclude, size_t exclude_len, char *err, size_t errlen)
+{
+    const char *inc[TOPOLOGY_FLOWS_MAX * TOPOLOGY_PATTERN_MAX]; /* 8 KiB of pointers */
+    const char *common[TOPOLOGY_PATTERN_MAX];
+    int include_count = 0, common_count = 0;
+    bool first = true;
     for (int i = 0; i < t->flow_count; i++) {
         const topology_flow *f = &t->flows[i];
-        if (f->naming != TOPOLOGY_NAMING_IDENTITY || (f->source != region && f->target != region))
+        if (!flow_redirected(f, region))
             continue;
-        int count = groups ? f->group_count : f->topic_count;
-        for (int j = 0; j < count; j++) {
-            const char *p = groups ? f->groups[j] : f->topics[j];
-            /* the same pattern from both directions once */
-            char probe[TOPOLOGY_PATTERN_BYTES + 2];
-            snprintf(probe, sizeof probe, ",%s,", p);
-            char haystack[PUSH_LIST_BYTES + 2];
-            snprintf(haystack, sizeof haystack, ",%s,", out);
-            if (strstr(haystack, probe))
-                continue;
-            size_t used = strlen(out);
-            snprintf(out + used, outlen - used, "%s%s", used ? "," : "", p);
+        /* the union of the includes, each pattern once */
+        for (int j = 0; j < f->topic_count; j++)
+            if (!list_has(inc, include_count, f->topics[j]))
+                inc[include_count++] = f->topics[j];
+        /* the intersection of the excludes: the first flow's list, then
+         * only what every later flow excludes too */
+        if (first) {
+            for (int j = 0; j < f->exclude_count; j++)
+                if (!list_has(common, common_count, f->topics_exclude[j]))
+                    common[common_count++] = f->topics_exclude[j];
+            first = false;
+            continue;
         }
+        int kept = 0;
+        for (int k = 0; k < common_count; k++) {
+            bool everywhere = false;
+            for (int j = 0; j < f->exclude_count && !everywhere; j++)
+                everywhere = strcmp(common[k], f->topics_exclude[j]) == 0;
+            if (everywhere)
+                common[kept++] = common[k];
+        }
+        common_count = kept;
     }
+    int dropped = 0;
+    join_patterns(inc, include_count, topics, topics_len, &dropped);
+    if (dropped > 0) {
+        /* protecting fewer topics than the flows mirror is a split-brain risk */
+        snprintf(err, errlen, "region %s: the include patterns of its flows do not fit in "
+                 "strait.redirect.topics (%zu bytes)", t->regions[region].name, topics_len - 1);
+        return ST_ETOOBIG;
+    }
+    /* excluding fewer only costs availability on a standby */
+    join_patterns(common, common_count, exclude, exclude_len, &dropped);
+    return 0;
+}
+
+/* The group patterns of every identity flow touching region, each once. */
+static int flow_groups(const topology *t, int region, char *out, size_t outlen, char *err,
+                       size_t errlen)
+{
+    const char *items[TOPOLOGY_FLOWS_MAX * TOPOLOGY_PATTERN_MAX];
+    int count = 0;
+    for (int i = 0; i < t->flow_count; i++) {
+        const topology_flow *f = &t->flows[i];
+        if (!flow_redirected(f, region))
+            continue;
+        for (int j = 0; j < f->group_count; j++)
+            if (!list_has(items, count, f->groups[j]))
+                items[count++] = f->groups[j];
+    }
+    int dropped = 0;
+    join_patterns(items, count, out, outlen, &dropped);
+    if (dropped > 0) {
+        snprintf(err, errlen, "region %s: the group patterns of its flows do not fit in "
+                 "strait.redirect.groups (%zu bytes)", t->regions[region].name, outlen - 1);
+        return ST_ETOOBIG;
+    }
+    return 0;
 }
 
 static rd_kafka_resp_err_t set_config(rd_kafka_ConfigResource_t *r, const char *name,
@@ -143,6 +224,7 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
     const char *name = t->regions[region].name;
     enum failover_role role = failover_role_of(st, name);
     char redirect[PUSH_LIST_BYTES] = "", topics[PUSH_LIST_BYTES], groups[PUSH_LIST_BYTES];
+    char exclude[PUSH_LIST_BYTES];
     char epoch[32];
     snprintf(epoch, sizeof epoch, "%" PRId64, st->epoch);
     int active = topology_region_index(t, st->active);
@@ -150,13 +232,14 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
         snprintf(err, errlen, "active region '%s' is not in the topology", st->active);
         return ST_EINVAL;
     }
-    if (role == FAILOVER_ROLE_STANDBY) {
-        int rc = failover_region_brokers(t, active, redirect, sizeof redirect, err, errlen);
-        if (rc != 0)
-            return rc; /* a standby must know where to send clients */
-    }
-    flow_patterns(t, region, false, topics, sizeof topics);
-    flow_patterns(t, region, true, groups, sizeof groups);
+    int rc = failover_redirect_patterns(t, region, topics, sizeof topics, exclude, sizeof exclude,
+                                        err, errlen);
+    if (rc == 0)
+        rc = flow_groups(t, region, groups, sizeof groups, err, errlen);
+    if (rc == 0 && role == FAILOVER_ROLE_STANDBY) /* a standby must know where to send clients */
+        rc = failover_region_brokers(t, active, redirect, sizeof redirect, err, errlen);
+    if (rc != 0)
+        return rc;
 
     char lease[32];
     snprintf(lease, sizeof lease, "%" PRId64, opt->lease_ms);
@@ -166,7 +249,7 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
     broker_entry brokers[PUSH_BROKERS_MAX];
     int count = 0;
     int timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : FAILOVER_PUSH_TIMEOUT_MS;
-    int rc = list_brokers(rk, t, region, timeout_ms, brokers, &count, err, errlen);
+    rc = list_brokers(rk, t, region, timeout_ms, brokers, &count, err, errlen);
     rd_kafka_ConfigResource_t *resources[PUSH_BROKERS_MAX];
     for (int i = 0; rc == 0 && i < count; i++) {
         char id[16];
@@ -177,6 +260,9 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
         set_config(resources[i], "strait.region.active", st->active);
         set_config(resources[i], "strait.redirect.brokers", redirect);
         set_config(resources[i], "strait.redirect.topics", topics);
+        /* always sent (AlterConfigs replaces): an exclude removed from the
+         * topology is cleared on the brokers */
+        set_config(resources[i], "strait.redirect.topics.exclude", exclude);
         set_config(resources[i], "strait.redirect.groups", groups);
         if (opt->lease_ms > 0)
             set_config(resources[i], "strait.region.lease.ms", lease);

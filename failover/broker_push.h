@@ -11,6 +11,15 @@
  *                            (empty for the active region itself)
  *   strait.redirect.topics   mirrored topics: include patterns of every
  *                            identity-named flow into or out of the region
+ *   strait.redirect.topics.exclude
+ *                            the topics_exclude patterns that EVERY such flow
+ *                            has (the intersection, exact strings; always sent,
+ *                            "" when none): the broker matches one include and
+ *                            one exclude list for the union of the flows, and
+ *                            excluding a pattern only some flow excludes could
+ *                            leave a topic another flow mirrors writable on a
+ *                            standby (split brain), while excluding less only
+ *                            costs availability
  *   strait.redirect.groups   the group patterns of those flows
  *   strait.region.lease.ms   the brokers' lease on `active` (failover.broker_lease;
  *                            only when one is configured)
@@ -56,9 +65,20 @@ typedef struct failover_push_options {
 
 /* Applies st's role for t->regions[region] to every broker of that region.
  * 0 when every broker accepted; ST_EIO with err naming the broker and the
- * reason otherwise (a broker that refuses an older epoch says so). */
+ * reason otherwise (a broker that refuses an older epoch says so); ST_ETOOBIG
+ * when the flows' patterns do not fit in one config value. */
 int failover_push_roles(const topology *t, int region, const failover_state *st,
                         const failover_push_options *opt, char *err, size_t errlen);
+
+/* The values of strait.redirect.topics (the union of the include patterns,
+ * each once) and strait.redirect.topics.exclude (the intersection of the
+ * topics_exclude lists, compared as exact strings) for t->regions[region],
+ * over every identity-named flow into or out of it; both "" when no flow
+ * touches it. Pure (no I/O). Returns 0, or ST_ETOOBIG with err when the
+ * includes do not fit in topics_len bytes (an exclude that does not fit is
+ * left out: excluding less is the safe side). */
+int failover_redirect_patterns(const topology *t, int region, char *topics, size_t topics_len,
+                               char *exclude, size_t exclude_len, char *err, size_t errlen);
 
 /* "id@host:port,..." of the brokers of t->regions[region] (Metadata). */
 int failover_region_brokers(const topology *t, int region, char *out, size_t outlen, char *err,

@@ -51,6 +51,7 @@ enum {
     KEY_ACTIVE,
     KEY_BROKERS,
     KEY_TOPICS,
+    KEY_TOPICS_EXCLUDE,
     KEY_GROUPS,
     KEY_COUNT
 };
@@ -59,7 +60,8 @@ static const char *const key_names[KEY_COUNT] = {
     [KEY_ROLE] = REGION_KEY_ROLE,       [KEY_EPOCH] = REGION_KEY_EPOCH,
     [KEY_LEASE_MS] = REGION_KEY_LEASE_MS,
     [KEY_ACTIVE] = REGION_KEY_ACTIVE,   [KEY_BROKERS] = REGION_KEY_BROKERS,
-    [KEY_TOPICS] = REGION_KEY_TOPICS,   [KEY_GROUPS] = REGION_KEY_GROUPS,
+    [KEY_TOPICS] = REGION_KEY_TOPICS,   [KEY_TOPICS_EXCLUDE] = REGION_KEY_TOPICS_EXCLUDE,
+    [KEY_GROUPS] = REGION_KEY_GROUPS,
 };
 
 /* One complete state: the text of each key as given, and what it parses to.
@@ -75,6 +77,8 @@ typedef struct region_values {
     int broker_count;
     regex_t topics[LIMIT_REGION_PATTERNS];
     int topic_count;
+    regex_t topics_exclude[LIMIT_REGION_PATTERNS];
+    int topic_exclude_count;
     regex_t groups[LIMIT_REGION_PATTERNS];
     int group_count;
 } region_values;
@@ -125,9 +129,11 @@ static void values_free_compiled(region_values *v)
 {
     for (int i = 0; i < v->topic_count; i++)
         regfree(&v->topics[i]);
+    for (int i = 0; i < v->topic_exclude_count; i++)
+        regfree(&v->topics_exclude[i]);
     for (int i = 0; i < v->group_count; i++)
         regfree(&v->groups[i]);
-    v->topic_count = v->group_count = 0;
+    v->topic_count = v->topic_exclude_count = v->group_count = 0;
 }
 
 static void values_free(region_values *v)
@@ -368,6 +374,10 @@ static int values_compile(region_values *v, char *err, size_t errlen)
         return rc;
     if (v->set[KEY_TOPICS] && (rc = parse_patterns(REGION_KEY_TOPICS, v->text[KEY_TOPICS],
                                                    v->topics, &v->topic_count, err, errlen)) != 0)
+        return rc;
+    if (v->set[KEY_TOPICS_EXCLUDE] &&
+        (rc = parse_patterns(REGION_KEY_TOPICS_EXCLUDE, v->text[KEY_TOPICS_EXCLUDE],
+                             v->topics_exclude, &v->topic_exclude_count, err, errlen)) != 0)
         return rc;
     if (v->set[KEY_GROUPS] && (rc = parse_patterns(REGION_KEY_GROUPS, v->text[KEY_GROUPS],
                                                    v->groups, &v->group_count, err, errlen)) != 0)
@@ -616,11 +626,12 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
         values_free(next);
     } else {
         log_info("cluster", "region state changed role=%s->%s epoch=%d->%d lease_ms=%lld->%lld "
-                 "active=%s redirect_brokers=%d topic_patterns=%d group_patterns=%d",
+                 "active=%s redirect_brokers=%d topic_patterns=%d topic_exclude_patterns=%d "
+                 "group_patterns=%d",
                  role_names[rs->v->role], role_names[next->role], (int)rs->v->epoch,
                  (int)next->epoch, (long long)rs->v->lease_ms, (long long)next->lease_ms,
                  next->set[KEY_ACTIVE] ? next->text[KEY_ACTIVE] : "", next->broker_count,
-                 next->topic_count, next->group_count);
+                 next->topic_count, next->topic_exclude_count, next->group_count);
         values_free(rs->v);
         rs->v = next;
     }
@@ -742,7 +753,10 @@ bool region_state_topic_matches(const region_state *rs, const char *name, size_t
      * cluster and are never mirrored: no pattern makes them redirected */
     if (len >= 2 && name[0] == '_' && name[1] == '_')
         return false;
-    return rs && matches(rs->v->topics, rs->v->topic_count, name, len);
+    /* an exclude wins: a topic that no flow into or out of the region
+     * mirrors stays writable and local on a standby */
+    return rs && matches(rs->v->topics, rs->v->topic_count, name, len) &&
+           !matches(rs->v->topics_exclude, rs->v->topic_exclude_count, name, len);
 }
 
 bool region_state_group_matches(const region_state *rs, const char *name, size_t len)

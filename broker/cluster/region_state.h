@@ -17,6 +17,9 @@
  *   strait.region.active      name of the active region (informational)
  *   strait.redirect.brokers   id@host:port,... of the active region's brokers
  *   strait.redirect.topics    comma-separated POSIX extended regexes, anchored
+ *   strait.redirect.topics.exclude
+ *                             the same; topics matching one are not redirected
+ *                             even when they match strait.redirect.topics
  *   strait.redirect.groups    the same, for consumer group ids
  *
  * Regex lists are split at the commas that are outside (), [] and {} and not
@@ -72,6 +75,7 @@
 #define REGION_KEY_ACTIVE "strait.region.active"
 #define REGION_KEY_BROKERS "strait.redirect.brokers"
 #define REGION_KEY_TOPICS "strait.redirect.topics"
+#define REGION_KEY_TOPICS_EXCLUDE "strait.redirect.topics.exclude"
 #define REGION_KEY_GROUPS "strait.redirect.groups"
 
 enum region_role {
@@ -147,8 +151,10 @@ int32_t region_state_epoch(const region_state *rs);
 const char *region_state_active_region(const region_state *rs);
 
 /* Whether a topic / group id matches strait.redirect.topics / .groups.
- * Internal topics (names starting with "__") never match: each region's
- * cluster has its own, and they are never mirrored. */
+ * A topic matches when some pattern of strait.redirect.topics matches it and
+ * none of strait.redirect.topics.exclude does (the exclude wins). Internal
+ * topics (names starting with "__") never match: each region's cluster has
+ * its own, and they are never mirrored. */
 bool region_state_topic_matches(const region_state *rs, const char *name, size_t len);
 bool region_state_group_matches(const region_state *rs, const char *name, size_t len);
 

@@ -30,9 +30,12 @@
  * the old region refreshes metadata and moves; a fenced region keeps serving
  * reads so consumers drain it during a switchover).
  *
- * for topics matching strait.redirect.topics and groups matching
- * strait.redirect.groups, from any client but the sidecar (client.id
- * starting with "strait-sidecar"; not a security boundary). The sidecar
+ * All of the above applies to topics that match strait.redirect.topics and
+ * no pattern of strait.redirect.topics.exclude (region_state_topic_matches:
+ * an excluded topic, never mirrored, stays local and writable on every
+ * role) and to groups matching strait.redirect.groups, from any client but
+ * the sidecar (client.id starting with "strait-sidecar"; not a security
+ * boundary). The sidecar
  * always gets the local truth and may produce: it is the mirror writing
  * into the standby.
  *

@@ -35,6 +35,13 @@ strait-sidecar-test.
    lapsed, DescribeConfigs still the stored role active. Renewed: writes are
    accepted again. Restarted on the same data dir: refused until the next
    apply, then accepted.
+6. strait.redirect.topics.exclude, on a fourth single-node region, south,
+   standby with strait.redirect.topics=".*" and
+   strait.redirect.topics.exclude="local\\..*": a librdkafka producer's
+   writes to the never-mirrored local.metrics are acked and land in south's
+   log, Metadata and ListOffsets for it answer locally, while a plain
+   Produce to orders is refused (NOT_LEADER_OR_FOLLOWER) and orders is
+   redirected; once the exclude is removed, local.metrics is refused too.
 """
 # strait-test: asan
 
@@ -101,7 +108,8 @@ def describe_broker(b, name=""):
 
 
 def metadata(b, client_id="strait-test", topics=(TOPIC,)):
-    """Metadata v8 -> (brokers {id: port}, {partition: (error, leader, leader_epoch)}) of TOPIC"""
+    """Metadata v8 -> (brokers {id: port}, {partition: (error, leader, leader_epoch)}) of
+    topics[0]"""
     body = kwire.array(list(topics), kwire.string) + kwire.i8(1) + kwire.i8(0) + kwire.i8(0)
     r = kwire.Reader(call_as(b.bootstrap, client_id, kwire.API_METADATA, 8, body))
     r.i32()
@@ -119,17 +127,17 @@ def metadata(b, client_id="strait-test", topics=(TOPIC,)):
             r.array(lambda r: r.i32())
             r.array(lambda r: r.i32())
             r.array(lambda r: r.i32())
-            if name == TOPIC:
+            if name == topics[0]:
                 parts[index] = (perr if terr == 0 else terr, leader, epoch)
         r.i32()
     return brokers, parts
 
 
-def produce_raw(b, client_id, value):
+def produce_raw(b, client_id, value, topic=TOPIC):
     batch = kwire.record_batch([(None, value, [])])
     resp = call_as(b.bootstrap, client_id, kwire.API_PRODUCE, 3,
-                   kwire.produce_v3_body(TOPIC, 0, batch, acks=1))
-    return kwire.parse_produce_v3(resp)[(TOPIC, 0)]
+                   kwire.produce_v3_body(topic, 0, batch, acks=1))
+    return kwire.parse_produce_v3(resp)[(topic, 0)]
 
 
 def find_coordinator(b, group):
@@ -349,6 +357,76 @@ def lease_scenario(t, common):
     north.stop()
 
 
+# ---------------------------------------------------------------- excludes
+
+LOCAL_TOPIC = "local.metrics"
+
+
+def exclude_scenario(t, common, active_port):
+    note("6. south standby for '.*' but '%s' excluded" % LOCAL_TOPIC)
+    south = t.broker(name="south", overrides=dict(common, **{"node.id": "301"}))
+    for topic in (TOPIC, LOCAL_TOPIC):  # created before the standby role stops auto-creation
+        _, parts = metadata(south, topics=(topic,))
+        check_eq(sorted(parts), list(range(PARTITIONS)), "south: partitions of %s" % topic)
+    check_eq(alter_broker(south, {"strait.region.role": "standby", "strait.region.epoch": "4",
+                                  "strait.region.active": "east",
+                                  "strait.redirect.brokers": "1@127.0.0.1:%d" % active_port,
+                                  "strait.redirect.topics": ".*",
+                                  "strait.redirect.topics.exclude": "local\\..*"}),
+             (0, None), "south: become standby with an exclude")
+    check_eq(describe_broker(south)["strait.redirect.topics.exclude"][0], "local\\..*",
+             "south: described exclude")
+
+    _, parts = metadata(south, topics=(LOCAL_TOPIC,))
+    check_eq(parts, {p: (0, 301, 0) for p in range(PARTITIONS)},
+             "south: %s answered locally (plain client)" % LOCAL_TOPIC)
+    brokers, parts = metadata(south)
+    check_eq(brokers, {301: south.port, 1: active_port}, "south: brokers for a plain client")
+    check_eq(parts, {p: (0, 1, 4) for p in range(PARTITIONS)}, "south: %s redirected" % TOPIC)
+
+    acked, errors = {}, []
+
+    def on_delivery(err, msg):
+        if err is not None:
+            errors.append(err)
+        else:
+            acked[msg.value()] = (msg.partition(), msg.offset())
+
+    producer = Producer({"bootstrap.servers": south.bootstrap, "acks": "all",
+                         "client.id": "metrics-app", "linger.ms": 5})
+    values = [b"metric-%d" % i for i in range(40)]
+    for v in values:
+        producer.produce(LOCAL_TOPIC, value=v, on_delivery=on_delivery)
+        producer.poll(0)
+    check_eq(producer.flush(30), 0, "records to %s not delivered within 30 s" % LOCAL_TOPIC)
+    check(not errors, "delivery errors writing %s to a standby: %s" % (LOCAL_TOPIC, errors[:5]))
+    check_eq(len(acked), len(values), "acked records of %s" % LOCAL_TOPIC)
+    ends = 0
+    for p in range(PARTITIONS):  # a plain client's ListOffsets: local too
+        resp = call_as(south.bootstrap, "strait-test", kwire.API_LIST_OFFSETS, 1,
+                       kwire.list_offsets_v1_body(LOCAL_TOPIC, p, -1))
+        error, _, offset = kwire.parse_list_offsets_v1(resp)[(LOCAL_TOPIC, p)]
+        check_eq(error, 0, "plain ListOffsets of %s on south" % LOCAL_TOPIC)
+        ends += offset
+    check_eq(ends, len(values), "records of %s in south's log" % LOCAL_TOPIC)
+
+    check_eq(produce_raw(south, "strait-test", b"refused")[0], NOT_LEADER_OR_FOLLOWER,
+             "plain Produce of %s to south (standby)" % TOPIC)
+    check_eq(produce_raw(south, "strait-test", b"raw-metric", topic=LOCAL_TOPIC)[0], 0,
+             "plain Produce of %s to south (standby)" % LOCAL_TOPIC)
+
+    note("6a. the exclude removed: %s is protected too" % LOCAL_TOPIC)
+    check_eq(alter_broker(south, {"strait.redirect.topics.exclude": ""}), (0, None),
+             "south: exclude cleared")
+    check_eq(produce_raw(south, "strait-test", b"refused", topic=LOCAL_TOPIC)[0],
+             NOT_LEADER_OR_FOLLOWER, "plain Produce of %s once not excluded" % LOCAL_TOPIC)
+    _, parts = metadata(south, topics=(LOCAL_TOPIC,))
+    check_eq({p: v[1] for p, v in parts.items()}, {p: 1 for p in range(PARTITIONS)},
+             "south: %s redirected once not excluded" % LOCAL_TOPIC)
+    producer.flush(5)
+    south.stop()
+
+
 # ---------------------------------------------------------------- the test
 
 def main(t):
@@ -424,6 +502,8 @@ def main(t):
          "strait.region.role: expected active, standby, fenced or promoting, got 'bogus'"),
         ({"strait.redirect.topics": "orders,(", "strait.region.epoch": "9"}, "", INVALID_CONFIG,
          "strait.redirect.topics: bad regex '('"),
+        ({"strait.redirect.topics.exclude": "local\\..*,("}, "", INVALID_CONFIG,
+         "strait.redirect.topics.exclude: bad regex '('"),
         ({"strait.redirect.brokers": "east:9092"}, "", INVALID_CONFIG,
          "strait.redirect.brokers: expected id@host:port, got 'east:9092'"),
         ({"strait.redirect.brokers": None}, "", INVALID_CONFIG,
@@ -523,6 +603,7 @@ def main(t):
     west.stop()
 
     lease_scenario(t, common)
+    exclude_scenario(t, common, east.port)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 /*
  * test_region_state.c - the broker's failover state (broker/cluster/
  * region_state.h): validation of a change as a whole, the epoch rule,
- * persistence and corrupt files, topic/group matching and pattern splitting;
+ * persistence and corrupt files, topic/group matching and pattern splitting,
+ * strait.redirect.topics.exclude (an exclude wins);
  * and the handlers that apply it (region_redirect.h): AlterConfigs /
  * IncrementalAlterConfigs and DescribeConfigs on the broker resource,
  * Metadata redirect with the region epoch, FindCoordinator and the group
@@ -183,6 +184,12 @@ static void validation_names_key_and_reason(void **state)
         {REGION_KEY_TOPICS, "orders,(", "strait.redirect.topics: bad regex '('", KERR_INVALID_CONFIG},
         {REGION_KEY_TOPICS, "a,,b", "empty pattern", KERR_INVALID_CONFIG},
         {REGION_KEY_GROUPS, "[x", "strait.redirect.groups: bad regex", KERR_INVALID_CONFIG},
+        {REGION_KEY_TOPICS_EXCLUDE, "local\\..*,(",
+         "strait.redirect.topics.exclude: bad regex '('", KERR_INVALID_CONFIG},
+        {REGION_KEY_TOPICS_EXCLUDE, "a,,b", "strait.redirect.topics.exclude: empty pattern",
+         KERR_INVALID_CONFIG},
+        {REGION_KEY_TOPICS_EXCLUDE, "a,", "strait.redirect.topics.exclude: empty pattern",
+         KERR_INVALID_CONFIG},
         {REGION_KEY_BROKERS, "east1:9092", "expected id@host:port, got 'east1:9092'", KERR_INVALID_CONFIG},
         {REGION_KEY_BROKERS, "x@east1:9092", "item 'x@east1:9092'", KERR_INVALID_CONFIG},
         {REGION_KEY_BROKERS, "1@east1:0", "between 1 and 65535", KERR_INVALID_CONFIG},
@@ -207,8 +214,16 @@ static void validation_names_key_and_reason(void **state)
             fail_msg("case %zu: code %d message '%.*s', expected %d '%s'", i, r->error_code,
                      r->error_message.len, r->error_message.ptr, cases[i].code, cases[i].expected);
     }
+    /* more than LIMIT_REGION_PATTERNS excludes */
+    char many[LIMIT_REGION_PATTERNS * 4 + 8] = "";
+    for (int i = 0; i <= LIMIT_REGION_PATTERNS; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%sx%d", i ? "," : "", i);
+    const alter_configs_resource_response *r =
+        set_keys(f, "", false, REGION_KEY_TOPICS_EXCLUDE, many, NULL);
+    assert_int_equal(r->error_code, KERR_INVALID_CONFIG);
+    assert_true(message_has(r, "strait.redirect.topics.exclude: more than 64 patterns"));
     /* rules that need several keys */
-    const alter_configs_resource_response *r = set_keys(f, "", false, REGION_KEY_ROLE, "active", NULL);
+    r = set_keys(f, "", false, REGION_KEY_ROLE, "active", NULL);
     assert_int_equal(r->error_code, KERR_INVALID_CONFIG);
     assert_true(message_has(r, "strait.region.role active needs strait.region.epoch"));
     r = set_keys(f, "", false, REGION_KEY_ROLE, "standby", REGION_KEY_EPOCH, "3", NULL);
@@ -272,6 +287,29 @@ static void persisted_and_reloaded(void **state)
     assert_true(region_state_topic_matches(again, "payments.eu", 11));
     region_state_close(again);
 
+    /* the exclude list is persisted and read back too */
+    const alter_configs_resource_response *r =
+        set_keys(f, "", false, REGION_KEY_TOPICS_EXCLUDE, "payments\\.eu", NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+    char path[128], *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/%s", f->root, REGION_STATE_FILE_NAME);
+    assert_int_equal(file_read_all(path, LIMIT_REGION_STATE_FILE_BYTES, &text, &len), 0);
+    assert_non_null(strstr(text, "\nstrait.redirect.topics.exclude=payments\\.eu\n"));
+    free(text);
+    assert_int_equal(region_state_open(f->root, &again), 0);
+    assert_false(region_state_topic_matches(again, "payments.eu", 11));
+    assert_true(region_state_topic_matches(again, "payments.us", 11));
+    assert_true(region_state_topic_matches(again, "orders", 6));
+    region_state_close(again);
+    /* ... and a bad one in the file makes it corrupt */
+    const char bad_exclude[] = "strait.redirect.topics=.*\nstrait.redirect.topics.exclude=(\n";
+    assert_int_equal(file_write_atomic(f->root, REGION_STATE_FILE_NAME, bad_exclude,
+                                       sizeof bad_exclude - 1),
+                     0);
+    assert_int_equal(region_state_open(f->root, &again), ST_ECORRUPT);
+    assert_null(again);
+
     /* corrupt files refuse to load */
     const char *bad[] = {
         "strait.region.role=standby\n",                       /* rule: no epoch */
@@ -320,6 +358,54 @@ static void patterns_split_outside_groups(void **state)
     const char *v2[] = {"g"};
     assert_int_equal(region_state_apply(rs, k2, v2, NULL, 1, true, false, err, sizeof err), 0);
     assert_false(region_state_topic_matches(rs, "aaa", 3));
+    region_state_close(rs);
+    char path[96];
+    snprintf(path, sizeof path, "%s/%s", dir, REGION_STATE_FILE_NAME);
+    remove(path);
+    rmdir(dir);
+}
+
+/* strait.redirect.topics.exclude: an exclude wins over an include, both
+ * anchored; internal topics never match; no include, nothing matches. */
+static void topics_exclude_wins(void **state)
+{
+    (void)state;
+    region_state *rs = NULL;
+    char dir[] = "/tmp/strait-region-excl-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(region_state_new(dir, &rs), 0);
+    const char *keys[] = {REGION_KEY_TOPICS, REGION_KEY_TOPICS_EXCLUDE};
+    const char *values[] = {".*", "local\\..*, a{1,3},orders"};
+    char err[256] = "";
+    assert_int_equal(region_state_apply(rs, keys, values, NULL, 2, true, false, err, sizeof err), 0);
+    assert_false(region_state_topic_matches(rs, "local.metrics", 13));
+    assert_true(region_state_topic_matches(rs, "xlocal.metrics", 14)); /* anchored */
+    assert_true(region_state_topic_matches(rs, "local", 5));
+    assert_false(region_state_topic_matches(rs, "orders", 6)); /* exclude wins */
+    assert_true(region_state_topic_matches(rs, "orders2", 7));
+    assert_false(region_state_topic_matches(rs, "aaa", 3)); /* "a{1,3}" is one pattern */
+    assert_true(region_state_topic_matches(rs, "aaaa", 4));
+    assert_true(region_state_topic_matches(rs, "payments", 8));
+    assert_false(region_state_topic_matches(rs, "__consumer_offsets", 18)); /* internal */
+    /* an empty exclude list excludes nothing */
+    const char *empty[] = {".*", ""};
+    assert_int_equal(region_state_apply(rs, keys, empty, NULL, 2, true, false, err, sizeof err), 0);
+    assert_true(region_state_topic_matches(rs, "local.metrics", 13));
+    assert_false(region_state_topic_matches(rs, "__consumer_offsets", 18));
+    /* excludes alone redirect nothing */
+    const char *only[] = {REGION_KEY_TOPICS_EXCLUDE};
+    const char *local[] = {"local\\..*"};
+    assert_int_equal(region_state_apply(rs, only, local, NULL, 1, true, false, err, sizeof err), 0);
+    assert_false(region_state_topic_matches(rs, "orders", 6));
+    assert_false(region_state_topic_matches(rs, "local.metrics", 13));
+    /* a bad exclude changes nothing and names its key */
+    assert_int_equal(region_state_apply(rs, keys, values, NULL, 2, true, false, err, sizeof err), 0);
+    const char *bad[] = {"[x"};
+    assert_int_equal(region_state_apply(rs, only, bad, NULL, 1, false, false, err, sizeof err),
+                     ST_ECONFIG);
+    assert_non_null(strstr(err, "strait.redirect.topics.exclude: bad regex '[x'"));
+    assert_false(region_state_topic_matches(rs, "local.metrics", 13));
+    assert_true(region_state_topic_matches(rs, "payments", 8));
     region_state_close(rs);
     char path[96];
     snprintf(path, sizeof path, "%s/%s", dir, REGION_STATE_FILE_NAME);
@@ -383,6 +469,23 @@ static void metadata_redirects_on_standby(void **state)
     p = ((const metadata_response_topic *)rs->topics.items)->partitions.items;
     assert_int_equal(p[0].leader_id, 101);
     assert_int_equal(p[0].leader_epoch, 0);
+    /* a topic that matches an include and an exclude: local and writable */
+    create(f, "local.metrics", 1);
+    const alter_configs_resource_response *r =
+        set_keys(f, "", false, REGION_KEY_TOPICS, ".*", REGION_KEY_TOPICS_EXCLUDE, "local\\..*",
+                 NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+    rs = metadata(f, "rdkafka", "local.metrics");
+    p = ((const metadata_response_topic *)rs->topics.items)->partitions.items;
+    assert_int_equal(p[0].leader_id, 101);
+    assert_int_equal(p[0].leader_epoch, 0);
+    broker_request plain = {.broker = &f->b, .client_id = proto_str_c("rdkafka")};
+    assert_false(region_fences_produce(&plain, "local.metrics", 13));
+    assert_false(region_redirects_topic(&plain, "local.metrics", 13));
+    assert_true(region_fences_produce(&plain, "local", 5)); /* ".*" now */
+    r = set_keys(f, "", false, REGION_KEY_TOPICS, "orders,payments\\..*",
+                 REGION_KEY_TOPICS_EXCLUDE, NULL, NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
     /* the sidecar: local truth, only this broker */
     rs = metadata(f, "strait-sidecar-west", "orders");
     assert_int_equal(rs->brokers.count, 1);
@@ -394,8 +497,7 @@ static void metadata_redirects_on_standby(void **state)
                      KERR_LEADER_NOT_AVAILABLE);
     assert_null(topic_registry_find(f->b.topics, "payments.new", 12));
     /* fenced: no redirect */
-    const alter_configs_resource_response *r =
-        set_keys(f, "", false, REGION_KEY_ROLE, "fenced", NULL);
+    r = set_keys(f, "", false, REGION_KEY_ROLE, "fenced", NULL);
     assert_int_equal(r->error_code, KERR_NONE);
     rs = metadata(f, "rdkafka", "orders");
     assert_int_equal(rs->brokers.count, 1);
@@ -725,6 +827,8 @@ static void describe_lists_region_keys(void **state)
 {
     fixture *f = *state;
     make_standby(f, "6");
+    assert_int_equal(set_keys(f, "", false, REGION_KEY_TOPICS_EXCLUDE, "local\\..*", NULL)->error_code,
+                     KERR_NONE);
     for (int by_id = 0; by_id < 2; by_id++) {
         describe_configs_resource res = {ADMIN_RESOURCE_BROKER, proto_str_c(by_id ? "101" : ""),
                                          {NULL, -1}};
@@ -744,8 +848,15 @@ static void describe_lists_region_keys(void **state)
             }
             if (proto_str_eq(e->name, REGION_KEY_ROLE) && proto_str_eq(e->value, "standby"))
                 found++;
+            /* in the order of the key table: topics, topics.exclude, groups */
+            if (proto_str_eq(e->name, REGION_KEY_TOPICS_EXCLUDE)) {
+                assert_true(proto_str_eq(e->value, "local\\..*"));
+                assert_true(i > 0 && proto_str_eq(e[-1].name, REGION_KEY_TOPICS));
+                assert_true(i + 1 < out->configs.count && proto_str_eq(e[1].name, REGION_KEY_GROUPS));
+                found++;
+            }
         }
-        assert_int_equal(found, 2);
+        assert_int_equal(found, 3);
     }
 }
 
@@ -756,6 +867,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(epoch_never_goes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(persisted_and_reloaded, setup, teardown),
         cmocka_unit_test(patterns_split_outside_groups),
+        cmocka_unit_test(topics_exclude_wins),
         cmocka_unit_test_setup_teardown(group_broker_is_stable, setup, teardown),
         cmocka_unit_test_setup_teardown(metadata_redirects_on_standby, setup, teardown),
         cmocka_unit_test_setup_teardown(groups_move_on_standby, setup, teardown),

@@ -1,7 +1,9 @@
 /*
  * test_topology.c - the topology YAML (mirror/topology): the DESIGN.md §6
  * example loads with its defaults, every refusal has its exact
- * "FILE:LINE: reason" message, and the matching / naming helpers.
+ * "FILE:LINE: reason" message, and the matching / naming helpers; the
+ * redirect patterns a sidecar pushes to its brokers (failover/broker_push.h:
+ * the union of the includes, the intersection of the excludes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "common/error.h"
+#include "failover/broker_push.h"
 #include "failover/role_pusher.h"
 #include "mirror/topology.h"
 
@@ -430,6 +433,85 @@ static void test_prefix_cycle_refused(void **state)
     free(t);
 }
 
+/* failover_redirect_patterns: over the identity-named flows into or out of
+ * a region, the includes' union and the excludes' intersection (exact
+ * strings: "local[.].*" is not "local\\..*"). */
+static void test_redirect_patterns(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "regions:\n"
+        "  east: {bootstrap: 127.0.0.1:9092, sidecar: 127.0.0.1:8701}\n"
+        "  west: {bootstrap: 127.0.0.1:9192, sidecar: 127.0.0.1:8702}\n"
+        "  north: {bootstrap: 127.0.0.1:9292, sidecar: 127.0.0.1:8703}\n"
+        "  south: {bootstrap: 127.0.0.1:9392, sidecar: 127.0.0.1:8704}\n"
+        "flows:\n"
+        "  - source: east\n"
+        "    target: west\n"
+        "    topics: ['.*']\n"
+        "    topics_exclude: ['__.*', 'strait\\..*', 'local\\..*', 'tmp\\..*']\n"
+        "  - source: west\n"
+        "    target: east\n"
+        "    topics: ['orders', 'payments\\..*']\n"
+        "    topics_exclude: ['local\\..*', '__.*', 'local[.].*', 'tmp\\..*']\n"
+        "  - source: north\n"
+        "    target: west\n"
+        "    topics: ['orders']\n"  /* the default excludes */
+        "  - source: east\n"
+        "    target: north\n"
+        "    topics: ['audit']\n"
+        "    topics_exclude: []\n"
+        "    naming: prefix\n"; /* east.audit in north: nothing to protect */
+    topology *t;
+    char err[1024], topics[4096], exclude[4096];
+    assert_int_equal(load_text(text, &t, err, sizeof err), 0);
+    int east = topology_region_index(t, "east"), west = topology_region_index(t, "west");
+    int north = topology_region_index(t, "north"), south = topology_region_index(t, "south");
+    /* east: east->west and west->east (the prefix flow does not count) */
+    assert_int_equal(failover_redirect_patterns(t, east, topics, sizeof topics, exclude,
+                                                sizeof exclude, err, sizeof err),
+                     0);
+    assert_string_equal(topics, ".*,orders,payments\\..*");
+    assert_string_equal(exclude, "__.*,local\\..*,tmp\\..*");
+    /* west: north->west excludes only the defaults */
+    assert_int_equal(failover_redirect_patterns(t, west, topics, sizeof topics, exclude,
+                                                sizeof exclude, err, sizeof err),
+                     0);
+    assert_string_equal(topics, ".*,orders,payments\\..*");
+    assert_string_equal(exclude, "__.*");
+    /* north: only north->west (east->north renames) */
+    assert_int_equal(failover_redirect_patterns(t, north, topics, sizeof topics, exclude,
+                                                sizeof exclude, err, sizeof err),
+                     0);
+    assert_string_equal(topics, "orders");
+    assert_string_equal(exclude, "__.*,strait\\..*");
+    /* south: no flow, nothing */
+    assert_int_equal(failover_redirect_patterns(t, south, topics, sizeof topics, exclude,
+                                                sizeof exclude, err, sizeof err),
+                     0);
+    assert_string_equal(topics, "");
+    assert_string_equal(exclude, "");
+    /* an identity flow with no excludes empties the intersection */
+    t->flows[3].naming = TOPOLOGY_NAMING_IDENTITY;
+    assert_int_equal(failover_redirect_patterns(t, east, topics, sizeof topics, exclude,
+                                                sizeof exclude, err, sizeof err),
+                     0);
+    assert_string_equal(topics, ".*,orders,payments\\..*,audit");
+    assert_string_equal(exclude, "");
+    t->flows[3].naming = TOPOLOGY_NAMING_PREFIX;
+    /* includes that do not fit refuse; excludes that do not fit are left out */
+    char small[12];
+    assert_int_equal(failover_redirect_patterns(t, east, small, sizeof small, exclude,
+                                                sizeof exclude, err, sizeof err),
+                     ST_ETOOBIG);
+    assert_non_null(strstr(err, "region east: the include patterns of its flows do not fit"));
+    assert_int_equal(failover_redirect_patterns(t, east, topics, sizeof topics, small,
+                                                sizeof small, err, sizeof err),
+                     0);
+    assert_string_equal(small, "__.*");
+    free(t);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -453,6 +535,7 @@ int main(void)
         cmocka_unit_test_teardown(test_failover_refused, teardown_temp),
         cmocka_unit_test_teardown(test_broker_lease, teardown_temp),
         cmocka_unit_test_teardown(test_prefix_cycle_refused, teardown_temp),
+        cmocka_unit_test_teardown(test_redirect_patterns, teardown_temp),
         cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
