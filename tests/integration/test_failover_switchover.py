@@ -8,7 +8,8 @@ switchover --to west` fences east, waits until the mirror has drained,
 takes the final checkpoints and promotes west. Checked: the roles move,
 every acked record is in west exactly once (0 lost), the group never sees a
 record again after its commit succeeded (0 duplicates), the producer goes on
-writing to west, `strait status` and `--json` agree, refusals (already
+writing to west, the sidecars pushed the flows' shared topics_exclude
+patterns to the brokers, `strait status` and `--json` agree, refusals (already
 active, unknown region, a stale epoch) change nothing, and a second
 switchover back to east works the same way.
 """
@@ -51,6 +52,11 @@ def switch(d, producer, consumer, to, other):
 def run(t, d):
     d.start_sidecars()
     d.wait_roles({"east": "active", "west": "standby"})
+    # both flows keep the default topics_exclude ["__.*", "strait\\..*"]: the
+    # sidecars push both patterns as strait.redirect.topics.exclude
+    for b in (d.east, d.west):
+        check("topic_exclude_patterns=2" in b.log_text(),
+              "%s's broker log lacks the pushed excludes" % b.name)
 
     rc, out, err = d.cli("status")
     check_eq(rc, 0, "status exit status: %s" % err)
