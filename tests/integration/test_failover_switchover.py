@@ -40,7 +40,7 @@ def switch(d, producer, consumer, to, other):
     mirror.wait_for("the group consuming after the switchover to %s" % to,
                     lambda: len(consumer.seen) > seen_before + 10, 60)
     with producer.lock:
-        acks = sorted(t for t in producer.ack_times if t > started - 5)
+        acks = sorted(acked for _, acked in producer.ack_times if acked > started - 5)
     pause = max((b - a for a, b in zip(acks, acks[1:])), default=0.0)
     first_consumed = consumer.first_receive_after(started + took)
     note("DRILL switchover to %s: command %.2f s, longest produce pause %.2f s, "

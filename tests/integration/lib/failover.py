@@ -160,7 +160,8 @@ def local_values(bootstrap, topic=TOPIC, timeout_s=60):
 
 class LoadProducer(threading.Thread):
     """Produces "seq-N" at a steady rate; keeps the set of acknowledged seqs and
-    the first ack after a given moment (RTO)."""
+    the first ack of a record sent after a given moment (RTO: an ack of a
+    record sent before a kill may still be delivered just after it)."""
 
     def __init__(self, bootstrap, rate=300, first_seq=0):
         super().__init__(daemon=True)
@@ -171,7 +172,8 @@ class LoadProducer(threading.Thread):
         self.rate = rate
         self.acked = set()
         self.failed = []
-        self.ack_times = []
+        self.ack_times = []        # (sent, acked), monotonic
+        self.sent_at = {}
         self.stop_flag = threading.Event()
         self.seq = first_seq
         self.lock = threading.Lock()
@@ -179,8 +181,9 @@ class LoadProducer(threading.Thread):
     def _delivered(self, err, msg):
         with self.lock:
             if err is None:
-                self.acked.add(int(msg.value().split(b"-")[1]))
-                self.ack_times.append(time.monotonic())
+                seq = int(msg.value().split(b"-")[1])
+                self.acked.add(seq)
+                self.ack_times.append((self.sent_at.get(seq, 0.0), time.monotonic()))
             else:
                 self.failed.append((msg.value(), str(err)))
 
@@ -190,6 +193,8 @@ class LoadProducer(threading.Thread):
         while not self.stop_flag.is_set():
             value = b"seq-%d" % self.seq
             try:
+                with self.lock:
+                    self.sent_at[self.seq] = time.monotonic()
                 self.producer.produce(TOPIC, value=value, key=b"k%d" % (self.seq % 97),
                                       on_delivery=self._delivered)
                 self.seq += 1
@@ -204,7 +209,7 @@ class LoadProducer(threading.Thread):
 
     def first_ack_after(self, moment):
         with self.lock:
-            later = [t for t in self.ack_times if t > moment]
+            later = [acked for sent, acked in self.ack_times if sent >= moment]
         return min(later) if later else None
 
     def finish(self):
