@@ -167,8 +167,9 @@ def metrics_text(b):
 
 # ---------------------------------------------------------------- clients
 
-def produce_all(producer, values):
-    """Produces values, flushes; -> {value: (partition, offset)} of the acked ones."""
+def produce_all(producer, values, topic=TOPIC):
+    """Produces values to topic, flushes; every one must be acked;
+    -> {value: (partition, offset)}."""
     acked, errors = {}, []
 
     def on_delivery(err, msg):
@@ -178,7 +179,7 @@ def produce_all(producer, values):
             acked[msg.value()] = (msg.partition(), msg.offset())
 
     for v in values:
-        producer.produce(TOPIC, value=v, on_delivery=on_delivery)
+        producer.produce(topic, value=v, on_delivery=on_delivery)
         producer.poll(0)
     left = producer.flush(30)
     check(left == 0, "%d records not delivered within 30 s" % left)
@@ -384,23 +385,10 @@ def exclude_scenario(t, common, active_port):
     check_eq(brokers, {301: south.port, 1: active_port}, "south: brokers for a plain client")
     check_eq(parts, {p: (0, 1, 4) for p in range(PARTITIONS)}, "south: %s redirected" % TOPIC)
 
-    acked, errors = {}, []
-
-    def on_delivery(err, msg):
-        if err is not None:
-            errors.append(err)
-        else:
-            acked[msg.value()] = (msg.partition(), msg.offset())
-
     producer = Producer({"bootstrap.servers": south.bootstrap, "acks": "all",
                          "client.id": "metrics-app", "linger.ms": 5})
     values = [b"metric-%d" % i for i in range(40)]
-    for v in values:
-        producer.produce(LOCAL_TOPIC, value=v, on_delivery=on_delivery)
-        producer.poll(0)
-    check_eq(producer.flush(30), 0, "records to %s not delivered within 30 s" % LOCAL_TOPIC)
-    check(not errors, "delivery errors writing %s to a standby: %s" % (LOCAL_TOPIC, errors[:5]))
-    check_eq(len(acked), len(values), "acked records of %s" % LOCAL_TOPIC)
+    produce_all(producer, values, LOCAL_TOPIC)  # a standby takes them: excluded
     ends = 0
     for p in range(PARTITIONS):  # a plain client's ListOffsets: local too
         resp = call_as(south.bootstrap, "strait-test", kwire.API_LIST_OFFSETS, 1,

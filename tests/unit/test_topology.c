@@ -433,6 +433,18 @@ static void test_prefix_cycle_refused(void **state)
     free(t);
 }
 
+/* failover_redirect_patterns for region: its includes and shared excludes. */
+static void expect_patterns(const topology *t, int region, const char *topics,
+                            const char *exclude)
+{
+    char err[1024], got_topics[4096], got_exclude[4096];
+    assert_int_equal(failover_redirect_patterns(t, region, got_topics, sizeof got_topics,
+                                                got_exclude, sizeof got_exclude, err, sizeof err),
+                     0);
+    assert_string_equal(got_topics, topics);
+    assert_string_equal(got_exclude, exclude);
+}
+
 /* failover_redirect_patterns: over the identity-named flows into or out of
  * a region, the includes' union and the excludes' intersection (exact
  * strings: "local[.].*" is not "local\\..*"). */
@@ -468,36 +480,16 @@ static void test_redirect_patterns(void **state)
     int east = topology_region_index(t, "east"), west = topology_region_index(t, "west");
     int north = topology_region_index(t, "north"), south = topology_region_index(t, "south");
     /* east: east->west and west->east (the prefix flow does not count) */
-    assert_int_equal(failover_redirect_patterns(t, east, topics, sizeof topics, exclude,
-                                                sizeof exclude, err, sizeof err),
-                     0);
-    assert_string_equal(topics, ".*,orders,payments\\..*");
-    assert_string_equal(exclude, "__.*,local\\..*,tmp\\..*");
+    expect_patterns(t, east, ".*,orders,payments\\..*", "__.*,local\\..*,tmp\\..*");
     /* west: north->west excludes only the defaults */
-    assert_int_equal(failover_redirect_patterns(t, west, topics, sizeof topics, exclude,
-                                                sizeof exclude, err, sizeof err),
-                     0);
-    assert_string_equal(topics, ".*,orders,payments\\..*");
-    assert_string_equal(exclude, "__.*");
+    expect_patterns(t, west, ".*,orders,payments\\..*", "__.*");
     /* north: only north->west (east->north renames) */
-    assert_int_equal(failover_redirect_patterns(t, north, topics, sizeof topics, exclude,
-                                                sizeof exclude, err, sizeof err),
-                     0);
-    assert_string_equal(topics, "orders");
-    assert_string_equal(exclude, "__.*,strait\\..*");
+    expect_patterns(t, north, "orders", "__.*,strait\\..*");
     /* south: no flow, nothing */
-    assert_int_equal(failover_redirect_patterns(t, south, topics, sizeof topics, exclude,
-                                                sizeof exclude, err, sizeof err),
-                     0);
-    assert_string_equal(topics, "");
-    assert_string_equal(exclude, "");
+    expect_patterns(t, south, "", "");
     /* an identity flow with no excludes empties the intersection */
     t->flows[3].naming = TOPOLOGY_NAMING_IDENTITY;
-    assert_int_equal(failover_redirect_patterns(t, east, topics, sizeof topics, exclude,
-                                                sizeof exclude, err, sizeof err),
-                     0);
-    assert_string_equal(topics, ".*,orders,payments\\..*,audit");
-    assert_string_equal(exclude, "");
+    expect_patterns(t, east, ".*,orders,payments\\..*,audit", "");
     t->flows[3].naming = TOPOLOGY_NAMING_PREFIX;
     /* includes that do not fit refuse; excludes that do not fit are left out */
     char small[12];
