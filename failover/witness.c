@@ -23,8 +23,8 @@
 #include "common/clock.h"
 #include "common/config_value.h"
 #include "common/error.h"
+#include "common/http_listen.h"
 #include "common/file_io.h"
-#include "common/limits.h"
 #include "common/log.h"
 #include "failover/vote.h"
 #include "mirror/sidecar_client.h"
@@ -372,21 +372,14 @@ static int open_http(witness *w, char *err, size_t errlen)
         snprintf(err, errlen, "--listen '%s': expected HOST:PORT with a port 1..65535", w->listen);
         return ST_ECONFIG;
     }
-    w->http = evhttp_new(w->base);
-    if (!w->http) {
+    int bound = 0;
+    int rc = http_listen(w->base, host, port, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST,
+                         request_cb, w, &w->http, &bound);
+    if (rc == ST_ENOMEM)
         snprintf(err, errlen, "out of memory");
-        return ST_ENOMEM;
-    }
-    evhttp_set_max_headers_size(w->http, LIMIT_METRICS_REQUEST_HEADER_BYTES);
-    evhttp_set_max_body_size(w->http, LIMIT_METRICS_REQUEST_BODY_BYTES);
-    evhttp_set_timeout(w->http, LIMIT_METRICS_HTTP_TIMEOUT_SECONDS);
-    evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
-    evhttp_set_gencb(w->http, request_cb, w);
-    if (!evhttp_bind_socket_with_handle(w->http, host, (ev_uint16_t)port)) {
+    else if (rc != 0)
         snprintf(err, errlen, "cannot listen on %s: %s", w->listen, strerror(errno));
-        return ST_EIO;
-    }
-    return 0;
+    return rc;
 }
 
 int witness_open(const char *listen, const char *topology_path, const char *state_dir,

@@ -4,19 +4,16 @@
  * the broker's metrics endpoint (LIMIT_METRICS_* in common/limits.h); pages
  * are built whole in memory up to SIDECAR_PAGE_BYTES_MAX.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "common/error.h"
-#include "common/limits.h"
+#include "common/http_listen.h"
 #include "common/log.h"
 #include "common/metrics_text.h"
 #include "mirror/sidecar_internal.h"
@@ -136,29 +133,14 @@ int sidecar_http_open(sidecar *sc, char *err, size_t errlen)
     char host[256];
     int port = 0;
     split_address(address, host, sizeof host, &port);
-    sc->http = evhttp_new(sc->base);
-    if (!sc->http) {
+    int rc = http_listen(sc->base, host, port, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST,
+                         request_cb, sc, &sc->http, &sc->http_port);
+    if (rc == ST_ENOMEM)
         snprintf(err, errlen, "out of memory");
-        return ST_ENOMEM;
-    }
-    evhttp_set_max_headers_size(sc->http, LIMIT_METRICS_REQUEST_HEADER_BYTES);
-    evhttp_set_max_body_size(sc->http, LIMIT_METRICS_REQUEST_BODY_BYTES);
-    evhttp_set_timeout(sc->http, LIMIT_METRICS_HTTP_TIMEOUT_SECONDS);
-    evhttp_set_allowed_methods(sc->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
-    evhttp_set_gencb(sc->http, request_cb, sc);
-    struct evhttp_bound_socket *bound =
-        evhttp_bind_socket_with_handle(sc->http, host, (ev_uint16_t)port);
-    if (!bound) {
+    else if (rc != 0)
         snprintf(err, errlen, "cannot listen on %s (regions.%s.sidecar): %s", address,
                  sc->topology->regions[sc->region].name, strerror(errno));
-        return ST_EIO;
-    }
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &len) == 0)
-        sc->http_port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                                 : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    return 0;
+    return rc;
 }
 
 void sidecar_http_close(sidecar *sc)

@@ -4,20 +4,18 @@
  */
 #include "broker/net/metrics_http.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "broker/broker.h"
 #include "broker/metrics.h"
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/http_listen.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/metrics_text.h"
@@ -85,31 +83,15 @@ int metrics_http_open(struct broker *b, const char *host, int port, struct metri
     if (!h)
         return ST_ENOMEM;
     h->broker = b;
-    h->http = evhttp_new(b->base);
-    if (!h->http) {
-        free(h);
-        return ST_ENOMEM;
-    }
-    evhttp_set_max_headers_size(h->http, LIMIT_METRICS_REQUEST_HEADER_BYTES);
-    evhttp_set_max_body_size(h->http, LIMIT_METRICS_REQUEST_BODY_BYTES);
-    evhttp_set_timeout(h->http, LIMIT_METRICS_HTTP_TIMEOUT_SECONDS);
-    evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-    evhttp_set_gencb(h->http, request_cb, h);
-    struct evhttp_bound_socket *bound = evhttp_bind_socket_with_handle(h->http, host, (ev_uint16_t)port);
-    if (!bound) {
-        log_error("metrics", "cannot listen metrics.listener host=%s port=%d error=%s", host, port,
-                  strerror(errno));
+    int rc = http_listen(b->base, host, port, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, request_cb, h,
+                         &h->http, &h->port);
+    if (rc != 0) {
+        if (rc == ST_EIO)
+            log_error("metrics", "cannot listen metrics.listener host=%s port=%d error=%s", host,
+                      port, strerror(errno));
         metrics_http_close(h);
-        return ST_EIO;
+        return rc;
     }
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &len) != 0) {
-        metrics_http_close(h);
-        return ST_EIO;
-    }
-    h->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                       : ntohs(((struct sockaddr_in *)&ss)->sin_port);
     *out = h;
     return 0;
 }

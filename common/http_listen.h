@@ -1,0 +1,22 @@
+/*
+ * http_listen.h - the one way strait opens an HTTP listener (broker
+ * /metrics, sidecar admin, witness): libevent's evhttp with the limits of
+ * common/limits.h (header and body size, idle timeout), a set of allowed
+ * methods, one callback for every path.
+ */
+#ifndef STRAIT_COMMON_HTTP_LISTEN_H
+#define STRAIT_COMMON_HTTP_LISTEN_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+/*
+ * Binds host:port (port 0 = any free port) on base. methods: EVHTTP_REQ_*
+ * bits. On success *out is the server and *bound_port the port it listens
+ * on. Returns 0, ST_ENOMEM, or ST_EIO (bind failed: errno says why).
+ */
+int http_listen(struct event_base *base, const char *host, int port, int methods,
+                void (*cb)(struct evhttp_request *, void *), void *arg, struct evhttp **out,
+                int *bound_port);
+
+#endif
