@@ -43,7 +43,7 @@
 #include <stdint.h>
 
 #include "checkpoints/checkpoint_store.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 /* Group names kept in status.skipped_active: /status shows the first ones
  * and the count; a bounded struct can be copied under the lock. */

@@ -23,9 +23,9 @@
 #include "common/error.h"
 #include "failover/cli.h"
 #include "failover/witness.h"
-#include "mirror/sidecar.h"
-#include "mirror/sidecar_client.h"
-#include "mirror/topology.h"
+#include "sidecar/sidecar.h"
+#include "common/http_client.h"
+#include "topology/topology.h"
 
 #ifndef STRAIT_VERSION
 #define STRAIT_VERSION "0.1.0"
@@ -241,7 +241,7 @@ static int offsets_translate(const char *topology_path, const char *group, const
         exit_code = EXIT_USAGE;
     } else {
         char path[2048] = "/offsets/translate?group=";
-        int fits = sidecar_client_escape(group, path, sizeof path);
+        int fits = http_client_escape(group, path, sizeof path);
         size_t at = strlen(path);
         snprintf(path + at, sizeof path - at, "&from=%s%s", from, json ? "" : "&format=text");
         int status = 0;
@@ -250,7 +250,7 @@ static int offsets_translate(const char *topology_path, const char *group, const
         if (!fits) {
             fprintf(stderr, "strait offsets translate: --group is too long\n");
             exit_code = EXIT_USAGE;
-        } else if (sidecar_client_get(t->regions[target].sidecar, path, 5000, &status, &body,
+        } else if (http_client_get(t->regions[target].sidecar, path, 5000, &status, &body,
                                       &len, err, sizeof err) != 0) {
             fprintf(stderr, "strait offsets translate: %s\n", err);
         } else if (status != 200) {

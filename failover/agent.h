@@ -20,7 +20,7 @@
 
 #include "checkpoints/failover_state.h"
 #include "failover/role_pusher.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 /* How often the sidecar calls failover_agent_tick. */
 #define FAILOVER_TICK_MS 1000

@@ -68,7 +68,7 @@
 #include "failover/cli_common.h"
 #include "failover/roles.h"
 #include "failover/vote.h"
-#include "mirror/sidecar_client.h"
+#include "common/http_client.h"
 
 /* A voter: a peer sidecar (slot = region index) or the witness (last slot). */
 typedef struct voter {
@@ -308,7 +308,7 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
     char *body = NULL;
     size_t len = 0;
     int64_t sent = clock_mono_ms();
-    if (sidecar_client_get(address, path, AUTO_PROBE_TIMEOUT_MS, &status, &body, &len, err,
+    if (http_client_get(address, path, AUTO_PROBE_TIMEOUT_MS, &status, &body, &len, err,
                            sizeof err) != 0 || status != 200) {
         if (body)
             snprintf(err, sizeof err, "%s answered HTTP %d", path, status);
@@ -541,7 +541,7 @@ static bool ask(auto_failover *af, int slot, int suspect, int64_t epoch, char *w
     int status = 0;
     char *body = NULL;
     size_t len = 0;
-    if (sidecar_client_post(address, path, AUTO_VOTE_TIMEOUT_MS, &status, &body, &len, err,
+    if (http_client_post(address, path, AUTO_VOTE_TIMEOUT_MS, &status, &body, &len, err,
                             sizeof err) != 0) {
         snprintf(why, whylen, "%s", err);
         return false;
@@ -569,7 +569,7 @@ static void announce(auto_failover *af, const failover_state *next, int suspect,
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         used += (size_t)snprintf(query + used, sizeof query - used, "%s%s=", k ? "&" : "/failover/state?",
                                  keys[k]);
-        if (used >= sizeof query || !sidecar_client_escape(values[k], query, sizeof query)) {
+        if (used >= sizeof query || !http_client_escape(values[k], query, sizeof query)) {
             log_error("failover", "promotion announcement too long; peers adopt it on their own");
             return;
         }
@@ -581,7 +581,7 @@ static void announce(auto_failover *af, const failover_state *next, int suspect,
         int status = 0;
         char *body = NULL, err[512];
         size_t len = 0;
-        if (sidecar_client_post(af->topology->regions[i].sidecar, query,
+        if (http_client_post(af->topology->regions[i].sidecar, query,
                                 AUTO_STATE_POST_TIMEOUT_MS, &status, &body, &len, err,
                                 sizeof err) != 0)
             log_warn("failover", "epoch %" PRId64 " not announced to %s (it adopts it when it "

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "checkpoints/failover_state.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 /* Heartbeats to each peer sidecar and the witness, each voter on its own
  * thread. Often: the active's lease (detect_after / 2) is checked once per

@@ -38,7 +38,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "checkpoints/failover_state.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 /* Client id of every sidecar client: brokers let it write to and read from
  * a standby or fenced region (identity, not security: SASL is for later). */

@@ -13,7 +13,7 @@
 
 #include "common/error.h"
 #include "failover/roles.h"
-#include "mirror/sidecar_client.h"
+#include "common/http_client.h"
 
 int cli_open(const char *topology_path, const char *verb, cli_context *ctx)
 {
@@ -86,9 +86,9 @@ int cli_call(cli_context *ctx, int region, bool post, const char *path, int *sta
 {
     size_t len = 0;
     const char *address = ctx->regions[region].sidecar;
-    return post ? sidecar_client_post(address, path, CLI_SIDECAR_TIMEOUT_MS, status, body, &len,
+    return post ? http_client_post(address, path, CLI_SIDECAR_TIMEOUT_MS, status, body, &len,
                                       err, errlen)
-                : sidecar_client_get(address, path, CLI_SIDECAR_TIMEOUT_MS, status, body, &len,
+                : http_client_get(address, path, CLI_SIDECAR_TIMEOUT_MS, status, body, &len,
                                      err, errlen);
 }
 
@@ -171,7 +171,7 @@ static bool add_param(char *path, size_t len, const char *key, const char *value
     int n = snprintf(path + used, len - used, "%s%s=", strchr(path, '?') ? "&" : "?", key);
     if (n < 0 || (size_t)n >= len - used)
         return false;
-    return sidecar_client_escape(value, path, len) != 0;
+    return http_client_escape(value, path, len) != 0;
 }
 
 int cli_send_state(cli_context *ctx, int region, const failover_state *st, const char *event_from,

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "checkpoints/failover_state.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 /* Exit codes of the failover verbs (documented in docs/dr-runbook.md). */
 enum {

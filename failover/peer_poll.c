@@ -16,7 +16,7 @@
 #include "common/error.h"
 #include "failover/agent.h"
 #include "failover/roles.h"
-#include "mirror/sidecar_client.h"
+#include "common/http_client.h"
 
 struct peer_poll {
     const topology *topology;
@@ -36,7 +36,7 @@ static bool read_peer(const topology *t, int region, failover_state *out)
     int status = 0;
     char *body = NULL, err[512];
     size_t len = 0;
-    if (sidecar_client_get(t->regions[region].sidecar, "/failover/state?format=kv",
+    if (http_client_get(t->regions[region].sidecar, "/failover/state?format=kv",
                            FAILOVER_PEER_TIMEOUT_MS, &status, &body, &len, err, sizeof err) != 0)
         return false;
     memset(out, 0, sizeof *out);

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 
 #include "checkpoints/failover_state.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 typedef struct peer_poll peer_poll;
 

@@ -37,7 +37,7 @@
 #include <stdint.h>
 
 #include "checkpoints/failover_state.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 struct auto_failover;
 typedef struct role_pusher role_pusher;

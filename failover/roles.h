@@ -25,7 +25,7 @@
 #include <stddef.h>
 
 #include "checkpoints/failover_state.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 enum failover_role {
     FAILOVER_ROLE_ACTIVE,

@@ -27,8 +27,8 @@
 #include "common/file_io.h"
 #include "common/log.h"
 #include "failover/vote.h"
-#include "mirror/sidecar_client.h"
-#include "mirror/topology.h"
+#include "common/http_client.h"
+#include "topology/topology.h"
 
 /* Largest answer the witness builds (a few lines per region). */
 #define WITNESS_PAGE_BYTES_MAX 16384
@@ -106,7 +106,7 @@ static bool probe(witness *w, int region, int timeout_ms)
     char *body = NULL, err[512];
     size_t len = 0;
     const char *address = w->topology->regions[region].sidecar;
-    if (sidecar_client_get(address, "/failover/state?format=kv", timeout_ms, &status, &body, &len,
+    if (http_client_get(address, "/failover/state?format=kv", timeout_ms, &status, &body, &len,
                            err, sizeof err) != 0) {
         pthread_mutex_lock(&w->lock);
         witness_contact *c = &w->contacts[region];

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "checkpoints/checkpoint_store.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 /* Provenance header on every mirrored record: key "strait.src", value
  * "<source region>:<source partition>:<source offset>" (ASCII decimal). */

@@ -21,7 +21,7 @@
 #include "checkpoints/checkpoint_store.h"
 #include "mirror/flow.h"
 #include "mirror/topic_config.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 /* Delivered pairs buffered per partition before one checkpoint_map_extend. */
 #define FLOW_PENDING_PAIRS 1024

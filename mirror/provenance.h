@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 /* Longest value: 63-byte region, two ':' , 10 + 19 digits. */
 #define MIRROR_PROVENANCE_VALUE_MAX (TOPOLOGY_NAME_MAX - 1 + 2 + 10 + 19)

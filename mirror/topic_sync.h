@@ -17,7 +17,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "mirror/topic_config.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 #define MIRROR_HEARTBEATS_TOPIC "strait.heartbeats"
 

@@ -18,7 +18,7 @@
 #include "checkpoints/checkpoint_store.h"
 #include "common/error.h"
 #include "mirror/flow.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 static volatile sig_atomic_t stop_requested;
 

@@ -22,7 +22,7 @@
 #include "checkpoints/failover_state.h"
 #include "common/error.h"
 #include "failover/roles.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 typedef struct fixture {
     char dir[64];

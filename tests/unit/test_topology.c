@@ -1,5 +1,5 @@
 /*
- * test_topology.c - the topology YAML (mirror/topology): the DESIGN.md §6
+ * test_topology.c - the topology YAML (topology/topology.c): the DESIGN.md §6
  * example loads with its defaults, every refusal has its exact
  * "FILE:LINE: reason" message, and the matching / naming helpers; the
  * redirect patterns a sidecar pushes to its brokers (failover/broker_push.h:
@@ -19,7 +19,7 @@
 #include "common/error.h"
 #include "failover/broker_push.h"
 #include "failover/role_pusher.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 static char temp_path[64];
 

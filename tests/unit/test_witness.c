@@ -22,7 +22,7 @@
 #include "failover/auto_failover.h"
 #include "failover/roles.h"
 #include "failover/vote.h"
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 static failover_vote_view quiet_for(int64_t silent_ms)
 {

@@ -7,7 +7,7 @@
  * is read only through mirror_flow_status_get. Shutdown order: stop serving,
  * stop the flows (each drains its in-flight batches), close the store.
  */
-#include "mirror/sidecar.h"
+#include "sidecar/sidecar.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -22,7 +22,7 @@
 #include "common/log.h"
 #include "failover/agent.h"
 #include "failover/roles.h"
-#include "mirror/sidecar_internal.h"
+#include "sidecar/sidecar_internal.h"
 
 /* mkdir -p for the state directory. */
 static int make_dirs(const char *path, char *err, size_t errlen)

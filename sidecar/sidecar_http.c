@@ -16,7 +16,7 @@
 #include "common/http_listen.h"
 #include "common/log.h"
 #include "common/metrics_text.h"
-#include "mirror/sidecar_internal.h"
+#include "sidecar/sidecar_internal.h"
 
 #define CONTENT_JSON "application/json"
 #define CONTENT_TEXT "text/plain; charset=utf-8"

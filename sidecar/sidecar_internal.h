@@ -1,9 +1,9 @@
 /*
  * sidecar_internal.h - what sidecar.c, sidecar_http.c and sidecar_status.c
- * share. Private to mirror/.
+ * share. Private to sidecar/.
  */
-#ifndef STRAIT_MIRROR_SIDECAR_INTERNAL_H
-#define STRAIT_MIRROR_SIDECAR_INTERNAL_H
+#ifndef STRAIT_SIDECAR_INTERNAL_H
+#define STRAIT_SIDECAR_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,8 +12,8 @@
 #include "checkpoints/group_sync.h"
 #include "common/buf.h"
 #include "mirror/flow.h"
-#include "mirror/sidecar.h"
-#include "mirror/topology.h"
+#include "sidecar/sidecar.h"
+#include "topology/topology.h"
 
 /* Largest /status, /metrics or /offsets/translate page built in memory. */
 #define SIDECAR_PAGE_BYTES_MAX (64 * 1024 * 1024)

@@ -28,7 +28,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/metrics_text.h"
-#include "mirror/sidecar_internal.h"
+#include "sidecar/sidecar_internal.h"
 
 void sidecar_puts(buf *out, const char *s) { buf_put(out, s, strlen(s)); }
 

@@ -47,7 +47,7 @@
 #include "failover/auto_failover.h"
 #include "failover/broker_push.h"
 #include "failover/roles.h"
-#include "mirror/sidecar_internal.h"
+#include "sidecar/sidecar_internal.h"
 
 #define KV_TYPE "text/plain; charset=utf-8"
 #define HISTORY_DEFAULT 50

@@ -15,8 +15,8 @@
  * State lives in <sidecar.state_dir>/<region>.sqlite (checkpoints/).
  * SIGTERM or SIGINT stops the flows (in-flight batches drain) and returns.
  */
-#ifndef STRAIT_MIRROR_SIDECAR_H
-#define STRAIT_MIRROR_SIDECAR_H
+#ifndef STRAIT_SIDECAR_H
+#define STRAIT_SIDECAR_H
 
 #include <stddef.h>
 

@@ -18,7 +18,7 @@
  * written when everything is valid. Flows are shown as flows[N] (0-based, in
  * file order) in messages.
  */
-#include "mirror/topology.h"
+#include "topology/topology.h"
 
 #include <ctype.h>
 #include <inttypes.h>

@@ -1,15 +1,17 @@
 /*
- * sidecar_client.h - a tiny blocking HTTP/1.0 GET or POST against a sidecar's admin
- * endpoint, for the CLI (`strait offsets translate`, `strait status`, the failover verbs).
+ * http_client.h - a tiny blocking HTTP/1.0 GET or POST against the control
+ * plane's HTTP endpoints (a sidecar's admin routes, the witness): used by the
+ * CLI (`strait offsets translate`, `strait status`, the failover verbs), the
+ * sidecars' peer polling and votes, and the witness.
  * One request per connection; the answer is read until the server closes.
  */
-#ifndef STRAIT_MIRROR_SIDECAR_CLIENT_H
-#define STRAIT_MIRROR_SIDECAR_CLIENT_H
+#ifndef STRAIT_COMMON_HTTP_CLIENT_H
+#define STRAIT_COMMON_HTTP_CLIENT_H
 
 #include <stddef.h>
 
 /* Largest answer accepted (a /status of many partitions fits). */
-#define SIDECAR_CLIENT_BODY_BYTES_MAX (64 * 1024 * 1024)
+#define HTTP_CLIENT_BODY_BYTES_MAX (64 * 1024 * 1024)
 
 /*
  * GET path (with its query, already escaped) from address ("host:port" or
@@ -18,15 +20,15 @@
  * ST_EIO: cannot connect, reset or timed out; ST_ECORRUPT: not HTTP;
  * ST_ETOOBIG: answer over the limit. err says which, naming the address.
  */
-int sidecar_client_get(const char *address, const char *path, int timeout_ms, int *status,
+int http_client_get(const char *address, const char *path, int timeout_ms, int *status,
                        char **body, size_t *body_len, char *err, size_t errlen);
 
 /* The same as a POST without a body (parameters in the query string). */
-int sidecar_client_post(const char *address, const char *path, int timeout_ms, int *status,
+int http_client_post(const char *address, const char *path, int timeout_ms, int *status,
                         char **body, size_t *body_len, char *err, size_t errlen);
 
 /* Appends s to out percent-encoded for a query value (RFC 3986 unreserved
  * characters kept). False if it does not fit. */
-int sidecar_client_escape(const char *s, char *out, size_t outlen);
+int http_client_escape(const char *s, char *out, size_t outlen);
 
 #endif

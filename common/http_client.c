@@ -1,9 +1,9 @@
 /*
- * sidecar_client.c - blocking HTTP/1.0 GET and POST for the CLI (sidecar_client.h).
+ * http_client.c - blocking HTTP/1.0 GET and POST for the control plane (http_client.h).
  * Non-blocking connect and poll() bound every step by timeout_ms, so an
  * unreachable or hung sidecar fails in seconds instead of hanging the CLI.
  */
-#include "mirror/sidecar_client.h"
+#include "common/http_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -104,7 +104,7 @@ static int read_all(int fd, int timeout_ms, char **out, size_t *out_len)
         return ST_ENOMEM;
     for (;;) {
         if (len + 1 == cap) {
-            if (cap > SIDECAR_CLIENT_BODY_BYTES_MAX) {
+            if (cap > HTTP_CLIENT_BODY_BYTES_MAX) {
                 free(data);
                 return ST_ETOOBIG;
             }
@@ -181,19 +181,19 @@ static int request(const char *method, const char *address, const char *path, in
     return 0;
 }
 
-int sidecar_client_get(const char *address, const char *path, int timeout_ms, int *status,
+int http_client_get(const char *address, const char *path, int timeout_ms, int *status,
                        char **body, size_t *body_len, char *err, size_t errlen)
 {
     return request("GET", address, path, timeout_ms, status, body, body_len, err, errlen);
 }
 
-int sidecar_client_post(const char *address, const char *path, int timeout_ms, int *status,
+int http_client_post(const char *address, const char *path, int timeout_ms, int *status,
                         char **body, size_t *body_len, char *err, size_t errlen)
 {
     return request("POST", address, path, timeout_ms, status, body, body_len, err, errlen);
 }
 
-int sidecar_client_escape(const char *s, char *out, size_t outlen)
+int http_client_escape(const char *s, char *out, size_t outlen)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t at = strlen(out);
