@@ -25,7 +25,7 @@ rd_kafka_t *failover_sidecar_client(const char *bootstrap, const char *self, con
 {
     char errstr[512], client_id[128];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    snprintf(client_id, sizeof client_id, "%s-%s-%s", FAILOVER_SIDECAR_CLIENT_ID_PREFIX, self,
+    snprintf(client_id, sizeof client_id, "%s-%s-%s", REGION_SIDECAR_CLIENT_ID_PREFIX, self,
              purpose);
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr) !=
             RD_KAFKA_CONF_OK ||
@@ -180,7 +180,7 @@ int failover_redirect_patterns(const topology *t, int region, char *topics, size
     if (dropped > 0) {
         /* protecting fewer topics than the flows mirror is a split-brain risk */
         snprintf(err, errlen, "region %s: the include patterns of its flows do not fit in "
-                 "strait.redirect.topics (%zu bytes)", t->regions[region].name, topics_len - 1);
+                 REGION_KEY_TOPICS " (%zu bytes)", t->regions[region].name, topics_len - 1);
         return ST_ETOOBIG;
     }
     /* excluding fewer only costs availability on a standby */
@@ -206,7 +206,7 @@ static int flow_groups(const topology *t, int region, char *out, size_t outlen, 
     join_patterns(items, count, out, outlen, &dropped);
     if (dropped > 0) {
         snprintf(err, errlen, "region %s: the group patterns of its flows do not fit in "
-                 "strait.redirect.groups (%zu bytes)", t->regions[region].name, outlen - 1);
+                 REGION_KEY_GROUPS " (%zu bytes)", t->regions[region].name, outlen - 1);
         return ST_ETOOBIG;
     }
     return 0;
@@ -255,17 +255,17 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
         char id[16];
         snprintf(id, sizeof id, "%" PRId32, brokers[i].id);
         resources[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, id);
-        set_config(resources[i], "strait.region.role", failover_role_name(role));
-        set_config(resources[i], "strait.region.epoch", epoch);
-        set_config(resources[i], "strait.region.active", st->active);
-        set_config(resources[i], "strait.redirect.brokers", redirect);
-        set_config(resources[i], "strait.redirect.topics", topics);
+        set_config(resources[i], REGION_KEY_ROLE, failover_role_name(role));
+        set_config(resources[i], REGION_KEY_EPOCH, epoch);
+        set_config(resources[i], REGION_KEY_ACTIVE, st->active);
+        set_config(resources[i], REGION_KEY_BROKERS, redirect);
+        set_config(resources[i], REGION_KEY_TOPICS, topics);
         /* always sent (AlterConfigs replaces): an exclude removed from the
          * topology is cleared on the brokers */
-        set_config(resources[i], "strait.redirect.topics.exclude", exclude);
-        set_config(resources[i], "strait.redirect.groups", groups);
+        set_config(resources[i], REGION_KEY_TOPICS_EXCLUDE, exclude);
+        set_config(resources[i], REGION_KEY_GROUPS, groups);
         if (opt->lease_ms > 0)
-            set_config(resources[i], "strait.region.lease.ms", lease);
+            set_config(resources[i], REGION_KEY_LEASE_MS, lease);
     }
     if (rc == 0) {
         rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);

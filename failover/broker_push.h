@@ -38,14 +38,11 @@
 #include <librdkafka/rdkafka.h>
 
 #include "checkpoints/failover_state.h"
+#include "common/region_contract.h"
 #include "topology/topology.h"
 
-/* Client id of every sidecar client: brokers let it write to and read from
- * a standby or fenced region (identity, not security: SASL is for later). */
-#define FAILOVER_SIDECAR_CLIENT_ID_PREFIX "strait-sidecar"
-
 /* A librdkafka client of sidecar `self` on bootstrap with client.id
- * "strait-sidecar-<self>-<purpose>" (so standby and fenced brokers answer it
+ * REGION_SIDECAR_CLIENT_ID_PREFIX "-<self>-<purpose>" (so standby and fenced brokers answer it
  * with the local truth); NULL with err on a config or creation error. */
 rd_kafka_t *failover_sidecar_client(const char *bootstrap, const char *self, const char *purpose,
                                     rd_kafka_type_t type, const char *log_level, char *err,

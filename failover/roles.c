@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/region_contract.h"
 
 enum failover_role failover_role_of(const failover_state *st, const char *region)
 {
@@ -27,15 +28,15 @@ const char *failover_role_name(enum failover_role role)
 {
     switch (role) {
     case FAILOVER_ROLE_ACTIVE:
-        return "active";
+        return REGION_ROLE_NAME_ACTIVE;
     case FAILOVER_ROLE_STANDBY:
-        return "standby";
+        return REGION_ROLE_NAME_STANDBY;
     case FAILOVER_ROLE_FENCED:
-        return "fenced";
+        return REGION_ROLE_NAME_FENCED;
     case FAILOVER_ROLE_PROMOTING:
-        return "promoting";
+        return REGION_ROLE_NAME_PROMOTING;
     }
-    return "standby";
+    return REGION_ROLE_NAME_STANDBY;
 }
 
 bool failover_flow_runs(const failover_state *st, const char *source_region,

@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/region_contract.h"
 #include "common/log.h"
 #include "mirror/flow_internal.h"
 #include "mirror/topic_sync.h"
@@ -67,10 +68,10 @@ static rd_kafka_conf_t *base_conf(mirror_flow *f, const char *bootstrap, const c
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char client_id[200];
-    /* "strait-sidecar" prefix: a standby or fenced broker lets these clients
-     * write and read (FAILOVER_SIDECAR_CLIENT_ID_PREFIX, failover/broker_push.h) */
-    snprintf(client_id, sizeof client_id, "strait-sidecar-mirror-%s-%s-%s", f->source_region,
-             f->target_region, role);
+    /* the sidecar's prefix: a standby or fenced broker lets these clients
+     * write and read (common/region_contract.h) */
+    snprintf(client_id, sizeof client_id, REGION_SIDECAR_CLIENT_ID_PREFIX "-mirror-%s-%s-%s",
+             f->source_region, f->target_region, role);
     if (conf_set(conf, "bootstrap.servers", bootstrap) != 0 ||
         conf_set(conf, "client.id", client_id) != 0 ||
         conf_set(conf, "reconnect.backoff.max.ms", "2000") != 0) {

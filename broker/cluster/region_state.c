@@ -101,10 +101,10 @@ struct region_state {
 
 static const char *const role_names[] = {
     [REGION_ROLE_NONE] = "none",
-    [REGION_ROLE_ACTIVE] = "active",
-    [REGION_ROLE_STANDBY] = "standby",
-    [REGION_ROLE_FENCED] = "fenced",
-    [REGION_ROLE_PROMOTING] = "promoting",
+    [REGION_ROLE_ACTIVE] = REGION_ROLE_NAME_ACTIVE,
+    [REGION_ROLE_STANDBY] = REGION_ROLE_NAME_STANDBY,
+    [REGION_ROLE_FENCED] = REGION_ROLE_NAME_FENCED,
+    [REGION_ROLE_PROMOTING] = REGION_ROLE_NAME_PROMOTING,
 };
 
 const char *region_role_name(enum region_role role)

@@ -6,21 +6,8 @@
  * persists it and applies it to Metadata, FindCoordinator, the group APIs
  * and Produce (broker/proto/region_redirect.h).
  *
- * Keys (dynamic broker configs; strings on the wire):
- *
- *   KEY                       VALUE
- *   strait.region.role        active | standby | fenced | promoting; absent = no failover
- *                             state (a plain broker)
- *   strait.region.epoch       decimal 1..2147483647 (it becomes a Kafka
- *                             leader epoch, an int32); never lowered
- *   strait.region.lease.ms    decimal 0..3600000; 0 or absent = no lease
- *   strait.region.active      name of the active region (informational)
- *   strait.redirect.brokers   id@host:port,... of the active region's brokers
- *   strait.redirect.topics    comma-separated POSIX extended regexes, anchored
- *   strait.redirect.topics.exclude
- *                             the same; topics matching one are not redirected
- *                             even when they match strait.redirect.topics
- *   strait.redirect.groups    the same, for consumer group ids
+ * Keys (dynamic broker configs; strings on the wire): the table in
+ * common/region_contract.h, which the sidecar's side includes too.
  *
  * Regex lists are split at the commas that are outside (), [] and {} and not
  * escaped, so "a{1,3},b" is two patterns. Removing the role and the epoch
@@ -53,9 +40,10 @@
  * Persisted as <first log dir>/strait-region-state (format in
  * region_state.c, where it is parsed), written atomically (fsync + rename).
  *
- * The sidecar is recognised by its client.id starting with "strait-sidecar".
- * That is NOT a security boundary: any client can claim it. Authenticated
- * identity (SASL) will replace it.
+ * The sidecar is recognised by its client.id starting with
+ * REGION_SIDECAR_CLIENT_ID_PREFIX (common/region_contract.h). That is NOT a
+ * security boundary: any client can claim it. Authenticated identity (SASL)
+ * will replace it.
  *
  * Runs on the broker's event-loop thread; not thread-safe.
  */
@@ -66,17 +54,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REGION_STATE_FILE_NAME "strait-region-state"
-#define REGION_SIDECAR_CLIENT_ID_PREFIX "strait-sidecar"
+#include "common/region_contract.h"
 
-#define REGION_KEY_ROLE "strait.region.role"
-#define REGION_KEY_EPOCH "strait.region.epoch"
-#define REGION_KEY_LEASE_MS "strait.region.lease.ms"
-#define REGION_KEY_ACTIVE "strait.region.active"
-#define REGION_KEY_BROKERS "strait.redirect.brokers"
-#define REGION_KEY_TOPICS "strait.redirect.topics"
-#define REGION_KEY_TOPICS_EXCLUDE "strait.redirect.topics.exclude"
-#define REGION_KEY_GROUPS "strait.redirect.groups"
+#define REGION_STATE_FILE_NAME "strait-region-state"
 
 enum region_role {
     REGION_ROLE_NONE = 0, /* no failover state: a plain broker */
