@@ -175,12 +175,12 @@ static bool add_param(char *path, size_t len, const char *key, const char *value
 }
 
 int cli_send_state(cli_context *ctx, int region, const failover_state *st, const char *event_from,
-                   int64_t lag, const char *outcome, const char *detail, char *err,
+                   int64_t lag_records, const char *outcome, const char *detail, char *err,
                    size_t errlen)
 {
     char path[8192] = "/failover/state", number[32], lag_text[32];
     snprintf(number, sizeof number, "%" PRId64, st->epoch);
-    snprintf(lag_text, sizeof lag_text, "%" PRId64, lag);
+    snprintf(lag_text, sizeof lag_text, "%" PRId64, lag_records);
     bool ok = add_param(path, sizeof path, "epoch", number) &&
               add_param(path, sizeof path, "active", st->active) &&
               add_param(path, sizeof path, "fenced", st->fenced) &&

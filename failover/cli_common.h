@@ -69,10 +69,12 @@ int64_t cli_kv_int(const char *body, const char *key, int64_t fallback);
 int cli_call(cli_context *ctx, int region, bool post, const char *path, int *status, char **body,
              char *err, size_t errlen);
 
-/* Sends st (with the event fields) to one region's sidecar. 0 when stored
- * and pushed to its brokers; otherwise err says why (refused or failed). */
+/* Sends st (with the event fields: lag_records is the mirror lag in records
+ * when the event happened, -1 when unknown) to one region's sidecar. 0 when
+ * stored and pushed to its brokers; otherwise err says why (refused or
+ * failed). */
 int cli_send_state(cli_context *ctx, int region, const failover_state *st, const char *event_from,
-                   int64_t lag, const char *outcome, const char *detail, char *err,
+                   int64_t lag_records, const char *outcome, const char *detail, char *err,
                    size_t errlen);
 
 #endif

@@ -196,6 +196,7 @@ static int post_state(sidecar *sc, struct evkeyvalq *query, buf *page)
     failover_event ev;
     memset(&ev, 0, sizeof ev);
     ev.lag_records = -1;
+    char msg[128] = "";
     for (struct evkeyval *kv = query->tqh_first; kv; kv = kv->next.tqe_next) {
         bool ok;
         if (!strcmp(kv->key, "event_from"))
@@ -205,11 +206,13 @@ static int post_state(sidecar *sc, struct evkeyvalq *query, buf *page)
         else if (!strcmp(kv->key, "detail"))
             ok = snprintf(ev.detail, sizeof ev.detail, "%s", kv->value) < (int)sizeof ev.detail;
         else if (!strcmp(kv->key, "lag"))
-            ok = sscanf(kv->value, "%" SCNd64, &ev.lag_records) == 1;
+            ok = config_value_parse_int(kv->value, -1, INT64_MAX, &ev.lag_records, msg,
+                                        sizeof msg) == 0;
         else
             ok = failover_state_set_field(&next, kv->key, kv->value);
         if (!ok) {
-            sidecar_printf(page, "error=bad parameter %s\n", kv->key);
+            sidecar_printf(page, "error=bad parameter %s%s%s\n", kv->key, msg[0] ? ": " : "",
+                           msg);
             return 400;
         }
     }
@@ -513,11 +516,13 @@ bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char 
         get_flows(sc, &page);
     } else if (!strcmp(path, "/failover/history")) {
         const char *limit_text = evhttp_find_header(&query, "limit");
-        int limit = limit_text ? atoi(limit_text) : HISTORY_DEFAULT;
-        if (limit < 1 || limit > HISTORY_MAX) {
-            sidecar_printf(&page, "error=limit must be 1..%d\n", HISTORY_MAX);
+        int64_t limit = HISTORY_DEFAULT;
+        char msg[128];
+        if (limit_text &&
+            config_value_parse_int(limit_text, 1, HISTORY_MAX, &limit, msg, sizeof msg) != 0) {
+            sidecar_printf(&page, "error=limit: %s\n", msg);
             code = 400;
-        } else if (failover_agent_history(sc->agent, limit, history_line, &page) != 0) {
+        } else if (failover_agent_history(sc->agent, (int)limit, history_line, &page) != 0) {
             buf_reset(&page);
             sidecar_puts(&page, "error=cannot read the failover history\n");
             code = 503;

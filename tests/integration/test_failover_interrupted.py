@@ -126,6 +126,25 @@ def run(t, d):
     code, history = d.sidecars["east"].get("/failover/history")
     check("outcome=aborted" in history, "the history records the abort: %r" % history[-400:])
 
+    # numbers in the routes are parsed strictly: trailing garbage is refused
+    # by name and changes nothing (atoi/sscanf took "5x" as 5 and "12abc" as 12)
+    for bad_limit in ("5x", "0", "-1", "99999999999"):
+        code, body = d.sidecars["east"].get("/failover/history?limit=" + bad_limit)
+        check_eq(code, 400, "history limit=%s is refused" % bad_limit)
+        check("limit" in body, "the refusal names the limit: %r" % body)
+    epoch = int(state(d, "east")["epoch"])
+    req = urllib.request.Request(
+        "http://127.0.0.1:%d/failover/state?epoch=%d&active=west&lag=12abc"
+        % (d.sidecars["east"].port, epoch + 1), method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            code, body = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        code, body = e.code, e.read().decode()
+    check_eq(code, 400, "a state whose lag is not a number is refused")
+    check("lag" in body, "the refusal names lag: %r" % body)
+    check_eq(int(state(d, "east")["epoch"]), epoch, "the refused state changed nothing")
+
     # a sidecar that does not answer: refused, nothing changed
     epoch = int(state(d, "east")["epoch"])
     d.sidecars["west"].stop()
