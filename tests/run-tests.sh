@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run-tests.sh - everything `make test` runs once `make build asan` is done.
 #
+#   0. the source checks: no include cycle between modules (check-includes.py)
 #   1. unit tests (cmocka, via ctest) of build/ and of build-asan/
 #   2. every tests/integration/test_*.{sh,py} against build/bin/strait, then
 #      the ones marked "# strait-test: asan" again against build-asan/bin/strait
@@ -86,6 +87,9 @@ runner() {
 has_unit_tests() {
     [ -f "$1/CTestTestfile.cmake" ] && grep -q add_test "$1/CTestTestfile.cmake"
 }
+
+echo "== source checks"
+run "check_includes" "$PY" "$ROOT/tests/check-includes.py" "$ROOT"
 
 echo "== unit tests"
 for build in build build-asan; do
