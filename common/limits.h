@@ -165,6 +165,15 @@
  * off active region taking writes for longer than any failover waits. */
 #define LIMIT_REGION_LEASE_MS_MAX 3600000
 
+/* ACL bindings one broker holds: every authorization decision scans the
+ * bindings of the resource type (security/acl.c), and the whole set is
+ * rewritten on every change. Kafka deployments hold thousands. */
+#define LIMIT_ACL_BINDINGS 100000
+
+/* Largest ACL file read back (security/acl_file.c): LIMIT_ACL_BINDINGS of a
+ * typical size fit; a bigger file is corrupt or not ours. */
+#define LIMIT_ACL_FILE_BYTES (64 * 1024 * 1024)
+
 _Static_assert(LIMIT_REQUEST_BYTES_DEFAULT <= LIMIT_REQUEST_BYTES_CEILING,
                "default request size must be under the ceiling");
 _Static_assert(LIMIT_MESSAGE_BYTES_DEFAULT < LIMIT_REQUEST_BYTES_DEFAULT,
