@@ -14,7 +14,7 @@
 #include "broker/proto/api.h"
 
 struct broker;
-struct conn;
+struct proto_responder;
 struct broker_request;
 
 typedef struct proto_request_header {
@@ -39,9 +39,11 @@ int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
                          proto_request_header *header, const proto_api **api, void **body,
                          const char **why, int *error);
 
-/* Handles one request frame (without its size prefix); takes ownership of
- * frame (malloc'ed). Returns 0 to keep the connection, -1 to close it now. */
-int proto_dispatch_frame(struct broker *b, struct conn *c, uint8_t *frame, size_t len);
+/* Handles one request frame (without its size prefix) that came on the
+ * connection behind responder; takes ownership of frame (malloc'ed).
+ * Returns 0 to keep the connection, -1 to close it now. */
+int proto_dispatch_frame(struct broker *b, struct proto_responder *responder, uint8_t *frame,
+                         size_t len);
 
 /* The connection of a parked or running request is closing: drop it. */
 void proto_dispatch_abandon(struct broker_request *req);

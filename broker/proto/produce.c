@@ -62,15 +62,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "broker/broker.h"
 #include "broker/log/batch.h"
 #include "broker/log/batch_recompress.h"
 #include "broker/log/cleaner.h"
-#include "broker/metrics.h"
+#include "broker/metrics/metrics.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/produce_wait.h"
 #include "broker/proto/producer_apis.h"
 #include "broker/proto/region_redirect.h"
+#include "broker/proto/request_park.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/limits.h"
