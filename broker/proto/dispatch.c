@@ -135,9 +135,18 @@ static void respond_api_versions_unsupported(proto_responder *responder, int32_t
     proto_out_free(&out);
 }
 
+/* Fills failure from the reader that stopped. */
+static int decode_failed(const reader *r, const char *field, proto_decode_failure *failure)
+{
+    failure->field = field;
+    failure->error = r->err;
+    failure->offset_bytes = r->error_offset;
+    return PROTO_DECODE_MALFORMED;
+}
+
 int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
                          proto_request_header *h, const proto_api **api_out, void **body,
-                         const char **why, int *error)
+                         proto_decode_failure *failure)
 {
     reader r;
     reader_init(&r, frame, len);
@@ -147,22 +156,22 @@ int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
     h->api_version = reader_i16(&r);
     h->correlation_id = reader_i32(&r);
     *body = NULL;
-    *why = NULL;
-    *error = 0;
+    *failure = (proto_decode_failure){.field = NULL, .error = 0, .offset_bytes = 0};
     const proto_api *api = proto_api_find(h->api_key);
     *api_out = api;
-    if (!reader_ok(&r)) {
-        *why = "request header";
-        *error = r.err;
-        return PROTO_DECODE_MALFORMED;
-    }
+    if (!reader_ok(&r))
+        return decode_failed(&r, "request header", failure);
     if (!api)
         return PROTO_DECODE_UNKNOWN_API;
     if (h->api_version < api->min_version || h->api_version > api->max_version)
         return PROTO_DECODE_UNSUPPORTED_VERSION;
     h->flexible = h->api_version >= api->flexible_min;
     int16_t client_id_len = reader_i16(&r);
+    if (reader_ok(&r) && client_id_len < -1) /* -1 is null; below is no length (as codec.c) */
+        reader_fail(&r, ST_ECORRUPT, "client_id");
     const uint8_t *client_id = client_id_len > 0 ? reader_bytes(&r, (size_t)client_id_len) : NULL;
+    if (!reader_ok(&r))
+        return decode_failed(&r, "client_id", failure);
     h->client_id = client_id_len >= 0 ? (proto_str){(const char *)client_id, client_id_len}
                                       : proto_str_null();
     uint8_t tags_sink;
@@ -173,11 +182,8 @@ int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
         proto_decode(&r, api->request, h->api_version, h->flexible, request, arena);
     else
         reader_fail(&r, ST_ENOMEM, "request arena");
-    if (!reader_ok(&r)) {
-        *why = r.what ? r.what : "?";
-        *error = r.err;
-        return PROTO_DECODE_MALFORMED;
-    }
+    if (!reader_ok(&r))
+        return decode_failed(&r, r.what ? r.what : "?", failure);
     *body = request;
     return PROTO_DECODE_OK;
 }
@@ -195,9 +201,8 @@ int proto_dispatch_frame(broker *b, proto_responder *responder, uint8_t *frame, 
     proto_arena_init(&req->arena, LIMIT_DECODE_ARENA_BYTES);
     proto_request_header h;
     const proto_api *api;
-    const char *why;
-    int error;
-    int decoded = proto_request_decode(frame, len, &req->arena, &h, &api, &req->request, &why, &error);
+    proto_decode_failure failure;
+    int decoded = proto_request_decode(frame, len, &req->arena, &h, &api, &req->request, &failure);
     req->api = api;
     req->api_version = h.api_version;
     req->correlation_id = h.correlation_id;
@@ -206,7 +211,8 @@ int proto_dispatch_frame(broker *b, proto_responder *responder, uint8_t *frame, 
     switch (decoded) {
     case PROTO_DECODE_UNKNOWN_API:
         metrics_count_request_error(b->metrics, METRICS_REQUEST_ERROR_UNKNOWN_API);
-        log_warn("proto", "closing connection: unknown api key peer=%s api_key=%d", responder->peer, h.api_key);
+        log_warn("proto", "closing connection: unknown api key peer=%s api_key=%d", responder->peer,
+                 h.api_key);
         request_free(req);
         return -1;
     case PROTO_DECODE_UNSUPPORTED_VERSION:
@@ -223,8 +229,8 @@ int proto_dispatch_frame(broker *b, proto_responder *responder, uint8_t *frame, 
     case PROTO_DECODE_MALFORMED:
         metrics_count_request_error(b->metrics, METRICS_REQUEST_ERROR_MALFORMED);
         log_warn("proto", "closing connection: malformed request peer=%s api=%s version=%d "
-                 "error=%s field=%s", responder->peer, api ? api->name : "?", h.api_version,
-                 strait_strerror(error), why);
+                 "error=%s field=%s offset=%zu", responder->peer, api ? api->name : "?",
+                 h.api_version, strait_strerror(failure.error), failure.field, failure.offset_bytes);
         request_free(req);
         return -1;
     default: break;
