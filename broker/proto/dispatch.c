@@ -16,7 +16,6 @@
  */
 #include "broker/proto/dispatch.h"
 
-#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
