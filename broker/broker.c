@@ -1,8 +1,8 @@
 /*
- * broker.c - one broker node: opens the data dir and its topics, binds the
- * listener, runs the event loop with a once-a-second tick (flush.ms, segment
- * roll by age, retention, region lease lapse log), and shuts down cleanly on
- * SIGTERM/SIGINT.
+ * broker.c - one broker node: opens the data dir and its topics, wires the
+ * handlers' context, binds the listener, runs the event loop with a
+ * once-a-second tick (flush.ms, segment roll by age, retention, region lease
+ * lapse log), and shuts down cleanly on SIGTERM/SIGINT.
  */
 #include "broker/broker.h"
 
@@ -13,17 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/group/coordinator.h"
-#include "broker/log/cleaner.h"
-#include "broker/log/flusher.h"
+#include "broker/broker_metrics.h"
 #include "broker/cluster/producer_ids.h"
 #include "broker/cluster/region_epochs.h"
 #include "broker/cluster/region_state.h"
-#include "broker/metrics.h"
+#include "broker/group/coordinator.h"
+#include "broker/log/cleaner.h"
+#include "broker/log/flusher.h"
+#include "broker/metrics/metrics.h"
 #include "broker/net/metrics_http.h"
 #include "broker/net/server.h"
-#include "broker/proto/api.h"
 #include "broker/proto/data_apis.h"
+#include "broker/proto/request_park.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -32,26 +33,28 @@
 
 /* Offers every partition log to the cleaner; it starts the filthiest one
  * when its worker is idle. */
-static void clean_logs(broker *b, int64_t now_ms)
+static void clean_logs(broker_node *node, int64_t now_ms)
 {
-    if (b->cleaner == NULL || log_cleaner_busy(b->cleaner))
+    broker *b = &node->context;
+    if (node->cleaner == NULL || log_cleaner_busy(node->cleaner))
         return;
     for (int i = 0; i < topic_registry_count(b->topics); i++) {
         topic *t = topic_registry_at(b->topics, i);
         for (int32_t p = 0; p < t->partition_count; p++)
-            log_cleaner_consider(b->cleaner, t->partitions[p].log, now_ms);
+            log_cleaner_consider(node->cleaner, t->partitions[p].log, now_ms);
     }
-    log_cleaner_start(b->cleaner);
+    log_cleaner_start(node->cleaner);
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    broker *b = arg;
+    broker_node *node = arg;
+    broker *b = &node->context;
     int64_t now_ms = clock_wall_ms();
     topic_registry_tick(b->topics, now_ms);
-    clean_logs(b, now_ms);
+    clean_logs(node, now_ms);
     coordinator_tick(b->coordinator);
     /* logs a region lease that lapsed (decisions never wait for this: the
      * effective role is computed when a request asks) */
@@ -68,15 +71,22 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
-    broker *b = arg;
+    broker_node *node = arg;
     log_info("broker", "shutting down signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    broker_stop(b);
+    broker_stop(node);
+}
+
+static void render_metrics_page(void *arg, buf *page)
+{
+    broker_node *node = arg;
+    broker_metrics_render(node->context.metrics, node, page);
 }
 
 /* Starts the metrics.listener endpoint unless it is off; url gets
  * "http://host:port/metrics" (the port bound) for the start-up log line. */
-static int open_metrics_http(broker *b, char *url, size_t url_len)
+static int open_metrics_http(broker_node *node, char *url, size_t url_len)
 {
+    broker *b = &node->context;
     char host[256];
     int port = 0;
     int rc = broker_config_metrics_listener(&b->config, host, sizeof host, &port);
@@ -86,20 +96,21 @@ static int open_metrics_http(broker *b, char *url, size_t url_len)
         log_error("broker", "cannot parse metrics.listener value=%s", b->config.metrics_listener);
         return ST_ECONFIG;
     }
-    rc = metrics_http_open(b, host, port, &b->metrics_http);
+    rc = metrics_http_open(b->base, host, port, render_metrics_page, node, &node->metrics_http);
     if (rc != 0)
         return rc;
     bool ipv6 = strchr(host, ':') != NULL;
     snprintf(url, url_len, "http://%s%s%s:%d/metrics", ipv6 ? "[" : "", host, ipv6 ? "]" : "",
-             metrics_http_port(b->metrics_http));
+             metrics_http_port(node->metrics_http));
     return 0;
 }
 
-int broker_open(const broker_config *config, broker **out)
+int broker_open(const broker_config *config, broker_node **out)
 {
-    broker *b = calloc(1, sizeof *b);
-    if (!b)
+    broker_node *node = calloc(1, sizeof *node);
+    if (!node)
         return ST_ENOMEM;
+    broker *b = &node->context;
     b->config = *config;
     int rc = ST_EIO;
     char host[256];
@@ -150,107 +161,86 @@ int broker_open(const broker_config *config, broker **out)
         goto fail;
     /* flush.messages / flush.ms fsyncs run on these workers, never on the
      * loop; Produce waits for them before acknowledging (produce_wait.c) */
-    rc = log_flusher_open(b->base, &b->flusher);
+    rc = log_flusher_open(b->base, &node->flusher);
     if (rc != 0)
         goto fail;
-    topic_registry_set_flusher(b->topics, b->flusher);
-    rc = log_cleaner_open(b->base, &b->cleaner);
+    topic_registry_set_flusher(b->topics, node->flusher);
+    rc = log_cleaner_open(b->base, &node->cleaner);
     if (rc != 0)
         goto fail;
     rc = metrics_open(&b->metrics);
     if (rc != 0)
         goto fail;
-    rc = server_open(b, host, port, &b->server);
+    rc = server_open(b, host, port, &node->server);
     if (rc != 0)
         goto fail;
     char metrics_url[320] = "off";
-    rc = open_metrics_http(b, metrics_url, sizeof metrics_url);
+    rc = open_metrics_http(node, metrics_url, sizeof metrics_url);
     if (rc != 0)
         goto fail;
     if (b->advertised_port == 0)
-        b->advertised_port = server_port(b->server);
-    b->tick_event = event_new(b->base, -1, EV_PERSIST, tick_cb, b);
+        b->advertised_port = server_port(node->server);
+    node->tick_event = event_new(b->base, -1, EV_PERSIST, tick_cb, node);
     struct timeval tick = {.tv_sec = BROKER_TICK_MS / 1000, .tv_usec = (BROKER_TICK_MS % 1000) * 1000};
-    event_add(b->tick_event, &tick);
+    event_add(node->tick_event, &tick);
     b->wake_event = event_new(b->base, -1, 0, wake_cb, b);
-    b->signal_events[0] = evsignal_new(b->base, SIGTERM, signal_cb, b);
-    b->signal_events[1] = evsignal_new(b->base, SIGINT, signal_cb, b);
-    event_add(b->signal_events[0], NULL);
-    event_add(b->signal_events[1], NULL);
+    node->signal_events[0] = evsignal_new(b->base, SIGTERM, signal_cb, node);
+    node->signal_events[1] = evsignal_new(b->base, SIGINT, signal_cb, node);
+    event_add(node->signal_events[0], NULL);
+    event_add(node->signal_events[1], NULL);
     signal(SIGPIPE, SIG_IGN);
     log_info("broker", "started node.id=%d listener=%s:%d advertised=%s:%d log.dirs=%s "
-             "cluster.id=%s topics=%d metrics=%s", config->node_id, host, server_port(b->server),
+             "cluster.id=%s topics=%d metrics=%s", config->node_id, host, server_port(node->server),
              b->advertised_host, b->advertised_port, config->log_dirs,
              topic_registry_cluster_id(b->topics), topic_registry_count(b->topics), metrics_url);
-    *out = b;
+    *out = node;
     return 0;
 fail:
-    broker_close(b);
+    broker_close(node);
     return rc;
 }
 
-int broker_run(broker *b)
+int broker_run(broker_node *node)
 {
-    int rc = event_base_dispatch(b->base);
+    int rc = event_base_dispatch(node->context.base);
     return rc < 0 ? ST_EIO : 0;
 }
 
-void broker_stop(broker *b)
+void broker_stop(broker_node *node)
 {
-    b->stopping = true;
-    event_base_loopexit(b->base, NULL);
+    node->stopping = true;
+    event_base_loopexit(node->context.base, NULL);
 }
 
-void broker_close(broker *b)
+void broker_close(broker_node *node)
 {
-    if (!b)
+    if (!node)
         return;
-    metrics_http_close(b->metrics_http);
-    b->metrics_http = NULL;
-    server_close(b->server); /* drops parked requests with their connections */
-    b->server = NULL;
+    broker *b = &node->context;
+    metrics_http_close(node->metrics_http);
+    node->metrics_http = NULL;
+    server_close(node->server); /* drops parked requests with their connections */
+    node->server = NULL;
     coordinator_close(b->coordinator); /* after the server: it drops parked joins */
     b->coordinator = NULL;
     fetch_sessions_release(b);
-    if (b->tick_event)
-        event_free(b->tick_event);
+    if (node->tick_event)
+        event_free(node->tick_event);
     if (b->wake_event)
         event_free(b->wake_event);
     for (int i = 0; i < 2; i++)
-        if (b->signal_events[i])
-            event_free(b->signal_events[i]);
+        if (node->signal_events[i])
+            event_free(node->signal_events[i]);
     if (b->topics) {
         topic_registry_close(b->topics);
         log_info("broker", "stopped: logs flushed and closed");
     }
-    log_cleaner_close(b->cleaner); /* after the logs: closing a log cancels its cleaning */
-    log_flusher_close(b->flusher);  /* after the logs: closing a log settles its fsync */
+    log_cleaner_close(node->cleaner); /* after the logs: closing a log cancels its cleaning */
+    log_flusher_close(node->flusher);  /* after the logs: closing a log settles its fsync */
     producer_ids_close(b->producer_ids);
     region_state_close(b->region);
     metrics_close(b->metrics);
     if (b->base)
         event_base_free(b->base);
-    free(b);
-}
-
-topic *broker_topic_get_or_create(broker *b, const char *name, size_t len, bool allow_create)
-{
-    topic *t = topic_registry_find(b->topics, name, len);
-    if (t || !allow_create || !b->config.auto_create_topics_enable)
-        return t;
-    char err[256];
-    int rc = topic_registry_create(b->topics, name, len, -1, NULL, NULL, 0, false, &t, err, sizeof err);
-    if (rc != 0) {
-        log_warn("broker", "auto-create failed topic=%.*s error=%s", (int)len, name, err);
-        return NULL;
-    }
-    log_info("broker", "auto-created topic topic=%.*s partitions=%d", (int)len, name,
-             t->partition_count);
-    broker_topic_created(b, t);
-    return t;
-}
-
-void broker_topic_created(broker *b, topic *t)
-{
-    region_epochs_raise_topic(b->region, t); /* failures are logged there */
+    free(node);
 }

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "broker/broker.h"
-#include "broker/broker_config.h"
+#include "broker/config/broker_config.h"
 #include "common/error.h"
 #include "failover/cli.h"
 #include "failover/witness.h"
@@ -119,14 +119,14 @@ static int run_broker(const char *config_path, const char *const *overrides, int
         fprintf(stderr, "strait broker: %s\n", err);
         return EXIT_USAGE;
     }
-    broker *b = NULL;
-    int rc = broker_open(&config, &b);
+    broker_node *node = NULL;
+    int rc = broker_open(&config, &node);
     if (rc != 0) {
         fprintf(stderr, "strait broker: cannot start: %s\n", strait_strerror(rc));
         return EXIT_RUNTIME;
     }
-    rc = broker_run(b);
-    broker_close(b);
+    rc = broker_run(node);
+    broker_close(node);
     if (rc != 0) {
         fprintf(stderr, "strait broker: stopped on error: %s\n", strait_strerror(rc));
         return EXIT_RUNTIME;

@@ -34,6 +34,13 @@
  * least 7 bytes, so no batch within the decompressed cap can hold more. */
 #define LIMIT_BATCH_RECORDS ((LIMIT_BATCH_DECOMPRESSED_BYTES) / 7)
 
+/* Records of a refused batch named in a Produce v8 response's record_errors
+ * (KIP-467). Past it the batch still fails whole and the records not named
+ * are reported by clients as failed because of another record; the bound
+ * keeps the request arena (24 bytes each) and the response (about 60 bytes
+ * each on the wire) small. */
+#define LIMIT_PRODUCE_RECORD_ERRORS 100000
+
 /* Topic name length: Kafka's own limit (249 characters). */
 #define LIMIT_TOPIC_NAME_LENGTH 249
 

@@ -17,6 +17,7 @@ void reader_init(reader *r, const void *data, size_t len)
     r->end = r->start + len;
     r->err = 0;
     r->what = NULL;
+    r->error_offset = 0;
 }
 
 void reader_fail(reader *r, int err, const char *what)
@@ -24,6 +25,7 @@ void reader_fail(reader *r, int err, const char *what)
     if (r->err == 0) {
         r->err = err;
         r->what = what;
+        r->error_offset = (size_t)(r->pos - r->start);
     }
     r->pos = r->end;
 }

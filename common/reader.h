@@ -22,6 +22,9 @@ typedef struct reader {
     const uint8_t *end;   /* one past the last readable byte */
     int err;              /* 0 or the first ST_E* error met */
     const char *what;     /* static text naming the failed read, or NULL */
+    size_t error_offset;  /* once err != 0: bytes from start to where decoding
+                             stopped (the start of a read that ran past the
+                             end, or just after a value found invalid) */
 } reader;
 
 void reader_init(reader *r, const void *data, size_t len);
@@ -30,7 +33,8 @@ static inline bool reader_ok(const reader *r) { return r->err == 0; }
 static inline size_t reader_remaining(const reader *r) { return (size_t)(r->end - r->pos); }
 static inline size_t reader_offset(const reader *r) { return (size_t)(r->pos - r->start); }
 
-/* Marks the reader failed with err (first failure wins) and names the field. */
+/* Marks the reader failed with err (first failure wins), names the field and
+ * records the offset reached (error_offset). */
 void reader_fail(reader *r, int err, const char *what);
 
 int8_t reader_i8(reader *r);

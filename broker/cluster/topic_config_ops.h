@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "broker/broker_config.h"
+#include "broker/config/broker_config.h"
 #include "broker/log/topic_config.h"
 
 enum topic_config_op {

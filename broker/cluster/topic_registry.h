@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "broker/broker_config.h"
+#include "broker/config/broker_config.h"
 #include "broker/log/partition_log.h"
 #include "broker/log/topic_config.h"
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "broker/proto/request_park.h"
 #include "broker/group/coordinator.h"
 #include "broker/group/coordinator_internal.h"
 #include "broker/log/batch.h"

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "broker/broker_config.h"
+#include "broker/config/broker_config.h"
 #include "broker/log/partition_log.h"
 
 #define TOPIC_CONFIG_MAX_KEYS 48

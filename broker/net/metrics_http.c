@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/broker.h"
-#include "broker/metrics.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/http_listen.h"
@@ -21,7 +19,8 @@
 #include "common/metrics_text.h"
 
 struct metrics_http {
-    struct broker *broker;
+    metrics_http_render_fn render;
+    void *render_arg;
     struct evhttp *http;
     int port;
 };
@@ -50,7 +49,7 @@ static void serve_metrics(struct metrics_http *h, struct evhttp_request *req)
 {
     buf page;
     buf_init(&page, LIMIT_METRICS_RESPONSE_BYTES);
-    metrics_render(h->broker->metrics, h->broker, &page);
+    h->render(h->render_arg, &page);
     if (!buf_ok(&page)) {
         log_warn("metrics", "cannot render /metrics error=%s max_bytes=%d",
                  strait_strerror(page.err), LIMIT_METRICS_RESPONSE_BYTES);
@@ -77,13 +76,15 @@ static void request_cb(struct evhttp_request *req, void *arg)
     }
 }
 
-int metrics_http_open(struct broker *b, const char *host, int port, struct metrics_http **out)
+int metrics_http_open(struct event_base *base, const char *host, int port,
+                      metrics_http_render_fn render, void *render_arg, struct metrics_http **out)
 {
     struct metrics_http *h = calloc(1, sizeof *h);
     if (!h)
         return ST_ENOMEM;
-    h->broker = b;
-    int rc = http_listen(b->base, host, port, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, request_cb, h,
+    h->render = render;
+    h->render_arg = render_arg;
+    int rc = http_listen(base, host, port, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, request_cb, h,
                          &h->http, &h->port);
     if (rc != 0) {
         if (rc == ST_EIO)

@@ -2,7 +2,8 @@
  * metrics_http.h - the broker's HTTP endpoint (metrics.listener): libevent's
  * evhttp on the broker's loop, serving
  *
- *   GET /metrics   the Prometheus text page (broker/metrics.h), 200
+ *   GET /metrics   the Prometheus text page, 200 (rendered by the function
+ *                  the opener gives: broker/broker_metrics.h for a broker)
  *   GET /healthz   "ok\n", 200 (the loop is alive and answering)
  *   anything else  404; methods other than GET and HEAD are refused by evhttp
  *
@@ -17,12 +18,20 @@
 #ifndef STRAIT_NET_METRICS_HTTP_H
 #define STRAIT_NET_METRICS_HTTP_H
 
-struct broker;
+#include "common/buf.h"
+
+struct event_base;
 struct metrics_http;
 
-/* Binds host:port (port 0 picks a free port) on b's loop. Returns 0,
- * ST_ENOMEM, or ST_EIO when the address cannot be bound (logged). */
-int metrics_http_open(struct broker *b, const char *host, int port, struct metrics_http **out);
+/* Appends the whole /metrics page to page; the endpoint checks buf_ok(page)
+ * afterwards (500 when the page exceeded its ceiling). */
+typedef void (*metrics_http_render_fn)(void *arg, buf *page);
+
+/* Binds host:port (port 0 picks a free port) on base; each GET /metrics
+ * calls render(render_arg, page). Returns 0, ST_ENOMEM, or ST_EIO when the
+ * address cannot be bound (logged). */
+int metrics_http_open(struct event_base *base, const char *host, int port,
+                      metrics_http_render_fn render, void *render_arg, struct metrics_http **out);
 /* The port actually bound. */
 int metrics_http_port(const struct metrics_http *h);
 /* Stops listening and closes every HTTP connection. NULL is allowed. */

@@ -3,6 +3,10 @@
  * checked against socket.request.max.bytes before anything is allocated),
  * one request at a time per connection, back-pressure when a client does not
  * read its responses, and response output with sendfile for log data.
+ *
+ * Each connection hands its frames to proto (proto/dispatch.h) with a
+ * proto_responder (proto/responder.h) that this file fills in: proto answers
+ * through it and never sees a connection.
  */
 #include "broker/net/server.h"
 
@@ -14,20 +18,38 @@
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "broker/broker.h"
-#include "broker/metrics.h"
-#include "broker/net/conn.h"
+#include "broker/metrics/metrics.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/dispatch.h"
+#include "broker/proto/responder.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/limits.h"
 #include "common/log.h"
+
+/* One client connection: Kafka framing over a libevent bufferevent, one
+ * request in flight at a time (as Kafka), back-pressure on slow readers,
+ * responses written as memory plus sendfile file ranges. */
+typedef struct conn {
+    struct broker *broker;
+    struct server *server;
+    struct bufferevent *bev;
+    proto_responder responder;      /* what proto sees; responder.current is the request
+                                       being handled or parked, or NULL */
+    char peer[64];                  /* "ip:port" for logs */
+    uint64_t id;
+    bool closing;                   /* close once the output is flushed */
+    struct conn *prev, *next;       /* the server's list */
+} conn;
 
 struct server {
     struct broker *broker;
@@ -40,6 +62,20 @@ struct server {
 
 static void conn_free(conn *c);
 static void conn_process(conn *c);
+static int conn_send(proto_responder *responder, proto_out *o);
+static void conn_request_done(proto_responder *responder);
+static void conn_close_after_flush(proto_responder *responder);
+
+static const proto_responder_ops conn_responder_ops = {
+    .send = conn_send,
+    .request_done = conn_request_done,
+    .close_after_flush = conn_close_after_flush,
+};
+
+static conn *conn_of(proto_responder *responder)
+{
+    return (conn *)((char *)responder - offsetof(conn, responder));
+}
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -77,7 +113,7 @@ static void conn_process(conn *c)
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct evbuffer *out = bufferevent_get_output(c->bev);
     int32_t max_request = c->broker->config.socket_request_max_bytes;
-    while (!c->closing && c->current == NULL) {
+    while (!c->closing && c->responder.current == NULL) {
         if (evbuffer_get_length(out) > LIMIT_CONNECTION_OUTPUT_BYTES)
             return; /* resumed by the write callback */
         size_t available = evbuffer_get_length(in);
@@ -108,7 +144,7 @@ static void conn_process(conn *c)
         evbuffer_drain(in, 4);
         evbuffer_remove(in, frame, (size_t)size);
         /* frame ownership passes to the dispatcher */
-        if (proto_dispatch_frame(c->broker, c, frame, (size_t)size) != 0) {
+        if (proto_dispatch_frame(c->broker, &c->responder, frame, (size_t)size) != 0) {
             conn_free(c);
             return;
         }
@@ -122,8 +158,11 @@ static void file_segment_cleanup(struct evbuffer_file_segment const *seg, int fl
     (void)arg;
 }
 
-int conn_send(conn *c, proto_out *o)
+/* Queues a response frame: int32 size, then o's memory and file ranges in
+ * order. File descriptors in o move to libevent (sendfile) and are set to -1. */
+static int conn_send(proto_responder *responder, proto_out *o)
 {
+    conn *c = conn_of(responder);
     if (!buf_ok(&o->mem))
         return o->mem.err;
     struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -157,15 +196,19 @@ int conn_send(conn *c, proto_out *o)
     return 0;
 }
 
-void conn_request_done(conn *c)
+/* The current request is answered (or dropped): read the next frame. */
+static void conn_request_done(proto_responder *responder)
 {
-    c->current = NULL;
+    conn *c = conn_of(responder);
+    c->responder.current = NULL;
     if (!c->closing)
         conn_process(c);
 }
 
-void conn_close_after_flush(conn *c)
+/* Closes after pending output is written (protocol errors: reply, then close). */
+static void conn_close_after_flush(proto_responder *responder)
 {
+    conn *c = conn_of(responder);
     c->closing = true;
     bufferevent_disable(c->bev, EV_READ);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
@@ -174,10 +217,10 @@ void conn_close_after_flush(conn *c)
 
 static void conn_free(conn *c)
 {
-    struct server *s = c->broker->server;
-    if (c->current) {
-        proto_dispatch_abandon(c->current);
-        c->current = NULL;
+    struct server *s = c->server;
+    if (c->responder.current) {
+        proto_dispatch_abandon(c->responder.current);
+        c->responder.current = NULL;
     }
     if (c->prev)
         c->prev->next = c->next;
@@ -209,6 +252,9 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
         return;
     }
     c->broker = s->broker;
+    c->server = s;
+    c->responder.ops = &conn_responder_ops;
+    c->responder.peer = c->peer;
     c->id = ++s->next_id;
     if (addr->sa_family == AF_INET) {
         struct sockaddr_in *in4 = (struct sockaddr_in *)addr;

@@ -43,11 +43,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "broker/broker.h"
 #include "broker/cluster/region_epochs.h"
 #include "broker/cluster/region_state.h"
 #include "broker/group/coordinator.h"
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 #include "common/error.h"
 #include "common/limits.h"

@@ -8,7 +8,8 @@
  * Kafka does; ApiVersions answers UNSUPPORTED_VERSION instead), decodes the
  * body into req->request and zero-allocates req->response, then calls
  * handle(req). The handler fills req->response and returns PROTO_RESPOND; or
- * parks the request (long poll) and later calls broker_request_finish; or
+ * parks the request (long poll, request_park.h) and later calls
+ * broker_request_finish; or
  * returns PROTO_NO_RESPONSE (Produce with acks=0) or PROTO_CLOSE.
  * A connection handles one request at a time, in order, as Kafka does.
  */
@@ -21,9 +22,9 @@
 #include "broker/proto/codec.h"
 
 struct broker;
-struct conn;
 struct event;
 struct broker_request;
+struct proto_responder;
 
 enum proto_handler_result {
     PROTO_RESPOND = 0,     /* response filled: encode and send now */
@@ -55,7 +56,7 @@ typedef void (*broker_request_wake_fn)(struct broker_request *req, bool timed_ou
 
 typedef struct broker_request {
     struct broker *broker;
-    struct conn *conn;
+    struct proto_responder *responder; /* the connection it came on (responder.h); NULL in tests */
     const proto_api *api;
     int16_t api_version;
     int32_t correlation_id;
@@ -86,12 +87,6 @@ void *broker_request_alloc(broker_request *req, size_t size);
 proto_str broker_request_strdup(broker_request *req, const char *s, bool *failed);
 proto_bytes broker_request_bytesdup(broker_request *req, const uint8_t *data, int32_t len,
                                     bool *failed);
-
-/* Parks req until broker_notify_append wakes it (on_wake(req, false)) or
- * timeout_ms passes (on_wake(req, true)). on_wake either re-parks (call
- * broker_request_park again), or fills the response and calls
- * broker_request_finish. */
-int broker_request_park(broker_request *req, int64_t timeout_ms, broker_request_wake_fn on_wake);
 
 /* Encodes and sends req->response, frees req, resumes the connection. */
 void broker_request_finish(broker_request *req);

@@ -329,8 +329,10 @@ static void decode_tagged(reader *r, const proto_struct *s, const decode_ctx *c,
         if (!f || !reader_ok(r))
             continue; /* unknown tags are skipped, as Kafka does */
         decode_field(&sub, f, c, out, depth);
-        if (!reader_ok(&sub))
+        if (!reader_ok(&sub)) {
             reader_fail(r, sub.err, f->name);
+            r->error_offset = (size_t)(sub.start - r->start) + sub.error_offset; /* inside the tag */
+        }
     }
 }
 

@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "broker/broker.h"
 #include "broker/proto/api.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/codec.h"
 #include "broker/proto/kafka_error.h"
 

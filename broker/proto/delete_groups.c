@@ -23,8 +23,8 @@
  *
  * Runs on the broker's event-loop thread.
  */
-#include "broker/broker.h"
 #include "broker/group/coordinator.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
 

@@ -26,8 +26,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "broker/broker.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
+#include "broker/proto/request_park.h"
 #include "common/error.h"
 #include "common/log.h"
 

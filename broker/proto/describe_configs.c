@@ -48,10 +48,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/broker.h"
 #include "broker/cluster/region_state.h"
 #include "broker/log/topic_config.h"
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 
 /* ---- field tables ------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /*
  * dispatch.c - request header decoding, API/version checks, body decoding,
- * handler call, response encoding; parking of long-poll requests.
+ * handler call, response encoding (parking of long-poll requests is in
+ * request_park.c).
  *
  * Request header (header v1; v2 adds a tagged-field section when the API
  * version is flexible):
@@ -15,15 +16,15 @@
  */
 #include "broker/proto/dispatch.h"
 
-#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/broker.h"
-#include "broker/metrics.h"
-#include "broker/net/conn.h"
+#include "broker/metrics/metrics.h"
 #include "broker/proto/api.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/request_park.h"
+#include "broker/proto/responder.h"
 #include "common/error.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -68,25 +69,9 @@ proto_bytes broker_request_bytesdup(broker_request *req, const uint8_t *data, in
     return (proto_bytes){copy, len};
 }
 
-static void request_unpark(broker_request *req)
-{
-    broker *b = req->broker;
-    if (req->timer) {
-        event_free(req->timer);
-        req->timer = NULL;
-    }
-    if (req->park_prev)
-        req->park_prev->park_next = req->park_next;
-    else if (b->parked == req)
-        b->parked = req->park_next;
-    if (req->park_next)
-        req->park_next->park_prev = req->park_prev;
-    req->park_prev = req->park_next = NULL;
-}
-
 static void request_free(broker_request *req)
 {
-    request_unpark(req);
+    broker_request_unpark(req);
     proto_arena_free(&req->arena);
     free(req->frame);
     free(req);
@@ -104,7 +89,7 @@ static int request_respond(broker_request *req)
     proto_encode(&out, api->response, req->api_version, req->flexible, req->response);
     int rc = out.mem.err;
     if (rc == 0)
-        rc = conn_send(req->conn, &out);
+        rc = req->responder->ops->send(req->responder, &out);
     if (rc != 0)
         log_error("proto", "cannot encode response api=%s version=%d error=%s", api->name,
                   req->api_version, strait_strerror(rc));
@@ -114,76 +99,15 @@ static int request_respond(broker_request *req)
 
 void broker_request_finish(broker_request *req)
 {
-    conn *c = req->conn;
+    proto_responder *responder = req->responder;
     int rc = request_respond(req);
     request_free(req);
+    responder->current = NULL;
     if (rc != 0) {
-        c->current = NULL;
-        conn_close_after_flush(c);
+        responder->ops->close_after_flush(responder);
         return;
     }
-    conn_request_done(c);
-}
-
-static void park_timeout_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    broker_request *req = arg;
-    request_unpark(req);
-    req->on_wake(req, true);
-}
-
-int broker_request_park(broker_request *req, int64_t timeout_ms, broker_request_wake_fn on_wake)
-{
-    broker *b = req->broker;
-    request_unpark(req);
-    req->on_wake = on_wake;
-    req->timer = evtimer_new(b->base, park_timeout_cb, req);
-    if (!req->timer)
-        return ST_ENOMEM;
-    if (timeout_ms < 0)
-        timeout_ms = 0;
-    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-    evtimer_add(req->timer, &tv);
-    req->park_prev = NULL;
-    req->park_next = b->parked;
-    if (b->parked)
-        b->parked->park_prev = req;
-    b->parked = req;
-    return 0;
-}
-
-/* Deferred from broker_notify_append so that a handler never re-enters
- * another connection's request processing: runs from the event loop. */
-void broker_wake_parked(broker *b)
-{
-    b->wake_pending = false;
-    broker_request *list = b->parked;
-    b->parked = NULL;
-    for (broker_request *r = list; r; r = r->park_next)
-        r->park_prev = NULL;
-    while (list) {
-        broker_request *req = list;
-        list = req->park_next;
-        if (list)
-            list->park_prev = NULL;
-        req->park_next = NULL;
-        if (req->timer) {
-            event_free(req->timer);
-            req->timer = NULL;
-        }
-        req->on_wake(req, false);
-    }
-}
-
-void broker_notify_append(broker *b, partition *p)
-{
-    (void)p; /* every parked request re-checks its own partitions */
-    if (b->parked && !b->wake_pending && b->wake_event) {
-        b->wake_pending = true;
-        event_active(b->wake_event, EV_TIMEOUT, 0);
-    }
+    responder->ops->request_done(responder);
 }
 
 void proto_dispatch_abandon(broker_request *req)
@@ -195,7 +119,7 @@ void proto_dispatch_abandon(broker_request *req)
 
 /* ApiVersions at a version we do not support: header v0 and a v0 body with
  * error 35 and our ApiVersions range, so the client retries lower (KIP-511). */
-static void respond_api_versions_unsupported(conn *c, int32_t correlation_id)
+static void respond_api_versions_unsupported(proto_responder *responder, int32_t correlation_id)
 {
     const proto_api *api = proto_api_find(API_KEY_API_VERSIONS);
     proto_out out;
@@ -206,13 +130,22 @@ static void respond_api_versions_unsupported(conn *c, int32_t correlation_id)
     buf_put_i16(&out.mem, API_KEY_API_VERSIONS);
     buf_put_i16(&out.mem, api->min_version);
     buf_put_i16(&out.mem, api->max_version);
-    conn_send(c, &out);
+    responder->ops->send(responder, &out);
     proto_out_free(&out);
+}
+
+/* Fills failure from the reader that stopped. */
+static int decode_failed(const reader *r, const char *field, proto_decode_failure *failure)
+{
+    failure->field = field;
+    failure->error = r->err;
+    failure->offset_bytes = r->error_offset;
+    return PROTO_DECODE_MALFORMED;
 }
 
 int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
                          proto_request_header *h, const proto_api **api_out, void **body,
-                         const char **why, int *error)
+                         proto_decode_failure *failure)
 {
     reader r;
     reader_init(&r, frame, len);
@@ -222,22 +155,22 @@ int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
     h->api_version = reader_i16(&r);
     h->correlation_id = reader_i32(&r);
     *body = NULL;
-    *why = NULL;
-    *error = 0;
+    *failure = (proto_decode_failure){.field = NULL, .error = 0, .offset_bytes = 0};
     const proto_api *api = proto_api_find(h->api_key);
     *api_out = api;
-    if (!reader_ok(&r)) {
-        *why = "request header";
-        *error = r.err;
-        return PROTO_DECODE_MALFORMED;
-    }
+    if (!reader_ok(&r))
+        return decode_failed(&r, "request header", failure);
     if (!api)
         return PROTO_DECODE_UNKNOWN_API;
     if (h->api_version < api->min_version || h->api_version > api->max_version)
         return PROTO_DECODE_UNSUPPORTED_VERSION;
     h->flexible = h->api_version >= api->flexible_min;
     int16_t client_id_len = reader_i16(&r);
+    if (reader_ok(&r) && client_id_len < -1) /* -1 is null; below is no length (as codec.c) */
+        reader_fail(&r, ST_ECORRUPT, "client_id");
     const uint8_t *client_id = client_id_len > 0 ? reader_bytes(&r, (size_t)client_id_len) : NULL;
+    if (!reader_ok(&r))
+        return decode_failed(&r, "client_id", failure);
     h->client_id = client_id_len >= 0 ? (proto_str){(const char *)client_id, client_id_len}
                                       : proto_str_null();
     uint8_t tags_sink;
@@ -248,16 +181,13 @@ int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
         proto_decode(&r, api->request, h->api_version, h->flexible, request, arena);
     else
         reader_fail(&r, ST_ENOMEM, "request arena");
-    if (!reader_ok(&r)) {
-        *why = r.what ? r.what : "?";
-        *error = r.err;
-        return PROTO_DECODE_MALFORMED;
-    }
+    if (!reader_ok(&r))
+        return decode_failed(&r, r.what ? r.what : "?", failure);
     *body = request;
     return PROTO_DECODE_OK;
 }
 
-int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
+int proto_dispatch_frame(broker *b, proto_responder *responder, uint8_t *frame, size_t len)
 {
     broker_request *req = calloc(1, sizeof *req);
     if (!req) {
@@ -265,14 +195,13 @@ int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
         return -1;
     }
     req->broker = b;
-    req->conn = c;
+    req->responder = responder;
     req->frame = frame;
     proto_arena_init(&req->arena, LIMIT_DECODE_ARENA_BYTES);
     proto_request_header h;
     const proto_api *api;
-    const char *why;
-    int error;
-    int decoded = proto_request_decode(frame, len, &req->arena, &h, &api, &req->request, &why, &error);
+    proto_decode_failure failure;
+    int decoded = proto_request_decode(frame, len, &req->arena, &h, &api, &req->request, &failure);
     req->api = api;
     req->api_version = h.api_version;
     req->correlation_id = h.correlation_id;
@@ -281,25 +210,26 @@ int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
     switch (decoded) {
     case PROTO_DECODE_UNKNOWN_API:
         metrics_count_request_error(b->metrics, METRICS_REQUEST_ERROR_UNKNOWN_API);
-        log_warn("proto", "closing connection: unknown api key peer=%s api_key=%d", c->peer, h.api_key);
+        log_warn("proto", "closing connection: unknown api key peer=%s api_key=%d", responder->peer,
+                 h.api_key);
         request_free(req);
         return -1;
     case PROTO_DECODE_UNSUPPORTED_VERSION:
         metrics_count_request_error(b->metrics, METRICS_REQUEST_ERROR_UNSUPPORTED_VERSION);
         request_free(req);
         if (h.api_key == API_KEY_API_VERSIONS) {
-            respond_api_versions_unsupported(c, h.correlation_id);
+            respond_api_versions_unsupported(responder, h.correlation_id);
             return 0;
         }
         log_warn("proto", "closing connection: unsupported version peer=%s api=%s version=%d "
-                 "supported=%d-%d", c->peer, api->name, h.api_version, api->min_version,
+                 "supported=%d-%d", responder->peer, api->name, h.api_version, api->min_version,
                  api->max_version);
         return -1;
     case PROTO_DECODE_MALFORMED:
         metrics_count_request_error(b->metrics, METRICS_REQUEST_ERROR_MALFORMED);
         log_warn("proto", "closing connection: malformed request peer=%s api=%s version=%d "
-                 "error=%s field=%s", c->peer, api ? api->name : "?", h.api_version,
-                 strait_strerror(error), why);
+                 "error=%s field=%s offset=%zu", responder->peer, api ? api->name : "?",
+                 h.api_version, strait_strerror(failure.error), failure.field, failure.offset_bytes);
         request_free(req);
         return -1;
     default: break;
@@ -310,22 +240,22 @@ int proto_dispatch_frame(broker *b, conn *c, uint8_t *frame, size_t len)
         request_free(req);
         return -1;
     }
-    c->current = req;
+    responder->current = req;
     int result = api->handle(req);
     switch (result) {
     case PROTO_PARKED: return 0;
     case PROTO_RESPOND: {
         int rc = request_respond(req);
-        c->current = NULL;
+        responder->current = NULL;
         request_free(req);
         return rc == 0 ? 0 : -1;
     }
     case PROTO_NO_RESPONSE:
-        c->current = NULL;
+        responder->current = NULL;
         request_free(req);
         return 0;
     default:
-        c->current = NULL;
+        responder->current = NULL;
         request_free(req);
         return -1;
     }

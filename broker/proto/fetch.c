@@ -68,10 +68,11 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "broker/broker.h"
-#include "broker/metrics.h"
+#include "broker/metrics/metrics.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/region_redirect.h"
+#include "broker/proto/request_park.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/limits.h"

@@ -29,12 +29,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "broker/broker.h"
 #include "broker/group/coordinator.h"
-#include "broker/net/conn.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
 #include "broker/proto/region_redirect.h"
+#include "broker/proto/responder.h"
 
 #define KEY_TYPE_GROUP 0
 #define KEY_TYPE_TRANSACTION 1
@@ -71,7 +71,7 @@ char *group_api_cstr(broker_request *req, proto_str s, bool *ok)
 
 const char *group_api_client_host(broker_request *req)
 {
-    const char *peer = req->conn ? req->conn->peer : "";
+    const char *peer = req->responder ? req->responder->peer : "";
     const char *colon = strrchr(peer, ':');
     size_t len = colon ? (size_t)(colon - peer) : strlen(peer);
     if (len >= 2 && peer[0] == '[' && peer[len - 1] == ']') { /* [v6]:port */

@@ -34,8 +34,8 @@
 #include <inttypes.h>
 #include <stdint.h>
 
-#include "broker/broker.h"
 #include "broker/cluster/producer_ids.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 #include "broker/proto/producer_apis.h"
 #include "common/error.h"

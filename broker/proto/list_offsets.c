@@ -30,9 +30,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "broker/broker.h"
 #include "broker/log/batch.h"
 #include "broker/log/batch_build.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/region_redirect.h"
 #include "common/buf.h"

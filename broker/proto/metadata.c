@@ -54,8 +54,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "broker/broker.h"
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 #include "broker/proto/region_redirect.h"
 

@@ -29,7 +29,7 @@
  */
 #include <stdint.h>
 
-#include "broker/broker.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/region_redirect.h"
 

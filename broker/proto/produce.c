@@ -53,24 +53,33 @@
  *   partition gets NOT_LEADER_OR_FOLLOWER (retriable: the client refreshes
  *   metadata, which on a standby points at the active region) and nothing
  *   is appended or auto-created.
+ * - Records refused one by one (KIP-467, Produce v8): a compacted topic
+ *   refuses records without a key. The partition's batches are refused
+ *   whole with INVALID_RECORD, error_message sums up, and record_errors
+ *   names the unkeyed records of the first batch that has any (index in the
+ *   batch, as Kafka), so a client fails just those records and reports the
+ *   rest of the batch as failed because of them.
  * - acks=0: nothing is sent back; when any partition failed the connection
  *   is closed, as Kafka does, so the producer notices and refreshes metadata.
  *
  * Runs on the broker's event-loop thread.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "broker/broker.h"
 #include "broker/log/batch.h"
+#include "broker/log/batch_build.h"
 #include "broker/log/batch_recompress.h"
 #include "broker/log/cleaner.h"
-#include "broker/metrics.h"
+#include "broker/metrics/metrics.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/produce_wait.h"
 #include "broker/proto/producer_apis.h"
 #include "broker/proto/region_redirect.h"
+#include "broker/proto/request_park.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/limits.h"
@@ -216,11 +225,62 @@ static void set_message(broker_request *req, produce_partition_response *pr, con
     pr->error_message = proto_str_c(copy);
 }
 
+/* The text of each record_errors entry for a record without a key. */
+#define UNKEYED_RECORD_MESSAGE "record has no key: a compacted topic keeps the latest value per key"
+
+/*
+ * KIP-467: names in pr->record_errors the records of the batch at
+ * data[0..len) (batch batch_index of the partition, at byte position) that
+ * have no key, by their index in the batch, so that a client fails just
+ * those and reports the others as failed because of them. At most
+ * LIMIT_PRODUCE_RECORD_ERRORS are named. Returns INVALID_RECORD with a
+ * summary in f, or the batch's decoding error.
+ */
+static int16_t name_unkeyed_records(broker_request *req, const uint8_t *data, size_t len,
+                                    int batch_index, size_t position, produce_failure *f,
+                                    produce_partition_response *pr)
+{
+    batch_iter *it;
+    int rc = batch_iter_open(data, len, LIMIT_BATCH_DECOMPRESSED_BYTES, &it);
+    if (rc != 0)
+        return fail(f, batch_error_code(rc), batch_index, position, strait_strerror(rc));
+    int32_t record_count = batch_iter_header(it)->record_count;
+    int32_t capacity = record_count < LIMIT_PRODUCE_RECORD_ERRORS ? record_count
+                                                                  : LIMIT_PRODUCE_RECORD_ERRORS;
+    produce_record_error *errors =
+        capacity > 0 ? broker_request_alloc(req, (size_t)capacity * sizeof *errors) : NULL;
+    int32_t named = 0, unkeyed = 0, index = 0;
+    batch_record record;
+    while ((rc = batch_iter_next(it, &record)) == 1) {
+        if (record.key_len < 0) {
+            if (errors && named < capacity) {
+                errors[named].batch_index = index;
+                errors[named].batch_index_error_message = proto_str_c(UNKEYED_RECORD_MESSAGE);
+                named++;
+            }
+            unkeyed++;
+        }
+        index++;
+    }
+    batch_iter_close(it);
+    if (rc < 0)
+        return fail(f, batch_error_code(rc), batch_index, position, strait_strerror(rc));
+    assert(unkeyed > 0); /* cleaner_check_keys found one */
+    assert(named <= unkeyed && named <= capacity);
+    pr->record_errors = (proto_array){errors, named};
+    char detail[128];
+    snprintf(detail, sizeof detail, "%d of %d records have no key; a compacted topic needs a "
+             "key on every record", (int)unkeyed, (int)index);
+    return fail(f, KERR_INVALID_RECORD, batch_index, position, detail);
+}
+
 /* Compacted topics need a key on every record (Kafka's LogValidator): the
  * cleaner keeps the latest value per key, an unkeyed record has none. Kafka
- * answers INVALID_RECORD (87) "Compacted topic cannot accept message without
- * key" at every Produce version, and so do we. Batches were validated. */
-static int16_t check_compacted_keys(const uint8_t *data, size_t len, produce_failure *f)
+ * answers INVALID_RECORD (87) at every Produce version, and so do we; from
+ * v8 the response also names the unkeyed records of the first batch that
+ * has any (name_unkeyed_records). Batches were validated. */
+static int16_t check_compacted_keys(broker_request *req, const uint8_t *data, size_t len,
+                                    produce_failure *f, produce_partition_response *pr)
 {
     size_t position = 0;
     for (int index = 0; position < len; index++) {
@@ -230,8 +290,7 @@ static int16_t check_compacted_keys(const uint8_t *data, size_t len, produce_fai
         size_t total = batch_total_bytes(&header);
         int rc = cleaner_check_keys(data + position, total);
         if (rc == ST_EINVAL)
-            return fail(f, KERR_INVALID_RECORD, index, position,
-                        "Compacted topic cannot accept message without key");
+            return name_unkeyed_records(req, data + position, total, index, position, f, pr);
         if (rc != 0)
             return fail(f, batch_error_code(rc), index, position, strait_strerror(rc));
         position += total;
@@ -261,7 +320,7 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
                                     t->produce.max_message_bytes,
                                     &batch_count, &failure);
     if (code == KERR_NONE && t->produce.compact)
-        code = check_compacted_keys(pd->records.ptr, len, &failure);
+        code = check_compacted_keys(req, pd->records.ptr, len, &failure, pr);
     if (code != KERR_NONE) {
         pr->error_code = code;
         set_message(req, pr, failure.message);

@@ -18,7 +18,7 @@
 #include <event2/event.h>
 #include <stdio.h>
 
-#include "broker/broker.h"
+#include "broker/proto/broker_context.h"
 #include "common/error.h"
 #include "common/log.h"
 

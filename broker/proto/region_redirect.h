@@ -47,9 +47,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "broker/broker.h"
 #include "broker/cluster/region_state.h"
 #include "broker/proto/api.h"
+#include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 
 static inline bool region_request_from_sidecar(const broker_request *req)

@@ -20,9 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     proto_request_header header;
     const proto_api *api;
     void *body;
-    const char *why;
-    int error;
-    if (proto_request_decode(data, size, &arena, &header, &api, &body, &why, &error) ==
+    proto_decode_failure failure;
+    if (proto_request_decode(data, size, &arena, &header, &api, &body, &failure) ==
         PROTO_DECODE_OK) {
         proto_out first, second;
         proto_out_init(&first, 64u << 20);

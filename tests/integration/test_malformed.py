@@ -13,6 +13,10 @@ Outcomes asserted (Kafka's own behaviour):
   allocating);
 - truncated frames (header cut short, body cut short, a sender that goes
   away mid-frame): connection closed / nothing answered, no crash;
+- a client_id length below -1 (-2, -32768): connection closed, as for any
+  other string length below -1;
+- the malformed-request log line names the field and the byte offset (in
+  the frame after its size prefix) where decoding stopped;
 - unknown API key: connection closed;
 - ApiVersions at an unsupported version (v99): error 35 with a v0 body
   holding exactly {18, 0, max}, and the connection keeps working;
@@ -27,6 +31,7 @@ Outcomes asserted (Kafka's own behaviour):
 # strait-test: asan
 
 import os
+import re
 import socket
 import struct
 import sys
@@ -133,6 +138,10 @@ def main(t):
             body = i32(1) + i16(50) + b"short"
             c.send(kwire.request(kwire.API_METADATA, 1, 1, body))
             expect_closed(c, "Metadata with a truncated topic name")
+        for length in (-2, -32768):  # client_id length below -1: not a length
+            with kwire.Conn(b.bootstrap) as c:
+                c.send(i32(10) + i16(kwire.API_API_VERSIONS) + i16(0) + i32(9) + i16(length))
+                expect_closed(c, "client_id length %d" % length)
         c = kwire.Conn(b.bootstrap)  # sender goes away mid-frame
         c.send(i32(1000) + i16(18) + i16(0) + i32(1) + b"partial")
         time.sleep(0.2)
@@ -145,7 +154,16 @@ def main(t):
                 check(data == b"", "broker answered an incomplete frame with %r" % data[:40])
             except socket.timeout:
                 pass  # still waiting for the rest of the frame: correct
-    note("truncated frames: handled")
+    log = b.log_text()
+    # offsets count from the first header byte: Metadata's topic name bytes
+    # start at 27 (header 10 + client_id "strait-test" 11, count 4, length
+    # 2); the client_id length ends at 10
+    for expected in (r"malformed request peer=\S+ api=Metadata version=1 error=input ended early "
+                     r"field=\S+ offset=27\b",
+                     r"malformed request peer=\S+ api=ApiVersions version=0 error=corrupt data "
+                     r"field=client_id offset=10\b"):
+        check(re.search(expected, log), "no malformed-request log line matching %r" % expected)
+    note("truncated frames and client_id lengths below -1: handled, logged with offsets")
 
     # 4. Unknown API key.
     with Case(b):

@@ -15,6 +15,7 @@
 
 #include "broker/proto/api.h"
 #include "broker/proto/codec.h"
+#include "broker/proto/dispatch.h"
 #include "common/error.h"
 #include "common/limits.h"
 
@@ -224,6 +225,57 @@ static void api_support_doc_matches_table(void **state)
     assert_int_equal(rows, proto_api_count);
 }
 
+/* The request header's client_id: -1 is null, a length below -1 is
+ * malformed (as every other string, codec.c), and the failure names the
+ * field and the byte offset where decoding stopped. */
+static void request_header_client_id(void **state)
+{
+    (void)state;
+    proto_arena a;
+    proto_arena_init(&a, 1 << 20);
+    proto_request_header h;
+    const proto_api *api;
+    void *body;
+    proto_decode_failure failure;
+    /* ApiVersions v0, correlation id 7, then the client_id length */
+    uint8_t frame[] = {0, 18, 0, 0, 0, 0, 0, 7, 0xff, 0xff};
+    assert_int_equal(proto_request_decode(frame, sizeof frame, &a, &h, &api, &body, &failure),
+                     PROTO_DECODE_OK);
+    assert_null(h.client_id.ptr);
+    assert_int_equal(h.client_id.len, -1);
+
+    static const int16_t below[] = {-2, -100, INT16_MIN};
+    for (size_t i = 0; i < sizeof below / sizeof below[0]; i++) {
+        frame[8] = (uint8_t)((uint16_t)below[i] >> 8);
+        frame[9] = (uint8_t)((uint16_t)below[i] & 0xff);
+        assert_int_equal(proto_request_decode(frame, sizeof frame, &a, &h, &api, &body, &failure),
+                         PROTO_DECODE_MALFORMED);
+        assert_string_equal(failure.field, "client_id");
+        assert_int_equal(failure.error, ST_ECORRUPT);
+        assert_int_equal(failure.offset_bytes, 10); /* just after the length */
+    }
+
+    /* client_id longer than the frame: stops where the client_id bytes start */
+    static const uint8_t cut_client_id[] = {0, 18, 0, 0, 0, 0, 0, 7, 0, 200, 'a', 'b'};
+    assert_int_equal(proto_request_decode(cut_client_id, sizeof cut_client_id, &a, &h, &api,
+                                          &body, &failure),
+                     PROTO_DECODE_MALFORMED);
+    assert_string_equal(failure.field, "client_id");
+    assert_int_equal(failure.error, ST_ETRUNCATED);
+    assert_int_equal(failure.offset_bytes, 10);
+
+    /* Metadata v1 whose one topic name claims 50 bytes and has 5: the body
+     * starts at 12 (client_id "ab"), the name's bytes at 12 + 4 + 2 = 18 */
+    static const uint8_t cut_topic[] = {0, 3, 0, 1, 0, 0, 0, 1, 0, 2, 'a', 'b',
+                                        0, 0, 0, 1, 0, 50, 's', 'h', 'o', 'r', 't'};
+    assert_int_equal(proto_request_decode(cut_topic, sizeof cut_topic, &a, &h, &api, &body,
+                                          &failure),
+                     PROTO_DECODE_MALFORMED);
+    assert_non_null(failure.field);
+    assert_int_equal(failure.offset_bytes, 18);
+    proto_arena_free(&a);
+}
+
 static void arena_ceiling(void **state)
 {
     (void)state;
@@ -241,6 +293,7 @@ int main(void)
         cmocka_unit_test(api_table_sorted_and_sane), cmocka_unit_test(every_api_round_trips),
         cmocka_unit_test(api_versions_v3_known_bytes), cmocka_unit_test(hostile_lengths),
         cmocka_unit_test(arena_ceiling), cmocka_unit_test(api_support_doc_matches_table),
+        cmocka_unit_test(request_header_client_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "broker/broker_config.h"
+#include "broker/config/broker_config.h"
 #include "broker/log/topic_config.h"
 #include "common/error.h"
 #include "common/limits.h"

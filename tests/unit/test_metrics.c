@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "broker/broker_config.h"
-#include "broker/metrics.h"
+#include "broker/config/broker_config.h"
+#include "broker/broker_metrics.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/metrics_text.h"
@@ -175,7 +175,7 @@ static void broker_counters_render(void **state)
 
     buf out;
     buf_init(&out, 1024 * 1024);
-    metrics_render(m, NULL, &out);
+    broker_metrics_render(m, NULL, &out);
     const char *text = text_of(&out);
     assert_non_null(strstr(text, "\nstrait_broker_requests_total{api=\"Produce\"} 2\n"));
     assert_non_null(strstr(text, "\nstrait_broker_requests_total{api=\"Fetch\"} 1\n"));

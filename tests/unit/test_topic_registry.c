@@ -19,12 +19,12 @@
 
 #include <cmocka.h>
 
-#include "broker/broker_config.h"
 #include "broker/cluster/cluster_meta.h"
 #include "broker/cluster/topic_registry.h"
+#include "broker/config/broker_config.h"
 #include "broker/log/topic_config.h"
-#include "common/file_io.h"
 #include "common/error.h"
+#include "common/file_io.h"
 #include "common/limits.h"
 
 /* ---- fixture ----------------------------------------------------------------- */

@@ -260,6 +260,28 @@ def parse_produce_v3(body):
     return out
 
 
+def parse_produce_v8(body):
+    """-> {(topic, partition): (error_code, base_offset, record_errors, error_message)}
+    with record_errors = [(batch_index, batch_index_error_message)] (KIP-467)."""
+    r = Reader(body)
+    out = {}
+    for _ in range(r.i32()):
+        topic = r.string()
+        for _ in range(r.i32()):
+            partition = r.i32()
+            error = r.i16()
+            base_offset = r.i64()
+            r.i64()  # log_append_time_ms
+            r.i64()  # log_start_offset
+            record_errors = r.array(lambda rr: (rr.i32(), rr.string()))
+            out[(topic, partition)] = (error, base_offset, record_errors, r.string())
+    r.i32()  # throttle_time_ms
+    check_done = r.remaining()
+    if check_done:
+        raise ValueError("%d bytes after the Produce v8 response" % check_done)
+    return out
+
+
 def parse_list_offsets_v1(body):
     """-> {(topic, partition): (error_code, timestamp, offset)}"""
     r = Reader(body)

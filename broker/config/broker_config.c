@@ -13,7 +13,7 @@
  * log.retention.hours) are refused as ambiguous; overrides apply in order on
  * top of the file, the last one winning.
  */
-#include "broker/broker_config.h"
+#include "broker/config/broker_config.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
