@@ -314,7 +314,7 @@ int offsets_table_put(offsets_table *t, const char *topic, size_t topic_len, int
     else
         t->count++;
     to->present[partition] = true;
-    to->values[partition] = (offset_value){offset, leader_epoch, copy, commit_timestamp_ms};
+    to->values[partition] = (offset_value){offset, leader_epoch, copy, metadata_len, commit_timestamp_ms};
     return 0;
 }
 

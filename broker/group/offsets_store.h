@@ -102,7 +102,8 @@ int offsets_record_decode(const uint8_t *key, int32_t key_len, const uint8_t *va
 typedef struct offset_value {
     int64_t offset;
     int32_t leader_epoch;
-    char *metadata;              /* NUL-terminated, owned */
+    char *metadata;              /* metadata_len bytes (any bytes, NUL too) + a NUL; owned */
+    size_t metadata_len;
     int64_t commit_timestamp_ms;
 } offset_value;
 

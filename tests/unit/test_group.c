@@ -448,6 +448,38 @@ static void offsets_table_basics(void **state)
     offsets_table_free(t);
 }
 
+/* Commit metadata is bytes (librdkafka's 0099 commits "Hello\0world!"): a NUL
+ * inside survives the table and the __consumer_offsets record. */
+static void commit_metadata_is_bytes(void **state)
+{
+    (void)state;
+    static const char metadata[] = "Hello\0world!";
+    const size_t metadata_len = sizeof metadata - 1;
+    offsets_table *t = offsets_table_new();
+    assert_int_equal(offsets_table_put(t, "a", 1, 0, 42, -1, metadata, metadata_len, 5), 0);
+    const offset_value *v = offsets_table_get(t, "a", 1, 0);
+    assert_non_null(v);
+    assert_int_equal(v->metadata_len, 12);
+    assert_memory_equal(v->metadata, metadata, metadata_len);
+    offsets_table_free(t);
+
+    proto_arena arena;
+    proto_arena_init(&arena, LIMIT_DECODE_ARENA_BYTES);
+    buf key, value;
+    buf_init(&key, 1 << 20);
+    buf_init(&value, 1 << 20);
+    offsets_key_commit(&key, "grp", "a", 1, 0);
+    offsets_value_commit(&value, 42, -1, metadata, metadata_len, 1700000000000);
+    offsets_record r;
+    assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, value.data,
+                                           (int32_t)value.len, &arena, &r), 0);
+    assert_int_equal(r.metadata.len, 12);
+    assert_memory_equal(r.metadata.ptr, metadata, metadata_len);
+    buf_free(&key);
+    buf_free(&value);
+    proto_arena_free(&arena);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +494,7 @@ int main(void)
         cmocka_unit_test(java_hash_partitioning),
         cmocka_unit_test(offsets_records_round_trip),
         cmocka_unit_test(offsets_table_basics),
+        cmocka_unit_test(commit_metadata_is_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
