@@ -9,7 +9,8 @@
  *   one session timeout; it joins for real with the id.
  * - A join into an Empty group starts the initial delay
  *   (group.initial.rebalance.delay.ms): the join phase lasts at least that
- *   long, extended by another delay each time a new member arrives, up to the
+ *   long; for a group that never had a generation it is extended by another
+ *   delay each time a new member arrived during the last one, up to the
  *   largest rebalance timeout. Otherwise the join phase ends when every member
  *   (and no pending member) has joined, or after the largest rebalance timeout;
  *   dynamic members that did not rejoin are then removed.
@@ -315,7 +316,9 @@ static void add_member_and_rebalance(group *g, char *id, const group_join_params
         g->leader = m;
     m->session_deadline_ms = now.mono_ms + m->session_timeout_ms;
     member_await_join(g, m, waiter);
-    if (g->state == GROUP_PREPARING_REBALANCE && g->initial_delay)
+    /* as Kafka: only a group that never had a generation waits longer for
+     * more members; an emptied group rejoining gets one delay */
+    if (g->state == GROUP_PREPARING_REBALANCE && g->initial_delay && g->generation == 0)
         g->new_member_added = true;
     maybe_prepare_rebalance(g, now);
 }

@@ -196,6 +196,42 @@ static void kip394_join_then_initial_delay(void **state)
     world_free(w);
 }
 
+/* group.initial.rebalance.delay.ms as Kafka's InitialDelayedJoin: a new
+ * group (generation 0) waits one more delay when a member arrived during
+ * the last one; a group that emptied and is joined again waits one delay. */
+static void initial_delay_extends_only_for_a_new_group(void **state)
+{
+    (void)state;
+    world *w = world_new(3000);
+    join(w, 1, "", NULL, range_rr, 2, false);
+    advance(w, 1000);
+    join(w, 2, "", NULL, range_rr, 2, false); /* during the first delay */
+    advance(w, 2000);                         /* the first delay ends: one more */
+    assert_null(answer_for(w, 1));
+    advance(w, 2999);
+    assert_null(answer_for(w, 1));
+    advance(w, 1); /* 3000 + 3000 */
+    assert_int_equal(answer_for(w, 1)->error, GROUP_OK);
+    assert_int_equal(answer_for(w, 2)->generation, 1);
+    char a[128], b[128];
+    strcpy(a, answer_for(w, 1)->member_id);
+    strcpy(b, answer_for(w, 2)->member_id);
+    assert_int_equal(group_leave(w->g, a, w->now), GROUP_OK);
+    assert_int_equal(group_leave(w->g, b, w->now), GROUP_OK);
+    assert_int_equal(group_current_state(w->g), GROUP_EMPTY);
+    int32_t generation = group_generation(w->g);
+    assert_true(generation > 0);
+    join(w, 3, "", NULL, range_rr, 2, false);
+    advance(w, 1000);
+    join(w, 4, "", NULL, range_rr, 2, false);
+    advance(w, 1999);
+    assert_null(answer_for(w, 3));
+    advance(w, 1); /* one delay only */
+    assert_int_equal(answer_for(w, 3)->error, GROUP_OK);
+    assert_int_equal(answer_for(w, 4)->generation, generation + 1);
+    world_free(w);
+}
+
 static void sync_heartbeat_and_fencing(void **state)
 {
     (void)state;
@@ -535,6 +571,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kip394_join_then_initial_delay),
+        cmocka_unit_test(initial_delay_extends_only_for_a_new_group),
         cmocka_unit_test(sync_heartbeat_and_fencing),
         cmocka_unit_test(session_expiry_moves_to_rebalance),
         cmocka_unit_test(rebalance_timeout_removes_laggards),
