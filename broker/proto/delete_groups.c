@@ -135,7 +135,8 @@ static int handle_offset_delete(broker_request *req)
                                                    .partition = p, .skip = !known};
         }
     }
-    out->error_code = group_api_kafka_error(coordinator_offset_delete(b->coordinator, group_id, parts, n));
+    out->error_code =
+        group_api_kafka_error(coordinator_offset_delete(b->coordinator, group_id, parts, n));
     if (out->error_code != KERR_NONE)
         return PROTO_RESPOND;
     if (proto_array_alloc(&req->arena, &out->topics, &od_topic_response_schema, in->topics.count))
