@@ -105,6 +105,9 @@ static int open_metrics_http(broker_node *node, char *url, size_t url_len)
     return 0;
 }
 
+/* coordinator_deps.notify_append: the group coordinator appended to p. */
+static void notify_append(void *arg, partition *p) { broker_notify_append(arg, p); }
+
 int broker_open(const broker_config *config, broker_node **out)
 {
     broker_node *node = calloc(1, sizeof *node);
@@ -151,7 +154,20 @@ int broker_open(const broker_config *config, broker_node **out)
         rc = ST_EIO;
         goto fail;
     }
-    rc = coordinator_open(b, &b->coordinator);
+    coordinator_deps group_deps = {
+        .base = b->base,
+        .topics = b->topics,
+        .group = {.min_session_timeout_ms = config->group_min_session_timeout_ms,
+                  .max_session_timeout_ms = config->group_max_session_timeout_ms,
+                  .max_size = config->group_max_size,
+                  .initial_rebalance_delay_ms = config->group_initial_rebalance_delay_ms},
+        .offsets_topic_num_partitions = config->offsets_topic_num_partitions,
+        .offsets_retention_minutes = config->offsets_retention_minutes,
+        .offsets_retention_check_interval_ms = config->offsets_retention_check_interval_ms,
+        .notify_append = notify_append,
+        .notify_arg = b,
+    };
+    rc = coordinator_open(&group_deps, &b->coordinator);
     if (rc != 0) {
         log_error("broker", "cannot start the group coordinator error=%s", strait_strerror(rc));
         goto fail;

@@ -20,10 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/broker.h"
 #include "broker/log/batch_build.h"
-#include "broker/proto/api.h"
-#include "broker/proto/kafka_error.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/limits.h"
@@ -115,9 +112,9 @@ coord_group *coord_get_or_create(coordinator *c, const char *id)
     e->owner = c;
     group_callbacks cb = c->callbacks;
     cb.arg = e;
-    e->g = group_new(id, &c->config, &cb);
+    e->g = group_new(id, &c->deps.group, &cb);
     e->offsets = offsets_table_new();
-    e->timer = evtimer_new(c->broker->base, timer_cb, e);
+    e->timer = evtimer_new(c->deps.base, timer_cb, e);
     if (!e->g || !e->offsets || !e->timer) {
         group_free(e->g);
         offsets_table_free(e->offsets);
@@ -126,8 +123,8 @@ coord_group *coord_get_or_create(coordinator *c, const char *id)
         free(e);
         return NULL;
     }
-    e->partition = coordinator_partition_for(id, strlen(id), c->broker->config.offsets_topic_num_partitions);
-    topic *t = topic_registry_find(c->broker->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    e->partition = coordinator_partition_for(id, strlen(id), c->deps.offsets_topic_num_partitions);
+    topic *t = topic_registry_find(c->deps.topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
     if (t && t->partition_count > 0) /* the topic's real count wins over the config */
         e->partition = coordinator_partition_for(id, strlen(id), t->partition_count);
     if (c->group_count >= c->bucket_count)
@@ -209,18 +206,15 @@ static void finish_cb(evutil_socket_t fd, short what, void *arg)
     /* pop one at a time: finishing may re-enter and queue more, and a
      * connection closing meanwhile removes its request from the list */
     while (c->finish_count > 0) {
-        struct broker_request *req = c->finish[--c->finish_count];
-        req->on_abandon = NULL;
-        broker_request_finish(req);
+        coordinator_waiter *w = c->finish[--c->finish_count];
+        w->finish(w);
     }
 }
 
-static void abandon(struct broker_request *req)
+void coordinator_forget(coordinator *c, coordinator_waiter *w)
 {
-    coordinator *c = req->broker->coordinator;
-    coordinator_waiter *w = req->handler_state;
     for (size_t i = 0; i < c->finish_count; i++)
-        if (c->finish[i] == req) {
+        if (c->finish[i] == w) {
             c->finish[i] = c->finish[--c->finish_count];
             return;
         }
@@ -237,7 +231,7 @@ static void answered(coordinator *c, coordinator_waiter *w)
     }
     if (c->finish_count == c->finish_capacity) {
         size_t cap = c->finish_capacity ? c->finish_capacity * 2 : 16;
-        struct broker_request **list = realloc(c->finish, cap * sizeof *list);
+        coordinator_waiter **list = realloc(c->finish, cap * sizeof *list);
         if (!list) { /* cannot queue: the connection gets no answer and times out */
             log_error("group", "out of memory queueing a response group=%s", w->group_id);
             return;
@@ -245,7 +239,7 @@ static void answered(coordinator *c, coordinator_waiter *w)
         c->finish = list;
         c->finish_capacity = cap;
     }
-    c->finish[c->finish_count++] = w->req;
+    c->finish[c->finish_count++] = w;
     event_active(c->finish_event, EV_TIMEOUT, 0);
 }
 
@@ -253,45 +247,38 @@ static void join_done(void *arg, group *g, void *waiter, const group_join_outcom
 {
     coord_group *e = arg;
     coordinator_waiter *w = waiter;
-    w->join_fill(w->req, g, o);
+    w->join_fill(w, g, o);
     answered(e->owner, w);
 }
 
-static void sync_done(void *arg, group *g, void *waiter, int16_t error, const uint8_t *assignment,
+static void sync_done(void *arg, group *g, void *waiter, int error, const uint8_t *assignment,
                       int32_t assignment_len)
 {
     (void)g;
     coord_group *e = arg;
     coordinator_waiter *w = waiter;
-    w->sync_fill(w->req, error, assignment, assignment_len);
+    w->sync_fill(w, error, assignment, assignment_len);
     answered(e->owner, w);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------- */
 
-int coordinator_open(broker *b, coordinator **out)
+int coordinator_open(const coordinator_deps *deps, coordinator **out)
 {
     coordinator *c = calloc(1, sizeof *c);
     if (!c)
         return ST_ENOMEM;
-    c->broker = b;
+    c->deps = *deps;
     c->bucket_count = 64;
     c->buckets = calloc(c->bucket_count, sizeof *c->buckets);
-    c->finish_event = event_new(b->base, -1, 0, finish_cb, c);
+    c->finish_event = event_new(deps->base, -1, 0, finish_cb, c);
     if (!c->buckets || !c->finish_event) {
         coordinator_close(c);
         return ST_ENOMEM;
     }
-    const broker_config *bc = &b->config;
-    c->config = (group_config){
-        .min_session_timeout_ms = bc->group_min_session_timeout_ms,
-        .max_session_timeout_ms = bc->group_max_session_timeout_ms,
-        .max_size = bc->group_max_size,
-        .initial_rebalance_delay_ms = bc->group_initial_rebalance_delay_ms,
-    };
     c->callbacks = (group_callbacks){.join_done = join_done, .sync_done = sync_done,
                                      .store = coord_store_group};
-    c->next_retention_check_ms = clock_mono_ms() + bc->offsets_retention_check_interval_ms;
+    c->next_retention_check_ms = clock_mono_ms() + deps->offsets_retention_check_interval_ms;
     coord_load(c);
     *out = c;
     return 0;
@@ -316,18 +303,16 @@ void coordinator_close(coordinator *c)
 
 /* ---- API entry points ----------------------------------------------------------- */
 
-int16_t coordinator_find(coordinator *c)
+int coordinator_find(coordinator *c)
 {
-    return coord_offsets_topic(c, true) ? KERR_NONE : KERR_COORDINATOR_NOT_AVAILABLE;
+    return coord_offsets_topic(c, true) ? GROUP_OK : GROUP_EUNAVAILABLE;
 }
 
-/* Runs one call into a group with w as the current request. */
-static bool run_parkable(coordinator *c, coord_group *e, coordinator_waiter *w, bool done)
+/* Ends one call into a group that ran with w as the current request. */
+static bool run_parkable(coordinator *c, coord_group *e, bool done)
 {
     c->current = NULL;
     maybe_drop(e);
-    if (!done)
-        w->req->on_abandon = abandon;
     return done;
 }
 
@@ -335,15 +320,15 @@ bool coordinator_join(coordinator *c, coordinator_waiter *w, const group_join_pa
 {
     coord_group *e = coord_get_or_create(c, w->group_id);
     if (!e) {
-        group_join_outcome o = {.error = KERR_COORDINATOR_NOT_AVAILABLE, .member_id = p->member_id,
+        group_join_outcome o = {.error = GROUP_EUNAVAILABLE, .member_id = p->member_id,
                                 .generation = -1, .protocol_name = "", .leader_id = ""};
-        w->join_fill(w->req, NULL, &o);
+        w->join_fill(w, NULL, &o);
         return true;
     }
     c->current = w;
     c->current_done = false;
     group_join(e->g, p, w, coord_now());
-    return run_parkable(c, e, w, c->current_done);
+    return run_parkable(c, e, c->current_done);
 }
 
 bool coordinator_sync(coordinator *c, coordinator_waiter *w, const char *member_id,
@@ -352,46 +337,46 @@ bool coordinator_sync(coordinator *c, coordinator_waiter *w, const char *member_
 {
     coord_group *e = coord_lookup(c, w->group_id);
     if (!e) {
-        w->sync_fill(w->req, KERR_UNKNOWN_MEMBER_ID, NULL, 0);
+        w->sync_fill(w, GROUP_EUNKNOWN_MEMBER, NULL, 0);
         return true;
     }
     c->current = w;
     c->current_done = false;
     group_sync(e->g, member_id, instance_id, generation, assignments, count, w, coord_now());
-    return run_parkable(c, e, w, c->current_done);
+    return run_parkable(c, e, c->current_done);
 }
 
-int16_t coordinator_heartbeat(coordinator *c, const char *group_id, const char *member_id,
-                              const char *instance_id, int32_t generation)
+int coordinator_heartbeat(coordinator *c, const char *group_id, const char *member_id,
+                          const char *instance_id, int32_t generation)
 {
     coord_group *e = coord_lookup(c, group_id);
     if (!e)
-        return KERR_UNKNOWN_MEMBER_ID;
-    int16_t error = group_heartbeat(e->g, member_id, instance_id, generation, coord_now());
+        return GROUP_EUNKNOWN_MEMBER;
+    int error = group_heartbeat(e->g, member_id, instance_id, generation, coord_now());
     coord_arm(e);
     return error;
 }
 
-int16_t coordinator_leave(coordinator *c, const char *group_id, const char *member_id)
+int coordinator_leave(coordinator *c, const char *group_id, const char *member_id)
 {
     coord_group *e = coord_lookup(c, group_id);
     if (!e)
-        return KERR_UNKNOWN_MEMBER_ID;
-    int16_t error = group_leave(e->g, member_id, coord_now());
+        return GROUP_EUNKNOWN_MEMBER;
+    int error = group_leave(e->g, member_id, coord_now());
     maybe_drop(e);
     return error;
 }
 
-int16_t coordinator_commit_check(coordinator *c, const char *group_id, const char *member_id,
-                                 const char *instance_id, int32_t generation)
+int coordinator_commit_check(coordinator *c, const char *group_id, const char *member_id,
+                             const char *instance_id, int32_t generation)
 {
     coord_group *e = coord_lookup(c, group_id);
     if (!e) {
         if (generation >= 0) /* an old generation of a group that is gone */
-            return KERR_ILLEGAL_GENERATION;
-        return coord_get_or_create(c, group_id) ? KERR_NONE : KERR_COORDINATOR_NOT_AVAILABLE;
+            return GROUP_EGENERATION;
+        return coord_get_or_create(c, group_id) ? GROUP_OK : GROUP_EUNAVAILABLE;
     }
-    int16_t error = group_commit_check(e->g, member_id, instance_id, generation, coord_now());
+    int error = group_commit_check(e->g, member_id, instance_id, generation, coord_now());
     coord_arm(e);
     return error;
 }
@@ -409,7 +394,7 @@ void coordinator_commit(coordinator *c, const char *group_id, coordinator_offset
     int64_t now = clock_wall_ms();
     for (int32_t i = 0; i < count; i++) {
         coordinator_offset_item *x = &commits[i];
-        if (x->error != KERR_NONE)
+        if (x->skip)
             continue;
         buf *key = &bufs[2 * built], *value = &bufs[2 * built + 1];
         buf_init(key, RECORD_BUF_BYTES);
@@ -427,17 +412,17 @@ void coordinator_commit(coordinator *c, const char *group_id, coordinator_offset
     if (rc == 0)
         for (int32_t i = 0; i < count; i++) {
             coordinator_offset_item *x = &commits[i];
-            if (x->error == KERR_NONE &&
+            if (!x->skip && x->error == GROUP_OK &&
                 offsets_table_put(e->offsets, x->topic, x->topic_len, x->partition, x->offset,
                                   x->leader_epoch, x->metadata ? x->metadata : "",
                                   x->metadata ? x->metadata_len : 0, now) != 0)
-                x->error = KERR_UNKNOWN_SERVER_ERROR; /* written, but not in memory */
+                x->error = GROUP_EINTERNAL; /* written, but not in memory */
         }
 out:
     if (rc != 0) /* nothing acknowledged: the client retries */
         for (int32_t i = 0; i < count; i++)
-            if (commits[i].error == KERR_NONE)
-                commits[i].error = KERR_COORDINATOR_NOT_AVAILABLE;
+            if (!commits[i].skip && commits[i].error == GROUP_OK)
+                commits[i].error = GROUP_EUNAVAILABLE;
     for (int32_t i = 0; i < 2 * built; i++)
         buf_free(&bufs[i]);
     free(bufs);
@@ -487,7 +472,7 @@ int coordinator_evict_members(coordinator *c, bool (*match)(void *arg, const cha
             for (int32_t i = 0; ids && i < n; i++)
                 ids[i] = strdup(group_member_at(e->g, i)->id);
             for (int32_t i = 0; ids && i < n; i++) {
-                if (ids[i] && group_leave(e->g, ids[i], coord_now()) == KERR_NONE)
+                if (ids[i] && group_leave(e->g, ids[i], coord_now()) == GROUP_OK)
                     evicted++;
                 free(ids[i]);
             }
@@ -499,23 +484,23 @@ int coordinator_evict_members(coordinator *c, bool (*match)(void *arg, const cha
     return evicted;
 }
 
-int16_t coordinator_delete_group(coordinator *c, const char *group_id)
+int coordinator_delete_group(coordinator *c, const char *group_id)
 {
     coord_group *e = coord_lookup(c, group_id);
     if (!e || group_current_state(e->g) == GROUP_DEAD)
-        return KERR_GROUP_ID_NOT_FOUND;
+        return GROUP_ENOT_FOUND;
     if (group_current_state(e->g) != GROUP_EMPTY || group_member_count(e->g) > 0)
-        return KERR_NON_EMPTY_GROUP;
+        return GROUP_ENOT_EMPTY;
     collect_ctx x = {.all = true};
     offsets_table_each(e->offsets, coord_collect_cb, &x);
     int rc = coord_write_tombstones(c, e, x.items, x.count, true);
     free(x.items);
     if (rc != 0)
-        return KERR_COORDINATOR_NOT_AVAILABLE;
+        return GROUP_EUNAVAILABLE;
     log_info("group", "deleted group=%s", group_id);
     group_set_dead(e->g);
     coord_unlink(c, e);
-    return KERR_NONE;
+    return GROUP_OK;
 }
 
 /* Does a consumer-protocol subscription (version int16, topics []string,
@@ -549,33 +534,33 @@ static bool group_subscribes(const group *g, const char *topic, size_t topic_len
     return false;
 }
 
-int16_t coordinator_offset_delete(coordinator *c, const char *group_id,
-                                  coordinator_offset_item *partitions, int32_t count)
+int coordinator_offset_delete(coordinator *c, const char *group_id,
+                              coordinator_offset_item *partitions, int32_t count)
 {
     coord_group *e = coord_lookup(c, group_id);
     if (!e || group_current_state(e->g) == GROUP_DEAD)
-        return KERR_GROUP_ID_NOT_FOUND;
+        return GROUP_ENOT_FOUND;
     const group *g = e->g;
     bool empty = group_current_state(g) == GROUP_EMPTY;
     const char *type = group_protocol_type(g);
     if (!empty && !(type && strcmp(type, "consumer") == 0))
-        return KERR_NON_EMPTY_GROUP;
+        return GROUP_ENOT_EMPTY;
     coordinator_offset_item *gone = calloc((size_t)(count > 0 ? count : 1), sizeof *gone);
     if (!gone)
-        return KERR_UNKNOWN_SERVER_ERROR;
+        return GROUP_EINTERNAL;
     int32_t n = 0;
     for (int32_t i = 0; i < count; i++) {
         coordinator_offset_item *x = &partitions[i];
-        if (x->error != KERR_NONE)
+        if (x->skip)
             continue;
         if (!empty && group_subscribes(g, x->topic, x->topic_len))
-            x->error = KERR_GROUP_SUBSCRIBED_TO_TOPIC;
+            x->error = GROUP_ESUBSCRIBED;
         else if (offsets_table_get(e->offsets, x->topic, x->topic_len, x->partition))
             gone[n++] = *x;
     }
-    int16_t error = KERR_NONE;
+    int error = GROUP_OK;
     if (n > 0 && coord_write_tombstones(c, e, gone, n, false) != 0)
-        error = KERR_COORDINATOR_NOT_AVAILABLE;
+        error = GROUP_EUNAVAILABLE;
     else
         for (int32_t i = 0; i < n; i++)
             offsets_table_delete(e->offsets, gone[i].topic, gone[i].topic_len, gone[i].partition);

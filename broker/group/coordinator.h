@@ -15,7 +15,7 @@
  * filled at once and the request is finished from the event loop shortly
  * after (a deferred event), so a handler never runs inside another
  * connection's handler. A request whose connection closes meanwhile is
- * dropped through broker_request.on_abandon.
+ * forgotten (coordinator_forget).
  *
  * Commits are acknowledged only after plog_append of their records returned
  * (with the topic's flush policy), so an acknowledged commit survives a
@@ -30,17 +30,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker/cluster/topic_registry.h"
 #include "broker/group/group.h"
+#include "broker/group/group_error.h"
 #include "broker/group/offsets_store.h"
 
-struct broker;
-struct broker_request;
+struct event_base;
 
 typedef struct coordinator coordinator;
 
-/* Creates the coordinator of b and rebuilds groups and offsets from
- * __consumer_offsets if it exists. */
-int coordinator_open(struct broker *b, coordinator **out);
+/* What the coordinator needs from the broker, handed over explicitly (the
+ * group module does not know the broker). */
+typedef struct coordinator_deps {
+    struct event_base *base;       /* the broker's loop: group timers, deferred answers */
+    topic_registry *topics;        /* where __consumer_offsets lives */
+    group_config group;            /* group.min/max.session.timeout.ms, group.max.size, ... */
+    int32_t offsets_topic_num_partitions;        /* offsets.topic.num.partitions */
+    int64_t offsets_retention_minutes;           /* offsets.retention.minutes */
+    int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms */
+    /* Records were appended to p (wakes Fetch long-polls on it). */
+    void (*notify_append)(void *arg, partition *p);
+    void *notify_arg;
+} coordinator_deps;
+
+/* Creates the coordinator and rebuilds groups and offsets from
+ * __consumer_offsets if it exists. 0 or ST_ENOMEM. */
+int coordinator_open(const coordinator_deps *deps, coordinator **out);
 /* Frees everything (call after the server closed its connections). */
 void coordinator_close(coordinator *c);
 /* Once a second: offsets.retention.minutes expiry of empty groups' offsets. */
@@ -52,32 +67,43 @@ int32_t coordinator_java_hash(const char *s, size_t len);
 int32_t coordinator_partition_for(const char *group_id, size_t len, int32_t partitions);
 
 /* FindCoordinator for a group: makes sure __consumer_offsets exists.
- * Returns a Kafka error code. */
-int16_t coordinator_find(coordinator *c);
+ * GROUP_OK or GROUP_EUNAVAILABLE. */
+int coordinator_find(coordinator *c);
 
-/* A JoinGroup or SyncGroup request as the group sees it (lives in the
- * request's arena; req->handler_state points to it). */
-typedef struct coordinator_waiter {
-    struct broker_request *req;
+/* A JoinGroup or SyncGroup request as the group sees it; the caller owns its
+ * memory until the request is finished or forgotten. */
+typedef struct coordinator_waiter coordinator_waiter;
+struct coordinator_waiter {
     const char *group_id;
-    void (*join_fill)(struct broker_request *req, const group *g, const group_join_outcome *o);
-    void (*sync_fill)(struct broker_request *req, int16_t error, const uint8_t *assignment,
+    void *request;             /* the caller's request; opaque here */
+    /* Fill the response (called at once when the group answers). */
+    void (*join_fill)(coordinator_waiter *w, const group *g, const group_join_outcome *o);
+    void (*sync_fill)(coordinator_waiter *w, int error, const uint8_t *assignment,
                       int32_t assignment_len);
-} coordinator_waiter;
+    /* A parked request was answered: send its response. Called later from
+     * the loop (a deferred event), never inside another request's handler. */
+    void (*finish)(coordinator_waiter *w);
+};
 
 /* JoinGroup / SyncGroup. true: answered now (the handler responds);
- * false: parked (the coordinator finishes the request later). */
+ * false: parked (the coordinator calls w->finish later, unless the caller
+ * calls coordinator_forget first because its request went away). */
 bool coordinator_join(coordinator *c, coordinator_waiter *w, const group_join_params *p);
 bool coordinator_sync(coordinator *c, coordinator_waiter *w, const char *member_id,
                       const char *instance_id, int32_t generation,
                       const group_assignment *assignments, int32_t count);
 
-int16_t coordinator_heartbeat(coordinator *c, const char *group_id, const char *member_id,
-                              const char *instance_id, int32_t generation);
-int16_t coordinator_leave(coordinator *c, const char *group_id, const char *member_id);
+/* The request behind a parked w went away (connection closed): never
+ * finish it. The member keeps its place in the group, as in Kafka. */
+void coordinator_forget(coordinator *c, coordinator_waiter *w);
 
-/* One partition of an OffsetCommit. error is in/out: entries that arrive
- * with an error are skipped; the rest get the outcome. */
+int coordinator_heartbeat(coordinator *c, const char *group_id, const char *member_id,
+                          const char *instance_id, int32_t generation);
+int coordinator_leave(coordinator *c, const char *group_id, const char *member_id);
+
+/* One partition of an OffsetCommit, OffsetDelete or expiry. Entries with
+ * skip set (refused at the protocol edge) are left alone; the rest get
+ * their outcome in error (GROUP_OK or GROUP_E*). */
 typedef struct coordinator_offset_item {
     const char *topic;
     size_t topic_len;
@@ -86,13 +112,14 @@ typedef struct coordinator_offset_item {
     int32_t leader_epoch;
     const char *metadata;      /* NULL = none */
     size_t metadata_len;
-    int16_t error;
+    bool skip;
+    int error;
 } coordinator_offset_item;
 
 /* Group-level check of an OffsetCommit (creates the group for a simple
- * commit); KERR_NONE to go on. */
-int16_t coordinator_commit_check(coordinator *c, const char *group_id, const char *member_id,
-                                 const char *instance_id, int32_t generation);
+ * commit); GROUP_OK to go on. */
+int coordinator_commit_check(coordinator *c, const char *group_id, const char *member_id,
+                             const char *instance_id, int32_t generation);
 /* Writes the commits to __consumer_offsets (one batch) and, once written,
  * to the group's table. */
 void coordinator_commit(coordinator *c, const char *group_id, coordinator_offset_item *commits,
@@ -109,8 +136,6 @@ const group *coordinator_group(coordinator *c, const char *group_id);
 /* Calls fn for every group. */
 void coordinator_groups_each(coordinator *c, void (*fn)(void *arg, const group *g), void *arg);
 
-/* DeleteGroups of one group: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP or NONE
- * (offsets and group tombstoned in __consumer_offsets). */
 /* Removes every member of the groups match() selects, as if each had left
  * (the group rebalances or becomes Empty; committed offsets stay). Used when
  * the region's role changes: the members of a redirected group are in the
@@ -119,12 +144,16 @@ void coordinator_groups_each(coordinator *c, void (*fn)(void *arg, const group *
 int coordinator_evict_members(coordinator *c, bool (*match)(void *arg, const char *group_id),
                               void *arg);
 
-int16_t coordinator_delete_group(coordinator *c, const char *group_id);
+/* DeleteGroups of one group: GROUP_ENOT_FOUND, GROUP_ENOT_EMPTY,
+ * GROUP_EUNAVAILABLE (not written) or GROUP_OK (offsets and group
+ * tombstoned in __consumer_offsets). */
+int coordinator_delete_group(coordinator *c, const char *group_id);
 
-/* OffsetDelete: group-level error (GROUP_ID_NOT_FOUND, ...) or NONE; then
- * per partition: GROUP_SUBSCRIBED_TO_TOPIC for a topic an active consumer
- * member subscribes to, else the offset is tombstoned. */
-int16_t coordinator_offset_delete(coordinator *c, const char *group_id,
-                                  coordinator_offset_item *partitions, int32_t count);
+/* OffsetDelete: group-level error (GROUP_ENOT_FOUND, GROUP_ENOT_EMPTY,
+ * GROUP_EUNAVAILABLE, GROUP_EINTERNAL) or GROUP_OK; then per partition:
+ * GROUP_ESUBSCRIBED for a topic an active consumer member subscribes to,
+ * else the offset is tombstoned. */
+int coordinator_offset_delete(coordinator *c, const char *group_id,
+                              coordinator_offset_item *partitions, int32_t count);
 
 #endif

@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "broker/broker.h"
 #include "broker/group/coordinator.h"
 #include "broker/log/batch_build.h"
 #include "common/limits.h"
@@ -32,15 +31,14 @@ typedef struct coord_group {
 } coord_group;
 
 struct coordinator {
-    broker *broker;
+    coordinator_deps deps;     /* what the broker handed over */
     coord_group **buckets;
     size_t bucket_count;       /* power of two */
     size_t group_count;
-    group_config config;
     group_callbacks callbacks;
     coordinator_waiter *current; /* request being handled now */
     bool current_done;           /* ... and already answered */
-    struct broker_request **finish; /* answered parked requests to send */
+    coordinator_waiter **finish; /* answered parked requests to send */
     size_t finish_count, finish_capacity;
     struct event *finish_event;
     int64_t next_retention_check_ms;

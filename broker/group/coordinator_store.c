@@ -13,8 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "broker/broker.h"
-#include "broker/proto/request_park.h"
 #include "broker/group/coordinator.h"
 #include "broker/group/coordinator_internal.h"
 #include "broker/log/batch.h"
@@ -28,14 +26,14 @@
 
 topic *coord_offsets_topic(coordinator *c, bool create)
 {
-    topic *t = topic_registry_find(c->broker->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+    topic *t = topic_registry_find(c->deps.topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
     if (t || !create)
         return t;
     const char *keys[] = {"cleanup.policy", "segment.bytes", "compression.type"};
     const char *values[] = {"compact", OFFSETS_SEGMENT_BYTES, "producer"};
     char err[256];
-    int rc = topic_registry_create(c->broker->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC),
-                                   c->broker->config.offsets_topic_num_partitions, keys, values, 3,
+    int rc = topic_registry_create(c->deps.topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC),
+                                   c->deps.offsets_topic_num_partitions, keys, values, 3,
                                    false, &t, err, sizeof err);
     if (rc != 0) {
         log_error("group", "cannot create %s error=%s", OFFSETS_TOPIC, err);
@@ -74,7 +72,8 @@ int coord_append_records(coordinator *c, int32_t partition_index, const batch_re
                   strait_strerror(rc));
         return rc;
     }
-    broker_notify_append(c->broker, p);
+    if (c->deps.notify_append)
+        c->deps.notify_append(c->deps.notify_arg, p);
     return 0;
 }
 
@@ -133,29 +132,84 @@ out:
 
 /* ---- rebuild on start -------------------------------------------------------- */
 
-/* A NUL-terminated copy of s in arena, or NULL (null string, no memory). */
-static char *arena_cstr(proto_arena *arena, const proto_str *s)
+/* NUL-terminated copies of a record's strings, freed together. */
+typedef struct cstr_pool {
+    char **items;
+    int32_t count;
+    int32_t capacity;
+} cstr_pool;
+
+/* A NUL-terminated copy of s kept in pool, or NULL (null string, no memory). */
+static const char *pool_cstr(cstr_pool *pool, offsets_span s)
 {
-    if (s->len < 0)
+    if (s.len < 0 || pool->count == pool->capacity)
         return NULL;
-    char *out = proto_arena_alloc(arena, (size_t)s->len + 1);
-    if (out && s->len > 0)
-        memcpy(out, s->ptr, (size_t)s->len);
+    char *out = malloc((size_t)s.len + 1);
+    if (!out)
+        return NULL;
+    if (s.len > 0)
+        memcpy(out, s.ptr, (size_t)s.len);
+    out[s.len] = '\0';
+    pool->items[pool->count++] = out;
     return out;
+}
+
+static void pool_free(cstr_pool *pool)
+{
+    for (int32_t i = 0; i < pool->count; i++)
+        free(pool->items[i]);
+    free(pool->items);
+}
+
+/* Rebuilds e's group from a stored group record. */
+static void restore_group(coord_group *e, const offsets_stored_group *sg)
+{
+    int32_t n = sg->member_count;
+    cstr_pool pool = {.capacity = 3 + 4 * n};
+    pool.items = calloc((size_t)pool.capacity, sizeof *pool.items);
+    group_stored_member *members = calloc((size_t)(n ? n : 1), sizeof *members);
+    if (!pool.items || !members)
+        goto out;
+    for (int32_t i = 0; i < n; i++) {
+        const offsets_stored_member *sm = &sg->members[i];
+        const char *member_id = pool_cstr(&pool, sm->member_id);
+        const char *client_id = pool_cstr(&pool, sm->client_id);
+        const char *client_host = pool_cstr(&pool, sm->client_host);
+        members[i] = (group_stored_member){
+            .member_id = member_id ? member_id : "",
+            .instance_id = pool_cstr(&pool, sm->group_instance_id),
+            .client_id = client_id ? client_id : "",
+            .client_host = client_host ? client_host : "",
+            .rebalance_timeout_ms = sm->rebalance_timeout >= 0 ? sm->rebalance_timeout
+                                                               : sm->session_timeout,
+            .session_timeout_ms = sm->session_timeout,
+            .subscription = (const uint8_t *)sm->subscription.ptr,
+            .subscription_len = sm->subscription.len,
+            .assignment = (const uint8_t *)sm->assignment.ptr,
+            .assignment_len = sm->assignment.len};
+    }
+    group_restore(e->g, pool_cstr(&pool, sg->protocol_type), sg->generation,
+                  pool_cstr(&pool, sg->protocol), pool_cstr(&pool, sg->leader),
+                  sg->current_state_timestamp, members, n, coord_now());
+out:
+    free(members);
+    pool_free(&pool);
 }
 
 static void apply_record(coordinator *c, const batch_record *rec)
 {
-    proto_arena arena;
-    proto_arena_init(&arena, LIMIT_DECODE_ARENA_BYTES);
     offsets_record r;
-    char *gid;
-    if (offsets_record_decode(rec->key, rec->key_len, rec->value, rec->value_len, &arena, &r) != 0) {
+    char *gid = NULL;
+    if (offsets_record_decode(rec->key, rec->key_len, rec->value, rec->value_len, &r) != 0) {
         log_warn("group", "skipping an unreadable record in %s", OFFSETS_TOPIC);
-        goto out;
+        return;
     }
-    if (r.kind == OFFSETS_RECORD_UNKNOWN || !(gid = arena_cstr(&arena, &r.group_id)))
+    if (r.kind == OFFSETS_RECORD_UNKNOWN || r.group_id.len < 0 ||
+        !(gid = malloc((size_t)r.group_id.len + 1)))
         goto out;
+    if (r.group_id.len > 0)
+        memcpy(gid, r.group_id.ptr, (size_t)r.group_id.len);
+    gid[r.group_id.len] = '\0';
     coord_group *e = r.tombstone ? coord_lookup(c, gid) : coord_get_or_create(c, gid);
     if (!e)
         goto out;
@@ -169,39 +223,13 @@ static void apply_record(coordinator *c, const batch_record *rec)
         goto out;
     }
     e->tombstoned = r.tombstone;
-    if (r.tombstone) {
+    if (r.tombstone)
         group_restore(e->g, NULL, 0, NULL, NULL, -1, NULL, 0, coord_now());
-        goto out;
-    }
-    /* strings of the stored group as C strings (arena copies) */
-    const offsets_stored_group *sg = &r.group;
-    int32_t n = sg->members.count > 0 ? sg->members.count : 0;
-    group_stored_member *members = proto_arena_alloc(&arena, sizeof *members * (size_t)(n ? n : 1));
-    if (!members)
-        goto out;
-    for (int32_t i = 0; i < n; i++) {
-        const offsets_stored_member *sm = (const offsets_stored_member *)sg->members.items + i;
-        const char *member_id = arena_cstr(&arena, &sm->member_id);
-        const char *client_id = arena_cstr(&arena, &sm->client_id);
-        const char *client_host = arena_cstr(&arena, &sm->client_host);
-        members[i] = (group_stored_member){
-            .member_id = member_id ? member_id : "",
-            .instance_id = arena_cstr(&arena, &sm->group_instance_id),
-            .client_id = client_id ? client_id : "",
-            .client_host = client_host ? client_host : "",
-            .rebalance_timeout_ms = sm->rebalance_timeout >= 0 ? sm->rebalance_timeout
-                                                               : sm->session_timeout,
-            .session_timeout_ms = sm->session_timeout,
-            .subscription = sm->subscription.ptr,
-            .subscription_len = sm->subscription.len,
-            .assignment = sm->assignment.ptr,
-            .assignment_len = sm->assignment.len};
-    }
-    group_restore(e->g, arena_cstr(&arena, &sg->protocol_type), sg->generation,
-                  arena_cstr(&arena, &sg->protocol), arena_cstr(&arena, &sg->leader),
-                  sg->current_state_timestamp, members, n, coord_now());
+    else
+        restore_group(e, &r.group);
 out:
-    proto_arena_free(&arena);
+    free(gid);
+    offsets_record_clear(&r);
 }
 
 static int load_partition(coordinator *c, partition *p)
@@ -307,7 +335,7 @@ static void expire_group(coordinator *c, coord_group *e, int64_t now_wall)
 {
     if (group_current_state(e->g) != GROUP_EMPTY)
         return;
-    int64_t retention = c->broker->config.offsets_retention_minutes * 60000;
+    int64_t retention = c->deps.offsets_retention_minutes * 60000;
     collect_ctx x = {0};
     if (group_protocol_type(e->g))
         x.all = now_wall - group_state_timestamp(e->g) >= retention;
@@ -336,7 +364,7 @@ void coordinator_tick(coordinator *c)
     int64_t now = clock_mono_ms();
     if (now < c->next_retention_check_ms)
         return;
-    c->next_retention_check_ms = now + c->broker->config.offsets_retention_check_interval_ms;
+    c->next_retention_check_ms = now + c->deps.offsets_retention_check_interval_ms;
     int64_t now_wall = clock_wall_ms();
     for (size_t b = 0; b < c->bucket_count; b++)
         for (coord_group *e = c->buckets[b], *next; e; e = next) {

@@ -5,11 +5,12 @@
  *
  * - A first JoinGroup (empty member id) gets a new id "<client.id>-<uuid>"
  *   ("<group.instance.id>-<uuid>" for static members). From v4 a dynamic
- *   member is answered MEMBER_ID_REQUIRED with that id and kept pending for
+ *   member is answered GROUP_EMEMBER_ID_REQUIRED with that id and kept pending for
  *   one session timeout; it joins for real with the id.
  * - A join into an Empty group starts the initial delay
  *   (group.initial.rebalance.delay.ms): the join phase lasts at least that
- *   long, extended by another delay each time a new member arrives, up to the
+ *   long; for a group that never had a generation it is extended by another
+ *   delay each time a new member arrived during the last one, up to the
  *   largest rebalance timeout. Otherwise the join phase ends when every member
  *   (and no pending member) has joined, or after the largest rebalance timeout;
  *   dynamic members that did not rejoin are then removed.
@@ -20,7 +21,7 @@
  *   waiting in SyncGroup; the group is then Stable. A member that joined but
  *   sends no SyncGroup within the rebalance timeout is removed.
  * - A static member rejoining with a new id replaces its old id (the old one
- *   is fenced: FENCED_INSTANCE_ID). In a Stable group with an unchanged
+ *   is fenced: GROUP_EFENCED_INSTANCE). In a Stable group with an unchanged
  *   protocol it gets the current generation back without a rebalance, with
  *   the old leader id so it never assigns.
  * - Session timeout: a member not heard from (heartbeat, join, sync, commit)
@@ -32,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/proto/kafka_error.h"
 
 static const char *const state_names[] = {"Empty", "PreparingRebalance", "CompletingRebalance",
                                           "Stable", "Dead"};
@@ -50,7 +50,7 @@ static void set_state(group *g, enum group_state s, group_time now)
 
 /* ---- answering waiters --------------------------------------------------- */
 
-static void join_error(group *g, void *waiter, const char *member_id, int16_t error)
+static void join_error(group *g, void *waiter, const char *member_id, int error)
 {
     group_join_outcome o = {.error = error, .member_id = member_id ? member_id : "",
                             .generation = -1, .protocol_name = "", .leader_id = "",
@@ -61,7 +61,7 @@ static void join_error(group *g, void *waiter, const char *member_id, int16_t er
 /* Answers m's parked join (if any) with the current generation. */
 static void join_answer(group *g, group_member_info *m, void *waiter)
 {
-    group_join_outcome o = {.error = KERR_NONE, .member_id = m->id,
+    group_join_outcome o = {.error = GROUP_OK, .member_id = m->id,
                             .generation = g->generation,
                             .protocol_name = g->protocol_name ? g->protocol_name : "",
                             .leader_id = g->leader ? g->leader->id : "",
@@ -69,13 +69,13 @@ static void join_answer(group *g, group_member_info *m, void *waiter)
     g->callbacks.join_done(g->callbacks.arg, g, waiter, &o);
 }
 
-static void sync_answer(group *g, void *waiter, int16_t error, const group_member_info *m)
+static void sync_answer(group *g, void *waiter, int error, const group_member_info *m)
 {
     g->callbacks.sync_done(g->callbacks.arg, g, waiter, error, m ? m->assignment : NULL,
                            m ? m->assignment_len : 0);
 }
 
-static void member_fail_waiters(group *g, group_member_info *m, int16_t error)
+static void member_fail_waiters(group *g, group_member_info *m, int error)
 {
     if (m->join_waiter) {
         void *w = m->join_waiter;
@@ -102,10 +102,10 @@ static void store(group *g)
 static void prepare_rebalance(group *g, group_time now);
 static void try_complete_join(group *g, group_time now);
 
-/* Removes m from the member list (answers its waiters UNKNOWN_MEMBER_ID). */
+/* Removes m from the member list (answers its waiters GROUP_EUNKNOWN_MEMBER). */
 static void remove_member(group *g, group_member_info *m)
 {
-    member_fail_waiters(g, m, KERR_UNKNOWN_MEMBER_ID);
+    member_fail_waiters(g, m, GROUP_EUNKNOWN_MEMBER);
     int32_t i = 0;
     while (i < g->member_count && g->members[i] != m)
         i++;
@@ -140,7 +140,7 @@ static void prepare_rebalance(group *g, group_time now)
             if (m->sync_waiter) {
                 void *w = m->sync_waiter;
                 m->sync_waiter = NULL;
-                sync_answer(g, w, KERR_REBALANCE_IN_PROGRESS, NULL);
+                sync_answer(g, w, GROUP_EREBALANCING, NULL);
             }
             if (m->awaiting_sync) /* answered just now: a session to rejoin in */
                 m->session_deadline_ms = now.mono_ms + m->session_timeout_ms;
@@ -279,7 +279,7 @@ static void maybe_prepare_rebalance(group *g, group_time now)
 static void member_await_join(group *g, group_member_info *m, void *waiter)
 {
     if (m->join_waiter && m->join_waiter != waiter)
-        join_error(g, m->join_waiter, m->id, KERR_REBALANCE_IN_PROGRESS);
+        join_error(g, m->join_waiter, m->id, GROUP_EREBALANCING);
     m->join_waiter = waiter;
     m->awaiting_join = true;
 }
@@ -299,7 +299,7 @@ static void add_member_and_rebalance(group *g, char *id, const group_join_params
     if (!m || g->member_count == g->member_capacity || !group_member_update(m, p) ||
         (p->instance_id && !(m->instance_id = strdup(p->instance_id)))) {
         group_member_free(m);
-        join_error(g, waiter, id, KERR_UNKNOWN_SERVER_ERROR);
+        join_error(g, waiter, id, GROUP_EINTERNAL);
         free(id);
         return;
     }
@@ -316,7 +316,9 @@ static void add_member_and_rebalance(group *g, char *id, const group_join_params
         g->leader = m;
     m->session_deadline_ms = now.mono_ms + m->session_timeout_ms;
     member_await_join(g, m, waiter);
-    if (g->state == GROUP_PREPARING_REBALANCE && g->initial_delay)
+    /* as Kafka: only a group that never had a generation waits longer for
+     * more members; an emptied group rejoining gets one delay */
+    if (g->state == GROUP_PREPARING_REBALANCE && g->initial_delay && g->generation == 0)
         g->new_member_added = true;
     maybe_prepare_rebalance(g, now);
 }
@@ -325,7 +327,7 @@ static void add_member_and_rebalance(group *g, char *id, const group_join_params
 static void replace_static_member(group *g, group_member_info *m, char *new_id,
                                   const group_join_params *p, void *waiter, group_time now)
 {
-    member_fail_waiters(g, m, KERR_FENCED_INSTANCE_ID); /* the old instance */
+    member_fail_waiters(g, m, GROUP_EFENCED_INSTANCE); /* the old instance */
     char *old_leader = g->leader ? strdup(g->leader->id) : NULL;
     free(m->id);
     m->id = new_id;
@@ -336,7 +338,7 @@ static void replace_static_member(group *g, group_member_info *m, char *new_id,
         const char *next = select_protocol(g);
         if (next && group_str_eq(next, g->protocol_name)) {
             store(g);
-            group_join_outcome o = {.error = KERR_NONE, .member_id = m->id,
+            group_join_outcome o = {.error = GROUP_OK, .member_id = m->id,
                                     .generation = g->generation,
                                     .protocol_name = g->protocol_name,
                                     .leader_id = old_leader ? old_leader : "",
@@ -383,21 +385,21 @@ void group_join(group *g, const group_join_params *p, void *waiter, group_time n
 {
     const char *member_id = p->member_id ? p->member_id : "";
     if (g->state == GROUP_DEAD)
-        return join_error(g, waiter, member_id, KERR_COORDINATOR_NOT_AVAILABLE);
+        return join_error(g, waiter, member_id, GROUP_EUNAVAILABLE);
     if (p->session_timeout_ms < g->config.min_session_timeout_ms ||
         p->session_timeout_ms > g->config.max_session_timeout_ms)
-        return join_error(g, waiter, member_id, KERR_INVALID_SESSION_TIMEOUT);
+        return join_error(g, waiter, member_id, GROUP_ESESSION_TIMEOUT);
     if (!supports_protocols(g, p))
-        return join_error(g, waiter, member_id, KERR_INCONSISTENT_GROUP_PROTOCOL);
+        return join_error(g, waiter, member_id, GROUP_EPROTOCOL);
 
     if (!member_id[0]) { /* a new member, or a static member coming back */
         group_member_info *known = group_find_static(g, p->instance_id);
         if (!known && g->member_count + g->pending_count >= g->config.max_size)
-            return join_error(g, waiter, "", KERR_GROUP_MAX_SIZE_REACHED);
+            return join_error(g, waiter, "", GROUP_EFULL);
         const char *prefix = p->instance_id ? p->instance_id : (p->client_id ? p->client_id : "");
         char *id = group_new_member_id(prefix);
         if (!id)
-            return join_error(g, waiter, "", KERR_UNKNOWN_SERVER_ERROR);
+            return join_error(g, waiter, "", GROUP_EINTERNAL);
         if (known)
             return replace_static_member(g, known, id, p, waiter, now);
         if (!p->instance_id && p->require_known_member_id) {
@@ -406,14 +408,14 @@ void group_join(group *g, const group_join_params *p, void *waiter, group_time n
                 group_pending_member *pending = realloc(g->pending, (size_t)cap * sizeof *pending);
                 if (!pending) {
                     free(id);
-                    return join_error(g, waiter, "", KERR_UNKNOWN_SERVER_ERROR);
+                    return join_error(g, waiter, "", GROUP_EINTERNAL);
                 }
                 g->pending = pending;
                 g->pending_capacity = cap;
             }
             g->pending[g->pending_count++] =
                 (group_pending_member){id, now.mono_ms + p->session_timeout_ms};
-            return join_error(g, waiter, id, KERR_MEMBER_ID_REQUIRED);
+            return join_error(g, waiter, id, GROUP_EMEMBER_ID_REQUIRED);
         }
         return add_member_and_rebalance(g, id, p, waiter, now);
     }
@@ -426,10 +428,10 @@ void group_join(group *g, const group_join_params *p, void *waiter, group_time n
         return add_member_and_rebalance(g, id, p, waiter, now);
     }
     if (group_static_fenced(g, member_id, p->instance_id))
-        return join_error(g, waiter, member_id, KERR_FENCED_INSTANCE_ID);
+        return join_error(g, waiter, member_id, GROUP_EFENCED_INSTANCE);
     group_member_info *m = group_find_member(g, member_id);
     if (!m || g->state == GROUP_EMPTY)
-        return join_error(g, waiter, member_id, KERR_UNKNOWN_MEMBER_ID);
+        return join_error(g, waiter, member_id, GROUP_EUNKNOWN_MEMBER);
     m->session_deadline_ms = now.mono_ms + m->session_timeout_ms;
     switch (g->state) {
     case GROUP_PREPARING_REBALANCE:
@@ -455,7 +457,7 @@ void group_join(group *g, const group_join_params *p, void *waiter, group_time n
             join_answer(g, m, waiter);
         }
         break;
-    default: join_error(g, waiter, member_id, KERR_UNKNOWN_MEMBER_ID); break;
+    default: join_error(g, waiter, member_id, GROUP_EUNKNOWN_MEMBER); break;
     }
 }
 
@@ -467,27 +469,27 @@ void group_sync(group *g, const char *member_id, const char *instance_id, int32_
                 group_time now)
 {
     if (g->state == GROUP_DEAD)
-        return sync_answer(g, waiter, KERR_COORDINATOR_NOT_AVAILABLE, NULL);
+        return sync_answer(g, waiter, GROUP_EUNAVAILABLE, NULL);
     if (group_static_fenced(g, member_id, instance_id))
-        return sync_answer(g, waiter, KERR_FENCED_INSTANCE_ID, NULL);
+        return sync_answer(g, waiter, GROUP_EFENCED_INSTANCE, NULL);
     group_member_info *m = group_find_member(g, member_id);
     if (!m)
-        return sync_answer(g, waiter, KERR_UNKNOWN_MEMBER_ID, NULL);
+        return sync_answer(g, waiter, GROUP_EUNKNOWN_MEMBER, NULL);
     if (generation != g->generation)
-        return sync_answer(g, waiter, KERR_ILLEGAL_GENERATION, NULL);
+        return sync_answer(g, waiter, GROUP_EGENERATION, NULL);
     switch (g->state) {
-    case GROUP_EMPTY: return sync_answer(g, waiter, KERR_UNKNOWN_MEMBER_ID, NULL);
-    case GROUP_PREPARING_REBALANCE: return sync_answer(g, waiter, KERR_REBALANCE_IN_PROGRESS, NULL);
+    case GROUP_EMPTY: return sync_answer(g, waiter, GROUP_EUNKNOWN_MEMBER, NULL);
+    case GROUP_PREPARING_REBALANCE: return sync_answer(g, waiter, GROUP_EREBALANCING, NULL);
     case GROUP_STABLE:
         m->session_deadline_ms = now.mono_ms + m->session_timeout_ms;
         m->needs_sync = false;
-        return sync_answer(g, waiter, KERR_NONE, m);
+        return sync_answer(g, waiter, GROUP_OK, m);
     default: break;
     }
     /* CompletingRebalance */
     m->session_deadline_ms = now.mono_ms + m->session_timeout_ms;
     if (m->sync_waiter && m->sync_waiter != waiter)
-        sync_answer(g, m->sync_waiter, KERR_REBALANCE_IN_PROGRESS, NULL);
+        sync_answer(g, m->sync_waiter, GROUP_EREBALANCING, NULL);
     m->sync_waiter = waiter;
     m->awaiting_sync = true;
     m->needs_sync = false;
@@ -512,69 +514,69 @@ void group_sync(group *g, const char *member_id, const char *instance_id, int32_
         if (x->sync_waiter) {
             void *w = x->sync_waiter;
             x->sync_waiter = NULL;
-            sync_answer(g, w, KERR_NONE, x);
+            sync_answer(g, w, GROUP_OK, x);
         }
     }
 }
 
-int16_t group_heartbeat(group *g, const char *member_id, const char *instance_id,
-                        int32_t generation, group_time now)
+int group_heartbeat(group *g, const char *member_id, const char *instance_id,
+                    int32_t generation, group_time now)
 {
     if (g->state == GROUP_DEAD)
-        return KERR_COORDINATOR_NOT_AVAILABLE;
+        return GROUP_EUNAVAILABLE;
     if (group_static_fenced(g, member_id, instance_id))
-        return KERR_FENCED_INSTANCE_ID;
+        return GROUP_EFENCED_INSTANCE;
     group_member_info *m = group_find_member(g, member_id);
     if (!m)
-        return KERR_UNKNOWN_MEMBER_ID;
+        return GROUP_EUNKNOWN_MEMBER;
     if (generation != g->generation)
-        return KERR_ILLEGAL_GENERATION;
+        return GROUP_EGENERATION;
     switch (g->state) {
-    case GROUP_EMPTY: return KERR_UNKNOWN_MEMBER_ID;
+    case GROUP_EMPTY: return GROUP_EUNKNOWN_MEMBER;
     case GROUP_PREPARING_REBALANCE:
         m->session_deadline_ms = now.mono_ms + m->session_timeout_ms;
-        return KERR_REBALANCE_IN_PROGRESS;
+        return GROUP_EREBALANCING;
     default:
         m->session_deadline_ms = now.mono_ms + m->session_timeout_ms;
-        return KERR_NONE;
+        return GROUP_OK;
     }
 }
 
-int16_t group_leave(group *g, const char *member_id, group_time now)
+int group_leave(group *g, const char *member_id, group_time now)
 {
     if (g->state == GROUP_DEAD)
-        return KERR_COORDINATOR_NOT_AVAILABLE;
+        return GROUP_EUNAVAILABLE;
     int32_t pending = member_id ? group_pending_find(g, member_id) : -1;
     if (pending >= 0) {
         group_pending_remove(g, pending);
         try_complete_join(g, now);
-        return KERR_NONE;
+        return GROUP_OK;
     }
     group_member_info *m = group_find_member(g, member_id);
     if (!m)
-        return KERR_UNKNOWN_MEMBER_ID;
+        return GROUP_EUNKNOWN_MEMBER;
     remove_member_and_update(g, m, now);
-    return KERR_NONE;
+    return GROUP_OK;
 }
 
-int16_t group_commit_check(group *g, const char *member_id, const char *instance_id,
-                           int32_t generation, group_time now)
+int group_commit_check(group *g, const char *member_id, const char *instance_id,
+                       int32_t generation, group_time now)
 {
     if (g->state == GROUP_DEAD)
-        return KERR_COORDINATOR_NOT_AVAILABLE;
+        return GROUP_EUNAVAILABLE;
     if (group_static_fenced(g, member_id, instance_id))
-        return KERR_FENCED_INSTANCE_ID;
+        return GROUP_EFENCED_INSTANCE;
     if (generation < 0 && g->state == GROUP_EMPTY)
-        return KERR_NONE; /* the group only stores offsets (assign() users) */
+        return GROUP_OK; /* the group only stores offsets (assign() users) */
     group_member_info *m = group_find_member(g, member_id);
     if (!m)
-        return KERR_UNKNOWN_MEMBER_ID;
+        return GROUP_EUNKNOWN_MEMBER;
     if (generation != g->generation)
-        return KERR_ILLEGAL_GENERATION;
+        return GROUP_EGENERATION;
     if (g->state == GROUP_COMPLETING_REBALANCE)
-        return KERR_REBALANCE_IN_PROGRESS;
+        return GROUP_EREBALANCING;
     m->session_deadline_ms = now.mono_ms + m->session_timeout_ms;
-    return KERR_NONE;
+    return GROUP_OK;
 }
 
 /* ---- timers -------------------------------------------------------------- */

@@ -30,6 +30,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "broker/group/group_error.h"
+
 enum group_state {
     GROUP_EMPTY = 0,
     GROUP_PREPARING_REBALANCE = 1,
@@ -83,8 +85,8 @@ typedef struct group_member_info {
 
 /* What a JoinGroup is answered with. */
 typedef struct group_join_outcome {
-    int16_t error;              /* Kafka error code */
-    const char *member_id;      /* the member's id (a new one with MEMBER_ID_REQUIRED) */
+    int error;                  /* GROUP_OK or GROUP_E* (group_error.h) */
+    const char *member_id;      /* the member's id (a new one with GROUP_EMEMBER_ID_REQUIRED) */
     int32_t generation;         /* -1 on error */
     const char *protocol_name;  /* "" on error */
     const char *leader_id;      /* "" on error */
@@ -95,7 +97,7 @@ typedef struct group_callbacks {
     /* A JoinGroup (parked or the current one) is answered. */
     void (*join_done)(void *arg, group *g, void *waiter, const group_join_outcome *outcome);
     /* A SyncGroup is answered: error, or the member's assignment. */
-    void (*sync_done)(void *arg, group *g, void *waiter, int16_t error, const uint8_t *assignment,
+    void (*sync_done)(void *arg, group *g, void *waiter, int error, const uint8_t *assignment,
                       int32_t assignment_len);
     /* Group metadata changed in a way that must be persisted (new assignment,
      * group emptied, static member replaced). */
@@ -135,17 +137,17 @@ void group_sync(group *g, const char *member_id, const char *instance_id, int32_
                 const group_assignment *assignments, int32_t assignment_count, void *waiter,
                 group_time now);
 
-/* Heartbeat; returns the Kafka error code. */
-int16_t group_heartbeat(group *g, const char *member_id, const char *instance_id,
-                        int32_t generation, group_time now);
+/* Heartbeat; returns GROUP_OK or GROUP_E*. */
+int group_heartbeat(group *g, const char *member_id, const char *instance_id,
+                    int32_t generation, group_time now);
 
-/* LeaveGroup of one member (v0-2); returns the Kafka error code. */
-int16_t group_leave(group *g, const char *member_id, group_time now);
+/* LeaveGroup of one member (v0-2); returns GROUP_OK or GROUP_E*. */
+int group_leave(group *g, const char *member_id, group_time now);
 
 /* May this OffsetCommit go ahead? (generation -1 and no member id on an
- * Empty group is a simple commit.) Counts as a heartbeat. Kafka error code. */
-int16_t group_commit_check(group *g, const char *member_id, const char *instance_id,
-                           int32_t generation, group_time now);
+ * Empty group is a simple commit.) Counts as a heartbeat. GROUP_OK or GROUP_E*. */
+int group_commit_check(group *g, const char *member_id, const char *instance_id,
+                       int32_t generation, group_time now);
 
 /* Timers: session expiry, pending-member expiry, end of the join phase
  * (initial delay / rebalance timeout), end of the sync phase. */

@@ -1,8 +1,8 @@
 /*
  * offsets_store.c - __consumer_offsets keys and values (layout in
- * offsets_store.h), described as codec tables so that the classic and the
- * flexible (v4) value encodings both come from one description, and the
- * in-memory table of a group's committed offsets.
+ * offsets_store.h), written in the classic encoding and read in every
+ * version Kafka writes (the flexible v4 values too), through the bounded
+ * reader; and the in-memory table of a group's committed offsets.
  *
  * The table keeps, per topic, a dense array indexed by partition (consumer
  * groups commit whole topics, and partitions are bounded by
@@ -22,191 +22,264 @@
 #define KEY_VERSION_GROUP 2
 #define VALUE_VERSION_COMMIT 3
 #define VALUE_VERSION_GROUP 3
-#define VALUE_VERSION_MAX 4 /* first flexible version of both values */
+#define VALUE_VERSION_FLEXIBLE 4 /* first flexible version of both values */
 
-/* ---- schemas ------------------------------------------------------------ */
+/* ---- encoding (classic) ---------------------------------------------------- */
 
-typedef struct commit_key {
-    proto_str group;
-    proto_str topic;
-    int32_t partition;
-} commit_key;
-
-static const proto_field commit_key_fields[] = {
-    PF_STR(commit_key, group, 0, 1),
-    PF_STR(commit_key, topic, 0, 1),
-    PF_I32(commit_key, partition, 0, 1, 0),
-};
-static PROTO_STRUCT(commit_key_schema, commit_key, commit_key_fields);
-
-typedef struct group_key {
-    proto_str group;
-} group_key;
-
-static const proto_field group_key_fields[] = {PF_STR(group_key, group, 2, 2)};
-static PROTO_STRUCT(group_key_schema, group_key, group_key_fields);
-
-typedef struct commit_value {
-    int64_t offset;
-    int32_t leader_epoch;
-    proto_str metadata;
-    int64_t commit_timestamp;
-    int64_t expire_timestamp;
-} commit_value;
-
-static const proto_field commit_value_fields[] = {
-    PF_I64(commit_value, offset, 0, PV_MAX, 0),
-    PF_I32(commit_value, leader_epoch, 3, PV_MAX, -1),
-    PF_STR(commit_value, metadata, 0, PV_MAX),
-    PF_I64(commit_value, commit_timestamp, 0, PV_MAX, 0),
-    PF_I64(commit_value, expire_timestamp, 1, 1, -1),
-};
-static PROTO_STRUCT(commit_value_schema, commit_value, commit_value_fields);
-
-static const proto_field member_fields[] = {
-    PF_STR(offsets_stored_member, member_id, 0, PV_MAX),
-    PF_NSTR(offsets_stored_member, group_instance_id, 3, PV_MAX, 3),
-    PF_STR(offsets_stored_member, client_id, 0, PV_MAX),
-    PF_STR(offsets_stored_member, client_host, 0, PV_MAX),
-    PF_I32(offsets_stored_member, rebalance_timeout, 1, PV_MAX, -1),
-    PF_I32(offsets_stored_member, session_timeout, 0, PV_MAX, 0),
-    PF_BYTES(offsets_stored_member, subscription, 0, PV_MAX),
-    PF_BYTES(offsets_stored_member, assignment, 0, PV_MAX),
-};
-static PROTO_STRUCT(member_schema, offsets_stored_member, member_fields);
-
-static const proto_field group_value_fields[] = {
-    PF_STR(offsets_stored_group, protocol_type, 0, PV_MAX),
-    PF_I32(offsets_stored_group, generation, 0, PV_MAX, 0),
-    PF_NSTR(offsets_stored_group, protocol, 0, PV_MAX, 0),
-    PF_NSTR(offsets_stored_group, leader, 0, PV_MAX, 0),
-    PF_I64(offsets_stored_group, current_state_timestamp, 2, PV_MAX, -1),
-    PF_ARRAY(offsets_stored_group, members, 0, PV_MAX, member_schema),
-};
-static PROTO_STRUCT(group_value_schema, offsets_stored_group, group_value_fields);
-
-/* ---- encoding ------------------------------------------------------------ */
-
-/* Encodes version + value of schema s into out (classic encoding). */
-static void encode_versioned(buf *out, const proto_struct *s, int16_t version, const void *value)
+static void put_string(buf *out, const char *s, size_t len)
 {
-    proto_out o;
-    proto_out_init(&o, out->max);
-    o.mem = *out; /* encode in place: no file ranges in these records */
-    buf_put_i16(&o.mem, version);
-    proto_encode(&o, s, version, false, value);
-    *out = o.mem;
+    buf_put_i16(out, (int16_t)len);
+    buf_put(out, s, len);
 }
 
-static proto_str str_n(const char *s, size_t len) { return (proto_str){s, (int32_t)len}; }
+static void put_cstring(buf *out, const char *s) { put_string(out, s, strlen(s)); }
+
+static void put_nullable_cstring(buf *out, const char *s)
+{
+    if (s)
+        put_cstring(out, s);
+    else
+        buf_put_i16(out, -1);
+}
+
+static void put_bytes(buf *out, const uint8_t *data, int32_t len)
+{
+    buf_put_i32(out, len > 0 ? len : 0);
+    if (len > 0)
+        buf_put(out, data, (size_t)len);
+}
 
 void offsets_key_commit(buf *out, const char *group_id, const char *topic, size_t topic_len,
                         int32_t partition)
 {
-    commit_key k = {proto_str_c(group_id), str_n(topic, topic_len), partition};
-    encode_versioned(out, &commit_key_schema, KEY_VERSION_COMMIT, &k);
+    if (strlen(group_id) > INT16_MAX || topic_len > INT16_MAX) {
+        out->err = ST_ETOOBIG;
+        return;
+    }
+    buf_put_i16(out, KEY_VERSION_COMMIT);
+    put_cstring(out, group_id);
+    put_string(out, topic, topic_len);
+    buf_put_i32(out, partition);
 }
 
 void offsets_value_commit(buf *out, int64_t offset, int32_t leader_epoch, const char *metadata,
                           size_t metadata_len, int64_t commit_timestamp_ms)
 {
-    commit_value v = {offset, leader_epoch, str_n(metadata ? metadata : "", metadata ? metadata_len : 0),
-                      commit_timestamp_ms, -1};
-    encode_versioned(out, &commit_value_schema, VALUE_VERSION_COMMIT, &v);
+    if (!metadata)
+        metadata_len = 0;
+    if (metadata_len > INT16_MAX) {
+        out->err = ST_ETOOBIG;
+        return;
+    }
+    buf_put_i16(out, VALUE_VERSION_COMMIT);
+    buf_put_i64(out, offset);
+    buf_put_i32(out, leader_epoch);
+    put_string(out, metadata ? metadata : "", metadata_len);
+    buf_put_i64(out, commit_timestamp_ms);
 }
 
 void offsets_key_group(buf *out, const char *group_id)
 {
-    group_key k = {proto_str_c(group_id)};
-    encode_versioned(out, &group_key_schema, KEY_VERSION_GROUP, &k);
+    if (strlen(group_id) > INT16_MAX) {
+        out->err = ST_ETOOBIG;
+        return;
+    }
+    buf_put_i16(out, KEY_VERSION_GROUP);
+    put_cstring(out, group_id);
 }
+
+static bool fits_string(const char *s) { return !s || strlen(s) <= INT16_MAX; }
 
 void offsets_value_group(buf *out, const group *g)
 {
-    int32_t count = group_member_count(g);
-    offsets_stored_member *members = count ? calloc((size_t)count, sizeof *members) : NULL;
-    if (count && !members) {
-        out->err = ST_ENOMEM;
+    const char *type = group_protocol_type(g);
+    const char *protocol = group_protocol_name(g);
+    const char *leader = group_leader_id(g);
+    if (!fits_string(type) || !fits_string(protocol) || !fits_string(leader)) {
+        out->err = ST_ETOOBIG;
         return;
     }
-    const char *protocol = group_protocol_name(g);
+    int32_t count = group_member_count(g);
+    buf_put_i16(out, VALUE_VERSION_GROUP);
+    put_cstring(out, type ? type : "");
+    buf_put_i32(out, group_generation(g));
+    put_nullable_cstring(out, protocol);
+    put_nullable_cstring(out, leader);
+    buf_put_i64(out, group_state_timestamp(g));
+    buf_put_i32(out, count);
     for (int32_t i = 0; i < count; i++) {
         const group_member_info *m = group_member_at(g, i);
+        if (!fits_string(m->id) || !fits_string(m->instance_id) || !fits_string(m->client_id) ||
+            !fits_string(m->client_host)) {
+            out->err = ST_ETOOBIG;
+            return;
+        }
         int32_t len;
         const uint8_t *subscription = group_member_metadata(m, protocol, &len);
-        members[i] = (offsets_stored_member){
-            .member_id = proto_str_c(m->id),
-            .group_instance_id = proto_str_c(m->instance_id),
-            .client_id = proto_str_c(m->client_id),
-            .client_host = proto_str_c(m->client_host),
-            .rebalance_timeout = m->rebalance_timeout_ms,
-            .session_timeout = m->session_timeout_ms,
-            .subscription = {subscription, subscription ? len : 0},
-            .assignment = {m->assignment, m->assignment_len},
-        };
+        put_cstring(out, m->id);
+        put_nullable_cstring(out, m->instance_id);
+        put_cstring(out, m->client_id ? m->client_id : "");
+        put_cstring(out, m->client_host ? m->client_host : "");
+        buf_put_i32(out, m->rebalance_timeout_ms);
+        buf_put_i32(out, m->session_timeout_ms);
+        put_bytes(out, subscription, subscription ? len : 0);
+        put_bytes(out, m->assignment, m->assignment_len);
     }
-    const char *type = group_protocol_type(g);
-    offsets_stored_group v = {
-        .protocol_type = proto_str_c(type ? type : ""),
-        .generation = group_generation(g),
-        .protocol = proto_str_c(protocol),
-        .leader = proto_str_c(group_leader_id(g)),
-        .current_state_timestamp = group_state_timestamp(g),
-        .members = {members, count},
-    };
-    encode_versioned(out, &group_value_schema, VALUE_VERSION_GROUP, &v);
-    free(members);
 }
 
-/* ---- decoding ------------------------------------------------------------ */
+/* ---- decoding ---------------------------------------------------------------- */
+
+/* One value being read: its version decides the encoding of every field. */
+typedef struct value_reader {
+    reader r;
+    int16_t version;
+    bool flexible;
+} value_reader;
+
+/* A string (wide = false: int16 length) or bytes (wide = true: int32) field. */
+static offsets_span read_span(value_reader *v, bool wide, bool nullable)
+{
+    int64_t n;
+    if (v->flexible)
+        n = (int64_t)reader_uvarint(&v->r) - 1;
+    else
+        n = wide ? reader_i32(&v->r) : reader_i16(&v->r);
+    if (!reader_ok(&v->r))
+        return (offsets_span){NULL, -1};
+    if (n < -1 || (n == -1 && !nullable)) {
+        reader_fail(&v->r, ST_ECORRUPT, wide ? "bytes length" : "string length");
+        return (offsets_span){NULL, -1};
+    }
+    if (n == -1)
+        return (offsets_span){NULL, -1};
+    const uint8_t *data = n > 0 ? reader_bytes(&v->r, (size_t)n) : NULL;
+    return (offsets_span){(const char *)data, (int32_t)n};
+}
+
+static offsets_span read_string(value_reader *v) { return read_span(v, false, false); }
+static offsets_span read_nullable_string(value_reader *v) { return read_span(v, false, true); }
+static offsets_span read_bytes(value_reader *v) { return read_span(v, true, false); }
+
+/* The tagged fields that end a struct in a flexible version: skipped (none
+ * of them is one strait uses). */
+static void skip_tagged_fields(value_reader *v)
+{
+    if (!v->flexible)
+        return;
+    uint32_t count = reader_uvarint(&v->r);
+    if (reader_ok(&v->r) && count > reader_remaining(&v->r) / 2) {
+        reader_fail(&v->r, ST_ECORRUPT, "tagged field count");
+        return;
+    }
+    for (uint32_t i = 0; i < count && reader_ok(&v->r); i++) {
+        reader_uvarint(&v->r); /* tag */
+        uint32_t size = reader_uvarint(&v->r);
+        reader_skip(&v->r, size);
+    }
+}
+
+/* Commit key v0/v1: group string, topic string, partition int32. */
+static void read_commit_value(value_reader *v, offsets_record *out)
+{
+    out->offset = reader_i64(&v->r);
+    out->leader_epoch = v->version >= 3 ? reader_i32(&v->r) : -1;
+    out->metadata = read_string(v);
+    out->commit_timestamp = reader_i64(&v->r);
+    if (v->version == 1)
+        reader_i64(&v->r); /* expire_timestamp, ignored as Kafka does since 2.1 */
+    skip_tagged_fields(v);
+}
+
+/* The least bytes one stored member takes in this version. */
+static size_t member_min_bytes(const value_reader *v)
+{
+    size_t strings = v->version >= 3 ? 4 : 3;
+    size_t ints = v->version >= 1 ? 2 : 1;
+    if (v->flexible) /* one-byte lengths, two bytes fields, a tag count */
+        return strings + 4 * ints + 2 + 1;
+    return 2 * strings + 4 * ints + 4 + 4;
+}
+
+static int read_group_value(value_reader *v, offsets_stored_group *g)
+{
+    g->protocol_type = read_string(v);
+    g->generation = reader_i32(&v->r);
+    g->protocol = read_nullable_string(v);
+    g->leader = read_nullable_string(v);
+    g->current_state_timestamp = v->version >= 2 ? reader_i64(&v->r) : -1;
+    int64_t count = v->flexible ? (int64_t)reader_uvarint(&v->r) - 1 : reader_i32(&v->r);
+    if (!reader_ok(&v->r))
+        return ST_ECORRUPT;
+    if (count < 0 || reader_check_count(&v->r, count, INT32_MAX, member_min_bytes(v)) < 0)
+        return ST_ECORRUPT;
+    if (count > 0) {
+        g->members = calloc((size_t)count, sizeof *g->members);
+        if (!g->members)
+            return ST_ENOMEM;
+    }
+    g->member_count = (int32_t)count;
+    for (int32_t i = 0; i < g->member_count && reader_ok(&v->r); i++) {
+        offsets_stored_member *m = &g->members[i];
+        m->member_id = read_string(v);
+        m->group_instance_id = v->version >= 3 ? read_nullable_string(v) : (offsets_span){NULL, -1};
+        m->client_id = read_string(v);
+        m->client_host = read_string(v);
+        m->rebalance_timeout = v->version >= 1 ? reader_i32(&v->r) : -1;
+        m->session_timeout = reader_i32(&v->r);
+        m->subscription = read_bytes(v);
+        m->assignment = read_bytes(v);
+        skip_tagged_fields(v);
+    }
+    skip_tagged_fields(v);
+    return reader_ok(&v->r) ? 0 : ST_ECORRUPT;
+}
 
 int offsets_record_decode(const uint8_t *key, int32_t key_len, const uint8_t *value,
-                          int32_t value_len, proto_arena *arena, offsets_record *out)
+                          int32_t value_len, offsets_record *out)
 {
     memset(out, 0, sizeof *out);
     if (!key || key_len < 2)
         return ST_ECORRUPT;
-    reader r;
-    reader_init(&r, key, (size_t)key_len);
-    int16_t key_version = reader_i16(&r);
+    value_reader k = {.version = 0, .flexible = false};
+    reader_init(&k.r, key, (size_t)key_len);
+    int16_t key_version = reader_i16(&k.r);
     out->tombstone = value == NULL || value_len < 0;
     if (key_version == 0 || key_version == 1) {
-        commit_key k;
-        if (proto_decode(&r, &commit_key_schema, key_version, false, &k, arena) != 0)
-            return ST_ECORRUPT;
         out->kind = OFFSETS_RECORD_COMMIT;
-        out->group_id = k.group;
-        out->topic = k.topic;
-        out->partition = k.partition;
+        out->group_id = read_string(&k);
+        out->topic = read_string(&k);
+        out->partition = reader_i32(&k.r);
     } else if (key_version == 2) {
-        group_key k;
-        if (proto_decode(&r, &group_key_schema, key_version, false, &k, arena) != 0)
-            return ST_ECORRUPT;
         out->kind = OFFSETS_RECORD_GROUP;
-        out->group_id = k.group;
+        out->group_id = read_string(&k);
     } else {
         return 0; /* newer record types (KIP-848 and later): not ours */
     }
+    if (!reader_ok(&k.r))
+        return ST_ECORRUPT;
     if (out->tombstone)
         return 0;
-    reader_init(&r, value, (size_t)value_len);
-    int16_t version = reader_i16(&r);
-    if (!reader_ok(&r) || version < 0 || version > VALUE_VERSION_MAX)
+    value_reader v;
+    reader_init(&v.r, value, (size_t)value_len);
+    v.version = reader_i16(&v.r);
+    if (!reader_ok(&v.r) || v.version < 0 || v.version > VALUE_VERSION_FLEXIBLE)
         return ST_ECORRUPT;
-    bool flexible = version >= VALUE_VERSION_MAX;
+    v.flexible = v.version >= VALUE_VERSION_FLEXIBLE;
     if (out->kind == OFFSETS_RECORD_COMMIT) {
-        commit_value v;
-        if (proto_decode(&r, &commit_value_schema, version, flexible, &v, arena) != 0)
-            return ST_ECORRUPT;
-        out->offset = v.offset;
-        out->leader_epoch = v.leader_epoch;
-        out->metadata = v.metadata;
-        out->commit_timestamp = v.commit_timestamp;
-        return 0;
+        read_commit_value(&v, out);
+        return reader_ok(&v.r) ? 0 : ST_ECORRUPT;
     }
-    if (proto_decode(&r, &group_value_schema, version, flexible, &out->group, arena) != 0)
-        return ST_ECORRUPT;
-    return 0;
+    int rc = read_group_value(&v, &out->group);
+    if (rc != 0)
+        offsets_record_clear(out);
+    return rc;
+}
+
+void offsets_record_clear(offsets_record *r)
+{
+    free(r->group.members);
+    r->group.members = NULL;
+    r->group.member_count = 0;
 }
 
 /* ---- offsets table -------------------------------------------------------- */
@@ -314,7 +387,7 @@ int offsets_table_put(offsets_table *t, const char *topic, size_t topic_len, int
     else
         t->count++;
     to->present[partition] = true;
-    to->values[partition] = (offset_value){offset, leader_epoch, copy, commit_timestamp_ms};
+    to->values[partition] = (offset_value){offset, leader_epoch, copy, metadata_len, commit_timestamp_ms};
     return 0;
 }
 

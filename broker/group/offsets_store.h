@@ -24,7 +24,10 @@
  *                        session_timeout int32, subscription bytes,
  *                        assignment bytes
  *   A null value is a tombstone (offset deleted / group deleted).
- *   Version 4 values are flexible (compact lengths, tagged fields).
+ *   Version 4 values are flexible: strings and bytes carry an unsigned
+ *   varint length + 1 (0 = null), arrays a varint count + 1, and every
+ *   struct (the value, each member) ends with tagged fields (a varint count,
+ *   then tag, size, bytes each), which are skipped.
  *
  * Runs on the broker's event-loop thread.
  */
@@ -36,7 +39,6 @@
 #include <stdint.h>
 
 #include "broker/group/group.h"
-#include "broker/proto/codec.h"
 #include "common/buf.h"
 
 #define OFFSETS_TOPIC "__consumer_offsets"
@@ -59,50 +61,63 @@ enum offsets_record_kind {
     OFFSETS_RECORD_GROUP = 2,
 };
 
+/* A string or bytes field of a record: points into the record, not
+ * NUL-terminated; len -1 = null. */
+typedef struct offsets_span {
+    const char *ptr;
+    int32_t len;
+} offsets_span;
+
 typedef struct offsets_stored_member {
-    proto_str member_id;
-    proto_str group_instance_id;
-    proto_str client_id;
-    proto_str client_host;
-    int32_t rebalance_timeout;
+    offsets_span member_id;
+    offsets_span group_instance_id;
+    offsets_span client_id;
+    offsets_span client_host;
+    int32_t rebalance_timeout;   /* -1 before value v1 */
     int32_t session_timeout;
-    proto_bytes subscription;
-    proto_bytes assignment;
+    offsets_span subscription;
+    offsets_span assignment;
 } offsets_stored_member;
 
 typedef struct offsets_stored_group {
-    proto_str protocol_type;
+    offsets_span protocol_type;
     int32_t generation;
-    proto_str protocol;
-    proto_str leader;
-    int64_t current_state_timestamp;
-    proto_array members; /* offsets_stored_member */
+    offsets_span protocol;
+    offsets_span leader;
+    int64_t current_state_timestamp; /* -1 before value v2 */
+    offsets_stored_member *members;  /* member_count, owned by the record */
+    int32_t member_count;
 } offsets_stored_group;
 
 typedef struct offsets_record {
     int kind;              /* enum offsets_record_kind */
     bool tombstone;        /* null value */
-    proto_str group_id;
-    proto_str topic;       /* commit */
+    offsets_span group_id;
+    offsets_span topic;    /* commit */
     int32_t partition;     /* commit */
     int64_t offset;        /* commit */
     int32_t leader_epoch;  /* commit */
-    proto_str metadata;    /* commit */
+    offsets_span metadata; /* commit */
     int64_t commit_timestamp; /* commit */
     offsets_stored_group group; /* group metadata */
 } offsets_record;
 
-/* Decodes one record of __consumer_offsets. Strings point into key/value;
- * arrays come from arena. Returns 0 or ST_ECORRUPT. */
+/* Decodes one record of __consumer_offsets (value NULL or value_len < 0: a
+ * tombstone). Strings point into key/value; the members of a group record
+ * are allocated: free them with offsets_record_clear. Returns 0, ST_ECORRUPT
+ * (nothing to clear) or ST_ENOMEM. */
 int offsets_record_decode(const uint8_t *key, int32_t key_len, const uint8_t *value,
-                          int32_t value_len, proto_arena *arena, offsets_record *out);
+                          int32_t value_len, offsets_record *out);
+/* Frees what offsets_record_decode allocated in r (safe to call twice). */
+void offsets_record_clear(offsets_record *r);
 
 /* ---- one group's committed offsets ---------------------------------------- */
 
 typedef struct offset_value {
     int64_t offset;
     int32_t leader_epoch;
-    char *metadata;              /* NUL-terminated, owned */
+    char *metadata;              /* metadata_len bytes (any bytes, NUL too) + a NUL; owned */
+    size_t metadata_len;
     int64_t commit_timestamp_ms;
 } offset_value;
 

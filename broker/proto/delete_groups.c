@@ -100,7 +100,8 @@ static int handle_delete_groups(broker_request *req)
         else if (!group_id || !group_id[0])
             r->error_code = KERR_INVALID_GROUP_ID;
         else
-            r->error_code = coordinator_delete_group(req->broker->coordinator, group_id);
+            r->error_code =
+                group_api_kafka_error(coordinator_delete_group(req->broker->coordinator, group_id));
     }
     return PROTO_RESPOND;
 }
@@ -130,11 +131,12 @@ static int handle_offset_delete(broker_request *req)
         for (int32_t j = 0; j < t->partitions.count; j++) {
             int32_t p = ((const offset_delete_partition *)t->partitions.items + j)->partition_index;
             bool known = tp && p >= 0 && p < tp->partition_count;
-            parts[n++] = (coordinator_offset_item){.topic = t->name.ptr, .topic_len = len, .partition = p,
-                                              .error = known ? KERR_NONE : KERR_UNKNOWN_TOPIC_OR_PARTITION};
+            parts[n++] = (coordinator_offset_item){.topic = t->name.ptr, .topic_len = len,
+                                                   .partition = p, .skip = !known};
         }
     }
-    out->error_code = coordinator_offset_delete(b->coordinator, group_id, parts, n);
+    out->error_code =
+        group_api_kafka_error(coordinator_offset_delete(b->coordinator, group_id, parts, n));
     if (out->error_code != KERR_NONE)
         return PROTO_RESPOND;
     if (proto_array_alloc(&req->arena, &out->topics, &od_topic_response_schema, in->topics.count))
@@ -151,7 +153,8 @@ static int handle_offset_delete(broker_request *req)
             offset_delete_partition_response *po =
                 (offset_delete_partition_response *)to->partitions.items + j;
             po->partition_index = parts[n].partition;
-            po->error_code = parts[n].error;
+            po->error_code = parts[n].skip ? KERR_UNKNOWN_TOPIC_OR_PARTITION
+                                           : group_api_kafka_error(parts[n].error);
         }
     }
     return PROTO_RESPOND;

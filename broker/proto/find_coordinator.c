@@ -107,7 +107,7 @@ static int handle_find_coordinator(broker_request *req)
         return PROTO_RESPOND;
     }
     if (in->key_type == KEY_TYPE_GROUP)
-        out->error_code = coordinator_find(b->coordinator);
+        out->error_code = group_api_kafka_error(coordinator_find(b->coordinator));
     else if (in->key_type == KEY_TYPE_TRANSACTION)
         out->error_code = KERR_COORDINATOR_NOT_AVAILABLE; /* no transaction coordinator yet */
     else

@@ -17,6 +17,7 @@
 #ifndef STRAIT_PROTO_GROUP_APIS_H
 #define STRAIT_PROTO_GROUP_APIS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "broker/proto/api.h"
@@ -39,6 +40,17 @@ extern const proto_api api_offset_delete;     /* key 47, v0 */
 char *group_api_cstr(broker_request *req, proto_str s, bool *ok);
 /* "/ip" of the client, as Kafka reports a member's client host. */
 const char *group_api_client_host(broker_request *req);
+
+/* The Kafka error code a client sees for a group_error value (group_edge.c). */
+int16_t group_api_kafka_error(int error);
+
+struct coordinator_waiter;
+/* w as the waiter of req in the coordinator (req->handler_state = w); the
+ * caller sets the fill callbacks. */
+void group_api_waiter_init(broker_request *req, struct coordinator_waiter *w, const char *group_id);
+/* After coordinator_join/sync: PROTO_RESPOND when answered, else parks req
+ * (PROTO_PARKED; a closed connection makes the coordinator forget it). */
+int group_api_parked_or_respond(broker_request *req, bool answered);
 
 /* ---- FindCoordinator (key 10) ------------------------------------------- */
 

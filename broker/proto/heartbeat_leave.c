@@ -63,9 +63,9 @@ static int handle_heartbeat(broker_request *req)
     else if (region_group_error(req, group_id, strlen(group_id)))
         out->error_code = region_group_error(req, group_id, strlen(group_id));
     else
-        out->error_code = coordinator_heartbeat(req->broker->coordinator, group_id,
-                                                member_id ? member_id : "", instance_id,
-                                                in->generation_id);
+        out->error_code = group_api_kafka_error(
+            coordinator_heartbeat(req->broker->coordinator, group_id, member_id ? member_id : "",
+                                  instance_id, in->generation_id));
     return PROTO_RESPOND;
 }
 
@@ -83,8 +83,8 @@ static int handle_leave_group(broker_request *req)
     else if (region_group_error(req, group_id, strlen(group_id)))
         out->error_code = region_group_error(req, group_id, strlen(group_id));
     else
-        out->error_code = coordinator_leave(req->broker->coordinator, group_id,
-                                            member_id ? member_id : "");
+        out->error_code = group_api_kafka_error(
+            coordinator_leave(req->broker->coordinator, group_id, member_id ? member_id : ""));
     return PROTO_RESPOND;
 }
 

@@ -72,10 +72,11 @@ static const proto_field response_fields[] = {
 };
 static PROTO_STRUCT(response_schema, join_group_response, response_fields);
 
-static void join_fill(broker_request *req, const group *g, const group_join_outcome *o)
+static void join_fill(coordinator_waiter *w, const group *g, const group_join_outcome *o)
 {
+    broker_request *req = w->request;
     join_group_response *out = req->response;
-    out->error_code = o->error;
+    out->error_code = group_api_kafka_error(o->error);
     out->generation_id = o->generation;
     out->protocol_name = broker_request_strdup(req, o->protocol_name, NULL);
     out->leader = broker_request_strdup(req, o->leader_id, NULL);
@@ -144,12 +145,11 @@ static int handle_join_group(broker_request *req)
         .protocol_count = in->protocols.count > 0 ? in->protocols.count : 0,
         .require_known_member_id = req->api_version >= JOIN_GROUP_KNOWN_MEMBER_ID_VERSION,
     };
-    *w = (coordinator_waiter){.req = req, .group_id = group_api_cstr(req, in->group_id, &ok),
-                              .join_fill = join_fill};
+    group_api_waiter_init(req, w, group_api_cstr(req, in->group_id, &ok));
+    w->join_fill = join_fill;
     if (!ok)
         return respond_error(req, KERR_UNKNOWN_SERVER_ERROR);
-    req->handler_state = w;
-    return coordinator_join(req->broker->coordinator, w, &params) ? PROTO_RESPOND : PROTO_PARKED;
+    return group_api_parked_or_respond(req, coordinator_join(req->broker->coordinator, w, &params));
 }
 
 const proto_api api_join_group = {

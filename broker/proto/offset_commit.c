@@ -115,30 +115,34 @@ static int handle_offset_commit(broker_request *req)
     char *member_id = group_api_cstr(req, in->member_id, &ok);
     char *instance_id = group_api_cstr(req, in->group_instance_id, &ok);
     coordinator_offset_item *commits = broker_request_alloc(req, sizeof *commits * (size_t)(total ? total : 1));
+    /* Kafka errors decided here, before the group is asked (KERR_NONE: ask it) */
+    int16_t *edge_errors = broker_request_alloc(req, sizeof *edge_errors * (size_t)(total ? total : 1));
     int16_t group_error = KERR_NONE;
-    if (!ok || !commits)
+    if (!ok || !commits || !edge_errors)
         group_error = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id)
         group_error = KERR_INVALID_GROUP_ID;
     else if (region_group_error(req, group_id, strlen(group_id)))
         group_error = region_group_error(req, group_id, strlen(group_id));
     else
-        group_error = coordinator_commit_check(b->coordinator, group_id, member_id ? member_id : "",
-                                               instance_id, in->generation_id);
+        group_error = group_api_kafka_error(coordinator_commit_check(
+            b->coordinator, group_id, member_id ? member_id : "", instance_id, in->generation_id));
     int32_t n = 0;
     for (int32_t i = 0; i < in->topics.count; i++) {
         const offset_commit_topic *t = (const offset_commit_topic *)in->topics.items + i;
         for (int32_t j = 0; j < t->partitions.count; j++) {
             const offset_commit_partition *p = (const offset_commit_partition *)t->partitions.items + j;
             int16_t error = group_error != KERR_NONE ? group_error : partition_error(b, t, p);
-            if (commits)
-                commits[n++] = (coordinator_offset_item){
-                    .topic = t->name.ptr, .topic_len = t->name.len > 0 ? (size_t)t->name.len : 0,
-                    .partition = p->partition_index, .offset = p->committed_offset,
-                    .leader_epoch = p->committed_leader_epoch,
-                    .metadata = p->committed_metadata.len >= 0 ? p->committed_metadata.ptr : NULL,
-                    .metadata_len = p->committed_metadata.len > 0 ? (size_t)p->committed_metadata.len : 0,
-                    .error = error};
+            if (!commits || !edge_errors)
+                continue;
+            edge_errors[n] = error;
+            commits[n++] = (coordinator_offset_item){
+                .topic = t->name.ptr, .topic_len = t->name.len > 0 ? (size_t)t->name.len : 0,
+                .partition = p->partition_index, .offset = p->committed_offset,
+                .leader_epoch = p->committed_leader_epoch,
+                .metadata = p->committed_metadata.len >= 0 ? p->committed_metadata.ptr : NULL,
+                .metadata_len = p->committed_metadata.len > 0 ? (size_t)p->committed_metadata.len : 0,
+                .skip = error != KERR_NONE};
         }
     }
     if (group_error == KERR_NONE)
@@ -151,7 +155,13 @@ static int handle_offset_commit(broker_request *req)
             offset_commit_partition_response *po =
                 (offset_commit_partition_response *)to->partitions.items + j;
             po->partition_index = ((const offset_commit_partition *)t->partitions.items + j)->partition_index;
-            po->error_code = commits ? commits[n++].error : group_error;
+            if (!commits || !edge_errors) {
+                po->error_code = group_error;
+                continue;
+            }
+            po->error_code = edge_errors[n] != KERR_NONE ? edge_errors[n]
+                                                         : group_api_kafka_error(commits[n].error);
+            n++;
         }
     }
     return PROTO_RESPOND;

@@ -81,8 +81,8 @@ static void fill_partition(broker_request *req, offset_fetch_partition_response 
     po->committed_offset = v ? v->offset : -1;
     po->committed_leader_epoch = v ? v->leader_epoch : -1;
     po->metadata = proto_str_c("");
-    if (v && v->metadata[0]) {
-        size_t len = strlen(v->metadata);
+    if (v && v->metadata_len > 0) { /* bytes: a NUL inside is data */
+        size_t len = v->metadata_len;
         char *copy = broker_request_alloc(req, len + 1);
         if (copy) {
             memcpy(copy, v->metadata, len);

@@ -50,12 +50,13 @@ static const proto_field response_fields[] = {
 };
 static PROTO_STRUCT(response_schema, sync_group_response, response_fields);
 
-static void sync_fill(broker_request *req, int16_t error, const uint8_t *assignment, int32_t len)
+static void sync_fill(coordinator_waiter *w, int error, const uint8_t *assignment, int32_t len)
 {
+    broker_request *req = w->request;
     sync_group_response *out = req->response;
-    out->error_code = error;
+    out->error_code = group_api_kafka_error(error);
     out->assignment = (proto_bytes){NULL, 0};
-    if (error != KERR_NONE || !assignment || len <= 0)
+    if (error != GROUP_OK || !assignment || len <= 0)
         return;
     uint8_t *copy = broker_request_alloc(req, (size_t)len);
     if (!copy) {
@@ -94,17 +95,15 @@ static int handle_sync_group(broker_request *req)
     }
     char *member_id = group_api_cstr(req, in->member_id, &ok);
     char *instance_id = group_api_cstr(req, in->group_instance_id, &ok);
-    *w = (coordinator_waiter){.req = req, .group_id = group_api_cstr(req, in->group_id, &ok),
-                              .sync_fill = sync_fill};
+    group_api_waiter_init(req, w, group_api_cstr(req, in->group_id, &ok));
+    w->sync_fill = sync_fill;
     if (!ok) {
         out->error_code = KERR_UNKNOWN_SERVER_ERROR;
         return PROTO_RESPOND;
     }
-    req->handler_state = w;
-    return coordinator_sync(req->broker->coordinator, w, member_id ? member_id : "", instance_id,
-                            in->generation_id, assignments, count)
-               ? PROTO_RESPOND
-               : PROTO_PARKED;
+    bool answered = coordinator_sync(req->broker->coordinator, w, member_id ? member_id : "",
+                                     instance_id, in->generation_id, assignments, count);
+    return group_api_parked_or_respond(req, answered);
 }
 
 const proto_api api_sync_group = {

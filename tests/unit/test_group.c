@@ -18,7 +18,7 @@
 #include "broker/group/coordinator.h"
 #include "broker/group/group.h"
 #include "broker/group/offsets_store.h"
-#include "broker/proto/kafka_error.h"
+#include "broker/group/group_error.h"
 #include "common/error.h"
 #include "common/limits.h"
 
@@ -29,7 +29,7 @@
 typedef struct answer {
     int waiter;            /* the int the test passed as waiter */
     bool join;
-    int16_t error;
+    int error;
     char member_id[128];
     int32_t generation;
     char protocol[32];
@@ -63,7 +63,7 @@ static void on_join(void *arg, group *g, void *waiter, const group_join_outcome 
     a->member_count = o->with_members ? group_member_count(g) : 0;
 }
 
-static void on_sync(void *arg, group *g, void *waiter, int16_t error, const uint8_t *assignment,
+static void on_sync(void *arg, group *g, void *waiter, int error, const uint8_t *assignment,
                     int32_t len)
 {
     (void)g;
@@ -172,7 +172,7 @@ static void kip394_join_then_initial_delay(void **state)
     join(w, 1, "", NULL, range_rr, 2, true);
     const answer *a = answer_for(w, 1);
     assert_non_null(a);
-    assert_int_equal(a->error, KERR_MEMBER_ID_REQUIRED);
+    assert_int_equal(a->error, GROUP_EMEMBER_ID_REQUIRED);
     assert_non_null(strstr(a->member_id, "client-"));
     assert_int_equal(group_pending_count(w->g), 1);
     char id[128];
@@ -185,14 +185,50 @@ static void kip394_join_then_initial_delay(void **state)
     advance(w, 1);
     a = answer_for(w, 2);
     assert_non_null(a);
-    assert_int_equal(a->error, KERR_NONE);
+    assert_int_equal(a->error, GROUP_OK);
     assert_int_equal(a->generation, 1);
     assert_string_equal(a->leader, id);
     assert_string_equal(a->protocol, "range");
     assert_int_equal(a->member_count, 1);
     /* an unknown member id */
     join(w, 3, "nobody", NULL, range_rr, 2, true);
-    assert_int_equal(answer_for(w, 3)->error, KERR_UNKNOWN_MEMBER_ID);
+    assert_int_equal(answer_for(w, 3)->error, GROUP_EUNKNOWN_MEMBER);
+    world_free(w);
+}
+
+/* group.initial.rebalance.delay.ms as Kafka's InitialDelayedJoin: a new
+ * group (generation 0) waits one more delay when a member arrived during
+ * the last one; a group that emptied and is joined again waits one delay. */
+static void initial_delay_extends_only_for_a_new_group(void **state)
+{
+    (void)state;
+    world *w = world_new(3000);
+    join(w, 1, "", NULL, range_rr, 2, false);
+    advance(w, 1000);
+    join(w, 2, "", NULL, range_rr, 2, false); /* during the first delay */
+    advance(w, 2000);                         /* the first delay ends: one more */
+    assert_null(answer_for(w, 1));
+    advance(w, 2999);
+    assert_null(answer_for(w, 1));
+    advance(w, 1); /* 3000 + 3000 */
+    assert_int_equal(answer_for(w, 1)->error, GROUP_OK);
+    assert_int_equal(answer_for(w, 2)->generation, 1);
+    char a[128], b[128];
+    strcpy(a, answer_for(w, 1)->member_id);
+    strcpy(b, answer_for(w, 2)->member_id);
+    assert_int_equal(group_leave(w->g, a, w->now), GROUP_OK);
+    assert_int_equal(group_leave(w->g, b, w->now), GROUP_OK);
+    assert_int_equal(group_current_state(w->g), GROUP_EMPTY);
+    int32_t generation = group_generation(w->g);
+    assert_true(generation > 0);
+    join(w, 3, "", NULL, range_rr, 2, false);
+    advance(w, 1000);
+    join(w, 4, "", NULL, range_rr, 2, false);
+    advance(w, 1999);
+    assert_null(answer_for(w, 3));
+    advance(w, 1); /* one delay only */
+    assert_int_equal(answer_for(w, 3)->error, GROUP_OK);
+    assert_int_equal(answer_for(w, 4)->generation, generation + 1);
     world_free(w);
 }
 
@@ -203,20 +239,20 @@ static void sync_heartbeat_and_fencing(void **state)
     char a[128], b[128];
     stable_pair(w, a, b);
     assert_true(w->stores >= 1);
-    assert_int_equal(group_heartbeat(w->g, a, NULL, 1, w->now), KERR_NONE);
-    assert_int_equal(group_heartbeat(w->g, a, NULL, 0, w->now), KERR_ILLEGAL_GENERATION);
-    assert_int_equal(group_heartbeat(w->g, "ghost", NULL, 1, w->now), KERR_UNKNOWN_MEMBER_ID);
+    assert_int_equal(group_heartbeat(w->g, a, NULL, 1, w->now), GROUP_OK);
+    assert_int_equal(group_heartbeat(w->g, a, NULL, 0, w->now), GROUP_EGENERATION);
+    assert_int_equal(group_heartbeat(w->g, "ghost", NULL, 1, w->now), GROUP_EUNKNOWN_MEMBER);
     /* a stable follower rejoining with the same metadata gets the same generation */
     join(w, 5, b, NULL, range_rr, 2, true);
     assert_int_equal(answer_for(w, 5)->generation, 1);
     assert_int_equal(group_current_state(w->g), GROUP_STABLE);
     /* commits */
-    assert_int_equal(group_commit_check(w->g, a, NULL, 1, w->now), KERR_NONE);
-    assert_int_equal(group_commit_check(w->g, a, NULL, 7, w->now), KERR_ILLEGAL_GENERATION);
-    assert_int_equal(group_commit_check(w->g, "", NULL, -1, w->now), KERR_UNKNOWN_MEMBER_ID);
+    assert_int_equal(group_commit_check(w->g, a, NULL, 1, w->now), GROUP_OK);
+    assert_int_equal(group_commit_check(w->g, a, NULL, 7, w->now), GROUP_EGENERATION);
+    assert_int_equal(group_commit_check(w->g, "", NULL, -1, w->now), GROUP_EUNKNOWN_MEMBER);
     /* sync with a stale generation */
     sync_(w, 6, a, 0, NULL, 0);
-    assert_int_equal(answer_for(w, 6)->error, KERR_ILLEGAL_GENERATION);
+    assert_int_equal(answer_for(w, 6)->error, GROUP_EGENERATION);
     sync_(w, 7, b, 1, NULL, 0); /* stable: its assignment again */
     assert_string_equal(answer_for(w, 7)->assignment, "B");
     world_free(w);
@@ -231,20 +267,20 @@ static void session_expiry_moves_to_rebalance(void **state)
     /* a keeps heartbeating, b goes silent */
     for (int i = 0; i < 3; i++) {
         advance(w, 3000);
-        assert_int_equal(group_heartbeat(w->g, a, NULL, 1, w->now), KERR_NONE);
+        assert_int_equal(group_heartbeat(w->g, a, NULL, 1, w->now), GROUP_OK);
     }
     assert_int_equal(group_member_count(w->g), 2);
     advance(w, 3000); /* 12 s after the sync b's 10 s session is over */
     assert_int_equal(group_member_count(w->g), 1);
     assert_int_equal(group_current_state(w->g), GROUP_PREPARING_REBALANCE);
-    assert_int_equal(group_heartbeat(w->g, a, NULL, 1, w->now), KERR_REBALANCE_IN_PROGRESS);
-    assert_int_equal(group_commit_check(w->g, a, NULL, 1, w->now), KERR_NONE);
+    assert_int_equal(group_heartbeat(w->g, a, NULL, 1, w->now), GROUP_EREBALANCING);
+    assert_int_equal(group_commit_check(w->g, a, NULL, 1, w->now), GROUP_OK);
     join(w, 8, a, NULL, range_rr, 2, true); /* every member is back: completes now */
     const answer *x = answer_for(w, 8);
     assert_non_null(x);
     assert_int_equal(x->generation, 2);
     assert_int_equal(x->member_count, 1);
-    assert_int_equal(group_commit_check(w->g, a, NULL, 2, w->now), KERR_REBALANCE_IN_PROGRESS);
+    assert_int_equal(group_commit_check(w->g, a, NULL, 2, w->now), GROUP_EREBALANCING);
     world_free(w);
 }
 
@@ -254,14 +290,14 @@ static void rebalance_timeout_removes_laggards(void **state)
     world *w = world_new(3000);
     char a[128], b[128];
     stable_pair(w, a, b);
-    assert_int_equal(group_leave(w->g, a, w->now), KERR_NONE); /* the leader leaves */
-    assert_int_equal(group_leave(w->g, a, w->now), KERR_UNKNOWN_MEMBER_ID);
+    assert_int_equal(group_leave(w->g, a, w->now), GROUP_OK); /* the leader leaves */
+    assert_int_equal(group_leave(w->g, a, w->now), GROUP_EUNKNOWN_MEMBER);
     assert_int_equal(group_current_state(w->g), GROUP_PREPARING_REBALANCE);
     assert_string_equal(group_leader_id(w->g), b);
     /* b keeps its session alive with heartbeats but never rejoins */
     for (int i = 0; i < 9; i++) {
         advance(w, 3000);
-        assert_int_equal(group_heartbeat(w->g, b, NULL, 1, w->now), KERR_REBALANCE_IN_PROGRESS);
+        assert_int_equal(group_heartbeat(w->g, b, NULL, 1, w->now), GROUP_EREBALANCING);
     }
     advance(w, 3000); /* 30 s rebalance timeout */
     assert_int_equal(group_member_count(w->g), 0);
@@ -276,7 +312,7 @@ static void static_member_rejoins_without_rebalance(void **state)
     world *w = world_new(0);
     join(w, 1, "", "instance-a", range_rr, 2, true); /* static: no MEMBER_ID_REQUIRED */
     const answer *x = answer_for(w, 1);
-    assert_int_equal(x->error, KERR_NONE);
+    assert_int_equal(x->error, GROUP_OK);
     char old_id[128];
     strcpy(old_id, x->member_id);
     assert_non_null(strstr(old_id, "instance-a-"));
@@ -287,7 +323,7 @@ static void static_member_rejoins_without_rebalance(void **state)
     /* restart: same instance id, no member id */
     join(w, 3, "", "instance-a", range_rr, 2, true);
     x = answer_for(w, 3);
-    assert_int_equal(x->error, KERR_NONE);
+    assert_int_equal(x->error, GROUP_OK);
     assert_int_equal(x->generation, 1);           /* no rebalance */
     assert_string_equal(x->leader, old_id);       /* old leader id: it must not assign */
     assert_string_not_equal(x->member_id, old_id);
@@ -298,9 +334,9 @@ static void static_member_rejoins_without_rebalance(void **state)
     sync_(w, 4, new_id, 1, NULL, 0);
     assert_string_equal(answer_for(w, 4)->assignment, "P0");
     /* the old instance is fenced */
-    assert_int_equal(group_heartbeat(w->g, old_id, "instance-a", 1, w->now), KERR_FENCED_INSTANCE_ID);
-    assert_int_equal(group_commit_check(w->g, old_id, "instance-a", 1, w->now), KERR_FENCED_INSTANCE_ID);
-    assert_int_equal(group_heartbeat(w->g, new_id, "instance-a", 1, w->now), KERR_NONE);
+    assert_int_equal(group_heartbeat(w->g, old_id, "instance-a", 1, w->now), GROUP_EFENCED_INSTANCE);
+    assert_int_equal(group_commit_check(w->g, old_id, "instance-a", 1, w->now), GROUP_EFENCED_INSTANCE);
+    assert_int_equal(group_heartbeat(w->g, new_id, "instance-a", 1, w->now), GROUP_OK);
     world_free(w);
 }
 
@@ -312,7 +348,7 @@ static void protocol_selection_and_mismatch(void **state)
     join(w, 2, "", NULL, rr_range, 2, false);
     join(w, 3, "", NULL, rr_only, 1, false);
     join(w, 4, "", NULL, sticky_only, 1, false); /* nothing in common */
-    assert_int_equal(answer_for(w, 4)->error, KERR_INCONSISTENT_GROUP_PROTOCOL);
+    assert_int_equal(answer_for(w, 4)->error, GROUP_EPROTOCOL);
     advance(w, 3000);
     advance(w, 3000);
     assert_string_equal(answer_for(w, 1)->protocol, "roundrobin");
@@ -323,7 +359,7 @@ static void protocol_selection_and_mismatch(void **state)
                            .session_timeout_ms = 10, .rebalance_timeout_ms = 10,
                            .protocol_type = "consumer", .protocols = rr_only, .protocol_count = 1};
     group_join(w->g, &p, &w->waiters[5], w->now);
-    assert_int_equal(answer_for(w, 5)->error, KERR_INVALID_SESSION_TIMEOUT);
+    assert_int_equal(answer_for(w, 5)->error, GROUP_ESESSION_TIMEOUT);
     world_free(w);
 }
 
@@ -341,7 +377,7 @@ static void rejoin_during_sync_restarts_the_round(void **state)
     sync_(w, 3, b, 1, NULL, 0); /* follower waits for the leader */
     /* b rejoins with new metadata before the leader synced */
     join(w, 4, b, NULL, rr_only, 1, false);
-    assert_int_equal(answer_for(w, 3)->error, KERR_REBALANCE_IN_PROGRESS);
+    assert_int_equal(answer_for(w, 3)->error, GROUP_EREBALANCING);
     assert_int_equal(group_current_state(w->g), GROUP_PREPARING_REBALANCE);
     join(w, 5, a, NULL, range_rr, 2, false);
     assert_int_equal(answer_for(w, 5)->generation, 2);
@@ -349,7 +385,7 @@ static void rejoin_during_sync_restarts_the_round(void **state)
     /* the leader never syncs: the sync deadline removes it and starts over */
     sync_(w, 6, b, 2, NULL, 0);
     advance(w, 30000);
-    assert_int_equal(answer_for(w, 6)->error, KERR_REBALANCE_IN_PROGRESS);
+    assert_int_equal(answer_for(w, 6)->error, GROUP_EREBALANCING);
     assert_int_equal(group_member_count(w->g), 1);
     world_free(w);
 }
@@ -358,9 +394,9 @@ static void simple_commit_on_empty_group(void **state)
 {
     (void)state;
     world *w = world_new(3000);
-    assert_int_equal(group_commit_check(w->g, "", NULL, -1, w->now), KERR_NONE);
-    assert_int_equal(group_commit_check(w->g, "x", NULL, 3, w->now), KERR_UNKNOWN_MEMBER_ID);
-    assert_int_equal(group_heartbeat(w->g, "x", NULL, 0, w->now), KERR_UNKNOWN_MEMBER_ID);
+    assert_int_equal(group_commit_check(w->g, "", NULL, -1, w->now), GROUP_OK);
+    assert_int_equal(group_commit_check(w->g, "x", NULL, 3, w->now), GROUP_EUNKNOWN_MEMBER);
+    assert_int_equal(group_heartbeat(w->g, "x", NULL, 0, w->now), GROUP_EUNKNOWN_MEMBER);
     world_free(w);
 }
 
@@ -380,8 +416,6 @@ static void java_hash_partitioning(void **state)
 static void offsets_records_round_trip(void **state)
 {
     (void)state;
-    proto_arena arena;
-    proto_arena_init(&arena, LIMIT_DECODE_ARENA_BYTES);
     buf key, value;
     buf_init(&key, 1 << 20);
     buf_init(&value, 1 << 20);
@@ -394,14 +428,14 @@ static void offsets_records_round_trip(void **state)
     assert_memory_equal(key.data, expected_key, sizeof expected_key);
     offsets_record r;
     assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, value.data,
-                                           (int32_t)value.len, &arena, &r), 0);
+                                           (int32_t)value.len, &r), 0);
     assert_int_equal(r.kind, OFFSETS_RECORD_COMMIT);
     assert_int_equal(r.partition, 7);
     assert_int_equal(r.offset, 12345);
     assert_int_equal(r.leader_epoch, 3);
     assert_int_equal(r.commit_timestamp, 1700000000000);
     assert_int_equal(r.metadata.len, 4);
-    assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, NULL, -1, &arena, &r), 0);
+    assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, NULL, -1, &r), 0);
     assert_true(r.tombstone);
     /* a group with two members */
     world *w = world_new(3000);
@@ -413,22 +447,78 @@ static void offsets_records_round_trip(void **state)
     offsets_value_group(&value, w->g);
     assert_true(buf_ok(&value));
     assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, value.data,
-                                           (int32_t)value.len, &arena, &r), 0);
+                                           (int32_t)value.len, &r), 0);
     assert_int_equal(r.kind, OFFSETS_RECORD_GROUP);
     assert_int_equal(r.group.generation, 1);
-    assert_int_equal(r.group.members.count, 2);
-    const offsets_stored_member *m = r.group.members.items;
+    assert_int_equal(r.group.member_count, 2);
+    const offsets_stored_member *m = r.group.members;
     assert_int_equal(m[1].assignment.len, 1);
     assert_memory_equal(m[1].assignment.ptr, "B", 1);
     assert_memory_equal(r.group.protocol.ptr, "range", 5);
+    offsets_record_clear(&r);
     /* truncated values fail cleanly */
     for (size_t cut = 0; cut < value.len; cut++)
         assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, value.data, (int32_t)cut,
-                                               &arena, &r), ST_ECORRUPT);
+                                               &r), ST_ECORRUPT);
     world_free(w);
     buf_free(&key);
     buf_free(&value);
-    proto_arena_free(&arena);
+}
+
+/* Flexible (v4) values, as newer Kafka versions write them: compact lengths
+ * and tagged fields, which are skipped. */
+static void offsets_flexible_values_decode(void **state)
+{
+    (void)state;
+    static const uint8_t commit_key[] = {0, 1, 0, 1, 'g', 0, 1, 't', 0, 0, 0, 2};
+    static const uint8_t commit_value[] = {
+        0, 4,                         /* version 4 */
+        0, 0, 0, 0, 0, 0, 0, 42,      /* offset */
+        0, 0, 0, 5,                   /* leader_epoch */
+        4, 'a', 0, 'b',               /* metadata: compact string of 3 bytes */
+        0, 0, 0, 0, 0, 0, 0, 9,       /* commit_timestamp */
+        1, 7, 2, 0xee, 0xee,          /* one tagged field (tag 7, 2 bytes) */
+    };
+    offsets_record r;
+    assert_int_equal(offsets_record_decode(commit_key, sizeof commit_key, commit_value,
+                                           sizeof commit_value, &r), 0);
+    assert_int_equal(r.kind, OFFSETS_RECORD_COMMIT);
+    assert_int_equal(r.partition, 2);
+    assert_int_equal(r.offset, 42);
+    assert_int_equal(r.leader_epoch, 5);
+    assert_int_equal(r.metadata.len, 3);
+    assert_memory_equal(r.metadata.ptr, "a\0b", 3);
+    assert_int_equal(r.commit_timestamp, 9);
+    static const uint8_t group_key[] = {0, 2, 0, 1, 'g'};
+    static const uint8_t group_value[] = {
+        0, 4,                         /* version 4 */
+        9, 'c', 'o', 'n', 's', 'u', 'm', 'e', 'r', /* protocol_type */
+        0, 0, 0, 3,                   /* generation */
+        6, 'r', 'a', 'n', 'g', 'e',   /* protocol */
+        2, 'm',                       /* leader */
+        0, 0, 0, 0, 0, 0, 0, 1,       /* current_state_timestamp */
+        2,                            /* one member */
+        2, 'm', 0,                    /* member_id, group_instance_id null */
+        2, 'c', 2, 'h',               /* client_id, client_host */
+        0, 0, 0x75, 0x30,             /* rebalance_timeout 30000 */
+        0, 0, 0x27, 0x10,             /* session_timeout 10000 */
+        2, 'S', 2, 'A',               /* subscription, assignment */
+        0,                            /* member tagged fields */
+        0,                            /* value tagged fields */
+    };
+    assert_int_equal(offsets_record_decode(group_key, sizeof group_key, group_value,
+                                           sizeof group_value, &r), 0);
+    assert_int_equal(r.kind, OFFSETS_RECORD_GROUP);
+    assert_int_equal(r.group.generation, 3);
+    assert_int_equal(r.group.member_count, 1);
+    assert_int_equal(r.group.members[0].group_instance_id.len, -1);
+    assert_int_equal(r.group.members[0].rebalance_timeout, 30000);
+    assert_int_equal(r.group.members[0].session_timeout, 10000);
+    assert_memory_equal(r.group.members[0].assignment.ptr, "A", 1);
+    offsets_record_clear(&r);
+    for (size_t cut = 0; cut < sizeof group_value; cut++)
+        assert_int_equal(offsets_record_decode(group_key, sizeof group_key, group_value,
+                                               (int32_t)cut, &r), ST_ECORRUPT);
 }
 
 static void offsets_table_basics(void **state)
@@ -448,10 +538,40 @@ static void offsets_table_basics(void **state)
     offsets_table_free(t);
 }
 
+/* Commit metadata is bytes (librdkafka's 0099 commits "Hello\0world!"): a NUL
+ * inside survives the table and the __consumer_offsets record. */
+static void commit_metadata_is_bytes(void **state)
+{
+    (void)state;
+    static const char metadata[] = "Hello\0world!";
+    const size_t metadata_len = sizeof metadata - 1;
+    offsets_table *t = offsets_table_new();
+    assert_int_equal(offsets_table_put(t, "a", 1, 0, 42, -1, metadata, metadata_len, 5), 0);
+    const offset_value *v = offsets_table_get(t, "a", 1, 0);
+    assert_non_null(v);
+    assert_int_equal(v->metadata_len, 12);
+    assert_memory_equal(v->metadata, metadata, metadata_len);
+    offsets_table_free(t);
+
+    buf key, value;
+    buf_init(&key, 1 << 20);
+    buf_init(&value, 1 << 20);
+    offsets_key_commit(&key, "grp", "a", 1, 0);
+    offsets_value_commit(&value, 42, -1, metadata, metadata_len, 1700000000000);
+    offsets_record r;
+    assert_int_equal(offsets_record_decode(key.data, (int32_t)key.len, value.data,
+                                           (int32_t)value.len, &r), 0);
+    assert_int_equal(r.metadata.len, 12);
+    assert_memory_equal(r.metadata.ptr, metadata, metadata_len);
+    buf_free(&key);
+    buf_free(&value);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kip394_join_then_initial_delay),
+        cmocka_unit_test(initial_delay_extends_only_for_a_new_group),
         cmocka_unit_test(sync_heartbeat_and_fencing),
         cmocka_unit_test(session_expiry_moves_to_rebalance),
         cmocka_unit_test(rebalance_timeout_removes_laggards),
@@ -461,7 +581,9 @@ int main(void)
         cmocka_unit_test(simple_commit_on_empty_group),
         cmocka_unit_test(java_hash_partitioning),
         cmocka_unit_test(offsets_records_round_trip),
+        cmocka_unit_test(offsets_flexible_values_decode),
         cmocka_unit_test(offsets_table_basics),
+        cmocka_unit_test(commit_metadata_is_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,62 @@
+/*
+ * group_edge.c - where the group module meets the Kafka protocol: the Kafka
+ * error code a client sees for each group_error value, and the parking of a
+ * JoinGroup or SyncGroup request while its group decides (the coordinator
+ * finishes it later through coordinator_waiter.finish; a request whose
+ * connection closes first is forgotten by the coordinator).
+ *
+ * Runs on the broker's event-loop thread like every handler.
+ */
+#include "broker/proto/broker_context.h"
+#include "broker/group/coordinator.h"
+#include "broker/proto/group_apis.h"
+#include "broker/proto/kafka_error.h"
+
+int16_t group_api_kafka_error(int error)
+{
+    switch ((enum group_error)error) {
+    case GROUP_OK: return KERR_NONE;
+    case GROUP_EUNAVAILABLE: return KERR_COORDINATOR_NOT_AVAILABLE;
+    case GROUP_ESESSION_TIMEOUT: return KERR_INVALID_SESSION_TIMEOUT;
+    case GROUP_EPROTOCOL: return KERR_INCONSISTENT_GROUP_PROTOCOL;
+    case GROUP_EFULL: return KERR_GROUP_MAX_SIZE_REACHED;
+    case GROUP_EINTERNAL: return KERR_UNKNOWN_SERVER_ERROR;
+    case GROUP_EMEMBER_ID_REQUIRED: return KERR_MEMBER_ID_REQUIRED;
+    case GROUP_EFENCED_INSTANCE: return KERR_FENCED_INSTANCE_ID;
+    case GROUP_EUNKNOWN_MEMBER: return KERR_UNKNOWN_MEMBER_ID;
+    case GROUP_EGENERATION: return KERR_ILLEGAL_GENERATION;
+    case GROUP_EREBALANCING: return KERR_REBALANCE_IN_PROGRESS;
+    case GROUP_ENOT_FOUND: return KERR_GROUP_ID_NOT_FOUND;
+    case GROUP_ENOT_EMPTY: return KERR_NON_EMPTY_GROUP;
+    case GROUP_ESUBSCRIBED: return KERR_GROUP_SUBSCRIBED_TO_TOPIC;
+    }
+    return KERR_UNKNOWN_SERVER_ERROR;
+}
+
+/* broker_request.on_abandon of a parked JoinGroup/SyncGroup. */
+static void abandon(broker_request *req)
+{
+    coordinator_forget(req->broker->coordinator, req->handler_state);
+}
+
+/* coordinator_waiter.finish: the group answered a parked request. */
+static void finish(coordinator_waiter *w)
+{
+    broker_request *req = w->request;
+    req->on_abandon = NULL;
+    broker_request_finish(req);
+}
+
+void group_api_waiter_init(broker_request *req, coordinator_waiter *w, const char *group_id)
+{
+    *w = (coordinator_waiter){.group_id = group_id, .request = req, .finish = finish};
+    req->handler_state = w;
+}
+
+int group_api_parked_or_respond(broker_request *req, bool answered)
+{
+    if (answered)
+        return PROTO_RESPOND;
+    req->on_abandon = abandon;
+    return PROTO_PARKED;
+}
