@@ -4,6 +4,7 @@
  */
 #include "common/invariant.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/log.h"
@@ -11,7 +12,11 @@
 _Noreturn void invariant_failed(const char *expression, const char *file, int line,
                                 const char *function)
 {
-    log_error("invariant", "invariant failed expression=\"%s\" file=%s line=%d function=%s",
-              expression, file, line, function);
+    if (log_enabled(LOG_ERROR))
+        log_error("invariant", "invariant failed expression=\"%s\" file=%s line=%d function=%s",
+                  expression, file, line, function);
+    else /* logging turned off (a test): still say why the process stops */
+        fprintf(stderr, "invariant failed expression=\"%s\" file=%s line=%d function=%s\n",
+                expression, file, line, function);
     abort();
 }

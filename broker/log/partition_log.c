@@ -555,13 +555,31 @@ int32_t plog_leader_epoch(const plog *log)
     return epoch < 0 ? 0 : epoch;
 }
 
+/* A new epoch is used (stamped on batches) only once its checkpoint is
+ * written: were batches of epoch E appended while leader-epoch-checkpoint
+ * still ends before E, a restart would load that checkpoint and stamp the
+ * next batches with an older epoch than the log already holds. So a failed
+ * save takes the entry back; after a failed write (the file may or may not
+ * hold it) the log is failed as after any write error. */
 int plog_set_leader_epoch(plog *log, int32_t epoch)
 {
+    size_t count_before = log->epochs.count;
     int rc = leader_epoch_assign(&log->epochs, epoch, log->log_end_offset);
     if (rc == 1) {
+        rc = leader_epoch_save(&log->epochs, log->dir);
+        if (rc != 0) {
+            /* the new entry is the last one (an assign at the limit also
+             * dropped the oldest, which stays dropped) */
+            log->epochs.count = count_before < log->epochs.count ? count_before : log->epochs.count - 1;
+            if (rc != ST_ENOMEM)
+                log->io_error = ST_EIO;
+            log_error("log", "cannot save leader epoch dir=%s epoch=%d error=%s", log->dir, epoch,
+                      strait_error_name(rc));
+            return rc;
+        }
         log_info("log", "leader epoch dir=%s epoch=%d start_offset=%" PRId64, log->dir, epoch,
                  log->log_end_offset);
-        rc = leader_epoch_save(&log->epochs, log->dir);
+        INVARIANT(plog_leader_epoch(log) == epoch);
     }
     return rc < 0 ? rc : 0;
 }
