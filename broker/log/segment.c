@@ -368,6 +368,19 @@ int segment_load(segment *seg, bool check_tail_crc, int32_t index_interval_bytes
     return rc;
 }
 
+/* Read back after the write (INVARIANT_EXPENSIVE): the header on disk at
+ * position is the one appended. True when the read itself fails (an I/O
+ * error is reported where the data is read for real). */
+static bool header_reads_back(const segment *seg, int64_t position, const batch_header *h)
+{
+    batch_header back;
+    int rc = segment_read_header(seg, position, &back);
+    if (rc == ST_EIO)
+        return true;
+    return rc == 0 && back.base_offset == h->base_offset && back.batch_length == h->batch_length &&
+           back.last_offset_delta == h->last_offset_delta && back.max_timestamp == h->max_timestamp;
+}
+
 int segment_append(segment *seg, const uint8_t *data, size_t len, const batch_header *header,
                    int32_t index_interval_bytes)
 {
@@ -403,6 +416,7 @@ int segment_append(segment *seg, const uint8_t *data, size_t len, const batch_he
     if (rc == 0) {
         seg->size_bytes = position + (int64_t)len;
         INVARIANT(seg->next_offset == batch_last_offset(header) + 1);
+        INVARIANT_EXPENSIVE(header_reads_back(seg, position, header));
     }
 out:
     if (rc != 0) {
