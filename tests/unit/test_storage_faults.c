@@ -29,7 +29,11 @@
 
 #include "broker/cluster/region_state.h"
 #include "broker/log/checkpoint_file.h"
+#include <event2/event.h>
+#include <event2/thread.h>
+
 #include "broker/log/cleaner.h"
+#include "broker/log/flusher.h"
 #include "broker/log/leader_epoch.h"
 #include "broker/log/log_producers.h"
 #include "broker/log/producer_snapshot.h"
@@ -77,8 +81,8 @@ static void history_init(history *h)
 }
 
 /* Appends batch number index (1 to 3 records, its own timestamps, producer
- * PRODUCER_ID); records it in h when acknowledged. Returns plog_append's rc. */
-static int append_batch(plog *log, history *h, int index)
+ * PRODUCER_ID, the next sequence of h). Returns plog_append's rc. */
+static int append_only(plog *log, const history *h, int index, plog_append_result *result)
 {
     static uint8_t value[200];
     memset(value, 'a' + index % 26, sizeof value);
@@ -103,16 +107,30 @@ static int append_batch(plog *log, history *h, int index)
         buf_free(&b);
         return rc;
     }
-    plog_append_result result;
-    rc = plog_append(log, b.data, b.len, -1, &result);
+    rc = plog_append(log, b.data, b.len, -1, result);
     buf_free(&b);
-    if (rc != 0)
-        return rc;
+    return rc;
+}
+
+/* Records batch number index, appended as result, as acknowledged. */
+static void history_add(history *h, int index, const plog_append_result *result)
+{
+    int records = 1 + index % 3;
     assert_true(h->count < BATCHES_MAX);
-    h->batches[h->count++] = (acked_batch){result.base_offset, NOW_MS + 1000 * index + records - 1, records};
+    assert_int_equal(result->last_offset - result->base_offset + 1, records);
+    h->batches[h->count++] = (acked_batch){result->base_offset, NOW_MS + 1000 * index + records - 1, records};
     h->next_sequence += records;
-    h->producer_last_offset = result.last_offset;
-    return 0;
+    h->producer_last_offset = result->last_offset;
+}
+
+/* append_only, and acknowledged when it returns 0 (no flush policy wait). */
+static int append_batch(plog *log, history *h, int index)
+{
+    plog_append_result result;
+    int rc = append_only(log, h, index, &result);
+    if (rc == 0)
+        history_add(h, index, &result);
+    return rc;
 }
 
 /* Reads every batch of the log back (CRC, contiguous offsets) and checks that
@@ -301,6 +319,128 @@ static void test_append_roll_flush_close_under_faults(void **state)
     memset(&x, 0, sizeof x);
     scenario sc = {"append", append_prepare, append_run, append_verify, append_cleanup};
     assert_true(fault_loop(&sc, &x) > 14);
+}
+
+/* ---- scenario: appends acknowledged after the flusher's fsync --------------------- */
+
+typedef struct flusher_ctx {
+    test_dir dir;
+    struct event_base *base;
+    log_flusher *flusher;
+    plog *log;
+    history acked;
+    int not_acked; /* appends that may have written without being acknowledged */
+} flusher_ctx;
+
+typedef struct wait_state {
+    plog_flush_waiter w;
+    int calls;
+    int rc;
+} wait_state;
+
+static void wait_done(plog_flush_waiter *w, int rc)
+{
+    wait_state *ws = w->arg;
+    ws->calls++;
+    ws->rc = rc;
+}
+
+static plog_config flush_every_append(void)
+{
+    plog_config c = small_segments();
+    c.flush_messages = 1; /* acknowledged only once durable */
+    return c;
+}
+
+static void flusher_prepare(void *arg)
+{
+    flusher_ctx *x = arg;
+    fault_dir_make(&x->dir);
+    history_init(&x->acked);
+    x->not_acked = 0;
+    plog_config c = small_segments(); /* the first batches are acknowledged when appended */
+    assert_int_equal(plog_open(x->dir.log, &c, &x->log), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(append_batch(x->log, &x->acked, i), 0);
+    assert_int_equal(plog_flush(x->log), 0);
+    c = flush_every_append();
+    plog_set_config(x->log, &c);
+    plog_set_flusher(x->log, x->flusher);
+}
+
+/* True when the data below offset became durable (the loop runs until the
+ * waiter is called, bounded). */
+static bool wait_durable(flusher_ctx *x, int64_t offset)
+{
+    wait_state ws;
+    memset(&ws, 0, sizeof ws);
+    int rc = plog_flush_wait(x->log, offset, &ws.w, wait_done, &ws);
+    if (rc == 1)
+        return true;
+    if (rc != 0)
+        return false;
+    for (int i = 0; i < 10000 && ws.calls == 0; i++) {
+        event_base_loop(x->base, EVLOOP_NONBLOCK);
+        if (ws.calls == 0)
+            usleep(200);
+    }
+    assert_int_equal(ws.calls, 1);
+    return ws.rc == 0;
+}
+
+static int flusher_run(void *arg)
+{
+    flusher_ctx *x = arg;
+    int rc = 0;
+    for (int i = 4; i < 12; i++) {
+        plog_append_result result;
+        int append_rc = append_only(x->log, &x->acked, i, &result);
+        bool durable = append_rc == 0 && (result.flushed || wait_durable(x, result.last_offset + 1));
+        if (durable) {
+            history_add(&x->acked, i, &result);
+        } else {
+            x->not_acked++;
+            if (rc == 0)
+                rc = append_rc != 0 ? append_rc : ST_EIO;
+        }
+    }
+    plog_close(x->log); /* settles an fsync in flight */
+    x->log = NULL;
+    return rc;
+}
+
+static void flusher_verify(void *arg, int rc, bool faulted)
+{
+    (void)rc;
+    (void)faulted;
+    flusher_ctx *x = arg;
+    plog_config c = small_segments();
+    plog *log = NULL;
+    assert_int_equal(plog_open(x->dir.log, &c, &log), 0);
+    check_acknowledged(log, &x->acked, x->not_acked);
+    plog_close(log);
+}
+
+static void flusher_cleanup(void *arg)
+{
+    flusher_ctx *x = arg;
+    test_dir_remove(&x->dir);
+}
+
+static void test_flusher_acknowledgements_under_faults(void **state)
+{
+    (void)state;
+    flusher_ctx x;
+    memset(&x, 0, sizeof x);
+    assert_int_equal(evthread_use_pthreads(), 0);
+    x.base = event_base_new();
+    assert_non_null(x.base);
+    assert_int_equal(evthread_make_base_notifiable(x.base), 0);
+    assert_int_equal(log_flusher_open(x.base, &x.flusher), 0);
+    scenario sc = {"flusher", flusher_prepare, flusher_run, flusher_verify, flusher_cleanup};
+    assert_true(fault_loop(&sc, &x) > 14);
+    log_flusher_close(x.flusher);
+    event_base_free(x.base);
 }
 
 /* ---- scenario: recovery on open --------------------------------------------------- */
@@ -907,6 +1047,7 @@ int main(void)
     log_set_level(LOG_ERROR + 1); /* thousands of expected failures: keep the output short */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_roll_flush_close_under_faults),
+        cmocka_unit_test(test_flusher_acknowledgements_under_faults),
         cmocka_unit_test(test_recovery_under_faults),
         cmocka_unit_test(test_reopen_read_error_is_not_damage),
         cmocka_unit_test(test_retention_under_faults),
