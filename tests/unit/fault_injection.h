@@ -53,4 +53,25 @@ long fault_failures(enum fault_kind kind);
 bool fault_should_fail(enum fault_kind kind);
 const char *fault_kind_name(enum fault_kind kind);
 
+/*
+ * Power loss, for one flat directory (a partition directory), on tmpfs or
+ * any file system (the model is ours, not the kernel's):
+ *   fault_power_track(dir)  takes what dir holds now as durable, then
+ *                           records what each later fsync makes durable: a
+ *                           file's fsync/fdatasync its whole contents (by
+ *                           inode), the directory's fsync its names;
+ *   fault_power_cut()       stops recording: what was durable stays so, and
+ *                           whatever the program does next (close, say) is
+ *                           lost with the power;
+ *   fault_power_restore()   puts dir back to the durable state: names the
+ *                           directory's last fsync did not hold are removed,
+ *                           the ones it held get their inode's last fsynced
+ *                           contents (empty when never fsynced), renames and
+ *                           unlinks since then undone. Stops tracking.
+ * Subdirectories are left alone.
+ */
+void fault_power_track(const char *dir);
+void fault_power_cut(void);
+void fault_power_restore(void);
+
 #endif

@@ -9,8 +9,12 @@
  *   - opening a directory that needs real recovery (no recovery point, a
  *     missing index, a torn tail, no leader-epoch checkpoint);
  *   - a compaction (plan, rewrite, swap, cleaner checkpoint) and a close;
+ *   - appends acknowledged only once the flusher's fsync completed;
  *   - a producer snapshot write, a checkpoint file write, a region state
- *     change.
+ *     change;
+ *   - and, for the flusher's appends, the checkpoint file and the region
+ *     state, the power lost right after the operation (fault_power_*): what
+ *     was not fsynced, file contents and directory entries, is gone.
  * Each time the operation must fail with an error value or succeed (no
  * crash, no assertion, no leak under ASan), and what is on disk must then
  * open without faults and hold every batch that was acknowledged, byte for
@@ -388,9 +392,9 @@ static bool wait_durable(flusher_ctx *x, int64_t offset)
     return ws.rc == 0;
 }
 
-static int flusher_run(void *arg)
+/* Appends batches 4..11, each acknowledged once the flusher made it durable. */
+static int flusher_appends(flusher_ctx *x)
 {
-    flusher_ctx *x = arg;
     int rc = 0;
     for (int i = 4; i < 12; i++) {
         plog_append_result result;
@@ -404,6 +408,13 @@ static int flusher_run(void *arg)
                 rc = append_rc != 0 ? append_rc : ST_EIO;
         }
     }
+    return rc;
+}
+
+static int flusher_run(void *arg)
+{
+    flusher_ctx *x = arg;
+    int rc = flusher_appends(x);
     plog_close(x->log); /* settles an fsync in flight */
     x->log = NULL;
     return rc;
@@ -425,6 +436,48 @@ static void flusher_cleanup(void *arg)
 {
     flusher_ctx *x = arg;
     test_dir_remove(&x->dir);
+}
+
+/* The same with the power lost right after the appends (fault_power_*): an
+ * acknowledged batch was fsynced, with the directory entries of its
+ * segment, so it is there after the restart. */
+static void power_prepare(void *arg)
+{
+    flusher_ctx *x = arg;
+    flusher_prepare(x);
+    fault_power_track(x->dir.log);
+}
+
+static int power_run(void *arg)
+{
+    flusher_ctx *x = arg;
+    int rc = flusher_appends(x);
+    fault_power_cut();
+    plog_close(x->log); /* what it writes is lost with the power */
+    x->log = NULL;
+    return rc;
+}
+
+static void power_verify(void *arg, int rc, bool faulted)
+{
+    fault_power_restore();
+    flusher_verify(arg, rc, faulted);
+}
+
+static void test_power_loss_keeps_acknowledged(void **state)
+{
+    (void)state;
+    flusher_ctx x;
+    memset(&x, 0, sizeof x);
+    assert_int_equal(evthread_use_pthreads(), 0);
+    x.base = event_base_new();
+    assert_non_null(x.base);
+    assert_int_equal(evthread_make_base_notifiable(x.base), 0);
+    assert_int_equal(log_flusher_open(x.base, &x.flusher), 0);
+    scenario sc = {"power", power_prepare, power_run, power_verify, flusher_cleanup};
+    assert_true(fault_loop(&sc, &x) > 14);
+    log_flusher_close(x.flusher);
+    event_base_free(x.base);
 }
 
 static void test_flusher_acknowledgements_under_faults(void **state)
@@ -980,6 +1033,39 @@ static void test_checkpoint_file_write_under_faults(void **state)
     assert_true(fault_loop(&sc, &x) > 14);
 }
 
+/* With the power lost after the write: old or new contents, the new ones
+ * whenever the write returned 0 (file_write_atomic: tmp fsynced, renamed,
+ * directory fsynced). */
+static void checkpoint_power_prepare(void *arg)
+{
+    checkpoint_ctx *x = arg;
+    checkpoint_prepare(x);
+    fault_power_track(x->dir.log);
+}
+
+static int checkpoint_power_run(void *arg)
+{
+    int rc = checkpoint_run(arg);
+    fault_power_cut();
+    return rc;
+}
+
+static void checkpoint_power_verify(void *arg, int rc, bool faulted)
+{
+    fault_power_restore();
+    checkpoint_verify(arg, rc, faulted);
+}
+
+static void test_checkpoint_file_write_power_loss(void **state)
+{
+    (void)state;
+    checkpoint_ctx x;
+    memset(&x, 0, sizeof x);
+    scenario sc = {"checkpoint-power", checkpoint_power_prepare, checkpoint_power_run, checkpoint_power_verify,
+                   checkpoint_cleanup};
+    assert_true(fault_loop(&sc, &x) > 14);
+}
+
 /* ---- scenario: region state change ------------------------------------------------ */
 
 typedef struct region_ctx {
@@ -1033,6 +1119,35 @@ static void region_cleanup(void *arg)
     test_dir_remove(&x->dir);
 }
 
+static void region_power_prepare(void *arg)
+{
+    region_ctx *x = arg;
+    region_prepare(x);
+    fault_power_track(x->dir.root);
+}
+
+static int region_power_run(void *arg)
+{
+    int rc = region_run(arg);
+    fault_power_cut();
+    return rc;
+}
+
+static void region_power_verify(void *arg, int rc, bool faulted)
+{
+    fault_power_restore();
+    region_verify(arg, rc, faulted);
+}
+
+static void test_region_state_change_power_loss(void **state)
+{
+    (void)state;
+    region_ctx x;
+    memset(&x, 0, sizeof x);
+    scenario sc = {"region-power", region_power_prepare, region_power_run, region_power_verify, region_cleanup};
+    assert_true(fault_loop(&sc, &x) > 14);
+}
+
 static void test_region_state_change_under_faults(void **state)
 {
     (void)state;
@@ -1048,13 +1163,16 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_roll_flush_close_under_faults),
         cmocka_unit_test(test_flusher_acknowledgements_under_faults),
+        cmocka_unit_test(test_power_loss_keeps_acknowledged),
         cmocka_unit_test(test_recovery_under_faults),
         cmocka_unit_test(test_reopen_read_error_is_not_damage),
         cmocka_unit_test(test_retention_under_faults),
         cmocka_unit_test(test_compaction_under_faults),
         cmocka_unit_test(test_producer_snapshot_write_under_faults),
         cmocka_unit_test(test_checkpoint_file_write_under_faults),
+        cmocka_unit_test(test_checkpoint_file_write_power_loss),
         cmocka_unit_test(test_region_state_change_under_faults),
+        cmocka_unit_test(test_region_state_change_power_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
