@@ -1,26 +1,25 @@
 /*
- * test_storage_faults.c - the storage code with its allocations and I/O
- * failed in turn (fault_injection.h): for each kind of call (allocation,
- * write, fsync, rename, open, ftruncate, read) and n = 1, 2, ..., the Nth
- * call fails (transient) or it and every later one fail (persistent) while
- * an operation runs:
+ * test_storage_faults.c - the partition log with its allocations and I/O
+ * failed in turn (fault_loop.h, fault_injection.h): for each kind of call
+ * (allocation, write, fsync, rename, open, ftruncate, read) and n = 1, 2,
+ * ..., the Nth call fails (transient) or it and every later one fail
+ * (persistent) while an operation runs:
  *   - appends that roll segments, write producer snapshots, move the leader
  *     epoch and flush, then a close;
+ *   - appends acknowledged only once the flusher's fsync completed, and the
+ *     same with the power lost right after them (fault_power_*: what no
+ *     fsync made durable, file contents and directory entries, is gone);
  *   - opening a directory that needs real recovery (no recovery point, a
  *     missing index, a torn tail, no leader-epoch checkpoint);
- *   - a compaction (plan, rewrite, swap, cleaner checkpoint) and a close;
- *   - appends acknowledged only once the flusher's fsync completed;
- *   - a producer snapshot write, a checkpoint file write, a region state
- *     change;
- *   - and, for the flusher's appends, the checkpoint file and the region
- *     state, the power lost right after the operation (fault_power_*): what
- *     was not fsynced, file contents and directory entries, is gone.
+ *   - a reopen after DeleteRecords (regression: a read error is not damage);
+ *   - retention and DeleteRecords; a compaction (plan, rewrite, swap,
+ *     cleaner checkpoint) and a close.
  * Each time the operation must fail with an error value or succeed (no
- * crash, no assertion, no leak under ASan), and what is on disk must then
- * open without faults and hold every batch that was acknowledged, byte for
- * byte (CRC), at its offset; files written atomically hold the old or the
- * new contents, never a mix. The loop ends when an operation runs without
- * reaching call n.
+ * crash, no failed invariant, no leak under ASan), and the directory must
+ * then open without faults and hold every acknowledged batch, byte for byte
+ * (CRC), at its offset, with leader epochs that never go back. The loop ends
+ * when an operation runs without reaching call n. The files written whole
+ * (snapshots, checkpoints, the region state) are in test_file_faults.c.
  *
  * Runs only in a program linked with the wrapped functions (CMakeLists.txt,
  * FAULT_INJECTION_TESTS).
@@ -31,37 +30,22 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "broker/cluster/region_state.h"
-#include "broker/log/checkpoint_file.h"
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "broker/cluster/region_state.h"
 #include "broker/log/cleaner.h"
 #include "broker/log/flusher.h"
 #include "broker/log/leader_epoch.h"
 #include "broker/log/log_producers.h"
-#include "broker/log/producer_snapshot.h"
-#include "broker/log/producer_state.h"
-#include "common/log.h"
-#include "fault_injection.h"
-#include "log_test_helpers.h"
 #include "broker/log/partition_log_internal.h"
+#include "common/log.h"
+#include "log_test_helpers.h"
+#include "fault_loop.h"
 
-/* An operation that reaches more calls than this is a runaway loop. */
-#define FAULT_LOOP_CALLS_MAX 20000
 #define BATCHES_MAX 64
 #define PRODUCER_ID 7
 #define NOW_MS 1700000000000LL
-
-/* A test_dir in memory when /dev/shm exists: the loops create and remove
- * thousands of files, and a disk's journal makes that take minutes. */
-static void fault_dir_make(test_dir *d)
-{
-    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(d->root, sizeof d->root, "%s/strait-faults-XXXXXX", base);
-    assert_non_null(mkdtemp(d->root));
-    snprintf(d->log, sizeof d->log, "%s/topic-0", d->root);
-}
 
 /* ---- what was acknowledged ---------------------------------------------------- */
 
@@ -189,60 +173,6 @@ static plog_config small_segments(void)
     plog_config c = test_config(1200, 64); /* a roll every few batches, index entries */
     c.flush_messages = 4;                  /* inline fsyncs from the appends too */
     return c;
-}
-
-/* ---- the loop ----------------------------------------------------------------- */
-
-typedef struct fault_case {
-    enum fault_kind kind;
-    bool persistent;
-} fault_case;
-
-static const fault_case fault_cases[] = {
-    {FAULT_ALLOC, false},    {FAULT_ALLOC, true},  {FAULT_WRITE, false},   {FAULT_WRITE, true},
-    {FAULT_SYNC, false},     {FAULT_SYNC, true},   {FAULT_RENAME, false},  {FAULT_RENAME, true},
-    {FAULT_OPEN, false},     {FAULT_OPEN, true},   {FAULT_TRUNCATE, false}, {FAULT_TRUNCATE, true},
-    {FAULT_READ, false},     {FAULT_READ, true},
-};
-
-/* One scenario: prepare builds the state before the operation, run is the
- * operation under the fault (returns its rc), verify checks what is left
- * with no fault armed (rc and whether any call failed), cleanup removes it. */
-typedef struct scenario {
-    const char *name;
-    void (*prepare)(void *ctx);
-    int (*run)(void *ctx);
-    void (*verify)(void *ctx, int rc, bool faulted);
-    void (*cleanup)(void *ctx);
-} scenario;
-
-/* Runs sc with the 1st, 2nd, ... call of each kind failing until the
- * operation no longer reaches call n. Returns the total of runs. */
-static long fault_loop(const scenario *sc, void *ctx)
-{
-    long runs = 0;
-    for (size_t c = 0; c < sizeof fault_cases / sizeof fault_cases[0]; c++) {
-        const fault_case *fc = &fault_cases[c];
-        long n = 1;
-        for (;; n++) {
-            assert_true(n <= FAULT_LOOP_CALLS_MAX);
-            sc->prepare(ctx);
-            fault_arm(fc->kind, n, fc->persistent);
-            int rc = sc->run(ctx);
-            long failed = fault_failures(fc->kind);
-            fault_disarm();
-            sc->verify(ctx, rc, failed > 0);
-            sc->cleanup(ctx);
-            runs++;
-            if (failed == 0) {
-                assert_int_equal(rc, 0); /* nothing failed: the operation must have worked */
-                break;
-            }
-        }
-        print_message("  %s: %s %s: %ld calls reached, each failed in turn\n", sc->name, fault_kind_name(fc->kind),
-                      fc->persistent ? "persistent" : "transient", n - 1);
-    }
-    return runs;
 }
 
 /* ---- scenario: append, roll, snapshot, epoch, flush, close --------------------- */
@@ -607,7 +537,13 @@ typedef struct reopen_ctx {
     enum region_role region_role;
 } reopen_ctx;
 
-static int region_apply(region_state *rs, const char *role, const char *epoch);
+static int region_apply(region_state *rs, const char *role, const char *epoch)
+{
+    const char *keys[3] = {REGION_KEY_ROLE, REGION_KEY_EPOCH, REGION_KEY_TOPICS};
+    const char *values[3] = {role, epoch, "orders"};
+    char err[256];
+    return region_state_apply(rs, keys, values, NULL, 3, false, false, err, sizeof err);
+}
 
 static void reopen_prepare(void *arg)
 {
@@ -908,255 +844,6 @@ static void test_compaction_under_faults(void **state)
     assert_true(fault_loop(&sc, &x) > 14);
 }
 
-/* ---- scenario: producer snapshot write ------------------------------------------- */
-
-typedef struct snapshot_ctx {
-    test_dir dir;
-    producer_state *before; /* what the file holds before the write */
-    producer_state *after;  /* what the write writes */
-} snapshot_ctx;
-
-static void add_producer(producer_state *ps, int64_t producer_id, int64_t offset)
-{
-    batch_header h;
-    memset(&h, 0, sizeof h);
-    h.producer_id = producer_id;
-    h.producer_epoch = 1;
-    h.base_sequence = 0;
-    h.base_offset = offset;
-    h.last_offset_delta = 2;
-    assert_int_equal(producer_state_update(ps, &h, NOW_MS), 0);
-}
-
-static void snapshot_prepare(void *arg)
-{
-    snapshot_ctx *x = arg;
-    fault_dir_make(&x->dir);
-    assert_int_equal(mkdir(x->dir.log, 0755), 0);
-    assert_int_equal(producer_state_create(100, &x->before), 0);
-    assert_int_equal(producer_state_create(100, &x->after), 0);
-    for (int i = 0; i < 3; i++)
-        add_producer(x->before, 100 + i, 10 * i);
-    for (int i = 0; i < 5; i++)
-        add_producer(x->after, 200 + i, 10 * i);
-    assert_int_equal(producer_snapshot_write(x->before, x->dir.log, 100), 0);
-}
-
-static int snapshot_run(void *arg)
-{
-    snapshot_ctx *x = arg;
-    return producer_snapshot_write(x->after, x->dir.log, 100);
-}
-
-static void snapshot_verify(void *arg, int rc, bool faulted)
-{
-    (void)faulted;
-    snapshot_ctx *x = arg;
-    producer_state *back = NULL;
-    assert_int_equal(producer_state_create(100, &back), 0);
-    assert_int_equal(producer_snapshot_read(x->dir.log, 100, back), 0);
-    /* the old snapshot or the new one, whole; the new one when the write said so */
-    bool is_new = producer_state_find(back, 200) != NULL;
-    assert_int_equal(producer_state_count(back), is_new ? 5 : 3);
-    if (rc == 0)
-        assert_true(is_new);
-    assert_int_equal(test_count_files(&x->dir, ".tmp"), 0);
-    producer_state_free(back);
-}
-
-static void snapshot_cleanup(void *arg)
-{
-    snapshot_ctx *x = arg;
-    producer_state_free(x->before);
-    producer_state_free(x->after);
-    test_dir_remove(&x->dir);
-}
-
-static void test_producer_snapshot_write_under_faults(void **state)
-{
-    (void)state;
-    snapshot_ctx x;
-    memset(&x, 0, sizeof x);
-    scenario sc = {"snapshot", snapshot_prepare, snapshot_run, snapshot_verify, snapshot_cleanup};
-    assert_true(fault_loop(&sc, &x) > 14);
-}
-
-/* ---- scenario: checkpoint file write ---------------------------------------------- */
-
-typedef struct checkpoint_ctx {
-    test_dir dir;
-} checkpoint_ctx;
-
-static const int64_t checkpoint_old[4] = {1, 100, 2, 200};
-static const int64_t checkpoint_new[6] = {1, 100, 2, 200, 3, 300};
-
-static void checkpoint_prepare(void *arg)
-{
-    checkpoint_ctx *x = arg;
-    fault_dir_make(&x->dir);
-    assert_int_equal(mkdir(x->dir.log, 0755), 0);
-    assert_int_equal(checkpoint_write(x->dir.log, LEADER_EPOCH_CHECKPOINT_NAME, checkpoint_old, 2, 2), 0);
-}
-
-static int checkpoint_run(void *arg)
-{
-    checkpoint_ctx *x = arg;
-    return checkpoint_write(x->dir.log, LEADER_EPOCH_CHECKPOINT_NAME, checkpoint_new, 3, 2);
-}
-
-static void checkpoint_verify(void *arg, int rc, bool faulted)
-{
-    (void)faulted;
-    checkpoint_ctx *x = arg;
-    int64_t values[8];
-    size_t entries = 0;
-    assert_int_equal(checkpoint_read(x->dir.log, LEADER_EPOCH_CHECKPOINT_NAME, 2, values, 4, &entries), 0);
-    assert_true(entries == 2 || entries == 3);
-    if (rc == 0)
-        assert_int_equal(entries, 3);
-    assert_memory_equal(values, entries == 3 ? checkpoint_new : checkpoint_old, entries * 2 * sizeof values[0]);
-    assert_int_equal(test_count_files(&x->dir, ".tmp"), 0);
-}
-
-static void checkpoint_cleanup(void *arg)
-{
-    checkpoint_ctx *x = arg;
-    test_dir_remove(&x->dir);
-}
-
-static void test_checkpoint_file_write_under_faults(void **state)
-{
-    (void)state;
-    checkpoint_ctx x;
-    memset(&x, 0, sizeof x);
-    scenario sc = {"checkpoint", checkpoint_prepare, checkpoint_run, checkpoint_verify, checkpoint_cleanup};
-    assert_true(fault_loop(&sc, &x) > 14);
-}
-
-/* With the power lost after the write: old or new contents, the new ones
- * whenever the write returned 0 (file_write_atomic: tmp fsynced, renamed,
- * directory fsynced). */
-static void checkpoint_power_prepare(void *arg)
-{
-    checkpoint_ctx *x = arg;
-    checkpoint_prepare(x);
-    fault_power_track(x->dir.log);
-}
-
-static int checkpoint_power_run(void *arg)
-{
-    int rc = checkpoint_run(arg);
-    fault_power_cut();
-    return rc;
-}
-
-static void checkpoint_power_verify(void *arg, int rc, bool faulted)
-{
-    fault_power_restore();
-    checkpoint_verify(arg, rc, faulted);
-}
-
-static void test_checkpoint_file_write_power_loss(void **state)
-{
-    (void)state;
-    checkpoint_ctx x;
-    memset(&x, 0, sizeof x);
-    scenario sc = {"checkpoint-power", checkpoint_power_prepare, checkpoint_power_run, checkpoint_power_verify,
-                   checkpoint_cleanup};
-    assert_true(fault_loop(&sc, &x) > 14);
-}
-
-/* ---- scenario: region state change ------------------------------------------------ */
-
-typedef struct region_ctx {
-    test_dir dir;
-    region_state *rs;
-} region_ctx;
-
-static int region_apply(region_state *rs, const char *role, const char *epoch)
-{
-    const char *keys[3] = {REGION_KEY_ROLE, REGION_KEY_EPOCH, REGION_KEY_TOPICS};
-    const char *values[3] = {role, epoch, "orders,payments\\..*"};
-    char err[256];
-    return region_state_apply(rs, keys, values, NULL, 3, false, false, err, sizeof err);
-}
-
-static void region_prepare(void *arg)
-{
-    region_ctx *x = arg;
-    fault_dir_make(&x->dir);
-    assert_int_equal(region_state_open(x->dir.root, &x->rs), 0);
-    assert_int_equal(region_apply(x->rs, "active", "4"), 0);
-}
-
-static int region_run(void *arg)
-{
-    region_ctx *x = arg;
-    return region_apply(x->rs, "fenced", "5");
-}
-
-static void region_verify(void *arg, int rc, bool faulted)
-{
-    (void)faulted;
-    region_ctx *x = arg;
-    /* in memory: unchanged unless the change was persisted */
-    assert_int_equal(region_state_epoch(x->rs), rc == 0 ? 5 : 4);
-    region_state *back = NULL;
-    assert_int_equal(region_state_open(x->dir.root, &back), 0);
-    int32_t epoch = region_state_epoch(back);
-    assert_true(epoch == 4 || epoch == 5);
-    assert_int_equal(region_state_role(back), epoch == 5 ? REGION_ROLE_FENCED : REGION_ROLE_ACTIVE);
-    if (rc == 0)
-        assert_int_equal(epoch, 5);
-    region_state_close(back);
-}
-
-static void region_cleanup(void *arg)
-{
-    region_ctx *x = arg;
-    region_state_close(x->rs);
-    x->rs = NULL;
-    test_dir_remove(&x->dir);
-}
-
-static void region_power_prepare(void *arg)
-{
-    region_ctx *x = arg;
-    region_prepare(x);
-    fault_power_track(x->dir.root);
-}
-
-static int region_power_run(void *arg)
-{
-    int rc = region_run(arg);
-    fault_power_cut();
-    return rc;
-}
-
-static void region_power_verify(void *arg, int rc, bool faulted)
-{
-    fault_power_restore();
-    region_verify(arg, rc, faulted);
-}
-
-static void test_region_state_change_power_loss(void **state)
-{
-    (void)state;
-    region_ctx x;
-    memset(&x, 0, sizeof x);
-    scenario sc = {"region-power", region_power_prepare, region_power_run, region_power_verify, region_cleanup};
-    assert_true(fault_loop(&sc, &x) > 14);
-}
-
-static void test_region_state_change_under_faults(void **state)
-{
-    (void)state;
-    region_ctx x;
-    memset(&x, 0, sizeof x);
-    scenario sc = {"region", region_prepare, region_run, region_verify, region_cleanup};
-    assert_true(fault_loop(&sc, &x) > 14);
-}
-
 int main(void)
 {
     log_set_level(LOG_ERROR + 1); /* thousands of expected failures: keep the output short */
@@ -1168,11 +855,6 @@ int main(void)
         cmocka_unit_test(test_reopen_read_error_is_not_damage),
         cmocka_unit_test(test_retention_under_faults),
         cmocka_unit_test(test_compaction_under_faults),
-        cmocka_unit_test(test_producer_snapshot_write_under_faults),
-        cmocka_unit_test(test_checkpoint_file_write_under_faults),
-        cmocka_unit_test(test_checkpoint_file_write_power_loss),
-        cmocka_unit_test(test_region_state_change_under_faults),
-        cmocka_unit_test(test_region_state_change_power_loss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
