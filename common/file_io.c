@@ -101,7 +101,17 @@ int file_read_all(const char *path, size_t max_bytes, char **out, size_t *len)
         ssize_t n = read(fd, data + got, size - got);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n < 0) {
+            /* not "take what is there": a checkpoint or state file cut
+             * short by a read error can still parse (a line fewer, a
+             * shorter number) and would be believed */
+            int saved = errno;
+            log_error("file", "read failed path=%s errno=%d", path, saved);
+            close(fd);
+            free(data);
+            return ST_EIO;
+        }
+        if (n == 0)
             break; /* shrank underneath us: take what is there */
         got += (size_t)n;
     }

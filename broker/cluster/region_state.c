@@ -41,6 +41,7 @@
 #include "common/config_value.h"
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/invariant.h"
 #include "common/limits.h"
 #include "common/log.h"
 
@@ -180,6 +181,7 @@ static int parse_broker(const char *item, size_t len, region_broker *out, char *
                         size_t errlen)
 {
     char text[LIMIT_CONFIG_VALUE_LENGTH + 1], q[80], msg[160];
+    INVARIANT(len <= LIMIT_CONFIG_VALUE_LENGTH); /* an item of one value */
     memcpy(text, item, len);
     text[len] = '\0';
     char *at = strchr(text, '@');
@@ -309,6 +311,7 @@ static int parse_patterns(const char *key, const char *text, regex_t *out, int *
             return ST_ECONFIG;
         }
         char anchored[LIMIT_CONFIG_VALUE_LENGTH + 8], pattern[LIMIT_CONFIG_VALUE_LENGTH + 1];
+        INVARIANT(len <= LIMIT_CONFIG_VALUE_LENGTH); /* a pattern of one value */
         memcpy(pattern, item, len);
         pattern[len] = '\0';
         snprintf(anchored, sizeof anchored, "^(%s)$", pattern);
@@ -392,10 +395,35 @@ static int values_compile(region_values *v, char *err, size_t errlen)
                  "%s is standby", REGION_KEY_BROKERS, REGION_KEY_ROLE);
         return ST_ECONFIG;
     }
+    /* the parsed fields agree with the text (region_values) */
+    INVARIANT(v->set[KEY_ROLE] == (v->role != REGION_ROLE_NONE) && v->set[KEY_EPOCH] == (v->epoch > 0));
+    INVARIANT(v->lease_ms >= 0 && v->lease_ms <= LIMIT_REGION_LEASE_MS_MAX &&
+              v->broker_count <= LIMIT_REGION_REDIRECT_BROKERS && v->topic_count <= LIMIT_REGION_PATTERNS &&
+              v->topic_exclude_count <= LIMIT_REGION_PATTERNS && v->group_count <= LIMIT_REGION_PATTERNS);
     return 0;
 }
 
 /* ---- persistence --------------------------------------------------------- */
+
+static int values_parse_file(const char *path, char *text, region_values *v);
+static bool values_same_text(const region_values *a, const region_values *b);
+
+/* Checked before it is written (INVARIANT_EXPENSIVE): the file's text parses
+ * back to the same keys and values. True when there is no memory to check. */
+static bool saved_text_reads_back(const char *text, size_t len, const region_values *v)
+{
+    char *copy = malloc(len + 1);
+    region_values *back = calloc(1, sizeof *back);
+    bool same = true;
+    if (copy && back) {
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        same = values_parse_file("(check before write)", copy, back) == 0 && values_same_text(v, back);
+    }
+    free(copy);
+    free(back);
+    return same;
+}
 
 static int values_save(const char *data_dir, const region_values *v)
 {
@@ -407,6 +435,9 @@ static int values_save(const char *data_dir, const region_values *v)
     for (int k = 0; k < KEY_COUNT && at < cap; k++)
         if (v->set[k])
             at += (size_t)snprintf(text + at, cap - at, "%s=%s\n", key_names[k], v->text[k]);
+    /* _Static_assert in limits.h: every key at its longest fits the file */
+    INVARIANT(at < cap);
+    INVARIANT_EXPENSIVE(saved_text_reads_back(text, at, v));
     int rc = at < cap ? file_write_atomic(data_dir, REGION_STATE_FILE_NAME, text, at) : ST_ETOOBIG;
     free(text);
     return rc;
@@ -436,6 +467,7 @@ static int values_parse_file(const char *path, char *text, region_values *v)
                           path, line_no, why);
                 return ST_ECORRUPT;
             }
+            INVARIANT(k >= 0 && k < KEY_COUNT);
             v->set[k] = true;
             memcpy(v->text[k], eq + 1, strlen(eq + 1) + 1);
         }
@@ -513,6 +545,7 @@ int region_state_open(const char *data_dir, region_state **out)
                  role_names[rs->v->role], (int)rs->v->epoch, (long long)rs->v->lease_ms,
                  region_state_active_region(rs), rs->v->broker_count);
     rs->confirmed = rs->v->role == REGION_ROLE_NONE;
+    INVARIANT(!rs->renewed); /* a lease read back was not renewed by this process */
     if (rs->v->role == REGION_ROLE_ACTIVE)
         log_warn("cluster", "region role active read back from %s: client writes to mirrored "
                  "topics are refused until the sidecar confirms the role", REGION_STATE_FILE_NAME);
@@ -620,6 +653,8 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
         values_free(next);
         return rc;
     }
+    /* an epoch never goes backwards (it may be removed) */
+    INVARIANT(next->epoch == 0 || next->epoch >= rs->v->epoch);
     /* a lapse the tick has not seen yet is logged before its renewal */
     region_state_lease_check(rs, now_ms);
     if (unchanged) {
@@ -644,6 +679,7 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
                  role_names[rs->v->role], (int)rs->v->epoch);
     rs->confirmed = true;
     region_state_lease_check(rs, now_ms);
+    INVARIANT(rs->v->lease_ms == 0 || (rs->renewed && rs->renewed_mono_ms == now_ms));
     return 0;
 }
 
@@ -666,10 +702,13 @@ bool region_state_lease_lapsed(const region_state *rs)
 enum region_role region_state_effective_role_at(const region_state *rs, int64_t now_ms)
 {
     enum region_role role = region_state_role(rs);
-    return role == REGION_ROLE_ACTIVE &&
-                   (!rs->confirmed || region_state_lease_lapsed_at(rs, now_ms))
-               ? REGION_ROLE_FENCED
-               : role;
+    enum region_role effective = role == REGION_ROLE_ACTIVE &&
+                                         (!rs->confirmed || region_state_lease_lapsed_at(rs, now_ms))
+                                     ? REGION_ROLE_FENCED
+                                     : role;
+    /* the lease only ever takes writes away: never active unless stored so */
+    INVARIANT(effective == role || (role == REGION_ROLE_ACTIVE && effective == REGION_ROLE_FENCED));
+    return effective;
 }
 
 enum region_role region_state_effective_role(const region_state *rs)
@@ -782,6 +821,7 @@ const region_broker *region_state_group_broker(const region_state *rs, const cha
     uint32_t hash = 2166136261u; /* FNV-1a: stable across brokers and restarts */
     for (size_t i = 0; i < len; i++)
         hash = (hash ^ (uint8_t)name[i]) * 16777619u;
+    INVARIANT(rs->v->broker_count > 0 && rs->v->broker_count <= LIMIT_REGION_REDIRECT_BROKERS);
     return &rs->v->brokers[hash % (uint32_t)rs->v->broker_count];
 }
 

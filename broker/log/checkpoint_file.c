@@ -18,6 +18,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/invariant.h"
 #include "common/log.h"
 #include "common/reader.h"
 
@@ -25,6 +26,7 @@ static void format_entries(buf *out, const int64_t *values, size_t entries, int 
 {
     char line[32 * CHECKPOINT_COLUMNS_MAX + 32];
     int n = snprintf(line, sizeof line, "0\n%zu\n", entries);
+    INVARIANT(n > 0 && (size_t)n < sizeof line);
     buf_put(out, line, (size_t)n);
     for (size_t row = 0; row < entries; row++) {
         size_t used = 0;
@@ -33,9 +35,29 @@ static void format_entries(buf *out, const int64_t *values, size_t entries, int 
                          (long long)values[row * (size_t)columns + (size_t)column]);
             used += (size_t)n;
         }
+        /* 20 digits and a sign per column fit the line: never truncated */
+        INVARIANT(used < sizeof line);
         line[used++] = '\n';
         buf_put(out, line, used);
     }
+}
+
+static int parse_entries(const uint8_t *data, size_t len, int columns, int64_t *values,
+                         size_t entries_max, size_t *entries);
+
+/* Checked before it is written (INVARIANT_EXPENSIVE): the text parses back
+ * to the values. True when there is no memory to check with. */
+static bool reads_back(const buf *text, const int64_t *values, size_t entries, int columns)
+{
+    size_t count = entries * (size_t)columns;
+    int64_t *back = malloc(count ? count * sizeof *back : 1);
+    if (back == NULL)
+        return true;
+    size_t back_entries = 0;
+    bool same = parse_entries(text->data, text->len, columns, back, entries, &back_entries) == 0 &&
+                back_entries == entries && (count == 0 || memcmp(back, values, count * sizeof *back) == 0);
+    free(back);
+    return same;
 }
 
 int checkpoint_write(const char *dir, const char *name, const int64_t *values, size_t entries,
@@ -43,9 +65,11 @@ int checkpoint_write(const char *dir, const char *name, const int64_t *values, s
 {
     if (columns < 1 || columns > CHECKPOINT_COLUMNS_MAX)
         return ST_EINVAL;
+    INVARIANT(values != NULL || entries == 0);
     buf text;
     buf_init(&text, LIMIT_CHECKPOINT_FILE_BYTES);
     format_entries(&text, values, entries, columns);
+    INVARIANT_EXPENSIVE(!buf_ok(&text) || reads_back(&text, values, entries, columns));
     int rc = buf_ok(&text) ? file_write_atomic(dir, name, text.data, text.len) : ST_ETOOBIG;
     if (rc != 0)
         log_error("log", "checkpoint write failed dir=%s name=%s error=%s", dir, name,
@@ -100,6 +124,7 @@ static int parse_entries(const uint8_t *data, size_t len, int columns, int64_t *
                 read_decimal(&r, column + 1 < columns ? ' ' : '\n');
     if (!reader_ok(&r) || reader_remaining(&r) != 0)
         return ST_ECORRUPT;
+    INVARIANT((uint64_t)count <= entries_max);
     *entries = (size_t)count;
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "broker/log/checkpoint_file.h"
 #include "broker/log/cleaner_internal.h"
 #include "common/error.h"
+#include "common/invariant.h"
 #include "common/log.h"
 
 /* What the plan found for one log at one time. */
@@ -120,6 +121,10 @@ static void make_plan(plog *log, cleaner_log_state *st, int64_t now_ms, cleaner_
     }
     if (st->delete_horizon_ms >= 0 && now_ms >= st->delete_horizon_ms && plan->cleanable_count > 0)
         plan->forced = true;
+    /* never the active segment, never outside the log */
+    INVARIANT(plan->cleanable_count < log->segment_count &&
+              plan->first_uncleanable <= plog_active(log)->base_offset);
+    INVARIANT(plan->first_dirty >= log->log_start_offset && plan->first_dirty <= log->log_end_offset);
 }
 
 int cleaner_eligible(plog *log, int64_t now_ms, double *ratio)
@@ -205,6 +210,9 @@ int cleaner_job_prepare(plog *log, int64_t now_ms, cleaner_job **out)
         cleaner_job_free(job);
         return rc;
     }
+    /* the job reads only sealed segments, wholly below its end */
+    INVARIANT(job->source_count == plan.cleanable_count && job->source_count < log->segment_count &&
+              job->sources[job->source_count - 1].base_offset < job->end);
     st->job = job;
     log_info("cleaner", "cleaning dir=%s first_dirty_offset=%" PRId64 " first_uncleanable_offset=%" PRId64
              " segments=%zu clean_bytes=%" PRId64 " dirty_bytes=%" PRId64, log->dir, plan.first_dirty,

@@ -60,6 +60,11 @@ static int read_batch(rewrite_ctx *ctx, const cleaner_source *src, int64_t posit
         rc = batch_header_decode(bytes, sizeof bytes, (uint64_t)available, header);
     if (rc != 0)
         return rc == ST_EIO ? rc : ST_ECORRUPT;
+    /* a sealed segment's batches lie in its offset range; one outside it
+     * (damaged bytes below the recovery point, never scanned) would put
+     * offsets of another segment into the cleaned one */
+    if (header->base_offset < src->base_offset || batch_last_offset(header) >= src->next_offset)
+        return ST_ECORRUPT;
     size_t total = batch_total_bytes(header);
     if (total > (size_t)LIMIT_CLEANER_BATCH_BYTES)
         return ST_ETOOBIG;

@@ -24,6 +24,7 @@
 #include "broker/log/cleaner_internal.h"
 #include "common/file_io.h"
 #include "common/error.h"
+#include "common/invariant.h"
 #include "common/log.h"
 
 #define SEGMENT_NAME_DIGITS 20 /* as segment.h names files */
@@ -151,6 +152,14 @@ static int move_in(const char *dir, const char *sub, int64_t base, const char *s
  * descriptors stay valid) and recovery finishes the swap on restart. */
 static int swap_group(plog *log, cleaner_job *job, cleaner_group *g, size_t at)
 {
+    /* find_group: the group's sources, consecutive, below the active segment;
+     * the cleaned segment replaces exactly their offsets (read_batch keeps
+     * every batch inside its source's range) */
+    INVARIANT(g->count >= 1 && at + g->count < log->segment_count && g->cleaned != NULL);
+    INVARIANT(g->cleaned->base_offset == log->segments[at]->base_offset &&
+              g->cleaned->next_offset <= log->segments[at + g->count - 1]->next_offset &&
+              g->cleaned->next_offset <= log->segments[at + g->count]->base_offset);
+    size_t segments_before = log->segment_count;
     crash_point("swap-begin");
     int rc = move_in(log->dir, g->dir_name, g->base_offset, ".index", false);
     if (rc == 0)
@@ -177,6 +186,8 @@ static int swap_group(plog *log, cleaner_job *job, cleaner_group *g, size_t at)
             (log->segment_count - at - g->count) * sizeof *log->segments);
     log->segment_count -= g->count - 1;
     g->cleaned = NULL;
+    INVARIANT(log->segment_count == segments_before - (g->count - 1));
+    INVARIANT_EXPENSIVE(plog_segments_ordered(log));
     return 0;
 }
 
@@ -201,6 +212,7 @@ int cleaner_job_apply(cleaner_job *job)
     if (log->io_error != 0)
         return log->io_error;
     int rc = 0;
+    INVARIANT(job->clean_end <= plog_active(log)->base_offset); /* never the active segment */
     for (size_t i = 0; rc == 0 && i < job->group_count; i++) {
         cleaner_group *g = &job->groups[i];
         long at = find_group(log, job, g);

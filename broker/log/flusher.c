@@ -21,6 +21,8 @@
 
 #include "broker/log/partition_log_internal.h"
 #include "common/error.h"
+#include "common/invariant.h"
+#include "common/limits.h"
 #include "common/limits.h"
 #include "common/log.h"
 
@@ -52,6 +54,8 @@ struct log_flusher {
 static void job_run(flusher_job *job)
 {
     uint64_t started_ns = plog_flush_clock_ns(); /* strait_broker_log_flush_* metrics */
+    /* a job runs once: on a worker, or by the cancel that took it off the queue */
+    INVARIANT(job->fd_count <= LIMIT_FLUSH_JOB_FDS && job->state != JOB_DONE);
     job->rc = 0;
     for (size_t i = 0; i < job->fd_count; i++) {
         if (job->rc == 0 && fdatasync(job->fds[i]) != 0) {
@@ -141,6 +145,7 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
         pthread_mutex_unlock(&f->mutex);
         if (job == NULL)
             return;
+        INVARIANT(job->state == JOB_DONE && job->fd_count == 0); /* run, its descriptors closed */
         job->done(job->arg, job->rc);
         job_free(job);
     }
@@ -196,6 +201,7 @@ void log_flusher_close(log_flusher *f)
 int log_flusher_submit(log_flusher *f, const int *fds, size_t count, flusher_done_fn done,
                        void *arg, flusher_job **out)
 {
+    INVARIANT(count <= LIMIT_FLUSH_JOB_FDS && done != NULL);
     flusher_job *job = calloc(1, sizeof *job);
     int *copy = calloc(count ? count : 1, sizeof *copy);
     if (job == NULL || copy == NULL) {
@@ -228,6 +234,7 @@ int log_flusher_cancel(log_flusher *f, flusher_job *job)
     if (!run_here)
         list_remove(&f->done_head, &f->done_tail, job); /* finished, not yet delivered */
     pthread_mutex_unlock(&f->mutex);
+    INVARIANT(run_here || job->state == JOB_DONE); /* queued, or run and not delivered */
     if (run_here)
         job_run(job); /* the caller is closing the log: a synchronous sync is fine */
     int rc = job->rc;

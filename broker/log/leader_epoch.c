@@ -11,6 +11,7 @@
 
 #include "broker/log/checkpoint_file.h"
 #include "common/error.h"
+#include "common/invariant.h"
 
 void leader_epoch_init(leader_epoch_cache *cache) { memset(cache, 0, sizeof *cache); }
 
@@ -33,6 +34,20 @@ static int reserve(leader_epoch_cache *cache, size_t count)
     cache->entries = entries;
     cache->capacity = capacity;
     return 0;
+}
+
+/* The cache's invariants (leader_epoch.h): epochs strictly increasing,
+ * start offsets non-decreasing, both non-negative. */
+static bool cache_ordered(const leader_epoch_cache *cache)
+{
+    for (size_t i = 0; i < cache->count; i++) {
+        const leader_epoch_entry *e = &cache->entries[i];
+        if (e->epoch < 0 || e->start_offset < 0)
+            return false;
+        if (i > 0 && (e->epoch <= e[-1].epoch || e->start_offset < e[-1].start_offset))
+            return false;
+    }
+    return cache->count <= LIMIT_LEADER_EPOCH_ENTRIES && cache->count <= cache->capacity;
 }
 
 static bool entries_valid(const int64_t *values, size_t count)
@@ -68,11 +83,14 @@ int leader_epoch_load(leader_epoch_cache *cache, const char *dir)
         cache->count = count;
     }
     free(values);
+    INVARIANT_EXPENSIVE(cache_ordered(cache));
     return rc;
 }
 
 int leader_epoch_save(const leader_epoch_cache *cache, const char *dir)
 {
+    /* checked before it is written: leader_epoch_load refuses anything else */
+    INVARIANT_EXPENSIVE(cache_ordered(cache));
     int64_t *values = malloc((2 * cache->count + 1) * sizeof *values);
     if (values == NULL)
         return ST_ENOMEM;
@@ -111,6 +129,8 @@ int leader_epoch_assign(leader_epoch_cache *cache, int32_t epoch, int64_t start_
     cache->entries[cache->count].epoch = epoch;
     cache->entries[cache->count].start_offset = start_offset;
     cache->count++;
+    INVARIANT(cache->count == 1 || (cache->entries[cache->count - 2].epoch < epoch &&
+                                    cache->entries[cache->count - 2].start_offset <= start_offset));
     return 1;
 }
 
@@ -121,6 +141,7 @@ bool leader_epoch_truncate_end(leader_epoch_cache *cache, int64_t end_offset)
         count--;
     bool changed = count != cache->count;
     cache->count = count;
+    INVARIANT(count == 0 || cache->entries[count - 1].start_offset <= end_offset);
     return changed;
 }
 
@@ -136,6 +157,8 @@ bool leader_epoch_truncate_start(leader_epoch_cache *cache, int64_t start_offset
     cache->count -= first;
     if (cache->entries[0].start_offset < start_offset)
         cache->entries[0].start_offset = start_offset;
+    INVARIANT(cache->count >= 1 && cache->entries[0].start_offset >= start_offset);
+    INVARIANT_EXPENSIVE(cache_ordered(cache));
     return true;
 }
 
@@ -162,6 +185,7 @@ void leader_epoch_end_offset(const leader_epoch_cache *cache, int32_t epoch, int
     }
     if (low == cache->count)
         return; /* above the latest epoch: unknown */
+    INVARIANT(low >= 1 && cache->entries[low - 1].epoch <= epoch && cache->entries[low].epoch > epoch);
     *found_epoch = cache->entries[low - 1].epoch;
     *end_offset = cache->entries[low].start_offset;
 }

@@ -26,6 +26,7 @@
 #include "broker/log/flusher.h"
 #include "broker/log/partition_log_internal.h"
 #include "common/error.h"
+#include "common/invariant.h"
 #include "common/limits.h"
 #include "common/log.h"
 
@@ -59,6 +60,8 @@ void plog_flush_notify(plog *log, int rc)
 static void flush_done(void *arg, int rc)
 {
     plog *log = arg;
+    /* a job covers what was written when it started, never more */
+    INVARIANT(log->flush_job != NULL && log->flush_job_end <= log->log_end_offset);
     log->flush_job = NULL;
     if (rc != 0) {
         log_error("log", "fsync failed, log is offline dir=%s", log->dir);
@@ -68,6 +71,7 @@ static void flush_done(void *arg, int rc)
     }
     if (log->flush_job_end > log->recovery_point)
         log->recovery_point = log->flush_job_end;
+    INVARIANT(log->recovery_point <= log->log_end_offset);
     if (log->recovery_point >= log->log_end_offset)
         log->first_unflushed_ms = -1;
     plog_flush_notify(log, 0);
@@ -154,6 +158,7 @@ int plog_flush_start(plog *log)
         plog_flush_notify(log, rc);
         return rc;
     }
+    INVARIANT(log->flush_job == NULL && count <= LIMIT_FLUSH_JOB_FDS); /* one job in flight */
     clear_dirty(log);
     log->flush_job_end = log->log_end_offset;
     rc = log_flusher_submit(log->flusher, fds, count, flush_done, log, &log->flush_job);
@@ -172,6 +177,7 @@ int plog_flush_settle(plog *log)
 {
     if (log->flush_job == NULL)
         return 0;
+    INVARIANT(log->flusher != NULL && log->flush_job_end <= log->log_end_offset);
     int rc = log_flusher_cancel(log->flusher, log->flush_job);
     log->flush_job = NULL;
     if (rc != 0) {
@@ -180,6 +186,7 @@ int plog_flush_settle(plog *log)
     }
     if (log->flush_job_end > log->recovery_point)
         log->recovery_point = log->flush_job_end;
+    INVARIANT(log->recovery_point <= log->log_end_offset);
     return 0;
 }
 

@@ -33,6 +33,7 @@
 #include "broker/log/producer_snapshot.h"
 #include "common/clock.h"
 #include "common/error.h"
+#include "common/invariant.h"
 #include "common/limits.h"
 #include "common/log.h"
 
@@ -56,6 +57,8 @@ void plog_producers_on_append(plog *log, const batch_header *h, int64_t now_ms)
 {
     if (h->producer_id < 0)
         return;
+    /* called once the batch is in the log, which now ends right after it */
+    INVARIANT(log->producers != NULL && batch_last_offset(h) + 1 == log->log_end_offset);
     int rc = producer_state_update(log->producers, h, now_ms);
     if (rc != 0) /* the batch is written; only its duplicate detection is lost */
         log_error("log", "cannot record producer batch dir=%s producer_id=%" PRId64 " error=%s",
@@ -133,11 +136,14 @@ static int load_newest_snapshot(plog *log, int64_t *loaded)
     free(offsets);
     if (rc != 0)
         producer_state_clear(log->producers);
+    INVARIANT(*loaded == -1 || (*loaded >= first_base && *loaded <= log->log_end_offset));
     return rc;
 }
 
 int plog_producers_recover(plog *log)
 {
+    /* the last step of plog_recover: the segments and the log end are final */
+    INVARIANT(log->segment_count >= 1 && log->log_end_offset == plog_active(log)->next_offset);
     int64_t now_ms = clock_wall_ms();
     if (!log->producers) {
         int rc = producer_state_create(LIMIT_PRODUCERS_PER_PARTITION, &log->producers);
@@ -197,6 +203,7 @@ void plog_producers_snapshot(plog *log)
         return;
     }
     log->producers_snapshot_offset = offset;
+    INVARIANT(offset >= log->segments[0]->base_offset); /* prune keeps the newest */
     prune(log, offset, true);
 }
 

@@ -18,6 +18,7 @@
 #include "broker/log/checkpoint_file.h"
 #include "broker/log/cleaner_internal.h"
 #include "common/file_io.h"
+#include "common/invariant.h"
 #include "common/limits.h"
 #include "broker/log/partition_log_internal.h"
 #include "common/clock.h"
@@ -114,6 +115,7 @@ static int read_offset_checkpoint(const char *dir, const char *name, int64_t fal
 /* Deletes segments[from..] (after a truncation, they follow a gap). */
 static int drop_tail(plog *log, size_t from)
 {
+    INVARIANT(from <= log->segment_count);
     int rc = 0;
     for (size_t i = from; i < log->segment_count; i++) {
         log_warn("log", "dropping segment dir=%s base_offset=%" PRId64,
@@ -154,6 +156,7 @@ static int recover_segments(plog *log, const base_list *list, int64_t recovery_p
             continue;
         }
         int64_t expected = i > 0 ? log->segments[i - 1]->next_offset : -1;
+        INVARIANT(i == 0 || log->segments[i - 1]->base_offset < seg->base_offset); /* sorted list */
         if (seg->base_offset < expected) {
             log_warn("log", "segment overlaps the previous one dir=%s base_offset=%" PRId64,
                      log->dir, seg->base_offset);
@@ -166,6 +169,9 @@ static int recover_segments(plog *log, const base_list *list, int64_t recovery_p
             rc = segment_recover(seg, expected, interval, &truncated);
         if (rc != 0)
             return rc;
+        /* what the scan read back: whole batches from the base on, in order */
+        INVARIANT(seg->next_offset >= seg->base_offset && seg->next_offset >= expected);
+        INVARIANT_EXPENSIVE(segment_index_ordered(seg));
         if (truncated > 0)
             return drop_tail(log, i + 1); /* this one becomes the active segment */
     }
@@ -256,6 +262,8 @@ static int settle_offsets(plog *log, int64_t checkpoint_start, int64_t now_ms)
     log->segment_count -= below;
     log->log_start_offset = start;
     log->log_end_offset = plog_active(log)->next_offset;
+    INVARIANT(log->segment_count >= 1 && log->segments[0]->base_offset <= start &&
+              start <= log->log_end_offset);
     return 0;
 }
 
@@ -297,5 +305,8 @@ int plog_recover(plog *log)
         return rc;
     log->dir_dirty = false;
     log->recovery_point = log->log_end_offset;
+    INVARIANT_EXPENSIVE(plog_segments_ordered(log));
+    INVARIANT(leader_epoch_latest(&log->epochs) >= 0 &&
+              log->epochs.entries[log->epochs.count - 1].start_offset <= log->log_end_offset);
     return 0;
 }

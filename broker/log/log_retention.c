@@ -14,6 +14,7 @@
 
 #include "broker/log/partition_log_internal.h"
 #include "common/error.h"
+#include "common/invariant.h"
 #include "common/log.h"
 
 /* The time retention compares against: the segment's largest batch
@@ -37,6 +38,7 @@ static int retain_by_time(plog *log, int64_t now_ms)
     while (count + 1 < log->segment_count &&
            now_ms - segment_retention_time_ms(log->segments[count]) > log->config.retention_ms)
         count++;
+    INVARIANT(count < log->segment_count); /* the active segment stays */
     return plog_drop_segments(log, count, "retention.ms");
 }
 
@@ -50,6 +52,7 @@ static int retain_by_size(plog *log)
         excess -= log->segments[count]->size_bytes;
         count++;
     }
+    INVARIANT(count < log->segment_count); /* the active segment stays */
     return plog_drop_segments(log, count, "retention.bytes");
 }
 
@@ -90,6 +93,9 @@ int plog_delete_records(plog *log, int64_t offset)
     size_t count = 0;
     while (count + 1 < log->segment_count && log->segments[count + 1]->base_offset <= offset)
         count++;
+    /* segments wholly below the new start go; the one holding it stays */
+    INVARIANT(log->log_start_offset >= offset && count < log->segment_count &&
+              log->segments[count]->base_offset <= log->log_start_offset);
     log_info("log", "delete records dir=%s log_start_offset=%" PRId64, log->dir, log->log_start_offset);
     return plog_drop_segments(log, count, "delete-records");
 }

@@ -13,6 +13,7 @@
  */
 #include "broker/log/partition_log.h"
 #include "common/file_io.h"
+#include "common/invariant.h"
 #include "common/limits.h"
 
 #include <dirent.h>
@@ -175,6 +176,9 @@ void plog_set_config(plog *log, const plog_config *config)
 
 int plog_push_segment(plog *log, segment *seg)
 {
+    /* sorted by base offset, no two alike (partition_log_internal.h) */
+    INVARIANT(seg != NULL && (log->segment_count == 0 ||
+                              log->segments[log->segment_count - 1]->base_offset < seg->base_offset));
     if (log->segment_count == log->segment_capacity) {
         if (log->segment_count >= LIMIT_SEGMENTS_PER_PARTITION)
             return ST_ETOOBIG;
@@ -192,6 +196,9 @@ int plog_push_segment(plog *log, segment *seg)
 int plog_roll(plog *log, int64_t now_ms)
 {
     segment *active = plog_active(log);
+    /* never roll an empty segment: the new one would have the same base */
+    INVARIANT(log->log_end_offset == active->next_offset && active->next_offset > active->base_offset);
+    size_t segments_before = log->segment_count;
     int rc = segment_seal(active);
     segment *seg = NULL;
     if (rc == 0)
@@ -207,6 +214,8 @@ int plog_roll(plog *log, int64_t now_ms)
             return rc;
         return log->io_error = ST_EIO;
     }
+    INVARIANT(log->segment_count == segments_before + 1 && plog_active(log) == seg &&
+              seg->base_offset == log->log_end_offset && seg->size_bytes == 0);
     log->dir_dirty = true;
     log_info("log", "rolled segment dir=%s base_offset=%" PRId64 " previous_bytes=%" PRId64,
              log->dir, seg->base_offset, active->size_bytes);
@@ -229,6 +238,15 @@ static bool should_roll(const plog *log, const batch_header *h, size_t len, int6
            last_offset - active->base_offset > INT32_MAX;
 }
 
+/* The batch as it goes to the segment (for INVARIANT_EXPENSIVE). */
+static bool rewritten_batch_ok(const uint8_t *data, size_t len, const batch_header *h)
+{
+    batch_header back;
+    return batch_header_parse(data, len, &back) == 0 && back.base_offset == h->base_offset &&
+           back.last_offset_delta == h->last_offset_delta && batch_total_bytes(&back) == len &&
+           back.max_timestamp == h->max_timestamp && batch_crc_ok(data, len);
+}
+
 int plog_append(plog *log, uint8_t *data, size_t len, int64_t log_append_time,
                 plog_append_result *result)
 {
@@ -246,6 +264,8 @@ int plog_append(plog *log, uint8_t *data, size_t len, int64_t log_append_time,
     if (should_roll(log, &h, len, now_ms) && (rc = plog_roll(log, now_ms)) != 0)
         return rc;
 
+    INVARIANT(log->log_end_offset == plog_active(log)->next_offset &&
+              log->log_start_offset <= log->log_end_offset && log->recovery_point <= log->log_end_offset);
     h.base_offset = log->log_end_offset;
     h.partition_leader_epoch = plog_leader_epoch(log);
     batch_set_base_offset(data, h.base_offset);
@@ -255,6 +275,10 @@ int plog_append(plog *log, uint8_t *data, size_t len, int64_t log_append_time,
         h.max_timestamp = log_append_time;
         h.attributes |= BATCH_ATTR_LOG_APPEND_TIME;
     }
+    /* checked before it is written: a validated batch (the contract) whose
+     * rewritten header still parses to the offsets assigned here and whose
+     * CRC (which does not cover base offset and epoch) still holds */
+    INVARIANT_EXPENSIVE(rewritten_batch_ok(data, len, &h));
     rc = segment_append(plog_active(log), data, len, &h, log->config.index_interval_bytes);
     if (rc != 0) {
         if (rc == ST_EIO)
@@ -262,6 +286,7 @@ int plog_append(plog *log, uint8_t *data, size_t len, int64_t log_append_time,
         return rc;
     }
     log->log_end_offset = batch_last_offset(&h) + 1;
+    INVARIANT(log->log_end_offset == plog_active(log)->next_offset);
     plog_producers_on_append(log, &h, now_ms);
     if (log->first_unflushed_ms < 0)
         log->first_unflushed_ms = now_ms;
@@ -339,6 +364,7 @@ static int flush_segments(plog *log)
             return log->io_error = ST_EIO;
         log->dir_dirty = false;
     }
+    INVARIANT(log->recovery_point <= log->log_end_offset);
     log->recovery_point = log->log_end_offset;
     log->first_unflushed_ms = -1;
     return 0;
@@ -425,6 +451,8 @@ static void slice_from(const segment *seg, int64_t position, const batch_header 
 {
     int64_t end = position + (int64_t)batch_total_bytes(h);
     extend_range(seg, position, &end, max_bytes);
+    /* whole batches of this segment, the first one always */
+    INVARIANT(position >= 0 && end > position && end <= seg->size_bytes && end - position <= INT32_MAX);
     *out = (plog_slice){.fd = seg->log_fd, .file_position = position, .length = (int32_t)(end - position)};
 }
 
@@ -433,6 +461,7 @@ int plog_read(plog *log, int64_t offset, int32_t max_bytes, plog_slice *out)
     if (offset < log->log_start_offset || offset > log->log_end_offset)
         return ST_ERANGE;
     segment *active = plog_active(log);
+    INVARIANT(log->log_end_offset == active->next_offset);
     if (offset == log->log_end_offset) {
         *out = (plog_slice){.fd = active->log_fd, .file_position = active->size_bytes, .length = 0};
         return 0;
@@ -473,6 +502,21 @@ int plog_read(plog *log, int64_t offset, int32_t max_bytes, plog_slice *out)
     return ST_ECORRUPT;
 }
 
+bool plog_segments_ordered(const plog *log)
+{
+    if (log->segment_count == 0)
+        return false;
+    for (size_t i = 1; i < log->segment_count; i++) {
+        const segment *previous = log->segments[i - 1], *seg = log->segments[i];
+        if (seg->base_offset <= previous->base_offset || seg->base_offset < previous->next_offset)
+            return false;
+    }
+    const segment *active = plog_active(log);
+    return active->next_offset == log->log_end_offset &&
+           log->segments[0]->base_offset <= log->log_start_offset &&
+           log->log_start_offset <= log->log_end_offset && log->recovery_point <= log->log_end_offset;
+}
+
 int64_t plog_log_start_offset(const plog *log) { return log->log_start_offset; }
 int64_t plog_log_end_offset(const plog *log) { return log->log_end_offset; }
 int64_t plog_high_watermark(const plog *log) { return log->log_end_offset; }
@@ -511,13 +555,31 @@ int32_t plog_leader_epoch(const plog *log)
     return epoch < 0 ? 0 : epoch;
 }
 
+/* A new epoch is used (stamped on batches) only once its checkpoint is
+ * written: were batches of epoch E appended while leader-epoch-checkpoint
+ * still ends before E, a restart would load that checkpoint and stamp the
+ * next batches with an older epoch than the log already holds. So a failed
+ * save takes the entry back; after a failed write (the file may or may not
+ * hold it) the log is failed as after any write error. */
 int plog_set_leader_epoch(plog *log, int32_t epoch)
 {
+    size_t count_before = log->epochs.count;
     int rc = leader_epoch_assign(&log->epochs, epoch, log->log_end_offset);
     if (rc == 1) {
+        rc = leader_epoch_save(&log->epochs, log->dir);
+        if (rc != 0) {
+            /* the new entry is the last one (an assign at the limit also
+             * dropped the oldest, which stays dropped) */
+            log->epochs.count = count_before < log->epochs.count ? count_before : log->epochs.count - 1;
+            if (rc != ST_ENOMEM)
+                log->io_error = ST_EIO;
+            log_error("log", "cannot save leader epoch dir=%s epoch=%d error=%s", log->dir, epoch,
+                      strait_error_name(rc));
+            return rc;
+        }
         log_info("log", "leader epoch dir=%s epoch=%d start_offset=%" PRId64, log->dir, epoch,
                  log->log_end_offset);
-        rc = leader_epoch_save(&log->epochs, log->dir);
+        INVARIANT(plog_leader_epoch(log) == epoch);
     }
     return rc < 0 ? rc : 0;
 }
@@ -532,6 +594,7 @@ int plog_advance_log_start(plog *log, int64_t new_start)
 {
     if (new_start <= log->log_start_offset)
         return 0;
+    INVARIANT(new_start <= log->log_end_offset);
     int rc = checkpoint_write(log->dir, PLOG_LOG_START_CHECKPOINT_NAME, &new_start, 1, 1);
     if (rc != 0)
         return rc;
@@ -557,6 +620,8 @@ int plog_drop_segments(plog *log, size_t count, const char *reason)
     }
     memmove(log->segments, log->segments + count, (log->segment_count - count) * sizeof *log->segments);
     log->segment_count -= count;
+    INVARIANT(log->segment_count >= 1 && log->segments[0]->base_offset <= log->log_start_offset);
+    INVARIANT_EXPENSIVE(plog_segments_ordered(log));
     plog_producers_prune(log);
     return rc;
 }

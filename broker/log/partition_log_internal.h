@@ -77,6 +77,10 @@ int plog_roll(plog *log, int64_t now_ms);
 uint64_t plog_flush_clock_ns(void);
 void plog_flush_account(uint64_t started_ns);
 int plog_push_segment(plog *log, segment *seg);
+/* The log's own invariants, for INVARIANT_EXPENSIVE: segments sorted by base
+ * offset without overlap, the active one ending at the log end, log start
+ * inside the first segment's range and the recovery point at most the end. */
+bool plog_segments_ordered(const plog *log);
 int plog_save_recovery_point(plog *log, int64_t now_ms);
 /* Moves the log start up to new_start (never down): persists it, trims the
  * epoch cache. */

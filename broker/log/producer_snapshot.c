@@ -23,6 +23,7 @@
 #include "common/crc32c.h"
 #include "common/file_io.h"
 #include "common/error.h"
+#include "common/invariant.h"
 #include "common/log.h"
 #include "common/reader.h"
 
@@ -36,11 +37,18 @@
 
 typedef struct encode_state {
     buf *out;
+    size_t entries;   /* encoded so far */
+    size_t batches;
 } encode_state;
 
 static void encode_entry(void *arg, const producer_entry *e)
 {
-    buf *out = ((encode_state *)arg)->out;
+    encode_state *state = arg;
+    buf *out = state->out;
+    /* the map never holds an entry the decoder would refuse for its shape */
+    INVARIANT(e->producer_id >= 0 && e->batch_count >= 1 && e->batch_count <= PRODUCER_BATCHES_CACHED);
+    state->entries++;
+    state->batches += e->batch_count;
     buf_put_i64(out, e->producer_id);
     buf_put_i64(out, e->last_activity_ms);
     buf_put_i16(out, e->producer_epoch);
@@ -63,11 +71,18 @@ int producer_snapshot_encode(const producer_state *ps, int64_t offset, buf *out)
     buf_put_i16(out, 0);
     buf_put_i32(out, 0); /* crc, patched below */
     buf_put_i64(out, offset);
+    INVARIANT(producer_state_count(ps) <= LIMIT_PRODUCERS_PER_PARTITION);
     buf_put_i32(out, (int32_t)producer_state_count(ps));
     encode_state state = {.out = out};
     producer_state_each(ps, encode_entry, &state);
     if (!buf_ok(out))
         return out->err;
+    /* the count written is the number of entries that follow, sized as the
+     * decoder reads them */
+    INVARIANT(state.entries == producer_state_count(ps) &&
+              out->len - start == PRODUCER_SNAPSHOT_HEADER_BYTES +
+                                      state.entries * PRODUCER_SNAPSHOT_ENTRY_BYTES +
+                                      state.batches * PRODUCER_SNAPSHOT_BATCH_BYTES);
     uint32_t crc = crc32c(0, out->data + start + SNAPSHOT_CRC_COVERED_FROM,
                           out->len - start - SNAPSHOT_CRC_COVERED_FROM);
     buf_patch_i32(out, start + SNAPSHOT_CRC_POSITION, (int32_t)crc);
@@ -127,6 +142,8 @@ int producer_snapshot_decode(const uint8_t *data, size_t len, int64_t expected_o
         rc = ST_ECORRUPT; /* trailing bytes */
     if (rc != 0)
         producer_state_clear(ps);
+    /* every entry went in once (a smaller map forgets the least active) */
+    INVARIANT(rc != 0 || producer_state_count(ps) <= (size_t)count);
     return rc;
 }
 

@@ -10,11 +10,11 @@
  */
 #include "broker/log/producer_state.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
+#include "common/invariant.h"
 #include "common/log.h"
 
 #define EMPTY_PRODUCER_ID (-1)
@@ -29,10 +29,10 @@ struct producer_state {
 
 int32_t producer_sequence_add(int32_t sequence, int32_t delta)
 {
-    assert(sequence >= 0 && delta >= 0);
-    if (sequence > INT32_MAX - delta)
-        return delta - (INT32_MAX - sequence) - 1;
-    return sequence + delta;
+    INVARIANT(sequence >= 0 && delta >= 0);
+    int32_t sum = sequence > INT32_MAX - delta ? delta - (INT32_MAX - sequence) - 1 : sequence + delta;
+    INVARIANT(sum >= 0);
+    return sum;
 }
 
 bool producer_sequence_follows(int32_t last, int32_t next)
@@ -50,6 +50,27 @@ static size_t hash_id(int64_t producer_id)
     x *= 0x94d049bb133111ebULL;
     x ^= x >> 31;
     return (size_t)x;
+}
+
+/* The table's invariants (top of file), for INVARIANT_EXPENSIVE: count
+ * occupied slots, each found where probe looks for it, at most half full. */
+static bool table_consistent(const producer_state *ps)
+{
+    size_t occupied = 0;
+    for (size_t i = 0; i < ps->capacity; i++) {
+        int64_t id = ps->slots[i].producer_id;
+        if (id == EMPTY_PRODUCER_ID)
+            continue;
+        occupied++;
+        size_t mask = ps->capacity - 1, at = hash_id(id) & mask;
+        while (ps->slots[at].producer_id != id) {
+            if (ps->slots[at].producer_id == EMPTY_PRODUCER_ID)
+                return false; /* a hole in its probe run: lookups would miss it */
+            at = (at + 1) & mask;
+        }
+    }
+    return occupied == ps->count && 2 * ps->count <= ps->capacity &&
+           (ps->capacity & (ps->capacity - 1)) == 0 && ps->count <= ps->max_producers;
 }
 
 static void clear_slots(producer_entry *slots, size_t capacity)
@@ -90,6 +111,8 @@ size_t producer_state_count(const producer_state *ps) { return ps->count; }
 /* Slot of producer_id, or the empty slot where it would go. */
 static size_t probe(const producer_state *ps, int64_t producer_id)
 {
+    /* a power of two, never full (at most half): the loop ends */
+    INVARIANT(ps->capacity >= INITIAL_CAPACITY && 2 * ps->count <= ps->capacity && producer_id >= 0);
     size_t mask = ps->capacity - 1;
     size_t i = hash_id(producer_id) & mask;
     while (ps->slots[i].producer_id != EMPTY_PRODUCER_ID && ps->slots[i].producer_id != producer_id)
@@ -117,6 +140,7 @@ void producer_state_each(const producer_state *ps, void (*fn)(void *arg, const p
  * (no tombstones). */
 static void remove_at(producer_state *ps, size_t i)
 {
+    INVARIANT(i < ps->capacity && ps->slots[i].producer_id != EMPTY_PRODUCER_ID && ps->count > 0);
     size_t mask = ps->capacity - 1;
     size_t hole = i;
     for (size_t j = (i + 1) & mask; ps->slots[j].producer_id != EMPTY_PRODUCER_ID; j = (j + 1) & mask) {
@@ -147,6 +171,7 @@ static int grow(producer_state *ps)
         if (old[i].producer_id != EMPTY_PRODUCER_ID)
             ps->slots[probe(ps, old[i].producer_id)] = old[i];
     free(old);
+    INVARIANT_EXPENSIVE(table_consistent(ps));
     return 0;
 }
 
@@ -160,7 +185,7 @@ static void evict_oldest(producer_state *ps)
         if (oldest == ps->capacity || ps->slots[i].last_activity_ms < ps->slots[oldest].last_activity_ms)
             oldest = i;
     }
-    assert(oldest < ps->capacity);
+    INVARIANT(oldest < ps->capacity);
     log_warn("log", "producer state full, forgetting least recently active producer "
              "producer_id=%lld max=%zu", (long long)ps->slots[oldest].producer_id, ps->max_producers);
     remove_at(ps, oldest);
@@ -182,6 +207,7 @@ static int slot_for(producer_state *ps, int64_t producer_id, producer_entry **ou
             return rc;
     }
     i = probe(ps, producer_id);
+    INVARIANT(ps->slots[i].producer_id == EMPTY_PRODUCER_ID && ps->count < ps->max_producers);
     memset(&ps->slots[i], 0, sizeof ps->slots[i]);
     ps->slots[i].producer_id = producer_id;
     ps->count++;
@@ -205,6 +231,8 @@ void producer_state_check(const producer_state *ps, const batch_header *h,
     const producer_entry *e = producer_state_find(ps, h->producer_id);
     if (!e)
         return; /* unknown producer: accepted whatever its sequence (KIP-360) */
+    /* an entry always holds its last batch (update adds one, put checks) */
+    INVARIANT(e->batch_count >= 1 && e->batch_count <= PRODUCER_BATCHES_CACHED);
     const producer_batch *last = &e->batches[e->batch_count - 1];
     out->known_epoch = e->producer_epoch;
     out->expected_sequence = last->last_sequence == INT32_MAX ? 0 : last->last_sequence + 1;
@@ -234,6 +262,7 @@ int producer_state_update(producer_state *ps, const batch_header *h, int64_t act
 {
     if (h->producer_id < 0)
         return 0;
+    INVARIANT(h->last_offset_delta >= 0 && h->base_offset >= 0); /* batch_header_decode */
     producer_entry *e = NULL;
     int rc = slot_for(ps, h->producer_id, &e);
     if (rc != 0)
@@ -255,6 +284,9 @@ int producer_state_update(producer_state *ps, const batch_header *h, int64_t act
     };
     if (activity_ms > e->last_activity_ms)
         e->last_activity_ms = activity_ms;
+    INVARIANT(e->batch_count >= 1 && e->batch_count <= PRODUCER_BATCHES_CACHED &&
+              e->producer_id == h->producer_id &&
+              e->batches[e->batch_count - 1].last_offset == batch_last_offset(h));
     return 0;
 }
 
@@ -303,5 +335,6 @@ size_t producer_state_expire(producer_state *ps, int64_t now_ms, int64_t expirat
         }
         i++;
     }
+    INVARIANT_EXPENSIVE(ps->capacity == 0 || table_consistent(ps));
     return removed;
 }

@@ -16,9 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/crc32c.h"
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/invariant.h"
 #include "common/log.h"
 #include "common/reader.h"
 
@@ -65,6 +67,7 @@ static int segment_path(char *path, const char *dir, int64_t base_offset, const 
 
 static segment *segment_alloc(int64_t base_offset, int32_t index_bytes_max, int64_t now_ms)
 {
+    INVARIANT(base_offset >= 0);
     segment *seg = calloc(1, sizeof *seg);
     if (seg == NULL)
         return NULL;
@@ -179,11 +182,22 @@ static int check_crc(const segment *seg, int64_t position, const batch_header *h
     return crc == h->crc ? 0 : ST_ECRC;
 }
 
+/* Offsets and positions are stored relative to the segment as int32. */
+static bool fits_segment(const segment *seg, int64_t position, const batch_header *h)
+{
+    return batch_last_offset(h) - seg->base_offset <= INT32_MAX &&
+           position + (int64_t)batch_total_bytes(h) <= INT32_MAX;
+}
+
 /* Accounts one batch stored at position: maximum timestamp, index entries
  * (written to the files when write is set), next offset. */
 static int account_batch(segment *seg, int64_t position, const batch_header *h,
                          int32_t index_interval_bytes, bool write)
 {
+    /* both callers checked the batch against the segment first (scan_batches,
+     * segment_append): offsets only increase and fit the int32 index fields */
+    INVARIANT(h->base_offset >= seg->next_offset && h->last_offset_delta >= 0);
+    INVARIANT(position >= 0 && fits_segment(seg, position, h));
     if (h->max_timestamp > seg->max_timestamp_ms) {
         seg->max_timestamp_ms = h->max_timestamp;
         seg->max_timestamp_offset = h->base_offset;
@@ -200,14 +214,9 @@ static int account_batch(segment *seg, int64_t position, const batch_header *h,
     }
     seg->bytes_since_index_entry += (int64_t)batch_total_bytes(h);
     seg->next_offset = batch_last_offset(h) + 1;
+    INVARIANT(seg->max_timestamp_offset >= seg->base_offset &&
+              seg->max_timestamp_offset < seg->next_offset);
     return 0;
-}
-
-/* Offsets and positions are stored relative to the segment as int32. */
-static bool fits_segment(const segment *seg, int64_t position, const batch_header *h)
-{
-    return batch_last_offset(h) - seg->base_offset <= INT32_MAX &&
-           position + (int64_t)batch_total_bytes(h) <= INT32_MAX;
 }
 
 static void reset_contents(segment *seg)
@@ -250,6 +259,7 @@ static int scan_batches(segment *seg, int64_t expected_offset, int32_t index_int
         expected_offset = batch_last_offset(&h) + 1;
     }
     free(chunk);
+    INVARIANT(position <= seg->size_bytes);
     *good_bytes = position;
     /* damaged data ends the scan; only failures to read or allocate propagate */
     return rc == ST_EIO || rc == ST_ENOMEM ? rc : 0;
@@ -276,6 +286,8 @@ int segment_recover(segment *seg, int64_t expected_offset, int32_t index_interva
         seg->log_dirty = true;
     }
     seg->index_missing = false;
+    INVARIANT(seg->next_offset >= seg->base_offset && seg->size_bytes == good_bytes);
+    INVARIANT((seg->size_bytes == 0) == (seg->next_offset == seg->base_offset));
     return segment_index_rewrite(seg);
 }
 
@@ -352,7 +364,21 @@ int segment_load(segment *seg, bool check_tail_crc, int32_t index_interval_bytes
                  seg->base_offset);
         return segment_recover(seg, -1, index_interval_bytes, truncated_bytes);
     }
+    INVARIANT(rc != 0 || seg->next_offset >= seg->base_offset);
     return rc;
+}
+
+/* Read back after the write (INVARIANT_EXPENSIVE): the header on disk at
+ * position is the one appended. True when the read itself fails (an I/O
+ * error is reported where the data is read for real). */
+static bool header_reads_back(const segment *seg, int64_t position, const batch_header *h)
+{
+    batch_header back;
+    int rc = segment_read_header(seg, position, &back);
+    if (rc == ST_EIO)
+        return true;
+    return rc == 0 && back.base_offset == h->base_offset && back.batch_length == h->batch_length &&
+           back.last_offset_delta == h->last_offset_delta && back.max_timestamp == h->max_timestamp;
 }
 
 int segment_append(segment *seg, const uint8_t *data, size_t len, const batch_header *header,
@@ -360,6 +386,15 @@ int segment_append(segment *seg, const uint8_t *data, size_t len, const batch_he
 {
     if (len != batch_total_bytes(header) || !fits_segment(seg, seg->size_bytes, header))
         return ST_EINVAL;
+    /* the cleaner appends batches it read from disk: offsets that go
+     * backwards there are corrupt data, not a broken invariant */
+    if (header->base_offset < seg->next_offset || header->base_offset < seg->base_offset)
+        return ST_ECORRUPT;
+    INVARIANT(seg->size_bytes >= 0 && seg->log_fd >= 0);
+    /* what goes to disk is the batch the header describes */
+    INVARIANT_EXPENSIVE(load_i64(data + BATCH_OFFSET_BASE_OFFSET) == header->base_offset &&
+                        load_i32(data + BATCH_OFFSET_LAST_OFFSET_DELTA) == header->last_offset_delta &&
+                        load_i32(data + BATCH_OFFSET_LENGTH) == header->batch_length);
     segment saved = *seg;
     int64_t position = seg->size_bytes;
     size_t written = 0;
@@ -378,8 +413,11 @@ int segment_append(segment *seg, const uint8_t *data, size_t len, const batch_he
     }
     seg->log_dirty = true;
     rc = account_batch(seg, position, header, index_interval_bytes, true);
-    if (rc == 0)
+    if (rc == 0) {
         seg->size_bytes = position + (int64_t)len;
+        INVARIANT(seg->next_offset == batch_last_offset(header) + 1);
+        INVARIANT_EXPENSIVE(header_reads_back(seg, position, header));
+    }
 out:
     if (rc != 0) {
         /* restore the counters and cut the files back to what they were */
@@ -394,22 +432,26 @@ out:
             ftruncate(seg->time_index_fd, (off_t)(seg->time_count * SEGMENT_TIME_ENTRY_BYTES)) != 0)
             log_error("log", "could not cut back a failed append base_offset=%" PRId64, seg->base_offset);
         rc = rc == ST_ENOMEM ? rc : ST_EIO;
+        INVARIANT(seg->next_offset == saved.next_offset && seg->size_bytes == saved.size_bytes);
     }
     return rc;
 }
 
 int segment_find_offset(const segment *seg, int64_t offset, int64_t *position, batch_header *header)
 {
+    INVARIANT(offset >= 0);
     *position = seg->size_bytes;
     if (offset >= seg->next_offset)
         return ST_ENOTFOUND;
     int64_t relative = offset > seg->base_offset ? offset - seg->base_offset : 0;
     int64_t at = segment_index_lookup_offset(seg, relative);
+    INVARIANT(at >= 0 && (at < seg->size_bytes || seg->size_bytes == 0));
     while (at < seg->size_bytes) {
         int rc = segment_read_header(seg, at, header);
         if (rc != 0)
             return rc == ST_EIO ? rc : ST_ECORRUPT;
         if (batch_last_offset(header) >= offset) {
+            INVARIANT(at < seg->size_bytes);
             *position = at;
             return 0;
         }
@@ -450,6 +492,7 @@ int segment_seal(segment *seg)
 {
     if (seg->max_timestamp_ms < 0)
         return 0;
+    INVARIANT(seg->max_timestamp_offset >= seg->base_offset);
     return segment_index_push_time(seg, seg->max_timestamp_ms,
                                    (int32_t)(seg->max_timestamp_offset - seg->base_offset), true);
 }
@@ -467,6 +510,7 @@ int segment_flush(segment *seg)
         }
         *dirty[i] = false;
     }
+    INVARIANT(!seg->log_dirty && !seg->index_dirty && !seg->time_index_dirty);
     return 0;
 }
 

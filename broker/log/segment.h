@@ -171,6 +171,9 @@ int segment_index_push_time(segment *seg, int64_t timestamp_ms, int32_t relative
 int segment_index_rewrite(segment *seg);
 int segment_index_load(segment *seg);
 void segment_index_clear(segment *seg);
+/* Both vectors strictly increasing (offsets in both fields, times in
+ * timestamp) and the last offset entry inside the log: for assertions. */
+bool segment_index_ordered(const segment *seg);
 /* Position of the last offset index entry with relative offset <= rel, or 0. */
 int64_t segment_index_lookup_offset(const segment *seg, int64_t relative_offset);
 /* Relative offset of the last time entry with timestamp <= t, or 0. */

@@ -13,6 +13,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/invariant.h"
 #include "common/log.h"
 #include "common/reader.h"
 
@@ -47,6 +48,12 @@ int segment_index_push_offset(segment *seg, int32_t relative_offset, int32_t pos
 {
     if (seg->offset_count >= seg->offset_entries_max)
         return 0; /* full: the index stays sparser; appends roll before this */
+    /* strictly increasing in both fields (segment.h): load_offsets refuses a
+     * file that is not, and appends only add entries after the last one */
+    INVARIANT(relative_offset >= 0 && position >= 0);
+    INVARIANT(seg->offset_count == 0 ||
+              (seg->offset_entries[seg->offset_count - 1].relative_offset < relative_offset &&
+               seg->offset_entries[seg->offset_count - 1].position < position));
     int rc = grow((void **)&seg->offset_entries, &seg->offset_capacity, seg->offset_count + 1,
                   sizeof *seg->offset_entries);
     if (rc != 0)
@@ -73,6 +80,7 @@ int segment_index_push_time(segment *seg, int64_t timestamp_ms, int32_t relative
         return 0;
     if (seg->time_count > 0 && seg->time_entries[seg->time_count - 1].timestamp_ms >= timestamp_ms)
         return 0; /* entries only when the maximum grows */
+    INVARIANT(relative_offset >= 0);
     int rc = grow((void **)&seg->time_entries, &seg->time_capacity, seg->time_count + 1,
                   sizeof *seg->time_entries);
     if (rc != 0)
@@ -93,6 +101,19 @@ int segment_index_push_time(segment *seg, int64_t timestamp_ms, int32_t relative
     return 0;
 }
 
+bool segment_index_ordered(const segment *seg)
+{
+    for (size_t i = 1; i < seg->offset_count; i++)
+        if (seg->offset_entries[i - 1].relative_offset >= seg->offset_entries[i].relative_offset ||
+            seg->offset_entries[i - 1].position >= seg->offset_entries[i].position)
+            return false;
+    for (size_t i = 1; i < seg->time_count; i++)
+        if (seg->time_entries[i - 1].timestamp_ms >= seg->time_entries[i].timestamp_ms)
+            return false;
+    return seg->offset_count == 0 ||
+           seg->offset_entries[seg->offset_count - 1].position < seg->size_bytes;
+}
+
 void segment_index_clear(segment *seg)
 {
     seg->offset_count = 0;
@@ -109,6 +130,7 @@ static int rewrite_file(int fd, const buf *bytes)
 
 int segment_index_rewrite(segment *seg)
 {
+    INVARIANT(seg->offset_count <= seg->offset_entries_max && seg->time_count <= seg->time_entries_max);
     buf offsets, times;
     buf_init(&offsets, seg->offset_count * SEGMENT_OFFSET_ENTRY_BYTES);
     buf_init(&times, seg->time_count * SEGMENT_TIME_ENTRY_BYTES);
@@ -122,6 +144,7 @@ int segment_index_rewrite(segment *seg)
             encode_time_entry(t + i * SEGMENT_TIME_ENTRY_BYTES, &seg->time_entries[i]);
         offsets.len = seg->offset_count * SEGMENT_OFFSET_ENTRY_BYTES;
         times.len = seg->time_count * SEGMENT_TIME_ENTRY_BYTES;
+        INVARIANT(offsets.len <= offsets.cap && times.len <= times.cap);
         rc = rewrite_file(seg->index_fd, &offsets);
         if (rc == 0)
             rc = rewrite_file(seg->time_index_fd, &times);
@@ -226,11 +249,14 @@ int segment_index_load(segment *seg)
     free(data);
     if (rc != 0)
         segment_index_clear(seg);
+    /* what was read back is what the appends keep: ordered, inside the log */
+    INVARIANT_EXPENSIVE(rc != 0 || segment_index_ordered(seg));
     return rc;
 }
 
 int64_t segment_index_lookup_offset(const segment *seg, int64_t relative_offset)
 {
+    INVARIANT(relative_offset >= 0);
     size_t low = 0, high = seg->offset_count;
     while (low < high) { /* first entry with relative offset > target */
         size_t mid = low + (high - low) / 2;
@@ -239,6 +265,8 @@ int64_t segment_index_lookup_offset(const segment *seg, int64_t relative_offset)
         else
             high = mid;
     }
+    INVARIANT(low == 0 || seg->offset_entries[low - 1].relative_offset <= relative_offset);
+    INVARIANT(low == seg->offset_count || seg->offset_entries[low].relative_offset > relative_offset);
     return low == 0 ? 0 : seg->offset_entries[low - 1].position;
 }
 
@@ -252,5 +280,7 @@ int64_t segment_index_lookup_time(const segment *seg, int64_t timestamp_ms)
         else
             high = mid;
     }
+    INVARIANT(low == 0 || seg->time_entries[low - 1].timestamp_ms <= timestamp_ms);
+    INVARIANT(low == seg->time_count || seg->time_entries[low].timestamp_ms > timestamp_ms);
     return low == 0 ? 0 : seg->time_entries[low - 1].relative_offset;
 }

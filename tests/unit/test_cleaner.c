@@ -257,6 +257,60 @@ static void test_latest_value_per_key(void **state)
     test_dir_remove(&d);
 }
 
+/* Overwrites the base offset of the first batch of the first segment (the
+ * CRC does not cover it). */
+static void damage_first_base_offset(const test_dir *d, int64_t value)
+{
+    char path[PATH_MAX];
+    test_path(path, sizeof path, d, 0, ".log");
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    uint8_t bytes[8];
+    store_i64(bytes, value);
+    assert_int_equal(pwrite(fd, bytes, sizeof bytes, 0), (ssize_t)sizeof bytes);
+    close(fd);
+}
+
+/* Damaged offsets below the recovery point are never scanned on open (the
+ * first batch of a trusted segment precedes its first index entry) and so
+ * reach the cleaner. It must refuse them with an error and mark the
+ * partition uncleanable: an offset that goes backwards in the cleaned
+ * segment (segment_append) or a batch outside its segment's range
+ * (read_batch), which would otherwise break the swap's invariants. */
+static void check_damaged_offsets_refused(int64_t damaged_base)
+{
+    test_dir d;
+    test_dir_make(&d);
+    plog_config c = compact_config(1024);
+    plog *log = open_log(&d, &c);
+    model m;
+    model_init(&m);
+    fill_rounds(log, &m, 1, 60, 4, BATCH_CODEC_NONE); /* distinct keys: every batch is kept */
+    assert_true(log->segment_count >= 3);
+    int64_t first_next = log->segments[0]->next_offset;
+    plog_close(log); /* saves the recovery point: the first segment is trusted on open */
+    damage_first_base_offset(&d, damaged_base);
+    log = open_log(&d, &c);
+    assert_int_equal(log->segments[0]->next_offset, first_next);
+    assert_int_equal(cleaner_clean_now(log, NOW_MS), ST_ECORRUPT);
+    assert_true(log->cleaner->uncleanable);
+    assert_int_equal(plog_log_end_offset(log), m.next_offset);
+    plog_close(log);
+    test_dir_remove(&d);
+}
+
+static void test_damaged_offset_out_of_order_refused(void **state)
+{
+    (void)state;
+    check_damaged_offsets_refused(2); /* the first batch [0, 3] claims [2, 5]: over the second */
+}
+
+static void test_damaged_offset_outside_segment_refused(void **state)
+{
+    (void)state;
+    check_damaged_offsets_refused(1000000);
+}
+
 static void test_second_cleaning_merges(void **state)
 {
     (void)state;
@@ -820,6 +874,8 @@ int main(void)
         cmocka_unit_test(test_worker_thread),
         cmocka_unit_test(test_crash_at_every_step),
         cmocka_unit_test(test_planted_leftovers),
+        cmocka_unit_test(test_damaged_offset_out_of_order_refused),
+        cmocka_unit_test(test_damaged_offset_outside_segment_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
