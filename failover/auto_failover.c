@@ -69,6 +69,7 @@
 #include "failover/roles.h"
 #include "failover/vote.h"
 #include "common/http_client.h"
+#include "failover/control_plane.h"
 
 /* A voter: a peer sidecar (slot = region index) or the witness (last slot). */
 typedef struct voter {
@@ -92,6 +93,7 @@ typedef struct heartbeat_thread {
 
 struct auto_failover {
     const topology *topology;
+    const struct control_plane *control;       /* credentials of every call */
     int region;
     struct failover_agent *agent;
     char vote_dir[1200];
@@ -152,7 +154,8 @@ bool auto_failover_lease_holds(const int64_t *contact_sent_ms, int count, int ne
 }
 
 int auto_failover_open(const topology *t, int region, struct failover_agent *agent,
-                       const char *store_path, auto_failover **out, char *err, size_t errlen)
+                       const char *store_path, const struct control_plane *control,
+                       auto_failover **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!t->failover_configured || t->failover_mode != TOPOLOGY_FAILOVER_AUTOMATIC)
@@ -172,6 +175,7 @@ int auto_failover_open(const topology *t, int region, struct failover_agent *age
     af->topology = t;
     af->region = region;
     af->agent = agent;
+    af->control = control;
     const char *slash = strrchr(store_path, '/');
     snprintf(af->vote_dir, sizeof af->vote_dir, "%.*s", slash ? (int)(slash - store_path) : 1,
              slash ? store_path : ".");
@@ -308,8 +312,10 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
     char *body = NULL;
     size_t len = 0;
     int64_t sent = clock_mono_ms();
-    if (http_client_get(address, path, AUTO_PROBE_TIMEOUT_MS, &status, &body, &len, err,
-                           sizeof err) != 0 || status != 200) {
+    const http_client_auth *auth = witness ? control_plane_to_witness(af->control)
+                                           : control_plane_to_sidecar(af->control, slot);
+    if (http_client_get(auth, address, path, AUTO_PROBE_TIMEOUT_MS, &status, &body, &len, err,
+                        sizeof err) != 0 || status != 200) {
         if (body)
             snprintf(err, sizeof err, "%s answered HTTP %d", path, status);
         pthread_mutex_lock(&af->lock);
@@ -541,8 +547,10 @@ static bool ask(auto_failover *af, int slot, int suspect, int64_t epoch, char *w
     int status = 0;
     char *body = NULL;
     size_t len = 0;
-    if (http_client_post(address, path, AUTO_VOTE_TIMEOUT_MS, &status, &body, &len, err,
-                            sizeof err) != 0) {
+    const http_client_auth *auth = witness ? control_plane_to_witness(af->control)
+                                           : control_plane_to_sidecar(af->control, slot);
+    if (http_client_post(auth, address, path, AUTO_VOTE_TIMEOUT_MS, &status, &body, &len, err,
+                         sizeof err) != 0) {
         snprintf(why, whylen, "%s", err);
         return false;
     }
@@ -581,9 +589,9 @@ static void announce(auto_failover *af, const failover_state *next, int suspect,
         int status = 0;
         char *body = NULL, err[512];
         size_t len = 0;
-        if (http_client_post(af->topology->regions[i].sidecar, query,
-                                AUTO_STATE_POST_TIMEOUT_MS, &status, &body, &len, err,
-                                sizeof err) != 0)
+        if (http_client_post(control_plane_to_sidecar(af->control, i),
+                             af->topology->regions[i].sidecar, query, AUTO_STATE_POST_TIMEOUT_MS,
+                             &status, &body, &len, err, sizeof err) != 0)
             log_warn("failover", "epoch %" PRId64 " not announced to %s (it adopts it when it "
                      "answers): %s", next->epoch, name_of(af, i), err);
         else if (status != 200)
