@@ -61,8 +61,10 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/clock.h"
+#include "common/config_value.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/region_contract.h"
 #include "failover/agent.h"
 #include "failover/broker_push.h"
 #include "failover/cli_common.h"
@@ -298,6 +300,19 @@ void auto_failover_heard(auto_failover *af, int region, int64_t epoch)
     pthread_mutex_unlock(&af->lock);
 }
 
+/* An epoch in a peer's or the witness's answer: 1..REGION_EPOCH_MAX, else 0
+ * (unknown), so a forged answer cannot push epoch_seen out of range. */
+static int64_t answer_epoch(const char *body, const char *key)
+{
+    char text[32], msg[128];
+    int64_t epoch = 0;
+    cli_kv(body, key, text, sizeof text);
+    if (config_value_parse_int(text, REGION_EPOCH_MIN, REGION_EPOCH_MAX, &epoch, msg,
+                               sizeof msg) != 0)
+        return 0;
+    return epoch;
+}
+
 /* One heartbeat to a peer sidecar or the witness (its thread, no lock held). */
 static void heartbeat(auto_failover *af, int slot, int64_t epoch)
 {
@@ -328,12 +343,12 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
     if (witness) {
         char candidate[FAILOVER_NAME_MAX];
         cli_kv(body, "vote_candidate", candidate, sizeof candidate);
-        int64_t vote_epoch = cli_kv_int(body, "vote_epoch", 0);
+        int64_t vote_epoch = answer_epoch(body, "vote_epoch");
         /* a witness that granted another region a newer epoch has moved on */
         bool counts = !(vote_epoch > epoch && strcmp(candidate, self) != 0);
-        contact(af, slot, sent, cli_kv_int(body, "epoch_seen", 0), counts);
+        contact(af, slot, sent, answer_epoch(body, "epoch_seen"), counts);
     } else {
-        int64_t peer_epoch = cli_kv_int(body, "epoch", 0);
+        int64_t peer_epoch = answer_epoch(body, "epoch");
         contact(af, slot, sent, peer_epoch, peer_epoch <= epoch);
     }
     pthread_mutex_unlock(&af->lock);

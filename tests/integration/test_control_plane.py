@@ -21,6 +21,8 @@ configured: authentication is on by default.
    credentials: 401; with the token and a huge epoch: 400; /healthz open.
 7. The CLI (the token generated in the sidecars' state directory, mode 0600)
    works with no configuration; with the token file removed it says why.
+8. Only an explicit `control_plane.insecure: true` opens the routes, with a
+   warning at start (and no token generated).
 """
 # strait-test: asan
 import os
@@ -35,7 +37,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 from broker import _die_with_parent, check, check_eq, free_port, note, run_test, strait_bin  # noqa: E402
 import failover  # noqa: E402
 import mirror  # noqa: E402
-from sidecar import control_token, http_call  # noqa: E402
+from sidecar import Sidecar, control_token, http_call  # noqa: E402
 
 HUGE = "9223372036854775807"
 
@@ -198,6 +200,30 @@ def cli_finds_the_token(d):
         os.rename(moved, token_file)
 
 
+def insecure_is_explicit(t, d):
+    """control_plane.insecure: true opens the routes, and says so at start."""
+    port = free_port()
+    topology = t.path("insecure-topology.yaml")
+    with open(topology, "w") as f:
+        f.write("regions:\n"
+                "  east: {bootstrap: %s, sidecar: 127.0.0.1:%d}\n"
+                "  west: {bootstrap: %s, sidecar: 127.0.0.1:%d}\n"
+                "flows:\n  - {source: east, target: west, topics: [orders]}\n"
+                "sidecar: {state_dir: %s}\n"
+                "control_plane: {insecure: true}\n"
+                % (d.east.bootstrap, free_port(), d.west.bootstrap, port, t.path("insecure-state")))
+    sc = Sidecar(t, topology, "west", port).start()
+    code, body = http_call(url(sc, "/offsets/translate?group=g&from=east"))
+    check_eq(code, 200, "an insecure sidecar answers without credentials: %r" % body)
+    sc.stop()
+    with open(sc.log_path, errors="replace") as f:
+        log = f.read()
+    check("WARN sidecar: control_plane.insecure is true in %s: the HTTP routes take requests "
+          "WITHOUT credentials" % topology in log, "the insecure start is a warning:\n" + log[-1500:])
+    check(not os.path.exists(os.path.join(t.path("insecure-state"), "control-plane.token")),
+          "an insecure sidecar generates no token")
+
+
 def run(t, d):
     d.start_sidecars()
     d.wait_roles({"east": "active", "west": "standby"})
@@ -209,6 +235,7 @@ def run(t, d):
     check_eq(snapshot(d)["east"][:2], ("1", "east"), "east's state after everything")
     for sc in d.sidecars.values():
         sc.stop()
+    insecure_is_explicit(t, d)
 
 
 if __name__ == "__main__":
