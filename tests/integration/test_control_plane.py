@@ -21,7 +21,8 @@ configured: authentication is on by default.
    credentials: 401; with the token and a huge epoch: 400; /healthz open.
 7. The CLI (the token generated in the sidecars' state directory, mode 0600)
    works with no configuration; with the token file removed it says why.
-8. Only an explicit `control_plane.insecure: true` opens the routes, with a
+8. `control_plane.open_reads: false` closes /healthz, /status, /metrics too;
+   only an explicit `control_plane.insecure: true` opens the routes, with a
    warning at start (and no token generated).
 """
 # strait-test: asan
@@ -200,19 +201,34 @@ def cli_finds_the_token(d):
         os.rename(moved, token_file)
 
 
-def insecure_is_explicit(t, d):
-    """control_plane.insecure: true opens the routes, and says so at start."""
+def lone_sidecar(t, d, name, control_plane):
+    """west's sidecar alone (no failover section) under control_plane."""
     port = free_port()
-    topology = t.path("insecure-topology.yaml")
+    topology = t.path("%s-topology.yaml" % name)
     with open(topology, "w") as f:
         f.write("regions:\n"
                 "  east: {bootstrap: %s, sidecar: 127.0.0.1:%d}\n"
                 "  west: {bootstrap: %s, sidecar: 127.0.0.1:%d}\n"
                 "flows:\n  - {source: east, target: west, topics: [orders]}\n"
                 "sidecar: {state_dir: %s}\n"
-                "control_plane: {insecure: true}\n"
-                % (d.east.bootstrap, free_port(), d.west.bootstrap, port, t.path("insecure-state")))
-    sc = Sidecar(t, topology, "west", port).start()
+                "control_plane: %s\n"
+                % (d.east.bootstrap, free_port(), d.west.bootstrap, port,
+                   t.path("%s-state" % name), control_plane))
+    return topology, Sidecar(t, topology, "west", port).start()
+
+
+def reads_can_be_closed(t, d):
+    """control_plane.open_reads: false puts /healthz, /status, /metrics behind the token."""
+    topology, sc = lone_sidecar(t, d, "closed", "{open_reads: false}")
+    for path in ("/healthz", "/status", "/metrics"):
+        check_eq(http_call(url(sc, path))[0], 401, "GET %s without credentials, reads closed" % path)
+        check_eq(http_call(url(sc, path), topology)[0], 200, "GET %s with the token" % path)
+    sc.stop()
+
+
+def insecure_is_explicit(t, d):
+    """control_plane.insecure: true opens the routes, and says so at start."""
+    topology, sc = lone_sidecar(t, d, "insecure", "{insecure: true}")
     code, body = http_call(url(sc, "/offsets/translate?group=g&from=east"))
     check_eq(code, 200, "an insecure sidecar answers without credentials: %r" % body)
     sc.stop()
@@ -235,6 +251,7 @@ def run(t, d):
     check_eq(snapshot(d)["east"][:2], ("1", "east"), "east's state after everything")
     for sc in d.sidecars.values():
         sc.stop()
+    reads_can_be_closed(t, d)
     insecure_is_explicit(t, d)
 
 
