@@ -22,6 +22,8 @@
 #include "broker/config/broker_config.h"
 #include "common/error.h"
 #include "failover/cli.h"
+#include "failover/cli_common.h"
+#include "failover/control_plane.h"
 #include "failover/witness.h"
 #include "sidecar/sidecar.h"
 #include "common/http_client.h"
@@ -247,11 +249,18 @@ static int offsets_translate(const char *topology_path, const char *group, const
         int status = 0;
         char *body = NULL;
         size_t len = 0;
+        control_plane *control = NULL;
         if (!fits) {
             fprintf(stderr, "strait offsets translate: --group is too long\n");
             exit_code = EXIT_USAGE;
-        } else if (http_client_get(t->regions[target].sidecar, path, 5000, &status, &body,
-                                      &len, err, sizeof err) != 0) {
+        } else if (control_plane_open(t, CONTROL_PLANE_OPERATOR, -1, &control, err,
+                                      sizeof err) != 0 ||
+                   http_client_get(control_plane_to_sidecar(control, target),
+                                   t->regions[target].sidecar, path, 5000, &status, &body, &len,
+                                   err, sizeof err) != 0) {
+            fprintf(stderr, "strait offsets translate: %s\n", err);
+        } else if (status == 401) {
+            cli_unauthorized(control, t->regions[target].sidecar, body, err, sizeof err);
             fprintf(stderr, "strait offsets translate: %s\n", err);
         } else if (status != 200) {
             fprintf(stderr, "strait offsets translate: sidecar %s answered %d: %s",
@@ -261,6 +270,7 @@ static int offsets_translate(const char *topology_path, const char *group, const
             exit_code = 0;
         }
         free(body);
+        control_plane_close(control);
     }
     free(t);
     return exit_code;

@@ -2,7 +2,8 @@
  * http_listen.h - the one way strait opens an HTTP listener (broker
  * /metrics, sidecar admin, witness): libevent's evhttp with the limits of
  * common/limits.h (header and body size, idle timeout), a set of allowed
- * methods, one callback for every path.
+ * methods, one callback for every path; over HTTPS (bufferevent_openssl)
+ * when given a TLS server context.
  */
 #ifndef STRAIT_COMMON_HTTP_LISTEN_H
 #define STRAIT_COMMON_HTTP_LISTEN_H
@@ -18,5 +19,20 @@
 int http_listen(struct event_base *base, const char *host, int port, int methods,
                 void (*cb)(struct evhttp_request *, void *), void *arg, struct evhttp **out,
                 int *bound_port);
+
+struct ssl_ctx_st;
+
+/*
+ * The same over HTTPS when tls is not NULL: every accepted connection runs
+ * a TLS server session of tls (libevent's bufferevent_openssl) before evhttp
+ * reads a byte; a failed handshake closes the connection. tls must outlive
+ * the listener. The session of a request: http_listen_request_tls.
+ */
+int http_listen_tls(struct event_base *base, const char *host, int port, int methods,
+                    struct ssl_ctx_st *tls, void (*cb)(struct evhttp_request *, void *), void *arg,
+                    struct evhttp **out, int *bound_port);
+
+/* The TLS session req arrived on (an OpenSSL SSL *), NULL over plain HTTP. */
+void *http_listen_request_tls(struct evhttp_request *req);
 
 #endif

@@ -32,6 +32,11 @@
 
 #define REGION_KEY_ROLE "strait.region.role"
 #define REGION_KEY_EPOCH "strait.region.epoch"
+/* The range of a region epoch wherever it is parsed (the broker's config,
+ * the sidecars' and the witness's HTTP routes): it becomes a Kafka leader
+ * epoch, an int32, so a larger value could never be pushed to a broker. */
+#define REGION_EPOCH_MIN 1
+#define REGION_EPOCH_MAX 2147483647
 #define REGION_KEY_LEASE_MS "strait.region.lease.ms"
 #define REGION_KEY_ACTIVE "strait.region.active"
 #define REGION_KEY_BROKERS "strait.redirect.brokers"

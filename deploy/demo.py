@@ -102,10 +102,22 @@ def cli(*args):
     return r.returncode
 
 
+def sidecar_request(region, path):
+    """A GET of an authenticated sidecar route with the control-plane token
+    the sidecars generated in their state directory (docs/security.md)."""
+    headers = {}
+    try:
+        with open(os.path.join(DATA, "state", "control-plane.token")) as f:
+            headers["Authorization"] = "Bearer " + f.read().strip()
+    except OSError:
+        pass
+    return urllib.request.Request("http://127.0.0.1:%d%s" % (REGIONS[region]["sidecar"], path),
+                                  headers=headers)
+
+
 def sidecar_state(region):
     try:
-        url = "http://127.0.0.1:%d/failover/state" % REGIONS[region]["sidecar"]
-        with urllib.request.urlopen(url, timeout=1) as r:
+        with urllib.request.urlopen(sidecar_request(region, "/failover/state"), timeout=1) as r:
             return dict(l.split("=", 1) for l in r.read().decode().splitlines() if "=" in l)
     except Exception:
         return None
@@ -113,8 +125,7 @@ def sidecar_state(region):
 
 def sidecar_flows(region):
     try:
-        url = "http://127.0.0.1:%d/failover/flows" % REGIONS[region]["sidecar"]
-        with urllib.request.urlopen(url, timeout=1) as r:
+        with urllib.request.urlopen(sidecar_request(region, "/failover/flows"), timeout=1) as r:
             return r.read().decode()
     except Exception:
         return ""

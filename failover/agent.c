@@ -114,7 +114,8 @@ static void changed_to(failover_agent *a, const failover_state *previous, const 
 }
 
 int failover_agent_open(const topology *t, int region, const char *store_path,
-                        failover_agent **out, char *err, size_t errlen)
+                        const struct control_plane *control, failover_agent **out, char *err,
+                        size_t errlen)
 {
     *out = NULL;
     failover_agent *a = calloc(1, sizeof *a);
@@ -157,8 +158,9 @@ int failover_agent_open(const topology *t, int region, const char *store_path,
         rc = ST_ECONFIG;
     }
     if (rc == 0)
-        rc = auto_failover_open(t, region, a, store_path, &a->automatic, err, errlen);
-    if (rc == 0 && (rc = peer_poll_start(t, region, &a->peers)) != 0)
+        rc = auto_failover_open(t, region, a, store_path, control, &a->automatic, err,
+                                errlen);
+    if (rc == 0 && (rc = peer_poll_start(t, region, control, &a->peers)) != 0)
         snprintf(err, errlen, "cannot start the peer poller: %s", strait_strerror(rc));
     if (rc == 0)
         rc = role_pusher_start(t, region, a->automatic, &a->pusher, err, errlen);

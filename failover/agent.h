@@ -46,8 +46,12 @@ typedef struct failover_agent_info {
 /* Opens the state in store_path; a fresh store starts from the topology's
  * failover.active at epoch 1. ST_ECONFIG (err says why) when the stored
  * state names a region the topology does not have. */
+struct control_plane;
+/* control: the credentials of the calls to peers and the witness
+ * (failover/control_plane.h); it must outlive the agent. */
 int failover_agent_open(const topology *t, int region, const char *store_path,
-                        failover_agent **out, char *err, size_t errlen);
+                        const struct control_plane *control, failover_agent **out, char *err,
+                        size_t errlen);
 void failover_agent_close(failover_agent *a);
 
 void failover_agent_info_get(failover_agent *a, failover_agent_info *out);

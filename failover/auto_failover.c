@@ -61,14 +61,17 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/clock.h"
+#include "common/config_value.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/region_contract.h"
 #include "failover/agent.h"
 #include "failover/broker_push.h"
 #include "failover/cli_common.h"
 #include "failover/roles.h"
 #include "failover/vote.h"
 #include "common/http_client.h"
+#include "failover/control_plane.h"
 
 /* A voter: a peer sidecar (slot = region index) or the witness (last slot). */
 typedef struct voter {
@@ -92,6 +95,7 @@ typedef struct heartbeat_thread {
 
 struct auto_failover {
     const topology *topology;
+    const struct control_plane *control;       /* credentials of every call */
     int region;
     struct failover_agent *agent;
     char vote_dir[1200];
@@ -152,7 +156,8 @@ bool auto_failover_lease_holds(const int64_t *contact_sent_ms, int count, int ne
 }
 
 int auto_failover_open(const topology *t, int region, struct failover_agent *agent,
-                       const char *store_path, auto_failover **out, char *err, size_t errlen)
+                       const char *store_path, const struct control_plane *control,
+                       auto_failover **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!t->failover_configured || t->failover_mode != TOPOLOGY_FAILOVER_AUTOMATIC)
@@ -172,6 +177,7 @@ int auto_failover_open(const topology *t, int region, struct failover_agent *age
     af->topology = t;
     af->region = region;
     af->agent = agent;
+    af->control = control;
     const char *slash = strrchr(store_path, '/');
     snprintf(af->vote_dir, sizeof af->vote_dir, "%.*s", slash ? (int)(slash - store_path) : 1,
              slash ? store_path : ".");
@@ -294,6 +300,19 @@ void auto_failover_heard(auto_failover *af, int region, int64_t epoch)
     pthread_mutex_unlock(&af->lock);
 }
 
+/* An epoch in a peer's or the witness's answer: 1..REGION_EPOCH_MAX, else 0
+ * (unknown), so a forged answer cannot push epoch_seen out of range. */
+static int64_t answer_epoch(const char *body, const char *key)
+{
+    char text[32], msg[128];
+    int64_t epoch = 0;
+    cli_kv(body, key, text, sizeof text);
+    if (config_value_parse_int(text, REGION_EPOCH_MIN, REGION_EPOCH_MAX, &epoch, msg,
+                               sizeof msg) != 0)
+        return 0;
+    return epoch;
+}
+
 /* One heartbeat to a peer sidecar or the witness (its thread, no lock held). */
 static void heartbeat(auto_failover *af, int slot, int64_t epoch)
 {
@@ -308,8 +327,10 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
     char *body = NULL;
     size_t len = 0;
     int64_t sent = clock_mono_ms();
-    if (http_client_get(address, path, AUTO_PROBE_TIMEOUT_MS, &status, &body, &len, err,
-                           sizeof err) != 0 || status != 200) {
+    const http_client_auth *auth = witness ? control_plane_to_witness(af->control)
+                                           : control_plane_to_sidecar(af->control, slot);
+    if (http_client_get(auth, address, path, AUTO_PROBE_TIMEOUT_MS, &status, &body, &len, err,
+                        sizeof err) != 0 || status != 200) {
         if (body)
             snprintf(err, sizeof err, "%s answered HTTP %d", path, status);
         pthread_mutex_lock(&af->lock);
@@ -322,12 +343,12 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
     if (witness) {
         char candidate[FAILOVER_NAME_MAX];
         cli_kv(body, "vote_candidate", candidate, sizeof candidate);
-        int64_t vote_epoch = cli_kv_int(body, "vote_epoch", 0);
+        int64_t vote_epoch = answer_epoch(body, "vote_epoch");
         /* a witness that granted another region a newer epoch has moved on */
         bool counts = !(vote_epoch > epoch && strcmp(candidate, self) != 0);
-        contact(af, slot, sent, cli_kv_int(body, "epoch_seen", 0), counts);
+        contact(af, slot, sent, answer_epoch(body, "epoch_seen"), counts);
     } else {
-        int64_t peer_epoch = cli_kv_int(body, "epoch", 0);
+        int64_t peer_epoch = answer_epoch(body, "epoch");
         contact(af, slot, sent, peer_epoch, peer_epoch <= epoch);
     }
     pthread_mutex_unlock(&af->lock);
@@ -541,8 +562,10 @@ static bool ask(auto_failover *af, int slot, int suspect, int64_t epoch, char *w
     int status = 0;
     char *body = NULL;
     size_t len = 0;
-    if (http_client_post(address, path, AUTO_VOTE_TIMEOUT_MS, &status, &body, &len, err,
-                            sizeof err) != 0) {
+    const http_client_auth *auth = witness ? control_plane_to_witness(af->control)
+                                           : control_plane_to_sidecar(af->control, slot);
+    if (http_client_post(auth, address, path, AUTO_VOTE_TIMEOUT_MS, &status, &body, &len, err,
+                         sizeof err) != 0) {
         snprintf(why, whylen, "%s", err);
         return false;
     }
@@ -581,9 +604,9 @@ static void announce(auto_failover *af, const failover_state *next, int suspect,
         int status = 0;
         char *body = NULL, err[512];
         size_t len = 0;
-        if (http_client_post(af->topology->regions[i].sidecar, query,
-                                AUTO_STATE_POST_TIMEOUT_MS, &status, &body, &len, err,
-                                sizeof err) != 0)
+        if (http_client_post(control_plane_to_sidecar(af->control, i),
+                             af->topology->regions[i].sidecar, query, AUTO_STATE_POST_TIMEOUT_MS,
+                             &status, &body, &len, err, sizeof err) != 0)
             log_warn("failover", "epoch %" PRId64 " not announced to %s (it adopts it when it "
                      "answers): %s", next->epoch, name_of(af, i), err);
         else if (status != 200)

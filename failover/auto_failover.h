@@ -64,8 +64,12 @@ typedef int64_t (*auto_failover_lag_fn)(void *arg, int source_region);
  * the vote is kept next to it (<region>.vote). ST_ECONFIG (err says why)
  * for a detect_after below AUTO_DETECT_AFTER_MIN_MS or a corrupt vote file.
  */
+struct control_plane;
+/* control: credentials of the heartbeats, votes and announcements; it must
+ * outlive af. */
 int auto_failover_open(const topology *t, int region, struct failover_agent *agent,
-                       const char *store_path, auto_failover **out, char *err, size_t errlen);
+                       const char *store_path, const struct control_plane *control,
+                       auto_failover **out, char *err, size_t errlen);
 void auto_failover_close(auto_failover *af);
 void auto_failover_set_lag_source(auto_failover *af, auto_failover_lag_fn fn, void *arg);
 

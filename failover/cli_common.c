@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "failover/roles.h"
 #include "common/http_client.h"
+#include "failover/control_plane.h"
 
 int cli_open(const char *topology_path, const char *verb, cli_context *ctx)
 {
@@ -35,6 +36,11 @@ int cli_open(const char *topology_path, const char *verb, cli_context *ctx)
                 verb, topology_path);
         return CLI_EXIT_USAGE;
     }
+    if (control_plane_open(ctx->topology, CONTROL_PLANE_OPERATOR, -1, &ctx->control, err,
+                           sizeof err) != 0) {
+        fprintf(stderr, "strait %s: %s\n", verb, err);
+        return CLI_EXIT_USAGE;
+    }
     for (int i = 0; i < ctx->topology->region_count; i++) {
         ctx->regions[i].name = ctx->topology->regions[i].name;
         ctx->regions[i].sidecar = ctx->topology->regions[i].sidecar;
@@ -49,6 +55,8 @@ int cli_open(const char *topology_path, const char *verb, cli_context *ctx)
 
 void cli_close(cli_context *ctx)
 {
+    control_plane_close(ctx->control);
+    ctx->control = NULL;
     free(ctx->topology);
     ctx->topology = NULL;
 }
@@ -86,10 +94,28 @@ int cli_call(cli_context *ctx, int region, bool post, const char *path, int *sta
 {
     size_t len = 0;
     const char *address = ctx->regions[region].sidecar;
-    return post ? http_client_post(address, path, CLI_SIDECAR_TIMEOUT_MS, status, body, &len,
-                                      err, errlen)
-                : http_client_get(address, path, CLI_SIDECAR_TIMEOUT_MS, status, body, &len,
-                                     err, errlen);
+    const http_client_auth *auth = control_plane_to_sidecar(ctx->control, region);
+    int rc = post ? http_client_post(auth, address, path, CLI_SIDECAR_TIMEOUT_MS, status, body,
+                                     &len, err, errlen)
+                  : http_client_get(auth, address, path, CLI_SIDECAR_TIMEOUT_MS, status, body,
+                                    &len, err, errlen);
+    if (rc == 0 && *status == 401) {
+        cli_unauthorized(ctx->control, address, *body, err, errlen);
+        free(*body);
+        *body = NULL;
+        return ST_EINVAL;
+    }
+    return rc;
+}
+
+void cli_unauthorized(const struct control_plane *control, const char *address,
+                      const char *body, char *err, size_t errlen)
+{
+    char reason[256] = "";
+    failover_kv_get(body ? body : "", "error", reason, sizeof reason);
+    const char *problem = control_plane_token_problem(control);
+    snprintf(err, errlen, "sidecar %s refused this CLI's credentials (HTTP 401: %s)%s%s", address,
+             reason[0] ? reason : "unauthorized", problem[0] ? "; " : "", problem);
 }
 
 int cli_read_states(cli_context *ctx)

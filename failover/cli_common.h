@@ -42,8 +42,11 @@ typedef struct cli_region {
     char broker_lease_error[256];
 } cli_region;
 
+struct control_plane;
+
 typedef struct cli_context {
     topology *topology;            /* heap */
+    struct control_plane *control; /* the operator's credentials (the token) */
     cli_region regions[TOPOLOGY_REGIONS_MAX];
     char actor[FAILOVER_ACTOR_MAX];
 } cli_context;
@@ -65,9 +68,15 @@ void cli_json_string(const char *s);
 void cli_kv(const char *body, const char *key, char *out, size_t outlen);
 int64_t cli_kv_int(const char *body, const char *key, int64_t fallback);
 
-/* GET or POST path on region's sidecar; on 0 *body is malloc'ed. */
+/* GET or POST path on region's sidecar with the operator's credentials; on
+ * 0 *body is malloc'ed. A 401 is an error (ST_EINVAL) whose err says the
+ * sidecar refused the credentials, why, and why the CLI has no token. */
 int cli_call(cli_context *ctx, int region, bool post, const char *path, int *status, char **body,
              char *err, size_t errlen);
+
+/* err = why a sidecar at address answered 401 to the CLI (body: its answer). */
+void cli_unauthorized(const struct control_plane *control, const char *address,
+                      const char *body, char *err, size_t errlen);
 
 /* Sends st (with the event fields: lag_records is the mirror lag in records
  * when the event happened, -1 when unknown) to one region's sidecar. 0 when

@@ -17,9 +17,11 @@
 #include "failover/agent.h"
 #include "failover/roles.h"
 #include "common/http_client.h"
+#include "failover/control_plane.h"
 
 struct peer_poll {
     const topology *topology;
+    const struct control_plane *control;
     int self;
     pthread_t thread;
     atomic_bool stopping;
@@ -31,13 +33,15 @@ struct peer_poll {
     int newest_from;
 };
 
-static bool read_peer(const topology *t, int region, failover_state *out)
+static bool read_peer(const peer_poll *p, int region, failover_state *out)
 {
+    const topology *t = p->topology;
     int status = 0;
     char *body = NULL, err[512];
     size_t len = 0;
-    if (http_client_get(t->regions[region].sidecar, "/failover/state?format=kv",
-                           FAILOVER_PEER_TIMEOUT_MS, &status, &body, &len, err, sizeof err) != 0)
+    if (http_client_get(control_plane_to_sidecar(p->control, region), t->regions[region].sidecar,
+                        "/failover/state?format=kv", FAILOVER_PEER_TIMEOUT_MS, &status, &body,
+                        &len, err, sizeof err) != 0)
         return false;
     memset(out, 0, sizeof *out);
     for (char *line = body, *next; status == 200 && line && *line; line = next) {
@@ -60,7 +64,7 @@ static void *poll_thread(void *arg)
     while (!atomic_load(&p->stopping)) {
         for (int i = 0; i < p->topology->region_count && !atomic_load(&p->stopping); i++) {
             failover_state st;
-            if (i == p->self || !read_peer(p->topology, i, &st))
+            if (i == p->self || !read_peer(p, i, &st))
                 continue;
             pthread_mutex_lock(&p->lock);
             if (!p->have || st.epoch > p->newest.epoch) {
@@ -87,13 +91,15 @@ static void *poll_thread(void *arg)
     return NULL;
 }
 
-int peer_poll_start(const topology *t, int self, peer_poll **out)
+int peer_poll_start(const topology *t, int self, const struct control_plane *control,
+                    peer_poll **out)
 {
     peer_poll *p = calloc(1, sizeof *p);
     if (!p)
         return ST_ENOMEM;
     p->topology = t;
     p->self = self;
+    p->control = control;
     atomic_init(&p->stopping, false);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);

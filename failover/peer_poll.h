@@ -15,8 +15,11 @@
 
 typedef struct peer_poll peer_poll;
 
-/* Starts polling every region of t but self. 0 or ST_ENOMEM. */
-int peer_poll_start(const topology *t, int self, peer_poll **out);
+struct control_plane;
+/* Starts polling every region of t but self, with control's credentials
+ * (which must outlive the poller). 0 or ST_ENOMEM. */
+int peer_poll_start(const topology *t, int self, const struct control_plane *control,
+                    peer_poll **out);
 /* Stops and joins the thread (at most one request timeout). NULL ok. */
 void peer_poll_stop(peer_poll *p);
 /* The newest state a peer reported whose epoch is above min_epoch, and the

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/config_value.h"
 #include "common/error.h"
 #include "common/region_contract.h"
 
@@ -63,8 +64,9 @@ static bool known_region(const topology *t, const char *name)
 int failover_state_check(const topology *t, const failover_state *st, char *why, size_t whylen)
 {
     static const char *const operations[] = {"", "switchover", "failover", "failback"};
-    if (st->epoch < 1) {
-        snprintf(why, whylen, "epoch must be at least 1");
+    if (st->epoch < REGION_EPOCH_MIN || st->epoch > REGION_EPOCH_MAX) {
+        snprintf(why, whylen, "epoch must be between %d and %d", REGION_EPOCH_MIN,
+                 REGION_EPOCH_MAX);
         return ST_EINVAL;
     }
     if (!known_region(t, st->active)) {
@@ -151,8 +153,11 @@ static bool set_int(int64_t *field, const char *value)
 
 bool failover_state_set_field(failover_state *st, const char *key, const char *value)
 {
-    if (!strcmp(key, "epoch"))
-        return set_int(&st->epoch, value);
+    if (!strcmp(key, "epoch")) {
+        char msg[160];
+        return config_value_parse_int(value, REGION_EPOCH_MIN, REGION_EPOCH_MAX, &st->epoch, msg,
+                                      sizeof msg) == 0;
+    }
     if (!strcmp(key, "updated_at_ms"))
         return set_int(&st->updated_at_ms, value);
     if (!strcmp(key, "active"))

@@ -12,6 +12,7 @@
 #include "common/config_value.h"
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/region_contract.h"
 #include "failover/roles.h"
 
 /* Longest line of a vote file or of a vote answer we look at. */
@@ -81,7 +82,8 @@ bool failover_vote_answer_ok(const char *body, int status, const char *candidate
     }
     int64_t answered = 0;
     char msg[128];
-    if (config_value_parse_int(epoch_text, 1, INT64_MAX, &answered, msg, sizeof msg) != 0) {
+    if (config_value_parse_int(epoch_text, REGION_EPOCH_MIN, REGION_EPOCH_MAX, &answered, msg,
+                               sizeof msg) != 0) {
         snprintf(why, whylen, "granted without a valid epoch (%s)", msg);
         return false;
     }
@@ -144,7 +146,8 @@ static int parse_lines(const char *text, failover_vote *vote, char *why, size_t 
             }
             snprintf(field, FAILOVER_NAME_MAX, "%s", value);
         } else {
-            rc = config_value_parse_int(value, k == 2 ? 1 : 0, INT64_MAX,
+            rc = config_value_parse_int(value, k == 2 ? REGION_EPOCH_MIN : 0,
+                                        k == 2 ? REGION_EPOCH_MAX : INT64_MAX,
                                         k == 2 ? &vote->epoch : &vote->at_ms, msg, sizeof msg);
             if (rc != 0) {
                 snprintf(why, whylen, "line %d: %s: %s", number, copy, msg);

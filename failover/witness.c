@@ -23,9 +23,11 @@
 #include "common/clock.h"
 #include "common/config_value.h"
 #include "common/error.h"
+#include "common/region_contract.h"
 #include "common/http_listen.h"
 #include "common/file_io.h"
 #include "common/log.h"
+#include "failover/control_plane.h"
 #include "failover/vote.h"
 #include "common/http_client.h"
 #include "topology/topology.h"
@@ -46,6 +48,7 @@ struct witness {
     char state_dir[1024];
     struct event_base *base;
     struct evhttp *http;
+    control_plane *control;              /* who may call it, how it calls the sidecars */
     struct event *sigterm, *sigint;
     int64_t started_mono_ms;
     pthread_t prober;
@@ -106,8 +109,9 @@ static bool probe(witness *w, int region, int timeout_ms)
     char *body = NULL, err[512];
     size_t len = 0;
     const char *address = w->topology->regions[region].sidecar;
-    if (http_client_get(address, "/failover/state?format=kv", timeout_ms, &status, &body, &len,
-                           err, sizeof err) != 0) {
+    if (http_client_get(control_plane_to_sidecar(w->control, region), address,
+                        "/failover/state?format=kv", timeout_ms, &status, &body, &len, err,
+                        sizeof err) != 0) {
         pthread_mutex_lock(&w->lock);
         witness_contact *c = &w->contacts[region];
         if (!c->silent_logged)
@@ -117,12 +121,15 @@ static bool probe(witness *w, int region, int timeout_ms)
         pthread_mutex_unlock(&w->lock);
         return false;
     }
+    /* Any answer is contact, even a refusal of the witness's credentials
+     * (logged by the sidecar): a live region must never look silent. */
     int64_t epoch = 0;
-    const char *line = strstr(body, "\nepoch=");
+    const char *line = status == 200 ? strstr(body, "\nepoch=") : NULL;
     if (line) {
         char text[32] = "", msg[64];
         sscanf(line + 7, "%31[0-9]", text);
-        if (config_value_parse_int(text, 1, INT64_MAX, &epoch, msg, sizeof msg) != 0)
+        if (config_value_parse_int(text, REGION_EPOCH_MIN, REGION_EPOCH_MAX, &epoch, msg,
+                                   sizeof msg) != 0)
             epoch = 0;
     }
     free(body);
@@ -239,7 +246,8 @@ static bool epoch_param(struct evkeyvalq *query, bool required, int64_t *out, pa
     if (!value && !required)
         return true;
     char msg[160];
-    if (!value || config_value_parse_int(value, 1, INT64_MAX / 2, out, msg, sizeof msg) != 0) {
+    if (!value || config_value_parse_int(value, REGION_EPOCH_MIN, REGION_EPOCH_MAX, out, msg,
+                                             sizeof msg) != 0) {
         page_printf(p, "granted=0\nerror=epoch: %s\n", value ? msg : "missing epoch= parameter");
         return false;
     }
@@ -319,6 +327,9 @@ static void request_cb(struct evhttp_request *req, void *arg)
     query.tqh_first = NULL; /* TAILQ_INIT without <sys/queue.h> */
     query.tqh_last = &query.tqh_first;
     int code = 200;
+    if (!control_plane_route_open(w->control, path ? path : "") &&
+        !control_auth_admit(control_plane_auth(w->control), req, path ? path : "?"))
+        return; /* 401 sent and logged */
     if (!path) {
         page_printf(&p, "error=no path\n");
         code = 400;
@@ -373,8 +384,10 @@ static int open_http(witness *w, char *err, size_t errlen)
         return ST_ECONFIG;
     }
     int bound = 0;
-    int rc = http_listen(w->base, host, port, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST,
-                         request_cb, w, &w->http, &bound);
+    int rc = http_listen_tls(w->base, host, port,
+                             EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST,
+                             control_plane_server_tls(w->control), request_cb, w, &w->http,
+                             &bound);
     if (rc == ST_ENOMEM)
         snprintf(err, errlen, "out of memory");
     else if (rc != 0)
@@ -415,6 +428,8 @@ int witness_open(const char *listen, const char *topology_path, const char *stat
         snprintf(err, errlen, "cannot read the witness's vote: %s (a witness that cannot tell "
                  "what it voted must not vote again; fix or remove the file)", why);
     w->epoch_seen = w->vote.epoch;
+    if (rc == 0)
+        rc = control_plane_open(t, CONTROL_PLANE_WITNESS, -1, &w->control, err, errlen);
     if (rc == 0 && !(w->base = event_base_new())) {
         snprintf(err, errlen, "cannot create the event loop");
         rc = ST_ENOMEM;
@@ -470,6 +485,7 @@ void witness_close(witness *w)
         evhttp_free(w->http);
     if (w->base)
         event_base_free(w->base);
+    control_plane_close(w->control);
     pthread_cond_destroy(&w->wake);
     pthread_mutex_destroy(&w->lock);
     free(w->topology);

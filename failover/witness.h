@@ -17,6 +17,10 @@
  *                                            (rules in vote.h; a suspect that looks
  *                                            silent is probed once more first)
  *
+ * Every route but /healthz needs credentials (failover/control_plane.h):
+ * the control plane's token or, over HTTPS, a sidecar's certificate; 401
+ * otherwise. Epochs are 1..2147483647 (REGION_EPOCH_MAX).
+ *
  * Threads: the HTTP loop (main thread) and one probe thread; the contact
  * table is shared under the witness's lock, the vote belongs to the loop.
  */

@@ -21,6 +21,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "failover/agent.h"
+#include "failover/control_plane.h"
 #include "failover/roles.h"
 #include "sidecar/sidecar_internal.h"
 
@@ -216,6 +217,9 @@ int sidecar_open(const char *topology_path, const char *region, sidecar **out, c
         goto fail;
     }
     signal(SIGPIPE, SIG_IGN);
+    rc = control_plane_open(t, CONTROL_PLANE_SIDECAR, sc->region, &sc->control, err, errlen);
+    if (rc != 0)
+        goto fail;
     rc = sidecar_http_open(sc, err, errlen); /* before the flows: a taken port fails fast */
     if (rc != 0)
         goto fail;
@@ -228,9 +232,9 @@ int sidecar_open(const char *topology_path, const char *region, sidecar **out, c
     rc = sidecar_gate_flows(sc, err, errlen);
     if (rc != 0)
         goto fail;
-    log_info("sidecar", "started region=%s topology=%s flows=%d http=%s store=%s",
-             region, topology_path, sc->flow_count, t->regions[sc->region].sidecar,
-             sc->store_path);
+    log_info("sidecar", "started region=%s topology=%s flows=%d %s=%s store=%s",
+             region, topology_path, sc->flow_count, control_plane_scheme(sc->control),
+             t->regions[sc->region].sidecar, sc->store_path);
     *out = sc;
     return 0;
 fail:
@@ -272,6 +276,7 @@ void sidecar_close(sidecar *sc)
         event_base_free(sc->base);
     if (sc->store)
         checkpoint_store_close(sc->store);
+    control_plane_close(sc->control); /* after the agent, whose threads use it */
     if (sc->region >= 0 && sc->topology && sc->topology->region_count > 0 && sc->base)
         log_info("sidecar", "stopped region=%s", sc->topology->regions[sc->region].name);
     free(sc->topology);

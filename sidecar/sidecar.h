@@ -12,7 +12,14 @@
  *   GET|POST /failover/...                   the failover agent (sidecar_failover.c),
  *                                            with a `failover:` section only
  *
- * State lives in <sidecar.state_dir>/<region>.sqlite (checkpoints/).
+ * Every route but /healthz, /status and /metrics needs credentials (those
+ * three too with control_plane.open_reads: false): the control plane's
+ * bearer token or, over HTTPS, a peer's certificate (failover/control_plane.h,
+ * docs/security.md); 401 otherwise.
+ *
+ * State lives in <sidecar.state_dir>/<region>.sqlite (checkpoints/), next to
+ * the generated control-plane.token (mode 0600) unless control_plane.token_file
+ * names another.
  * SIGTERM or SIGINT stops the flows (in-flight batches drain) and returns.
  */
 #ifndef STRAIT_SIDECAR_H

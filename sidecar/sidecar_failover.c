@@ -26,6 +26,11 @@
  *                                        this sidecar's vote (failover/vote.h):
  *                                        200 granted=1, or 409 granted=0 error=
  *
+ * Every route here has passed the credential check of sidecar_http.c
+ * before it is served. Every epoch parameter is 1..2147483647
+ * (REGION_EPOCH_MAX: the brokers store it as an int32), parsed strictly and
+ * refused by name (400 error=... epoch: ...).
+ *
  * Runs on the sidecar's loop thread; state changes re-gate the flows.
  */
 #include <event2/buffer.h>
@@ -42,6 +47,7 @@
 #include "common/clock.h"
 #include "common/config_value.h"
 #include "common/error.h"
+#include "common/region_contract.h"
 #include "common/log.h"
 #include "failover/agent.h"
 #include "failover/auto_failover.h"
@@ -101,8 +107,8 @@ static void on_gate(evutil_socket_t fd, short what, void *arg)
 
 int sidecar_failover_open(sidecar *sc, char *err, size_t errlen)
 {
-    int rc = failover_agent_open(sc->topology, sc->region, sc->store_path, &sc->agent, err,
-                                 errlen);
+    int rc = failover_agent_open(sc->topology, sc->region, sc->store_path, sc->control,
+                                 &sc->agent, err, errlen);
     if (rc != 0)
         return rc;
     auto_failover_set_lag_source(failover_agent_automatic(sc->agent), flow_lag, sc);
@@ -205,6 +211,9 @@ static int post_state(sidecar *sc, struct evkeyvalq *query, buf *page)
             ok = snprintf(ev.outcome, sizeof ev.outcome, "%s", kv->value) < (int)sizeof ev.outcome;
         else if (!strcmp(kv->key, "detail"))
             ok = snprintf(ev.detail, sizeof ev.detail, "%s", kv->value) < (int)sizeof ev.detail;
+        else if (!strcmp(kv->key, "epoch"))
+            ok = config_value_parse_int(kv->value, REGION_EPOCH_MIN, REGION_EPOCH_MAX, &next.epoch,
+                                        msg, sizeof msg) == 0;
         else if (!strcmp(kv->key, "lag"))
             ok = config_value_parse_int(kv->value, -1, INT64_MAX, &ev.lag_records, msg,
                                         sizeof msg) == 0;
@@ -418,7 +427,8 @@ static bool epoch_param(struct evkeyvalq *query, bool required, int64_t *out, bu
     if (!value && !required)
         return true;
     char msg[160];
-    if (!value || config_value_parse_int(value, 1, INT64_MAX / 2, out, msg, sizeof msg) != 0) {
+    if (!value || config_value_parse_int(value, REGION_EPOCH_MIN, REGION_EPOCH_MAX, out, msg,
+                                             sizeof msg) != 0) {
         sidecar_printf(page, "granted=0\nerror=epoch: %s\n", value ? msg : "missing epoch= parameter");
         return false;
     }

@@ -3,6 +3,11 @@
  * sidecar.h). Runs on the sidecar's loop thread. Requests are bounded like
  * the broker's metrics endpoint (LIMIT_METRICS_* in common/limits.h); pages
  * are built whole in memory up to SIDECAR_PAGE_BYTES_MAX.
+ *
+ * Every route but the open reads (/healthz, /status, /metrics, unless
+ * control_plane.open_reads is false) first passes the control plane's
+ * credential check (security/control_auth.h): a refused request gets 401
+ * and reaches no route. Over HTTPS when control_plane.ca is set.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -16,6 +21,7 @@
 #include "common/http_listen.h"
 #include "common/log.h"
 #include "common/metrics_text.h"
+#include "failover/control_plane.h"
 #include "sidecar/sidecar_internal.h"
 
 #define CONTENT_JSON "application/json"
@@ -86,6 +92,9 @@ static void request_cb(struct evhttp_request *req, void *arg)
     sidecar *sc = arg;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+    if (!control_plane_route_open(sc->control, path ? path : "") &&
+        !control_auth_admit(control_plane_auth(sc->control), req, path ? path : "?"))
+        return; /* 401 sent and logged */
     buf page;
     buf_init(&page, SIDECAR_PAGE_BYTES_MAX);
     if (path && sidecar_failover_serve(sc, req, path)) {
@@ -133,8 +142,10 @@ int sidecar_http_open(sidecar *sc, char *err, size_t errlen)
     char host[256];
     int port = 0;
     split_address(address, host, sizeof host, &port);
-    int rc = http_listen(sc->base, host, port, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST,
-                         request_cb, sc, &sc->http, &sc->http_port);
+    int rc = http_listen_tls(sc->base, host, port,
+                             EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST,
+                             control_plane_server_tls(sc->control), request_cb, sc, &sc->http,
+                             &sc->http_port);
     if (rc == ST_ENOMEM)
         snprintf(err, errlen, "out of memory");
     else if (rc != 0)

@@ -33,6 +33,7 @@ typedef struct sidecar_flow {
 } sidecar_flow;
 
 struct failover_agent;
+struct control_plane;
 
 struct sidecar {
     topology *topology;        /* heap: the struct is large */
@@ -47,6 +48,7 @@ struct sidecar {
     int64_t started_ms;        /* wall clock */
     struct event_base *base;   /* main thread's loop: HTTP and signals */
     struct evhttp *http;
+    struct control_plane *control; /* who may use the routes (failover/control_plane.h) */
     int http_port;
     struct event *sigterm, *sigint;
     struct failover_agent *agent;  /* NULL without a `failover:` section */

@@ -32,6 +32,7 @@
 #include "common/error.h"
 #include "common/limits.h"
 #include "common/yaml_map.h"
+#include "topology/topology_control.h"
 
 #define DEFAULT_REFRESH_INTERVAL_MS 10000
 #define DEFAULT_CHECKPOINT_INTERVAL_MS 1000
@@ -317,7 +318,8 @@ static int region_slot(load_state *s, const char *name, size_t len, int line)
 
 static int on_region_key(load_state *s, const yaml_map_entry *e, const char *rest)
 {
-    static const char *const fields[] = {"bootstrap", "sidecar", "security.protocol"};
+    static const char *const fields[] = {"bootstrap", "sidecar", "security.protocol",
+                                         "sidecar_certificate", "sidecar_key"};
     const char *dot = strchr(rest, '.');
     if (!dot || dot[1] == '\0')
         return fail(s, e->line, "regions.%s: expected a mapping with bootstrap and sidecar", rest);
@@ -358,7 +360,10 @@ static int on_region_key(load_state *s, const yaml_map_entry *e, const char *res
     if (!strncmp(field, "security.", 9))
         return fail(s, e->line, "%s: not supported yet (only security.protocol: PLAINTEXT)",
                     shown);
-    return unknown_key(s, e->line, shown, field, fields, 3);
+    int rc = topology_control_region_key(r, e, field, msg, sizeof msg);
+    if (rc != 1)
+        return rc == 0 ? 0 : fail(s, e->line, "%s", msg);
+    return unknown_key(s, e->line, shown, field, fields, 5);
 }
 
 static int on_flow_key(load_state *s, const yaml_map_entry *e, const char *rest)
@@ -477,7 +482,7 @@ static int on_failover_key(load_state *s, const yaml_map_entry *e, const char *f
 static int on_entry(load_state *s, const yaml_map_entry *e)
 {
     static const char *const tops[] = {
-        "regions", "flows", "failover", "checkpoints", "sidecar",
+        "regions", "flows", "failover", "checkpoints", "sidecar", "control_plane",
         "checkpoints.interval", "sidecar.state_dir",
     };
     topology *t = s->t;
@@ -496,6 +501,14 @@ static int on_entry(load_state *s, const yaml_map_entry *e)
     }
     if (!strncmp(key, "failover.", 9))
         return on_failover_key(s, e, key + 9);
+    if (!strncmp(key, "control_plane.", 14)) {
+        char msg[LIMIT_CONFIG_VALUE_LENGTH + 256];
+        int rc = topology_control_key(t, e, key + 14, msg, sizeof msg);
+        return rc == 0 ? 0 : fail(s, e->line, "%s", msg);
+    }
+    if (!strcmp(key, "control_plane"))
+        return fail(s, e->line, "control_plane: expected a mapping (insecure, open_reads, "
+                    "token_file, ca, witness_certificate, witness_key)");
     if (!strcmp(key, "checkpoints.interval"))
         return set_duration(s, e, key, 10, &t->checkpoint_interval_ms);
     if (!strcmp(key, "sidecar.state_dir")) {
@@ -514,7 +527,7 @@ static int on_entry(load_state *s, const yaml_map_entry *e)
     }
     char first[LIMIT_CONFIG_VALUE_LENGTH + 1];
     snprintf(first, sizeof first, "%.*s", (int)strcspn(key, "."), key);
-    return unknown_key(s, e->line, first, first, tops, 5);
+    return unknown_key(s, e->line, first, first, tops, 6);
 }
 
 /* ---- pass 2: relations ---- */
@@ -572,6 +585,7 @@ static void topology_defaults(topology *t, const char *path)
     t->failover_broker_lease_ms = -1;
     t->checkpoint_interval_ms = DEFAULT_CHECKPOINT_INTERVAL_MS;
     snprintf(t->state_dir, sizeof t->state_dir, "%s", DEFAULT_STATE_DIR);
+    topology_control_defaults(t);
     for (int i = 0; i < TOPOLOGY_FLOWS_MAX; i++)
         flow_defaults(&t->flows[i]);
 }
@@ -741,6 +755,13 @@ int topology_load(const char *path, topology *out, char *err, size_t errlen)
             rc = check_flows(s);
         if (rc == 0)
             rc = check_failover(s);
+        if (rc == 0) {
+            char msg[512];
+            int line = 1;
+            rc = topology_control_check(t, msg, sizeof msg, &line);
+            if (rc != 0)
+                fail(s, line, "%s", msg);
+        }
         yaml_map_free(&map);
     }
     if (rc == 0) {

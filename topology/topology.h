@@ -17,6 +17,13 @@
 #define TOPOLOGY_PATTERN_BYTES 512
 #define TOPOLOGY_REGIONS_MAX 16
 #define TOPOLOGY_FLOWS_MAX 64
+#define TOPOLOGY_PATH_MAX 1024
+/* The token file's name inside sidecar.state_dir when control_plane.token_file
+ * is not given (generated at the first start of a sidecar or the witness). */
+#define TOPOLOGY_TOKEN_FILE_DEFAULT "control-plane.token"
+/* Certificate names of the control plane's identities (control_tls.h). */
+#define TOPOLOGY_SIDECAR_IDENTITY_PREFIX "sidecar-"
+#define TOPOLOGY_WITNESS_IDENTITY "witness"
 
 enum topology_naming {
     TOPOLOGY_NAMING_IDENTITY = 0, /* "orders" stays "orders" (provenance header breaks cycles) */
@@ -33,6 +40,10 @@ typedef struct topology_region {
     char bootstrap[TOPOLOGY_ADDRESS_MAX]; /* "host:port,host:port" */
     char sidecar[TOPOLOGY_ADDRESS_MAX];   /* "host:port" of the sidecar's HTTP admin */
     char security_protocol[16];           /* security.protocol; only "PLAINTEXT" so far */
+    char sidecar_certificate[TOPOLOGY_PATH_MAX]; /* its sidecar's HTTPS certificate (PEM
+                                             chain) and key; required with control_plane.ca */
+    char sidecar_key[TOPOLOGY_PATH_MAX];
+    int sidecar_certificate_line;
     int line;                             /* where it is defined, for messages */
 } topology_region;
 
@@ -74,6 +85,17 @@ typedef struct topology {
     char hook_on_demote[1024];
     int64_t checkpoint_interval_ms;       /* checkpoints.interval, default 1 s */
     char state_dir[1024];                 /* sidecar.state_dir: SQLite files; default ./strait-state */
+    /* control_plane: who may use the sidecars' and the witness's HTTP routes
+     * (topology_control.c, docs/security.md) */
+    bool control_insecure;                /* control_plane.insecure: no authentication */
+    bool control_open_reads;              /* control_plane.open_reads (default true): GET
+                                             /status, /metrics, /healthz need no credentials */
+    char control_token_file[TOPOLOGY_PATH_MAX]; /* control_plane.token_file; "" = the
+                                             generated <state_dir>/control-plane.token */
+    char control_ca[TOPOLOGY_PATH_MAX];   /* control_plane.ca: HTTPS + mTLS; "" = HTTP */
+    char witness_certificate[TOPOLOGY_PATH_MAX]; /* control_plane.witness_certificate */
+    char witness_key[TOPOLOGY_PATH_MAX];  /* control_plane.witness_key */
+    int control_line;                     /* first control_plane line, for messages */
 } topology;
 
 /*
@@ -93,6 +115,15 @@ int topology_load(const char *path, topology *out, char *err, size_t errlen);
  * 7 days into *out; ST_ECONFIG with msg naming the value otherwise. */
 int topology_parse_duration(const char *value, int64_t min_ms, int64_t *out, char *msg,
                             size_t msglen);
+
+/* The token file: control_plane.token_file, or the default in state_dir.
+ * *generated says whether it is the default one (which a sidecar or the
+ * witness create when it is missing). Returns out. */
+const char *topology_control_token_path(const topology *t, char *out, size_t outlen,
+                                        bool *generated);
+
+/* The certificate name of region's sidecar ("sidecar-east"). Returns out. */
+const char *topology_sidecar_identity(const topology *t, int region, char *out, size_t outlen);
 
 /* Index of the region called name, or -1. */
 int topology_region_index(const topology *t, const char *name);

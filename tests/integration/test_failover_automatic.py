@@ -33,8 +33,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
@@ -42,7 +40,7 @@ from broker import _die_with_parent, check, check_eq, free_port, note, run_test,
 import failover  # noqa: E402
 import mirror  # noqa: E402
 import wan  # noqa: E402
-from sidecar import Sidecar  # noqa: E402
+from sidecar import Sidecar, http_call  # noqa: E402
 
 from confluent_kafka import Producer  # noqa: E402
 
@@ -51,16 +49,14 @@ DETECT_S = float(os.environ.get("STRAIT_DETECT_AFTER_S", "3"))
 EAST, WEST, CLIENTS = 0, 1, 2      # sites (Triangle indexes)
 
 
+TOPOLOGY = None   # set by main: http() carries the token of its sidecars
+
+
 def http(ns, address, path, post=False, timeout=10):
-    """(status, kv dict, text) of one request made from inside ns."""
+    """(status, kv dict, text) of one request made from inside ns, with the
+    control-plane token (as an operator's script sends it)."""
     def call():
-        req = urllib.request.Request("http://%s%s" % (address, path),
-                                     method="POST" if post else "GET")
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+        return http_call("http://%s%s" % (address, path), TOPOLOGY, post=post, timeout=timeout)
     status, text = wan.in_netns(ns, call)
     kv = dict(l.split("=", 1) for l in text.splitlines() if "=" in l)
     return status, kv, text
@@ -74,11 +70,7 @@ class SiteSidecar(Sidecar):
         self.address = "%s:%d" % (host, port)
 
     def _get(self, path):
-        try:
-            with urllib.request.urlopen("http://%s%s" % (self.address, path), timeout=10) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+        return http_call("http://%s%s" % (self.address, path), self.topology)
 
     def state(self):
         code, body = self.get("/failover/state")
@@ -179,6 +171,8 @@ def main(t):
         os.makedirs(hook_dir)
         topology = write_topology(t.path("topology.yaml"), tri, (east, west), ports, witness_port,
                                   t.path("state"), hook_dir)
+        global TOPOLOGY
+        TOPOLOGY = topology
         witness = Witness(t, tri, witness_port, topology)
         for site, region in ((EAST, "east"), (WEST, "west")):
             sidecars[region] = SiteSidecar(t, topology, region, tri.addr[site],

@@ -21,8 +21,6 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
@@ -31,13 +29,7 @@ import failover  # noqa: E402
 
 
 def post(sc, query):
-    req = urllib.request.Request("http://127.0.0.1:%d/failover/state?%s" % (sc.port, query),
-                                 method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+    return sc.post("/failover/state?%s" % query)
 
 
 def state(d, region):
@@ -133,14 +125,8 @@ def run(t, d):
         check_eq(code, 400, "history limit=%s is refused" % bad_limit)
         check("limit" in body, "the refusal names the limit: %r" % body)
     epoch = int(state(d, "east")["epoch"])
-    req = urllib.request.Request(
-        "http://127.0.0.1:%d/failover/state?epoch=%d&active=west&lag=12abc"
-        % (d.sidecars["east"].port, epoch + 1), method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            code, body = r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        code, body = e.code, e.read().decode()
+    code, body = d.sidecars["east"].post("/failover/state?epoch=%d&active=west&lag=12abc"
+                                         % (epoch + 1))
     check_eq(code, 400, "a state whose lag is not a number is refused")
     check("lag" in body, "the refusal names lag: %r" % body)
     check_eq(int(state(d, "east")["epoch"]), epoch, "the refused state changed nothing")

@@ -125,14 +125,7 @@ def run(t, d):
 
 
 def post(sc, path):
-    import urllib.request
-    import urllib.error
-    req = urllib.request.Request("http://127.0.0.1:%d%s" % (sc.port, path), method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+    return sc.post(path)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
  * example loads with its defaults, every refusal has its exact
  * "FILE:LINE: reason" message, and the matching / naming helpers; the
  * redirect patterns a sidecar pushes to its brokers (failover/broker_push.h:
- * the union of the includes, the intersection of the excludes).
+ * the union of the includes, the intersection of the excludes); the
+ * control_plane keys (topology/topology_control.c) and their defaults.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -504,6 +505,81 @@ static void test_redirect_patterns(void **state)
     free(t);
 }
 
+/* control_plane: defaults (authentication on, reads open, no TLS, the
+ * generated token in the state directory) and every key. */
+static void test_control_plane_keys(void **state)
+{
+    (void)state;
+    topology *t;
+    char err[1024], path[1200];
+    bool generated = false;
+    assert_int_equal(load_text(REGIONS, &t, err, sizeof err), 0);
+    assert_false(t->control_insecure);
+    assert_true(t->control_open_reads);
+    assert_string_equal(t->control_ca, "");
+    assert_string_equal(topology_control_token_path(t, path, sizeof path, &generated),
+                        "./strait-state/control-plane.token");
+    assert_true(generated);
+    assert_string_equal(topology_sidecar_identity(t, 1, path, sizeof path), "sidecar-west");
+    free(t);
+    assert_int_equal(load_text("regions:\n"
+                               "  east: {bootstrap: a:1, sidecar: a:2, sidecar_certificate: e.pem, "
+                               "sidecar_key: e.key}\n"
+                               "  west: {bootstrap: b:1, sidecar: b:2, sidecar_certificate: w.pem, "
+                               "sidecar_key: w.key}\n"
+                               "failover: {witness: c:3}\n"
+                               "control_plane:\n"
+                               "  insecure: false\n"
+                               "  open_reads: false\n"
+                               "  token_file: /etc/strait/token\n"
+                               "  ca: /etc/strait/ca.pem\n"
+                               "  witness_certificate: wi.pem\n"
+                               "  witness_key: wi.key\n",
+                               &t, err, sizeof err),
+                     0);
+    assert_false(t->control_open_reads);
+    assert_string_equal(t->control_ca, "/etc/strait/ca.pem");
+    assert_string_equal(t->regions[0].sidecar_certificate, "e.pem");
+    assert_string_equal(t->regions[1].sidecar_key, "w.key");
+    assert_string_equal(t->witness_certificate, "wi.pem");
+    assert_string_equal(t->witness_key, "wi.key");
+    assert_string_equal(topology_control_token_path(t, path, sizeof path, &generated),
+                        "/etc/strait/token");
+    assert_false(generated);
+    free(t);
+    assert_int_equal(load_text(REGIONS "control_plane: {insecure: true}\n", &t, err, sizeof err),
+                     0);
+    assert_true(t->control_insecure);
+    free(t);
+}
+
+static void test_control_plane_refused(void **state)
+{
+    (void)state;
+    expect_error(REGIONS "control_plane:\n  insecure: yes\n", 5,
+                 "control_plane.insecure: expected true or false, got 'yes'");
+    expect_error(REGIONS "control_plane:\n  open_read: false\n", 5,
+                 "unknown key 'control_plane.open_read' (did you mean 'open_reads'?)");
+    expect_error(REGIONS "control_plane:\n  token_file: [a, b]\n", 5,
+                 "control_plane.token_file: expected a file path");
+    expect_error(REGIONS "control_plane: x\n", 4,
+                 "control_plane: expected a mapping (insecure, open_reads, token_file, ca, "
+                 "witness_certificate, witness_key)");
+    /* TLS is all or nothing: a CA needs every sidecar's pair, a pair needs a CA */
+    expect_error(REGIONS "control_plane: {ca: ca.pem}\n", 2,
+                 "regions.east: control_plane.ca is set, so its sidecar needs "
+                 "sidecar_certificate and sidecar_key (HTTPS)");
+    expect_error("regions:\n  east: {bootstrap: a:1, sidecar: a:2, sidecar_certificate: e.pem}\n",
+                 2, "regions.east.sidecar_certificate: needs control_plane.ca (the CA that signs "
+                 "the control plane's certificates)");
+    expect_error("regions:\n  east: {bootstrap: a:1, sidecar: a:2, sidecar_certificate: e.pem, "
+                 "sidecar_key: e.key}\nfailover: {witness: c:3}\ncontrol_plane: {ca: ca.pem}\n",
+                 4, "control_plane: ca is set and failover.witness names a witness, so "
+                 "witness_certificate and witness_key are required");
+    expect_error(REGIONS "control_plane: {witness_key: k}\n", 4,
+                 "control_plane.witness_certificate: needs control_plane.ca");
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -528,6 +604,8 @@ int main(void)
         cmocka_unit_test_teardown(test_broker_lease, teardown_temp),
         cmocka_unit_test_teardown(test_prefix_cycle_refused, teardown_temp),
         cmocka_unit_test_teardown(test_redirect_patterns, teardown_temp),
+        cmocka_unit_test_teardown(test_control_plane_keys, teardown_temp),
+        cmocka_unit_test_teardown(test_control_plane_refused, teardown_temp),
         cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -145,7 +145,9 @@ static void test_vote_file(void **state)
         {"candidate=west\ncandidate=south\n", "line 2: repeated key 'candidate'"},
         {"candidate=west\nvoter=x\n", "line 2: unknown key 'voter'"},
         {"candidate=west\nsuspect=east\nepoch=0\nat_ms=1\n",
-         "line 3: epoch: expected an integer >= 1, got '0'"},
+         "line 3: epoch: expected an integer between 1 and 2147483647, got '0'"},
+        {"candidate=west\nsuspect=east\nepoch=2147483648\nat_ms=1\n",
+         "line 3: epoch: expected an integer between 1 and 2147483647, got '2147483648'"},
         {"garbage\n", "line 1: expected key=value"},
         {"candidate=\n", "line 1: candidate must be a region name"},
     };

@@ -21,6 +21,39 @@ PARTITIONS = 3
 METRIC_LINE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? '
                          r'-?[0-9]+(\.[0-9]+)?$')
 
+def control_token(topology_path):
+    """The control-plane token the sidecars of topology_path generated in
+    their state directory (the operator's credential), or None before the
+    first one started. Tests use it as an operator's script would."""
+    with open(topology_path) as f:
+        m = re.search(r"state_dir:\s*([^\s,}]+)", f.read())
+    path = os.path.join(m.group(1) if m else "./strait-state", "control-plane.token")
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return None
+
+
+def control_headers(topology_path):
+    """{"Authorization": "Bearer <token>"}, or {} without a token."""
+    token = control_token(topology_path)
+    return {"Authorization": "Bearer " + token} if token else {}
+
+
+def http_call(url, topology_path=None, post=False, timeout=10, headers=None):
+    """(status, text) of one request; with topology_path it carries the
+    sidecars' token. HTTP errors are returned, not raised."""
+    all_headers = dict(control_headers(topology_path)) if topology_path else {}
+    all_headers.update(headers or {})
+    req = urllib.request.Request(url, method="POST" if post else "GET", headers=all_headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 class Sidecar:
     def __init__(self, ctx, topology, region, port, netns=None):
         """netns: run the sidecar in that network namespace (ip netns, see
@@ -59,11 +92,12 @@ class Sidecar:
         return self._get(path)
 
     def _get(self, path):
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path), timeout=10) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+        return http_call("http://127.0.0.1:%d%s" % (self.port, path), self.topology)
+
+    def post(self, path):
+        """POST path with the sidecars' token, as the CLI sends it."""
+        return http_call("http://127.0.0.1:%d%s" % (self.port, path), self.topology, post=True,
+                         timeout=30)
 
     def status(self):
         code, body = self.get("/status")
