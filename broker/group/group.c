@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/invariant.h"
 
 static const char *const state_names[] = {"Empty", "PreparingRebalance", "CompletingRebalance",
                                           "Stable", "Dead"};
@@ -42,10 +43,61 @@ const char *group_state_name(enum group_state s)
     return (unsigned)s < sizeof state_names / sizeof state_names[0] ? state_names[s] : "Unknown";
 }
 
+/* The transitions of Kafka's classic coordinator (Dead is entered only by
+ * group_set_dead, a restored group starts Empty or Stable). */
+static bool transition_allowed(enum group_state from, enum group_state to)
+{
+    switch (to) {
+    case GROUP_PREPARING_REBALANCE:
+        return from == GROUP_EMPTY || from == GROUP_STABLE || from == GROUP_COMPLETING_REBALANCE;
+    case GROUP_COMPLETING_REBALANCE:
+    case GROUP_EMPTY: return from == GROUP_PREPARING_REBALANCE;
+    case GROUP_STABLE: return from == GROUP_COMPLETING_REBALANCE;
+    case GROUP_DEAD: return false;
+    }
+    return false;
+}
+
 static void set_state(group *g, enum group_state s, group_time now)
 {
+    INVARIANT(transition_allowed(g->state, s));
     g->state = s;
     g->state_wall_ms = now.wall_ms;
+}
+
+/*
+ * What holds between two calls into the group (checked after each public
+ * entry point in the Debug builds):
+ * - the member and pending arrays within their capacity;
+ * - a leader exactly when there are members, and the leader is one of them;
+ * - Empty and Dead have no members; Stable and CompletingRebalance have some;
+ * - a parked JoinGroup only in PreparingRebalance, a parked SyncGroup only in
+ *   CompletingRebalance, and a waiter only where its flag says it waits.
+ */
+static void check_invariants(const group *g)
+{
+    INVARIANT_EXPENSIVE(g->member_count >= 0 && g->member_count <= g->member_capacity);
+    INVARIANT_EXPENSIVE(g->pending_count >= 0 && g->pending_count <= g->pending_capacity);
+    INVARIANT_EXPENSIVE(g->generation >= 0);
+    INVARIANT_EXPENSIVE((g->leader == NULL) == (g->member_count == 0));
+    bool leader_found = g->leader == NULL;
+    for (int32_t i = 0; i < g->member_count; i++) {
+        const group_member_info *m = g->members[i];
+        leader_found = leader_found || m == g->leader;
+        INVARIANT_EXPENSIVE(m->id != NULL);
+        INVARIANT_EXPENSIVE(!m->join_waiter || m->awaiting_join);
+        INVARIANT_EXPENSIVE(!m->sync_waiter || m->awaiting_sync);
+        INVARIANT_EXPENSIVE(!m->awaiting_join || g->state == GROUP_PREPARING_REBALANCE);
+        INVARIANT_EXPENSIVE(!m->awaiting_sync || g->state == GROUP_COMPLETING_REBALANCE);
+    }
+    INVARIANT_EXPENSIVE(leader_found);
+    switch (g->state) {
+    case GROUP_EMPTY:
+    case GROUP_DEAD: INVARIANT_EXPENSIVE(g->member_count == 0); break;
+    case GROUP_STABLE:
+    case GROUP_COMPLETING_REBALANCE: INVARIANT_EXPENSIVE(g->member_count > 0); break;
+    case GROUP_PREPARING_REBALANCE: break;
+    }
 }
 
 /* ---- answering waiters --------------------------------------------------- */
@@ -216,6 +268,8 @@ static const char *select_protocol(const group *g)
 /* End of the join phase: the next generation starts. */
 static void complete_join(group *g, group_time now)
 {
+    INVARIANT(g->state == GROUP_PREPARING_REBALANCE);
+    int32_t generation_before = g->generation;
     for (int32_t i = 0; i < g->member_count;) {
         group_member_info *m = g->members[i];
         if (!m->awaiting_join && !m->instance_id)
@@ -231,6 +285,7 @@ static void complete_join(group *g, group_time now)
             }
     }
     g->generation++;
+    INVARIANT(g->generation == generation_before + 1 && g->generation > 0);
     free(g->protocol_name);
     g->protocol_name = NULL;
     if (g->member_count == 0) {
@@ -381,7 +436,7 @@ static bool supports_protocols(const group *g, const group_join_params *p)
     return false;
 }
 
-void group_join(group *g, const group_join_params *p, void *waiter, group_time now)
+static void handle_join(group *g, const group_join_params *p, void *waiter, group_time now)
 {
     const char *member_id = p->member_id ? p->member_id : "";
     if (g->state == GROUP_DEAD)
@@ -461,12 +516,17 @@ void group_join(group *g, const group_join_params *p, void *waiter, group_time n
     }
 }
 
+void group_join(group *g, const group_join_params *p, void *waiter, group_time now)
+{
+    handle_join(g, p, waiter, now);
+    check_invariants(g);
+}
+
 /* ---- sync, heartbeat, leave, commit -------------------------------------- */
 
-
-void group_sync(group *g, const char *member_id, const char *instance_id, int32_t generation,
-                const group_assignment *assignments, int32_t assignment_count, void *waiter,
-                group_time now)
+static void handle_sync(group *g, const char *member_id, const char *instance_id,
+                        int32_t generation, const group_assignment *assignments,
+                        int32_t assignment_count, void *waiter, group_time now)
 {
     if (g->state == GROUP_DEAD)
         return sync_answer(g, waiter, GROUP_EUNAVAILABLE, NULL);
@@ -519,6 +579,14 @@ void group_sync(group *g, const char *member_id, const char *instance_id, int32_
     }
 }
 
+void group_sync(group *g, const char *member_id, const char *instance_id, int32_t generation,
+                const group_assignment *assignments, int32_t assignment_count, void *waiter,
+                group_time now)
+{
+    handle_sync(g, member_id, instance_id, generation, assignments, assignment_count, waiter, now);
+    check_invariants(g);
+}
+
 int group_heartbeat(group *g, const char *member_id, const char *instance_id,
                     int32_t generation, group_time now)
 {
@@ -542,7 +610,7 @@ int group_heartbeat(group *g, const char *member_id, const char *instance_id,
     }
 }
 
-int group_leave(group *g, const char *member_id, group_time now)
+static int handle_leave(group *g, const char *member_id, group_time now)
 {
     if (g->state == GROUP_DEAD)
         return GROUP_EUNAVAILABLE;
@@ -557,6 +625,13 @@ int group_leave(group *g, const char *member_id, group_time now)
         return GROUP_EUNKNOWN_MEMBER;
     remove_member_and_update(g, m, now);
     return GROUP_OK;
+}
+
+int group_leave(group *g, const char *member_id, group_time now)
+{
+    int rc = handle_leave(g, member_id, now);
+    check_invariants(g);
+    return rc;
 }
 
 int group_commit_check(group *g, const char *member_id, const char *instance_id,
@@ -587,7 +662,7 @@ static bool member_kept_alive(const group_member_info *m)
     return m->awaiting_join || m->awaiting_sync;
 }
 
-void group_on_time(group *g, group_time now)
+static void handle_time(group *g, group_time now)
 {
     if (g->state == GROUP_DEAD)
         return;
@@ -633,6 +708,12 @@ void group_on_time(group *g, group_time now)
             }
         }
     }
+}
+
+void group_on_time(group *g, group_time now)
+{
+    handle_time(g, now);
+    check_invariants(g);
 }
 
 int64_t group_next_deadline(const group *g)
