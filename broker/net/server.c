@@ -255,17 +255,21 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
     c->server = s;
     c->responder.ops = &conn_responder_ops;
     c->responder.peer = c->peer;
+    snprintf(c->responder.principal, sizeof c->responder.principal, "%s",
+             PROTO_PRINCIPAL_ANONYMOUS);
     c->id = ++s->next_id;
     if (addr->sa_family == AF_INET) {
         struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
         char ip[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &in4->sin_addr, ip, sizeof ip);
         snprintf(c->peer, sizeof c->peer, "%s:%d", ip, ntohs(in4->sin_port));
+        snprintf(c->responder.client_host, sizeof c->responder.client_host, "%s", ip);
     } else if (addr->sa_family == AF_INET6) {
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
         char ip[INET6_ADDRSTRLEN];
         inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
         snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip, ntohs(in6->sin6_port));
+        snprintf(c->responder.client_host, sizeof c->responder.client_host, "%s", ip);
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

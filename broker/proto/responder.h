@@ -31,10 +31,23 @@ typedef struct proto_responder_ops {
     void (*close_after_flush)(struct proto_responder *responder);
 } proto_responder_ops;
 
+/* The principal of a connection nobody authenticated (Kafka's name). */
+#define PROTO_PRINCIPAL_ANONYMOUS "User:ANONYMOUS"
+/* Longest principal ("User:" and a user name or a certificate subject). */
+#define PROTO_PRINCIPAL_MAX 512
+/* Longest client address without its port (an IPv6 address in text). */
+#define PROTO_CLIENT_HOST_MAX 64
+
 typedef struct proto_responder {
     const proto_responder_ops *ops;
     const char *peer;                 /* "ip:port" of the client, for logs */
     struct broker_request *current;   /* request being handled or parked, or NULL */
+    /* Who the client is, as the ACLs (security/acl.h) see it: the transport
+     * sets PROTO_PRINCIPAL_ANONYMOUS at accept and the authenticated
+     * principal once a TLS client certificate or SASL says who it is. */
+    char principal[PROTO_PRINCIPAL_MAX];
+    /* The client's address without the port: the host an ACL matches. */
+    char client_host[PROTO_CLIENT_HOST_MAX];
 } proto_responder;
 
 #endif
