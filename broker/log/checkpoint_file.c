@@ -82,9 +82,11 @@ static int64_t read_decimal(reader *r, uint8_t separator)
     return negative ? -(int64_t)value : (int64_t)value;
 }
 
-static int parse_entries(const uint8_t *data, size_t len, int columns, int64_t *values,
-                         size_t entries_max, size_t *entries)
+int checkpoint_parse(const uint8_t *data, size_t len, int columns, int64_t *values,
+                     size_t entries_max, size_t *entries)
 {
+    if (columns < 1 || columns > CHECKPOINT_COLUMNS_MAX)
+        return ST_EINVAL;
     reader r;
     reader_init(&r, data, len);
     int64_t version = read_decimal(&r, '\n');
@@ -119,7 +121,7 @@ int checkpoint_read(const char *dir, const char *name, int columns, int64_t *val
     if (rc == ST_ETOOBIG)
         rc = ST_ECORRUPT; /* a checkpoint that large is not one of ours */
     if (rc == 0)
-        rc = parse_entries((const uint8_t *)data, len, columns, values, entries_max, entries);
+        rc = checkpoint_parse((const uint8_t *)data, len, columns, values, entries_max, entries);
     free(data);
     return rc;
 }

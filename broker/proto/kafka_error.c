@@ -4,7 +4,7 @@
 const char *kafka_error_name(int code)
 {
     switch (code) {
-#define KAFKA_ERROR_NAME(name, value) case value: return #name + 5;
+#define KAFKA_ERROR_NAME(name, value) case value: return &#name[5]; /* without the "KERR_" */
         KAFKA_ERROR_MAP(KAFKA_ERROR_NAME)
 #undef KAFKA_ERROR_NAME
     }
