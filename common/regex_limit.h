@@ -1,0 +1,25 @@
+/*
+ * regex_limit.h - refuses a POSIX extended regex that regcomp would make
+ * huge, before compiling it (LIMIT_REGEX_EXPANDED_SIZE and
+ * LIMIT_REGEX_GROUP_DEPTH in common/limits.h say why). Used for every
+ * pattern read from a file or the wire: strait.redirect.* (region state) and
+ * the topology's topic and group lists.
+ */
+#ifndef STRAIT_REGEX_LIMIT_H
+#define STRAIT_REGEX_LIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Size of pattern as regcomp expands it: x{m} and x{m,n} count max(m, n)
+ * copies of x, x{m,} m + 1 and x+ two (a character, bracket expression or
+ * group counts 1 before that; alternatives add up), saturating; SIZE_MAX
+ * when groups nest deeper than LIMIT_REGEX_GROUP_DEPTH. An estimate from
+ * the syntax only: a malformed pattern is left to regcomp to refuse. */
+size_t regex_expanded_size(const char *pattern);
+
+/* True if pattern is within both limits; else false with why saying which
+ * ("repetitions expand it to more than 1024 characters"). */
+bool regex_within_limits(const char *pattern, char *why, size_t whylen);
+
+#endif
