@@ -17,6 +17,8 @@
  *   topic_registry_create (with and without overrides) -> topic_file, and
  *       the registry's meta.properties -> meta_properties
  *   failover_vote_store -> vote_file
+ *   checkpoint_map_extend, checkpoint_group_put, failover_state_store
+ *       -> sidecar_store (the SQLite file)
  *   broker_config_each of the defaults and of a tuned config, as YAML
  *       -> broker_config, yaml_map
  */
@@ -39,6 +41,8 @@
 #include "broker/log/leader_epoch.h"
 #include "broker/log/partition_log.h"
 #include "broker/log/segment.h"
+#include "checkpoints/checkpoint_store.h"
+#include "checkpoints/failover_state.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/file_io.h"
@@ -333,6 +337,52 @@ static void vote_seeds(void)
     seed("vote_file", "west-over-east", NULL, 0, path);
 }
 
+/* ---- the sidecar's SQLite store -------------------------------------------------------- */
+
+static void sidecar_store_seeds(void)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/store.db", work);
+    checkpoint_store *cs = NULL;
+    must(checkpoint_store_open(path, &cs), "checkpoint_store_open");
+    /* two batches with a gap (compaction) and one contiguous: three pairs, two ranges */
+    const checkpoint_pair first[] = {{0, 0}, {1, 1}, {2, 2}, {5, 3}, {6, 4}};
+    const checkpoint_pair second[] = {{7, 5}, {8, 6}, {20, 7}};
+    must(checkpoint_map_extend(cs, "east->west", "orders", 0, first, 5), "map_extend");
+    must(checkpoint_map_extend(cs, "east->west", "orders", 0, second, 3), "map_extend");
+    const checkpoint_pair other[] = {{100, 40}, {101, 41}};
+    must(checkpoint_map_extend(cs, "east->west", "orders", 1, other, 2), "map_extend");
+    checkpoint_group_offset g = {.partition = 0, .source_offset = 6, .target_offset = 4,
+                                 .checkpointed_at_ms = 1765000000000, .applied = true};
+    snprintf(g.group, sizeof g.group, "billing");
+    snprintf(g.topic, sizeof g.topic, "orders");
+    snprintf(g.metadata, sizeof g.metadata, "m");
+    must(checkpoint_group_put(cs, "east->west", &g), "group_put");
+    checkpoint_store_close(cs);
+
+    failover_store *fs = NULL;
+    must(failover_store_open(path, &fs), "failover_store_open");
+    failover_state state = {.epoch = 4, .updated_at_ms = 1765000000000};
+    snprintf(state.active, sizeof state.active, "west");
+    snprintf(state.operation, sizeof state.operation, "switchover");
+    snprintf(state.target, sizeof state.target, "west");
+    snprintf(state.previous, sizeof state.previous, "east");
+    snprintf(state.step, sizeof state.step, "completed");
+    snprintf(state.actor, sizeof state.actor, "ops@host");
+    failover_event ev = {.at_ms = 1765000000000, .epoch = 4, .lag_records = 0};
+    snprintf(ev.actor, sizeof ev.actor, "ops@host");
+    snprintf(ev.operation, sizeof ev.operation, "switchover");
+    snprintf(ev.from, sizeof ev.from, "east");
+    snprintf(ev.to, sizeof ev.to, "west");
+    snprintf(ev.outcome, sizeof ev.outcome, "completed");
+    bool changed = false;
+    char why[256];
+    if (failover_state_store(fs, &state, &ev, &changed, why, sizeof why) != 0)
+        die("failover_state_store: %s", why);
+    failover_store_close(fs);
+    seed("sidecar_store", "switched-over", NULL, 0, path);
+}
+
 /* ---- broker config YAML --------------------------------------------------------------- */
 
 static void yaml_line(void *arg, const char *key, const char *value, bool is_default)
@@ -401,6 +451,7 @@ int main(int argc, char **argv)
     region_state_seeds();
     topic_seeds();
     vote_seeds();
+    sidecar_store_seeds();
     broker_config_seeds();
     char command[PATH_MAX + 16];
     snprintf(command, sizeof command, "rm -rf '%s'", work);
