@@ -18,7 +18,9 @@
  * the syntax only: a malformed pattern is left to regcomp to refuse. */
 size_t regex_expanded_size(const char *pattern);
 
-/* True if pattern is within both limits; else false with why saying which
+/* True if pattern is within both limits and repeats nothing that can match
+ * the empty string ("(a*)+", "a**", "(b?){2,9}": the shapes regcomp is
+ * slowest on, and never needed); else false with why saying which
  * ("repetitions expand it to more than 1024 characters"). */
 bool regex_within_limits(const char *pattern, char *why, size_t whylen);
 

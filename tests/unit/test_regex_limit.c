@@ -53,6 +53,12 @@ static void regress_regcomp_blowups_refused(void **state)
         "(((a{1,30}){1,30}){1,30}){1,30}", /* 0.5 GB, 8 s */
         "_++++++++++++++++++++",           /* 0.7 GB, 13 s: each '+' doubles */
         "((((((((((((((((((((((((((((((((((a))))))))))))))))))))))))))))))))))",
+        "s********************+******", /* fuzz_region_state: > 20 s */
+        "(s*){1,300}",                   /* 2 s */
+        "((((s*)*)*)*)",
+        "(a|b?)+",
+        "(x*y?)*",
+        "^*",
     };
     char why[128];
     for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
@@ -62,6 +68,9 @@ static void regress_regcomp_blowups_refused(void **state)
     }
     assert_true(regex_within_limits("^([a-z0-9._-]{1,249})$", why, sizeof why));
     assert_true(regex_within_limits("^(__.*|strait\\..*)$", why, sizeof why));
+    const char *fine[] = {"(foo.*)*", "(-[0-9]+)?", "(a|b)+", "(x*y)+", "a{0,3}b", "[a-z]*"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
+        assert_true(regex_within_limits(fine[i], why, sizeof why));
 }
 
 /* Every pattern within the limit compiles quickly: the largest allowed. */
