@@ -2,8 +2,8 @@
  * replay_main.c - runs a fuzz target's LLVMFuzzerTestOneInput once on every
  * file named on the command line, or in a directory named there (a replay of
  * the committed corpus, not fuzzing). Linked with each tests/fuzz/fuzz_*.c
- * into replay_<target> in the ordinary builds (tests/fuzz/CMakeLists.txt); in
- * the sanitizer build ctest runs each one over tests/fuzz/corpus/<target>/,
+ * into replay_<target> in the sanitizer build (tests/fuzz/CMakeLists.txt);
+ * ctest runs each one over tests/fuzz/corpus/<target>/,
  * so a decoder change that breaks on a known input fails `make test`.
  *
  * Exit status: 0 after the last input, 2 on a usage or I/O error, and a
