@@ -1,7 +1,8 @@
 /*
- * regex_limit.h - refuses a POSIX extended regex that regcomp would make
- * huge, before compiling it (LIMIT_REGEX_EXPANDED_SIZE and
- * LIMIT_REGEX_GROUP_DEPTH in common/limits.h say why). Used for every
+ * regex_limit.h - refuses a POSIX extended regex that glibc's regcomp would
+ * make huge or spend seconds on, before compiling it (why and how measured:
+ * regex_limit.c, LIMIT_REGEX_EXPANDED_SIZE and LIMIT_REGEX_GROUP_DEPTH in
+ * common/limits.h). Used for every
  * pattern read from a file or the wire: strait.redirect.* (region state) and
  * the topology's topic and group lists.
  */
