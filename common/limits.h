@@ -181,6 +181,18 @@
  * typical size fit; a bigger file is corrupt or not ours. */
 #define LIMIT_ACL_FILE_BYTES (64 * 1024 * 1024)
 
+/* Size of a POSIX regex from a file or the wire (region state, topology)
+ * once its repetitions are expanded (common/regex_limit.h): glibc's regcomp
+ * copies x{m,n} n times and x+ twice, nested ones multiply, and its time and
+ * memory grow faster than that size ("a{1,4000}": 1.2 s and 128 MB;
+ * "a{1,32767}", "(((a{1,30}){1,30}){1,30}){1,30}" or "a" and twenty '+':
+ * 0.7 to over 2 GB, 13 to over 20 s). 1024 covers
+ * any topic name (249 characters) with room and compiles in about 0.1 s. */
+#define LIMIT_REGEX_EXPANDED_SIZE 1024
+
+/* Groups nested in such a regex: regcomp parses them recursively. */
+#define LIMIT_REGEX_GROUP_DEPTH 32
+
 _Static_assert(LIMIT_REQUEST_BYTES_DEFAULT <= LIMIT_REQUEST_BYTES_CEILING,
                "default request size must be under the ceiling");
 _Static_assert(LIMIT_MESSAGE_BYTES_DEFAULT < LIMIT_REQUEST_BYTES_DEFAULT,

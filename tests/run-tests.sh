@@ -2,7 +2,9 @@
 # run-tests.sh - everything `make test` runs once `make build asan` is done.
 #
 #   0. the source checks: no include cycle between modules (check-includes.py)
-#   1. unit tests (cmocka, via ctest) of build/ and of build-asan/
+#   1. unit tests (cmocka, via ctest) of build/ and of build-asan/; ctest in
+#      build-asan/ also replays every fuzz target's committed corpus
+#      (fuzz_replay_*, tests/fuzz/CMakeLists.txt: a few seconds, no fuzzing)
 #   2. every tests/integration/test_*.{sh,py} against build/bin/strait, then
 #      the ones marked "# strait-test: asan" again against build-asan/bin/strait
 #   3. every tests/fault/quick_*.{sh,py} against build/bin/strait

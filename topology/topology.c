@@ -31,6 +31,7 @@
 #include "common/config_value.h"
 #include "common/error.h"
 #include "common/limits.h"
+#include "common/regex_limit.h"
 #include "common/yaml_map.h"
 #include "topology/topology_control.h"
 
@@ -206,6 +207,8 @@ static int compile_anchored(const char *pattern, regex_t *re, char *msg, size_t 
 {
     char anchored[TOPOLOGY_PATTERN_BYTES + 8];
     snprintf(anchored, sizeof anchored, "^(%s)$", pattern);
+    if (!regex_within_limits(anchored, msg, msglen))
+        return ST_ECONFIG;
     int rc = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
     if (rc != 0) {
         regerror(rc, re, msg, msglen);

@@ -44,6 +44,7 @@
 #include "common/invariant.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/regex_limit.h"
 
 enum {
     KEY_ROLE,
@@ -315,9 +316,14 @@ static int parse_patterns(const char *key, const char *text, regex_t *out, int *
         memcpy(pattern, item, len);
         pattern[len] = '\0';
         snprintf(anchored, sizeof anchored, "^(%s)$", pattern);
+        char why[128];
+        if (!regex_within_limits(anchored, why, sizeof why)) {
+            snprintf(err, errlen, "%s: bad regex '%s': %s", key,
+                     config_value_quoted(pattern, q, sizeof q), why);
+            return ST_ECONFIG;
+        }
         int rc = regcomp(&out[*count], anchored, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
-            char why[128];
             regerror(rc, &out[*count], why, sizeof why);
             snprintf(err, errlen, "%s: bad regex '%s': %s", key,
                      config_value_quoted(pattern, q, sizeof q), why);

@@ -331,12 +331,15 @@ static topic *new_topic(const char *name, size_t len, int32_t partition_count)
 
 /* ---- loading ------------------------------------------------------------------- */
 
-/* Parses a topic file's text. Lines 1-2 are id and partitions; the rest goes
- * to topic_config_parse. */
-static int parse_topic_file(const char *path, char *text, size_t len, uint8_t id[16],
-                            int32_t *partition_count, topic_config *tc)
+/* Lines 1-2 are id and partitions; the rest goes to topic_config_parse. */
+int topic_file_parse(const char *path, char *text, size_t len, uint8_t id[16],
+                     int32_t *partition_count, topic_config *tc)
 {
     char err[512];
+    if (memchr(text, '\0', len) != NULL) {
+        log_error("cluster", "corrupt topic file path=%s reason=\"NUL byte\"", path);
+        return ST_ECORRUPT;
+    }
     char *line2 = memchr(text, '\n', len);
     char *rest = line2 ? memchr(line2 + 1, '\n', len - (size_t)(line2 + 1 - text)) : NULL;
     if (!line2 || !rest) {
@@ -380,12 +383,7 @@ static int read_topic_file(const char *path, uint8_t id[16], int32_t *partition_
         log_error("cluster", "cannot read topic file path=%s err=%s", path, strait_error_name(rc));
         return rc == ST_ETOOBIG ? ST_ECORRUPT : rc;
     }
-    if (memchr(text, '\0', len) != NULL) {
-        log_error("cluster", "corrupt topic file path=%s reason=\"NUL byte\"", path);
-        rc = ST_ECORRUPT;
-    } else {
-        rc = parse_topic_file(path, text, len, id, partition_count, tc);
-    }
+    rc = topic_file_parse(path, text, len, id, partition_count, tc);
     free(text);
     return rc;
 }

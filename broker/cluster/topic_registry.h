@@ -91,6 +91,13 @@ int topic_registry_alter_config(topic_registry *reg, topic *t, bool incremental,
 /* Periodic work for every partition log (plog_tick). */
 void topic_registry_tick(topic_registry *reg, int64_t now_ms);
 
+/* The decoder of a topic file (format in topic_registry.c): len bytes of
+ * text, changed in place (lines are cut at their newlines). Returns 0 with
+ * the id, the partition count and the config overrides, or ST_ECORRUPT
+ * (logged with path and the reason). */
+int topic_file_parse(const char *path, char *text, size_t len, uint8_t id[16],
+                     int32_t *partition_count, topic_config *tc);
+
 const char *topic_registry_cluster_id(const topic_registry *reg);
 /* The first log dir: where meta.properties and the node-wide files live. */
 const char *topic_registry_data_dir(const topic_registry *reg);

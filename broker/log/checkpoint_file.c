@@ -42,9 +42,6 @@ static void format_entries(buf *out, const int64_t *values, size_t entries, int 
     }
 }
 
-static int parse_entries(const uint8_t *data, size_t len, int columns, int64_t *values,
-                         size_t entries_max, size_t *entries);
-
 /* Checked before it is written (INVARIANT_EXPENSIVE): the text parses back
  * to the values. True when there is no memory to check with. */
 static bool reads_back(const buf *text, const int64_t *values, size_t entries, int columns)
@@ -54,7 +51,7 @@ static bool reads_back(const buf *text, const int64_t *values, size_t entries, i
     if (back == NULL)
         return true;
     size_t back_entries = 0;
-    bool same = parse_entries(text->data, text->len, columns, back, entries, &back_entries) == 0 &&
+    bool same = checkpoint_parse(text->data, text->len, columns, back, entries, &back_entries) == 0 &&
                 back_entries == entries && (count == 0 || memcmp(back, values, count * sizeof *back) == 0);
     free(back);
     return same;
@@ -106,9 +103,11 @@ static int64_t read_decimal(reader *r, uint8_t separator)
     return negative ? -(int64_t)value : (int64_t)value;
 }
 
-static int parse_entries(const uint8_t *data, size_t len, int columns, int64_t *values,
-                         size_t entries_max, size_t *entries)
+int checkpoint_parse(const uint8_t *data, size_t len, int columns, int64_t *values,
+                     size_t entries_max, size_t *entries)
 {
+    if (columns < 1 || columns > CHECKPOINT_COLUMNS_MAX)
+        return ST_EINVAL;
     reader r;
     reader_init(&r, data, len);
     int64_t version = read_decimal(&r, '\n');
@@ -144,7 +143,7 @@ int checkpoint_read(const char *dir, const char *name, int columns, int64_t *val
     if (rc == ST_ETOOBIG)
         rc = ST_ECORRUPT; /* a checkpoint that large is not one of ours */
     if (rc == 0)
-        rc = parse_entries((const uint8_t *)data, len, columns, values, entries_max, entries);
+        rc = checkpoint_parse((const uint8_t *)data, len, columns, values, entries_max, entries);
     free(data);
     return rc;
 }

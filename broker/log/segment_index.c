@@ -188,8 +188,9 @@ static int read_index_file(int fd, size_t entry_bytes, size_t entries_max, uint8
 }
 
 /* Offset entries must increase strictly in both fields and stay inside the
- * log: anything else (garbage, zero fill, a stale index after truncation)
- * sends the segment to a rebuild. */
+ * log, and base + relative offset must be an int64 (a file named for a base
+ * near INT64_MAX): anything else (garbage, zero fill, a stale index after
+ * truncation) sends the segment to a rebuild. */
 static int load_offsets(segment *seg, const uint8_t *data, size_t len)
 {
     reader r;
@@ -199,7 +200,7 @@ static int load_offsets(segment *seg, const uint8_t *data, size_t len)
         int32_t relative = reader_i32(&r);
         int32_t position = reader_i32(&r);
         if (!reader_ok(&r) || relative <= previous_relative || position <= previous_position ||
-            position >= seg->size_bytes)
+            position >= seg->size_bytes || relative > INT64_MAX - seg->base_offset)
             return ST_ECORRUPT;
         int rc = segment_index_push_offset(seg, relative, position, false);
         if (rc != 0)
@@ -219,7 +220,7 @@ static int load_times(segment *seg, const uint8_t *data, size_t len)
         int64_t timestamp = reader_i64(&r);
         int32_t relative = reader_i32(&r);
         if (!reader_ok(&r) || timestamp <= previous_timestamp || relative < previous_relative ||
-            relative < 0)
+            relative < 0 || relative > INT64_MAX - seg->base_offset)
             return ST_ECORRUPT;
         int rc = segment_index_push_time(seg, timestamp, relative, false);
         if (rc != 0)
