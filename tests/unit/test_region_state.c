@@ -126,9 +126,11 @@ static topic *create(fixture *f, const char *name, int32_t partitions)
 }
 
 /* IncrementalAlterConfigs SET of pairs (key, value, key, value, ..., NULL)
- * on broker resource name; returns the resource's answer. */
+ * on broker resource name; returns the resource's answer. validate_only is
+ * an int, not a bool: the parameter before "..." must keep its type under
+ * the default promotions (C11 7.16.1.4; clang's -Wvarargs). */
 static const alter_configs_resource_response *set_keys(fixture *f, const char *name,
-                                                       bool validate_only, ...)
+                                                       int validate_only, ...)
 {
     incremental_alter_configs_entry *entries =
         proto_arena_alloc(&f->arena, 8 * sizeof *entries);
@@ -146,7 +148,7 @@ static const alter_configs_resource_response *set_keys(fixture *f, const char *n
     *res = (incremental_alter_configs_resource){ADMIN_RESOURCE_BROKER, proto_str_c(name),
                                                 {entries, n}};
     incremental_alter_configs_request *rq = proto_arena_alloc(&f->arena, sizeof *rq);
-    *rq = (incremental_alter_configs_request){{res, 1}, validate_only};
+    *rq = (incremental_alter_configs_request){{res, 1}, validate_only != 0};
     alter_configs_response *rs = call_as(f, "strait-sidecar-west", &api_incremental_alter_configs,
                                          0, rq);
     assert_int_equal(rs->responses.count, 1);
