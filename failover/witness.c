@@ -28,6 +28,7 @@
 #include "common/file_io.h"
 #include "common/log.h"
 #include "failover/control_plane.h"
+#include "failover/route_params.h"
 #include "failover/vote.h"
 #include "common/http_client.h"
 #include "topology/topology.h"
@@ -229,29 +230,20 @@ static void state_page(witness *w, page *p)
 /* A region name parameter: its index, or -1 with the refusal in p. */
 static int region_param(witness *w, struct evkeyvalq *query, const char *key, page *p)
 {
-    const char *value = evhttp_find_header(query, key);
-    int index = value ? topology_region_index(w->topology, value) : -1;
-    if (!value || !value[0])
-        page_printf(p, "granted=0\nerror=missing %s= parameter\n", key);
-    else if (index < 0)
-        page_printf(p, "granted=0\nerror=%s=%.64s is not a region of %s\n", key, value,
-                    w->topology->path);
+    char why[256];
+    int index = route_param_region(w->topology, query, key, why, sizeof why);
+    if (index < 0)
+        page_printf(p, "granted=0\nerror=%s\n", why);
     return index;
 }
 
 static bool epoch_param(struct evkeyvalq *query, bool required, int64_t *out, page *p)
 {
-    const char *value = evhttp_find_header(query, "epoch");
-    *out = 0;
-    if (!value && !required)
-        return true;
-    char msg[160];
-    if (!value || config_value_parse_int(value, REGION_EPOCH_MIN, REGION_EPOCH_MAX, out, msg,
-                                             sizeof msg) != 0) {
-        page_printf(p, "granted=0\nerror=epoch: %s\n", value ? msg : "missing epoch= parameter");
-        return false;
-    }
-    return true;
+    char why[256];
+    bool ok = route_param_epoch(query, required, out, why, sizeof why);
+    if (!ok)
+        page_printf(p, "granted=0\nerror=%s\n", why);
+    return ok;
 }
 
 /* POST /witness/vote */

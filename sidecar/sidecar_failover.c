@@ -53,6 +53,7 @@
 #include "failover/auto_failover.h"
 #include "failover/broker_push.h"
 #include "failover/roles.h"
+#include "failover/route_params.h"
 #include "sidecar/sidecar_internal.h"
 
 #define KV_TYPE "text/plain; charset=utf-8"
@@ -410,29 +411,20 @@ static int history_line(void *arg, const failover_event *ev)
 /* A region= style parameter: its index, or -1 with the refusal in page. */
 static int region_param(sidecar *sc, struct evkeyvalq *query, const char *key, buf *page)
 {
-    const char *value = evhttp_find_header(query, key);
-    int index = value ? topology_region_index(sc->topology, value) : -1;
-    if (!value || !value[0])
-        sidecar_printf(page, "granted=0\nerror=missing %s= parameter\n", key);
-    else if (index < 0)
-        sidecar_printf(page, "granted=0\nerror=%s=%.64s is not a region of %s\n", key, value,
-                       sc->topology->path);
+    char why[256];
+    int index = route_param_region(sc->topology, query, key, why, sizeof why);
+    if (index < 0)
+        sidecar_printf(page, "granted=0\nerror=%s\n", why);
     return index;
 }
 
 static bool epoch_param(struct evkeyvalq *query, bool required, int64_t *out, buf *page)
 {
-    const char *value = evhttp_find_header(query, "epoch");
-    *out = 0;
-    if (!value && !required)
-        return true;
-    char msg[160];
-    if (!value || config_value_parse_int(value, REGION_EPOCH_MIN, REGION_EPOCH_MAX, out, msg,
-                                             sizeof msg) != 0) {
-        sidecar_printf(page, "granted=0\nerror=epoch: %s\n", value ? msg : "missing epoch= parameter");
-        return false;
-    }
-    return true;
+    char why[256];
+    bool ok = route_param_epoch(query, required, out, why, sizeof why);
+    if (!ok)
+        sidecar_printf(page, "granted=0\nerror=%s\n", why);
+    return ok;
 }
 
 /* GET /failover/heartbeat?from=R&epoch=E */
