@@ -234,6 +234,9 @@ int listeners_check_protocol_map(const char *value, char *normal, size_t normall
                                  size_t msglen)
 {
     normal[0] = '\0';
+    const char *start = value;
+    if (config_value_trim(&start, strlen(value)) == 0)
+        return 0; /* the default: each protocol name maps to itself */
     map_normal m = {normal, normallen, msg, msglen};
     return each_mapping(value, append_mapping, &m, msg, msglen);
 }
