@@ -131,7 +131,8 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     conn *c = arg;
     if (what & BEV_EVENT_CONNECTED) {
-        conn_tls_connected(c);
+        if (!c->authenticated)
+            conn_tls_connected(c);
         return;
     }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {

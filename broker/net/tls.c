@@ -167,8 +167,11 @@ int net_tls_principal(net_tls *tls, struct bufferevent *bev, const char *peer, c
 void net_tls_log_failure(struct bufferevent *bev, const char *peer)
 {
     unsigned long code = bufferevent_get_openssl_error(bev);
-    char reason[256] = "connection closed during the handshake";
-    if (code)
-        ERR_error_string_n(code, reason, sizeof reason);
+    if (!code) { /* a port probe or a client that gave up: nothing to explain */
+        log_debug("net", "TLS connection closed before the handshake ended peer=%s", peer);
+        return;
+    }
+    char reason[256];
+    ERR_error_string_n(code, reason, sizeof reason);
     log_warn("net", "TLS handshake failed peer=%s reason=\"%s\"", peer, reason);
 }

@@ -42,7 +42,8 @@ struct bufferevent *net_tls_accept(net_tls *tls, struct event_base *base, evutil
 int net_tls_principal(net_tls *tls, struct bufferevent *bev, const char *peer, char *out,
                       size_t outlen);
 
-/* Logs why the handshake on bev failed (OpenSSL's reason). */
+/* Logs why the handshake on bev failed (OpenSSL's reason, at WARN); a
+ * connection closed without a TLS error (a port probe) only at DEBUG. */
 void net_tls_log_failure(struct bufferevent *bev, const char *peer);
 
 #endif

@@ -11,7 +11,7 @@ One broker, three listeners:
                             ssl.principal.mapping.rules RULE:^CN=(.*?),.*$/$1/
 
 1. Metadata over each listener names that listener's own advertised address.
-2. kcat produces and consumes over SSL; confluent-kafka over mTLS with
+2. kcat and confluent-kafka produce and consume over SSL and over mTLS with
    alice's certificate, whose principal the broker logs as User:alice;
    a consume of several MiB over TLS returns every byte (file ranges read
    and encrypted, no sendfile), as the same consume over PLAINTEXT does.
@@ -189,13 +189,27 @@ def main(t):
     check_eq(metadata_brokers(ssl_conf), ["localhost:%d" % ssl_port], "over SSL (advertised)")
     check_eq(metadata_brokers(mtls_conf), ["127.0.0.1:%d" % mtls_port], "over MTLS (own address)")
 
-    note("2. kcat over SSL, confluent-kafka over mTLS")
+    note("2. kcat and confluent-kafka over SSL and mTLS")
     ssl_args = ["-b", "127.0.0.1:%d" % ssl_port, "-X", "security.protocol=ssl",
                 "-X", "ssl.ca.location=" + pki.ca]
     r = kcat(ssl_args + ["-P", "-t", "over-ssl"], stdin="one\ntwo\nthree\n")
     check_eq(r.returncode, 0, "kcat produce over SSL: %s" % r.stderr)
     r = kcat(ssl_args + ["-C", "-t", "over-ssl", "-o", "beginning", "-e", "-q"])
     check_eq(r.stdout.split(), ["one", "two", "three"], "kcat consume over SSL")
+
+    p = Producer(ssl_conf)
+    for v in (b"a", b"b"):
+        p.produce("over-ssl-confluent", v, partition=0)
+    check_eq(p.flush(30), 0, "confluent-kafka produce over SSL: undelivered")
+    check_eq(consume_all(ssl_conf, "over-ssl-confluent", 2), [b"a", b"b"],
+             "confluent-kafka consume over SSL")
+    alice_args = ["-b", "127.0.0.1:%d" % mtls_port, "-X", "security.protocol=ssl",
+                  "-X", "ssl.ca.location=" + pki.ca, "-X", "ssl.certificate.location=" + alice[0],
+                  "-X", "ssl.key.location=" + alice[1]]
+    r = kcat(alice_args + ["-P", "-t", "over-mtls-kcat"], stdin="x\ny\n")
+    check_eq(r.returncode, 0, "kcat produce over mTLS: %s" % r.stderr)
+    r = kcat(alice_args + ["-C", "-t", "over-mtls-kcat", "-o", "beginning", "-e", "-q"])
+    check_eq(r.stdout.split(), ["x", "y"], "kcat consume over mTLS")
 
     p = Producer(dict(mtls_conf, **{"linger.ms": 5}))
     payload = [("%06d-" % i).encode() + os.urandom(2000) for i in range(3000)]
