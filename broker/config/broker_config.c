@@ -471,6 +471,10 @@ static int set_key(broker_config *c, const char *key, const char *value, const k
         return 0;
     }
     const key_def *def = find_key(key);
+    if (!def && listeners_unsupported_key(key)) {
+        snprintf(err, errlen, "%s: %s", key, listeners_unsupported_key(key));
+        return ST_ECONFIG;
+    }
     if (!def) {
         unknown_key(key, err, errlen);
         return ST_ECONFIG;

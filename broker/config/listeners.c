@@ -314,6 +314,28 @@ static int check_any(const char *value, char *normal, size_t normallen, char *ms
     return 0;
 }
 
+const char *listeners_unsupported_key(const char *key)
+{
+    static const struct {
+        const char *key, *reason;
+    } refused[] = {
+        {"ssl.keystore.certificate.chain", "inline PEM is not read; put the chain and the key in "
+                                           "the file named by ssl.keystore.location"},
+        {"ssl.keystore.key", "inline PEM is not read; put the chain and the key in the file named "
+                             "by ssl.keystore.location"},
+        {"ssl.truststore.certificates", "inline PEM is not read; name a PEM file in "
+                                        "ssl.truststore.location"},
+        {"ssl.key.password", "encrypted private keys are not read; store the key unencrypted in "
+                             "a file only the broker's user can read"},
+        {"ssl.keystore.password", "PEM keystores have no password in strait"},
+        {"ssl.truststore.password", "PEM truststores have no password in strait"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        if (strcmp(key, refused[i].key) == 0)
+            return refused[i].reason;
+    return NULL;
+}
+
 typedef int (*override_check_fn)(const char *, char *, size_t, char *, size_t);
 
 static const struct {
@@ -363,6 +385,10 @@ int listeners_override_set(char *overrides, size_t overrides_size, const char *r
     for (int i = 0; i < OVERRIDE_KEY_COUNT; i++)
         if (strcmp(override_keys[i].key, key) == 0)
             check = override_keys[i].check;
+    if (!check && listeners_unsupported_key(key)) {
+        snprintf(msg, msglen, "listener %s: %s", name, listeners_unsupported_key(key));
+        return ST_ECONFIG;
+    }
     if (!check) {
         snprintf(msg, msglen, "listener %s: '%s' cannot be set per listener (ssl.* keys and "
                  "sasl.enabled.mechanisms can)", name, key);

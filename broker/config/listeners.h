@@ -84,6 +84,10 @@ int listeners_check_mapping_rules(const char *value, char *normal, size_t normal
 int listeners_check_sasl_mechanisms(const char *value, char *normal, size_t normallen, char *msg,
                                     size_t msglen);
 
+/* Why a Kafka TLS key strait does not take is refused (inline PEM, key
+ * passwords, JKS), or NULL for any other key. */
+const char *listeners_unsupported_key(const char *key);
+
 /*
  * Sets listener.name.<rest> = value in overrides (lines "NAME key=value\n",
  * capacity overrides_size): rest is "<name>.<key>" with key one of the

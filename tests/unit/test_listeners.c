@@ -157,6 +157,15 @@ static void test_value_errors(void **state)
     const char *twice[] = {"listener.security.protocol.map=A:SSL,a:PLAINTEXT"};
     expect_error(twice, 1, "--override listener.security.protocol.map=A:SSL,a:PLAINTEXT: "
                            "listener.security.protocol.map: listener A is mapped twice");
+    const char *inline_key[] = {"ssl.keystore.key=-----BEGIN PRIVATE KEY-----"};
+    expect_error(inline_key, 1, "--override ssl.keystore.key=-----BEGIN PRIVATE KEY-----: "
+                                "ssl.keystore.key: inline PEM is not read; put the chain and the "
+                                "key in the file named by ssl.keystore.location");
+    const char *password[] = {"listener.name.ssl.ssl.key.password=secret"};
+    expect_error(password, 1, "--override listener.name.ssl.ssl.key.password=secret: "
+                              "listener.name.ssl.ssl.key.password: listener SSL: encrypted "
+                              "private keys are not read; store the key unencrypted in a file "
+                              "only the broker's user can read");
     const char *auth[] = {"ssl.client.auth=maybe"};
     broker_config c;
     char err[1024];
