@@ -6,7 +6,8 @@ a CA, a broker certificate for 127.0.0.1 / localhost, client certificates
 
 One broker, three listeners:
   PLAINTEXT://127.0.0.1:P   (plain, sendfile)
-  SSL://127.0.0.1:S         advertised as localhost:S, ssl.client.auth=none
+  SSL://127.0.0.1:S         advertised as localhost:S, ssl.client.auth=requested,
+                            principal rules DEFAULT
   MTLS://127.0.0.1:M        mapped to SSL, ssl.client.auth=required, and
                             ssl.principal.mapping.rules RULE:^CN=(.*?),.*$/$1/
 
@@ -173,6 +174,7 @@ def main(t):
         "advertised.listeners": "SSL://localhost:%d" % ssl_port,
         "ssl.keystore.location": broker_pem,
         "ssl.truststore.location": pki.ca,
+        "ssl.client.auth": "requested",
         "listener.name.mtls.ssl.client.auth": "required",
         "listener.name.mtls.ssl.principal.mapping.rules": "RULE:^CN=(.*?),.*$/$1/,DEFAULT",
         "log.level": "debug",
@@ -210,6 +212,13 @@ def main(t):
     check_eq(r.returncode, 0, "kcat produce over mTLS: %s" % r.stderr)
     r = kcat(alice_args + ["-C", "-t", "over-mtls-kcat", "-o", "beginning", "-e", "-q"])
     check_eq(r.stdout.split(), ["x", "y"], "kcat consume over mTLS")
+
+    # requested: a certificate, when sent, gives the DEFAULT principal (RFC 2253)
+    r = kcat(ssl_args + ["-X", "ssl.certificate.location=" + alice[0],
+                         "-X", "ssl.key.location=" + alice[1], "-L", "-m", "10"])
+    check_eq(r.returncode, 0, "kcat over SSL with a certificate: %s" % r.stderr)
+    wait_log(b, r"TLS client authenticated peer=\S+ principal=User:CN=alice,OU=eng,O=acme,C=US\n",
+             "the DEFAULT principal")
 
     p = Producer(dict(mtls_conf, **{"linger.ms": 5}))
     payload = [("%06d-" % i).encode() + os.urandom(2000) for i in range(3000)]
