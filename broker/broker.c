@@ -22,6 +22,7 @@
 #include "broker/log/flusher.h"
 #include "broker/metrics/metrics.h"
 #include "broker/net/metrics_http.h"
+#include "broker/config/listeners.h"
 #include "broker/net/server.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/request_park.h"
@@ -76,6 +77,43 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     broker_stop(node);
 }
 
+/* SIGHUP: the SSL listeners reread their certificate files; connections
+ * accepted from now on use them. */
+static void reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    broker_node *node = arg;
+    log_info("broker", "SIGHUP: reloading the listeners' certificates");
+    server_reload_tls(node->server);
+}
+
+/* Fills b->advertised[] from the listeners, a port 0 taking the bound one;
+ * advertised_host/port (handlers without a connection) is listener 0's. */
+static void set_advertised(broker *b, const listener_set *set, const struct server *server)
+{
+    for (int i = 0; i < set->count; i++) {
+        broker_advertised_address *a = &b->advertised[i];
+        snprintf(a->host, sizeof a->host, "%s", set->items[i].advertised_host);
+        a->port = set->items[i].advertised_port ? set->items[i].advertised_port
+                                                : server_port(server, i);
+    }
+    b->advertised_count = set->count;
+    snprintf(b->advertised_host, sizeof b->advertised_host, "%s", b->advertised[0].host);
+    b->advertised_port = b->advertised[0].port;
+}
+
+static void log_listeners(const listener_set *set, const struct server *server)
+{
+    for (int i = 0; i < set->count; i++) {
+        const listener_endpoint *e = &set->items[i];
+        log_info("broker", "listener %s protocol=%s bound=%s:%d advertised=%s:%d%s", e->name,
+                 listener_protocol_name(e->protocol), e->host, server_port(server, i),
+                 e->advertised_host, e->advertised_port ? e->advertised_port : server_port(server, i),
+                 i == set->inter_broker ? " inter.broker" : "");
+    }
+}
+
 static void render_metrics_page(void *arg, buf *page)
 {
     broker_node *node = arg;
@@ -116,17 +154,14 @@ int broker_open(const broker_config *config, broker_node **out)
     broker *b = &node->context;
     b->config = *config;
     int rc = ST_EIO;
-    char host[256];
-    int port = 0;
-    if (broker_config_listener(config, false, host, sizeof host, &port) != 0) {
-        log_error("broker", "cannot parse listeners value=%s", config->listeners);
-        rc = ST_ECONFIG;
-        goto fail;
+    char msg[512];
+    listener_set *listeners = malloc(sizeof *listeners);
+    if (!listeners) {
+        free(node);
+        return ST_ENOMEM;
     }
-    if (broker_config_listener(config, true, b->advertised_host, sizeof b->advertised_host,
-                               &b->advertised_port) != 0) {
-        log_error("broker", "cannot parse advertised.listeners value=%s",
-                  config->advertised_listeners);
+    if (listeners_resolve(config, listeners, msg, sizeof msg) != 0) {
+        log_error("broker", "%s", msg);
         rc = ST_ECONFIG;
         goto fail;
     }
@@ -187,31 +222,34 @@ int broker_open(const broker_config *config, broker_node **out)
     rc = metrics_open(&b->metrics);
     if (rc != 0)
         goto fail;
-    rc = server_open(b, host, port, &node->server);
+    rc = server_open(b, listeners, &node->server);
     if (rc != 0)
         goto fail;
+    set_advertised(b, listeners, node->server);
     char metrics_url[320] = "off";
     rc = open_metrics_http(node, metrics_url, sizeof metrics_url);
     if (rc != 0)
         goto fail;
-    if (b->advertised_port == 0)
-        b->advertised_port = server_port(node->server);
     node->tick_event = event_new(b->base, -1, EV_PERSIST, tick_cb, node);
     struct timeval tick = {.tv_sec = BROKER_TICK_MS / 1000, .tv_usec = (BROKER_TICK_MS % 1000) * 1000};
     event_add(node->tick_event, &tick);
     b->wake_event = event_new(b->base, -1, 0, wake_cb, b);
     node->signal_events[0] = evsignal_new(b->base, SIGTERM, signal_cb, node);
     node->signal_events[1] = evsignal_new(b->base, SIGINT, signal_cb, node);
-    event_add(node->signal_events[0], NULL);
-    event_add(node->signal_events[1], NULL);
+    node->signal_events[2] = evsignal_new(b->base, SIGHUP, reload_cb, node);
+    for (int i = 0; i < 3; i++)
+        event_add(node->signal_events[i], NULL);
     signal(SIGPIPE, SIG_IGN);
-    log_info("broker", "started node.id=%d listener=%s:%d advertised=%s:%d log.dirs=%s "
-             "cluster.id=%s topics=%d metrics=%s", config->node_id, host, server_port(node->server),
+    log_listeners(listeners, node->server);
+    log_info("broker", "started node.id=%d listeners=%d advertised=%s:%d log.dirs=%s "
+             "cluster.id=%s topics=%d metrics=%s", config->node_id, listeners->count,
              b->advertised_host, b->advertised_port, config->log_dirs,
              topic_registry_cluster_id(b->topics), topic_registry_count(b->topics), metrics_url);
+    free(listeners);
     *out = node;
     return 0;
 fail:
+    free(listeners);
     broker_close(node);
     return rc;
 }
@@ -244,7 +282,7 @@ void broker_close(broker_node *node)
         event_free(node->tick_event);
     if (b->wake_event)
         event_free(b->wake_event);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (node->signal_events[i])
             event_free(node->signal_events[i]);
     if (b->topics) {

@@ -25,12 +25,12 @@ struct metrics_http;
 
 typedef struct broker_node {
     broker context;                    /* what the request handlers see */
-    struct server *server;             /* the Kafka listener (net/server.h) */
+    struct server *server;             /* the Kafka listeners (net/server.h) */
     struct metrics_http *metrics_http; /* metrics.listener, NULL when off (net/metrics_http.h) */
     struct log_cleaner *cleaner;       /* compaction worker (broker/log/cleaner.h) */
     struct log_flusher *flusher;       /* fsync workers of the flush policy (broker/log/flusher.h) */
     struct event *tick_event;          /* once a second: plog_tick, flush.ms, retention */
-    struct event *signal_events[2];
+    struct event *signal_events[3];    /* SIGTERM, SIGINT, SIGHUP (reload certificates) */
     bool stopping;
 } broker_node;
 

@@ -58,6 +58,10 @@
 /* Open connections per broker; beyond this new ones are accepted and closed. */
 #define LIMIT_CONNECTIONS 10000
 
+/* Named listeners of one broker (listeners): each is a bound socket and, for
+ * SSL, a TLS context; Kafka deployments use two to four. */
+#define LIMIT_LISTENERS 16
+
 /* Bytes of a config value (topic or broker) we accept. */
 #define LIMIT_CONFIG_VALUE_LENGTH 4096
 

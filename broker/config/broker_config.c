@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker/config/listeners.h"
 #include "common/config_value.h"
 #include "common/error.h"
 #include "common/limits.h"
@@ -78,9 +79,37 @@ static const key_def keys[] = {
     INT("node.id", node_id, 0, INT32_MAX, "1", "id of this broker, unique across all regions"),
     ALIAS("broker.id", "node.id", node_id, 0, INT32_MAX, 1, "older name of node.id"),
     STRING("listeners", listeners, check_listeners, "PLAINTEXT://127.0.0.1:9092",
-           "address to listen on: PLAINTEXT://host:port or host:port (empty host: all interfaces)"),
+           "comma-separated NAME://host:port to listen on (host:port alone = PLAINTEXT; empty "
+           "host: all interfaces); each listener its own name and port"),
     STRING("advertised.listeners", advertised_listeners, check_advertised_listeners, "",
-           "address given to clients in Metadata; empty = listeners"),
+           "NAME://host:port given in Metadata to clients connected to listener NAME; a listener "
+           "not named here advertises its own address"),
+    STRING("listener.security.protocol.map", listener_security_protocol_map,
+           listeners_check_protocol_map, "",
+           "NAME:PROTOCOL,... (PLAINTEXT or SSL; SASL_* refused until SASL exists); empty = "
+           "PLAINTEXT, SSL, SASL_PLAINTEXT and SASL_SSL map to themselves"),
+    STRING("inter.broker.listener.name", inter_broker_listener_name, listeners_check_name, "",
+           "listener other brokers use (checked now, used by the cluster to come); empty = the "
+           "first listener"),
+    ENUM("ssl.keystore.type", ssl_keystore_type, "PEM", "PEM", "format of ssl.keystore.location"),
+    STRING("ssl.keystore.location", ssl_keystore_location, NULL, "",
+           "PEM file with the certificate chain (leaf first) and the unencrypted private key of "
+           "SSL listeners; reread on SIGHUP"),
+    ENUM("ssl.truststore.type", ssl_truststore_type, "PEM", "PEM",
+         "format of ssl.truststore.location"),
+    STRING("ssl.truststore.location", ssl_truststore_location, NULL, "",
+           "PEM file of the CA certificates client certificates must chain to; reread on SIGHUP"),
+    ENUM("ssl.client.auth", ssl_client_auth, "none|requested|required", "none",
+         "client certificates on SSL listeners: none, requested (verified if sent) or required"),
+    STRING("ssl.enabled.protocols", ssl_enabled_protocols, listeners_check_tls_protocols,
+           "TLSv1.2,TLSv1.3", "TLS versions offered: TLSv1.2 and/or TLSv1.3"),
+    STRING("ssl.cipher.suites", ssl_cipher_suites, NULL, "",
+           "OpenSSL cipher names (TLS 1.2) and TLS_* suites (TLS 1.3), comma-separated; empty = "
+           "OpenSSL's defaults"),
+    STRING("ssl.principal.mapping.rules", ssl_principal_mapping_rules,
+           listeners_check_mapping_rules, "DEFAULT",
+           "DEFAULT and RULE:pattern/replacement/[L|U] turning a client certificate's subject "
+           "into the principal User:<name>"),
     STRING("log.dirs", log_dirs, check_log_dirs, "./data",
            "comma-separated data directories; topic metadata lives in the first"),
     ALIAS_STRING("log.dir", "log.dirs", log_dirs, check_log_dirs, "single-directory form of log.dirs"),
@@ -162,121 +191,16 @@ static const key_def keys[] = {
 
 /* ---- string checks ---- */
 
-static bool host_char(char c) { return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_'; }
-
-/* One listener "[SCHEME://]host:port" into "PLAINTEXT://host:port" appended to out. */
-static int parse_listener(const char *item, size_t len, bool advertised, char *out, size_t outlen,
-                          char *msg, size_t msglen)
-{
-    char text[300], q[80];
-    if (len >= sizeof text)
-        len = sizeof text - 1;
-    memcpy(text, item, len);
-    text[len] = '\0';
-    char *sep = strstr(text, "://"), *hostport = sep ? sep + 3 : text;
-    if (sep) {
-        *sep = '\0';
-        for (char *p = text; *p; p++)
-            *p = (char)toupper((unsigned char)*p);
-        if (!strcmp(text, "SSL") || !strcmp(text, "SASL_PLAINTEXT") || !strcmp(text, "SASL_SSL")) {
-            snprintf(msg, msglen, "security protocol %s is not supported yet (only PLAINTEXT)", text);
-            return ST_ECONFIG;
-        }
-        if (strcmp(text, "PLAINTEXT") != 0) {
-            snprintf(msg, msglen, "unknown listener name '%s' (only PLAINTEXT is supported)",
-                     config_value_quoted(text, q, sizeof q));
-            return ST_ECONFIG;
-        }
-    } else if (advertised) {
-        snprintf(msg, msglen, "expected PLAINTEXT://host:port, got '%s'", config_value_quoted(text, q, sizeof q));
-        return ST_ECONFIG;
-    }
-    char *host = hostport, *colon;
-    size_t host_len;
-    if (*host == '[') { /* [IPv6]:port */
-        char *close = strchr(host, ']');
-        colon = close ? close + 1 : NULL;
-        host_len = close ? (size_t)(close - host) + 1 : 0;
-        for (char *p = host + 1; close && p < close; p++)
-            if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.' && *p != '%')
-                colon = NULL;
-    } else {
-        colon = strrchr(host, ':');
-        host_len = colon ? (size_t)(colon - host) : 0;
-        for (char *p = host; colon && p < colon; p++)
-            if (!host_char(*p))
-                colon = NULL;
-    }
-    int64_t port = -1;
-    char port_msg[8];
-    if (!colon || *colon != ':' ||
-        config_value_parse_int(colon + 1, 0, 65535, &port, port_msg, sizeof port_msg) != 0) {
-        snprintf(msg, msglen, "expected %shost:port with a port between 0 and 65535, got '%s'",
-                 advertised ? "PLAINTEXT://" : "PLAINTEXT://host:port or ", config_value_quoted(item, q, sizeof q));
-        return ST_ECONFIG;
-    }
-    bool wildcard = (host_len == 7 && !strncmp(host, "0.0.0.0", 7)) ||
-                    (host_len == 4 && !strncmp(host, "[::]", 4));
-    if (advertised && (wildcard || port == 0)) {
-        snprintf(msg, msglen, "'%s': clients cannot connect to 0.0.0.0 or port 0",
-                 config_value_quoted(hostport, q, sizeof q));
-        return ST_ECONFIG;
-    }
-    char normal[320];
-    snprintf(normal, sizeof normal, "PLAINTEXT://%.*s:%d", (int)host_len, host, (int)port);
-    if (!config_value_list_append(out, outlen, normal, strlen(normal))) {
-        snprintf(msg, msglen, "value too long");
-        return ST_ECONFIG;
-    }
-    return 0;
-}
-
-static int check_listener_list(const char *value, bool advertised, char *normal, size_t normallen,
-                               char *msg, size_t msglen)
-{
-    normal[0] = '\0';
-    const char *all = value;
-    if (config_value_trim(&all, strlen(value)) == 0) { /* empty advertised.listeners = listeners */
-        if (advertised)
-            return 0;
-        snprintf(msg, msglen, "expected at least one listener (PLAINTEXT://host:port)");
-        return ST_ECONFIG;
-    }
-    int count = 0;
-    for (const char *c = value;; count++) {
-        size_t n = strcspn(c, ",");
-        const char *item = c;
-        size_t len = config_value_trim(&item, n);
-        if (len == 0) {
-            char q[80];
-            snprintf(msg, msglen, "empty listener in '%s'", config_value_quoted(value, q, sizeof q));
-            return ST_ECONFIG;
-        }
-        int rc = parse_listener(item, len, advertised, normal, normallen, msg, msglen);
-        if (rc != 0)
-            return rc;
-        if (c[n] == '\0')
-            break;
-        c += n + 1;
-    }
-    if (count > 0) { /* every listener needs its own name, and only PLAINTEXT exists */
-        snprintf(msg, msglen, "listener name PLAINTEXT is used %d times; each listener needs its "
-                 "own name and only PLAINTEXT is supported", count + 1);
-        return ST_ECONFIG;
-    }
-    return 0;
-}
-
 static int check_listeners(const char *value, char *normal, size_t normallen, char *msg,
                            size_t msglen)
 {
-    return check_listener_list(value, false, normal, normallen, msg, msglen);
+    return listeners_check_list(value, false, normal, normallen, msg, msglen);
 }
 
 static int check_advertised_listeners(const char *value, char *normal, size_t normallen, char *msg,
                                       size_t msglen)
 {
-    return check_listener_list(value, true, normal, normallen, msg, msglen);
+    return listeners_check_list(value, true, normal, normallen, msg, msglen);
 }
 
 static int check_log_dirs(const char *value, char *normal, size_t normallen, char *msg,
@@ -508,7 +432,7 @@ void broker_config_default(broker_config *c)
 }
 
 /* message.max.bytes <= socket.request.max.bytes: a batch must fit a request. */
-static int check_relations(const broker_config *c, char *msg, size_t msglen)
+static int check_sizes(const broker_config *c, char *msg, size_t msglen)
 {
     if (c->message_max_bytes > c->socket_request_max_bytes) {
         snprintf(msg, msglen, "message.max.bytes (%" PRId32 ") must not be larger than "
@@ -519,17 +443,43 @@ static int check_relations(const broker_config *c, char *msg, size_t msglen)
     return 0;
 }
 
+/* The listener keys agree with each other (listeners_resolve). */
+static int check_listener_relations(const broker_config *c, char *msg, size_t msglen)
+{
+    listener_set *set = malloc(sizeof *set);
+    if (!set) {
+        snprintf(msg, msglen, "out of memory");
+        return ST_ENOMEM;
+    }
+    int rc = listeners_resolve(c, set, msg, msglen);
+    free(set);
+    return rc;
+}
+
 /* Sets key in c (no relations checked); err gets "key: reason". */
 static int set_key(broker_config *c, const char *key, const char *value, const key_def **out_def,
                    char *err, size_t errlen)
 {
+    char msg[512];
+    if (strncmp(key, "listener.name.", 14) == 0) { /* per-listener settings: no table entry */
+        *out_def = NULL;
+        if (listeners_override_set(c->listener_overrides, sizeof c->listener_overrides, key + 14,
+                                   value, msg, sizeof msg) != 0) {
+            snprintf(err, errlen, "%s: %s", key, msg);
+            return ST_ECONFIG;
+        }
+        return 0;
+    }
     const key_def *def = find_key(key);
+    if (!def && listeners_unsupported_key(key)) {
+        snprintf(err, errlen, "%s: %s", key, listeners_unsupported_key(key));
+        return ST_ECONFIG;
+    }
     if (!def) {
         unknown_key(key, err, errlen);
         return ST_ECONFIG;
     }
     *out_def = def;
-    char msg[512];
     if (strlen(value) > LIMIT_CONFIG_VALUE_LENGTH) {
         snprintf(err, errlen, "%s: value longer than %d bytes", key, LIMIT_CONFIG_VALUE_LENGTH);
         return ST_ECONFIG;
@@ -550,15 +500,16 @@ int broker_config_set(broker_config *c, const char *key, const char *value, char
     if (rc != 0)
         return rc;
     /* advertised.listeners that followed listeners keeps following it */
-    if (def->offset == offsetof(broker_config, listeners) &&
+    if (def && def->offset == offsetof(broker_config, listeners) &&
         strcmp(c->advertised_listeners, c->listeners) == 0)
         memcpy(next.advertised_listeners, next.listeners, sizeof next.listeners);
-    if (def->offset == offsetof(broker_config, advertised_listeners) && !next.advertised_listeners[0])
+    if (def && def->offset == offsetof(broker_config, advertised_listeners) &&
+        !next.advertised_listeners[0])
         memcpy(next.advertised_listeners, next.listeners, sizeof next.listeners);
-    if (check_relations(&next, err, errlen) != 0)
+    if (check_sizes(&next, err, errlen) != 0 || check_listener_relations(&next, err, errlen) != 0)
         return ST_ECONFIG;
     *c = next;
-    if (def->offset == offsetof(broker_config, log_level))
+    if (def && def->offset == offsetof(broker_config, log_level))
         log_set_level((enum log_level)log_level_parse(c->log_level));
     return 0;
 }
@@ -586,6 +537,8 @@ static int load_file(broker_config *c, const char *path, load_origin *origin, ch
             snprintf(err, errlen, "%s:%d: %s", path, e->line, msg);
             break;
         }
+        if (!def)
+            continue; /* listener.name.*: yaml_map refuses a key given twice */
         int own = own_index(def);
         if (origin->line[own] > 0) {
             snprintf(err, errlen, "%s:%d: '%s' and '%s' (line %d) both set %s; keep one", path,
@@ -623,7 +576,7 @@ static int apply_override(broker_config *c, const char *arg, int index, load_ori
     int rc = set_key(c, key, eq + 1, &def, msg, sizeof msg);
     if (rc != 0)
         snprintf(err, errlen, "--override %s: %s", config_value_quoted(arg, q, sizeof q), msg);
-    else
+    else if (def)
         origin->override[own_index(def)] = index;
     free(key);
     return rc;
@@ -663,9 +616,13 @@ int broker_config_load(const char *path, const char *const *overrides, int overr
     if (!next.advertised_listeners[0])
         memcpy(next.advertised_listeners, next.listeners, sizeof next.listeners);
     char msg[512], where[160];
-    if (check_relations(&next, msg, sizeof msg) != 0) {
+    if (check_sizes(&next, msg, sizeof msg) != 0) {
         relation_origin(&origin, path, overrides, where, sizeof where);
         snprintf(err, errlen, "%s%s", where, msg);
+        return ST_ECONFIG;
+    }
+    if (check_listener_relations(&next, msg, sizeof msg) != 0) {
+        snprintf(err, errlen, "%s%s%s", path ? path : "", path ? ": " : "", msg);
         return ST_ECONFIG;
     }
     int level = own_index(find_key("log.level"));

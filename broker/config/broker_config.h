@@ -18,6 +18,19 @@ typedef struct broker_config {
     int32_t node_id;                               /* node.id (alias broker.id), default 1 */
     char listeners[BROKER_CONFIG_STRING_MAX];      /* listeners, default PLAINTEXT://127.0.0.1:9092 */
     char advertised_listeners[BROKER_CONFIG_STRING_MAX]; /* advertised.listeners, default = listeners */
+    char listener_security_protocol_map[BROKER_CONFIG_STRING_MAX]; /* "" = each protocol maps to itself */
+    char inter_broker_listener_name[64];           /* inter.broker.listener.name, "" = first listener */
+    char ssl_keystore_type[8];                     /* ssl.keystore.type: PEM */
+    char ssl_keystore_location[BROKER_CONFIG_STRING_MAX];   /* PEM: certificate chain, then key */
+    char ssl_truststore_type[8];                   /* ssl.truststore.type: PEM */
+    char ssl_truststore_location[BROKER_CONFIG_STRING_MAX]; /* PEM CA certificates */
+    char ssl_client_auth[16];                      /* ssl.client.auth: none|requested|required */
+    char ssl_enabled_protocols[64];                /* ssl.enabled.protocols, default TLSv1.2,TLSv1.3 */
+    char ssl_cipher_suites[BROKER_CONFIG_STRING_MAX]; /* ssl.cipher.suites, "" = OpenSSL defaults */
+    char ssl_principal_mapping_rules[BROKER_CONFIG_STRING_MAX]; /* default DEFAULT */
+    /* listener.name.<name>.<key> settings, one "NAME key=value" a line
+     * (broker/config/listeners.h) */
+    char listener_overrides[4 * BROKER_CONFIG_STRING_MAX];
     char log_dirs[BROKER_CONFIG_STRING_MAX];       /* log.dirs (alias log.dir), default ./data */
     char cluster_id[64];                           /* cluster.id; default generated once and stored in log.dirs/meta.properties */
     char rack[256];                                /* broker.rack, default empty */
@@ -78,7 +91,8 @@ void broker_config_each(const broker_config *c,
                         void (*fn)(void *arg, const char *key, const char *value, bool is_default),
                         void *arg);
 
-/* First host and port of listeners / advertised.listeners. An empty bind
+/* First host and port of listeners / advertised.listeners (every listener:
+ * listeners_resolve in broker/config/listeners.h). An empty bind
  * host is returned as "0.0.0.0" (all interfaces); an advertised host that is
  * empty or a wildcard is replaced by this machine's host name. Returns 0,
  * ST_EINVAL (no listener) or ST_ETOOBIG (host does not fit). */

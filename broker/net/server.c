@@ -1,8 +1,11 @@
 /*
- * server.c - TCP listener and connections: Kafka framing (int32 size prefix,
- * checked against socket.request.max.bytes before anything is allocated),
- * one request at a time per connection, back-pressure when a client does not
- * read its responses, and response output with sendfile for log data.
+ * server.c - the broker's listeners (one bound socket per named listener,
+ * TLS on SSL ones through tls.c) and their connections: Kafka framing (int32
+ * size prefix, checked against socket.request.max.bytes before anything is
+ * allocated), one request at a time per connection, back-pressure when a
+ * client does not read its responses, and response output with sendfile for
+ * log data on plaintext connections (file ranges are read and encrypted on
+ * TLS ones).
  *
  * Each connection hands its frames to proto (proto/dispatch.h) with a
  * proto_responder (proto/responder.h) that this file fills in: proto answers
@@ -27,7 +30,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "broker/config/listeners.h"
 #include "broker/metrics/metrics.h"
+#include "broker/net/tls.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/dispatch.h"
 #include "broker/proto/responder.h"
@@ -39,22 +44,36 @@
 /* One client connection: Kafka framing over a libevent bufferevent, one
  * request in flight at a time (as Kafka), back-pressure on slow readers,
  * responses written as memory plus sendfile file ranges. */
+struct server_listener;
+
 typedef struct conn {
     struct broker *broker;
     struct server *server;
+    struct server_listener *listener; /* the listener it was accepted on */
     struct bufferevent *bev;
     proto_responder responder;      /* what proto sees; responder.current is the request
                                        being handled or parked, or NULL */
     char peer[64];                  /* "ip:port" for logs */
     uint64_t id;
     bool closing;                   /* close once the output is flushed */
+    bool authenticated;             /* TLS: handshake done and principal set; plaintext: true */
     struct conn *prev, *next;       /* the server's list */
 } conn;
 
-struct server {
-    struct broker *broker;
+/* One named listener: its socket and, on SSL listeners, its TLS. */
+typedef struct server_listener {
+    struct server *server;
+    int index; /* in listeners and broker.advertised[] */
+    char name[LISTENER_NAME_MAX];
     struct evconnlistener *listener;
     int port;
+    net_tls *tls; /* NULL on PLAINTEXT */
+} server_listener;
+
+struct server {
+    struct broker *broker;
+    server_listener listeners[LIMIT_LISTENERS];
+    int listener_count;
     conn *conns;
     int conn_count;
     uint64_t next_id;
@@ -95,12 +114,31 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
     conn_process(c); /* output drained below the watermark: resume reading */
 }
 
+/* TLS handshake done: the principal of the client's certificate (or
+ * User:ANONYMOUS), then requests may be read. */
+static void conn_tls_connected(conn *c)
+{
+    if (net_tls_principal(c->listener->tls, c->bev, c->peer, c->responder.principal,
+                          sizeof c->responder.principal) != 0) {
+        conn_free(c);
+        return;
+    }
+    c->authenticated = true;
+    conn_process(c);
+}
+
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-    (void)bev;
     conn *c = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        if (!c->authenticated)
+            conn_tls_connected(c);
+        return;
+    }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        if (what & BEV_EVENT_ERROR)
+        if (c->listener->tls && !c->authenticated)
+            net_tls_log_failure(bev, c->peer);
+        else if (what & BEV_EVENT_ERROR)
             log_debug("net", "connection error peer=%s error=%s", c->peer, strerror(errno));
         conn_free(c);
     }
@@ -113,7 +151,7 @@ static void conn_process(conn *c)
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct evbuffer *out = bufferevent_get_output(c->bev);
     int32_t max_request = c->broker->config.socket_request_max_bytes;
-    while (!c->closing && c->responder.current == NULL) {
+    while (c->authenticated && !c->closing && c->responder.current == NULL) {
         if (evbuffer_get_length(out) > LIMIT_CONNECTION_OUTPUT_BYTES)
             return; /* resumed by the write callback */
         size_t available = evbuffer_get_length(in);
@@ -158,6 +196,31 @@ static void file_segment_cleanup(struct evbuffer_file_segment const *seg, int fl
     (void)arg;
 }
 
+/* TLS: a file range read into memory for OpenSSL to encrypt (sendfile
+ * cannot write through TLS); the fd is closed. */
+static int add_file_range_read(struct evbuffer *out, proto_file_range *f)
+{
+    int rc = 0;
+    uint8_t *data = f->length > 0 ? malloc((size_t)f->length) : NULL;
+    if (f->length > 0 && !data)
+        rc = ST_ENOMEM;
+    for (int64_t done = 0; rc == 0 && done < f->length;) {
+        ssize_t n = pread(f->fd, data + done, (size_t)(f->length - done), f->file_position + done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = ST_EIO; /* the segment shrank under us: an error, never short data */
+        else
+            done += n;
+    }
+    close(f->fd);
+    f->fd = -1;
+    if (rc == 0 && f->length > 0 && evbuffer_add(out, data, (size_t)f->length) != 0)
+        rc = ST_ENOMEM;
+    free(data);
+    return rc;
+}
+
 /* Queues a response frame: int32 size, then o's memory and file ranges in
  * order. File descriptors in o move to libevent (sendfile) and are set to -1. */
 static int conn_send(proto_responder *responder, proto_out *o)
@@ -179,6 +242,12 @@ static int conn_send(proto_responder *responder, proto_out *o)
         if (f->buf_position > written) {
             evbuffer_add(out, o->mem.data + written, f->buf_position - written);
             written = f->buf_position;
+        }
+        if (c->listener->tls) {
+            int rc = add_file_range_read(out, f);
+            if (rc != 0)
+                return rc;
+            continue;
         }
         struct evbuffer_file_segment *seg = evbuffer_file_segment_new(
             f->fd, f->file_position, f->length, EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_MMAP);
@@ -239,7 +308,8 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
 {
     (void)listener;
     (void)addrlen;
-    struct server *s = arg;
+    server_listener *l = arg;
+    struct server *s = l->server;
     if (s->conn_count >= LIMIT_CONNECTIONS) {
         log_warn("net", "refusing connection: limit reached connections=%d", s->conn_count);
         metrics_count_connection(s->broker->metrics, false);
@@ -253,6 +323,8 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
     }
     c->broker = s->broker;
     c->server = s;
+    c->listener = l;
+    c->responder.listener = l->index;
     c->responder.ops = &conn_responder_ops;
     c->responder.peer = c->peer;
     snprintf(c->responder.principal, sizeof c->responder.principal, "%s",
@@ -273,9 +345,15 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    c->bev = bufferevent_socket_new(s->broker->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (l->tls) { /* requests are read once the handshake says who the client is */
+        c->bev = net_tls_accept(l->tls, s->broker->base, fd, c->peer);
+    } else {
+        c->bev = bufferevent_socket_new(s->broker->base, fd, BEV_OPT_CLOSE_ON_FREE);
+        if (!c->bev)
+            evutil_closesocket(fd);
+        c->authenticated = true;
+    }
     if (!c->bev) {
-        evutil_closesocket(fd);
         free(c);
         return;
     }
@@ -289,15 +367,14 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
     s->conns = c;
     s->conn_count++;
     metrics_count_connection(s->broker->metrics, true);
-    log_debug("net", "connection accepted peer=%s id=%llu", c->peer, (unsigned long long)c->id);
+    log_debug("net", "connection accepted peer=%s id=%llu listener=%s", c->peer,
+              (unsigned long long)c->id, l->name);
 }
 
-int server_open(struct broker *b, const char *host, int port, struct server **out)
+/* Binds l to host:port and starts accepting. */
+static int listener_open(server_listener *l, const char *host, int port)
 {
-    struct server *s = calloc(1, sizeof *s);
-    if (!s)
-        return ST_ENOMEM;
-    s->broker = b;
+    struct broker *b = l->server->broker;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     socklen_t sslen;
@@ -318,38 +395,84 @@ int server_open(struct broker *b, const char *host, int port, struct server **ou
         in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         sslen = sizeof *in4;
     } else {
-        log_error("net", "cannot bind: listener host must be an IP address host=%s", host);
-        free(s);
+        log_error("net", "cannot bind listener %s: the host must be an IP address host=%s",
+                  l->name, host);
         return ST_ECONFIG;
     }
-    s->listener = evconnlistener_new_bind(b->base, accept_cb, s,
+    l->listener = evconnlistener_new_bind(b->base, accept_cb, l,
                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
                                           (struct sockaddr *)&ss, (int)sslen);
-    if (!s->listener) {
-        log_error("net", "cannot listen host=%s port=%d error=%s", host, port, strerror(errno));
-        free(s);
+    if (!l->listener) {
+        log_error("net", "cannot listen listener=%s host=%s port=%d error=%s", l->name, host, port,
+                  strerror(errno));
         return ST_EIO;
     }
     struct sockaddr_storage bound;
     socklen_t boundlen = sizeof bound;
-    getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&bound, &boundlen);
-    s->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+    getsockname(evconnlistener_get_fd(l->listener), (struct sockaddr *)&bound, &boundlen);
+    l->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
                                           : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    return 0;
+}
+
+int server_open(struct broker *b, const listener_set *set, struct server **out)
+{
+    struct server *s = calloc(1, sizeof *s);
+    if (!s)
+        return ST_ENOMEM;
+    s->broker = b;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < set->count; i++) {
+        const listener_endpoint *e = &set->items[i];
+        server_listener *l = &s->listeners[i];
+        l->server = s;
+        l->index = i;
+        snprintf(l->name, sizeof l->name, "%s", e->name);
+        s->listener_count = i + 1;
+        if (e->protocol == LISTENER_SSL)
+            rc = net_tls_open(&b->config, e->name, &l->tls);
+        else if (e->protocol != LISTENER_PLAINTEXT)
+            rc = ST_ECONFIG; /* refused by listeners_resolve already */
+        if (rc == 0)
+            rc = listener_open(l, e->host, e->port);
+    }
+    if (rc != 0) {
+        server_close(s);
+        return rc;
+    }
     *out = s;
     return 0;
 }
 
-int server_port(const struct server *s) { return s->port; }
+int server_listener_count(const struct server *s) { return s->listener_count; }
+
+int server_port(const struct server *s, int listener) { return s->listeners[listener].port; }
 
 int server_connection_count(const struct server *s) { return s->conn_count; }
+
+int server_reload_tls(struct server *s)
+{
+    int rc = 0;
+    for (int i = 0; i < s->listener_count; i++) {
+        if (s->listeners[i].tls) {
+            int one = net_tls_reload(s->listeners[i].tls);
+            if (one != 0)
+                rc = one;
+        }
+    }
+    return rc;
+}
 
 void server_close(struct server *s)
 {
     if (!s)
         return;
-    if (s->listener)
-        evconnlistener_free(s->listener);
+    for (int i = 0; i < s->listener_count; i++)
+        if (s->listeners[i].listener)
+            evconnlistener_free(s->listeners[i].listener);
     while (s->conns)
         conn_free(s->conns);
+    for (int i = 0; i < s->listener_count; i++)
+        net_tls_close(s->listeners[i].tls);
     free(s);
 }

@@ -1,5 +1,6 @@
 /*
- * server.h - the broker's TCP listener and its set of connections.
+ * server.h - the broker's listeners (broker/config/listeners.h: one socket
+ * per named listener, TLS on SSL ones) and their set of connections.
  * Runs on the broker's event-loop thread.
  */
 #ifndef STRAIT_NET_SERVER_H
@@ -7,11 +8,17 @@
 
 struct broker;
 struct server;
+struct listener_set;
 
-/* Binds host:port (port 0 picks a free port) and starts accepting. */
-int server_open(struct broker *b, const char *host, int port, struct server **out);
-/* The port actually bound. */
-int server_port(const struct server *s);
+/* Binds every listener of set (port 0 picks a free port), loads the TLS of
+ * the SSL ones from b's configuration, and starts accepting. */
+int server_open(struct broker *b, const struct listener_set *set, struct server **out);
+int server_listener_count(const struct server *s);
+/* The port actually bound by listener index listener (as in set). */
+int server_port(const struct server *s, int listener);
+/* Rereads the certificates of every SSL listener (SIGHUP); a listener whose
+ * files fail keeps its current ones. 0 or the last error. */
+int server_reload_tls(struct server *s);
 /* Stops accepting and closes every connection (parked requests are dropped). */
 void server_close(struct server *s);
 int server_connection_count(const struct server *s);

@@ -20,6 +20,7 @@
 
 #include "broker/cluster/topic_registry.h"
 #include "broker/config/broker_config.h"
+#include "common/limits.h"
 
 struct event;
 struct event_base;
@@ -29,6 +30,12 @@ struct coordinator;
 struct metrics;
 struct region_state;
 
+/* Where clients of one listener reach this broker (advertised.listeners). */
+typedef struct broker_advertised_address {
+    char host[256];
+    int port;
+} broker_advertised_address;
+
 typedef struct broker {
     broker_config config;
     struct event_base *base;
@@ -37,12 +44,31 @@ typedef struct broker {
     struct coordinator *coordinator; /* consumer groups (broker/group/coordinator.h) */
     struct metrics *metrics;         /* counters behind /metrics (broker/metrics/metrics.h) */
     struct region_state *region;     /* failover role and redirect (cluster/region_state.h) */
+    /* The address of this broker on listener 0 (the one clients connected to
+     * when no per-listener address applies); advertised[] has every listener's,
+     * indexed like proto_responder.listener (broker_advertised). */
     char advertised_host[256];
     int advertised_port;
+    broker_advertised_address advertised[LIMIT_LISTENERS];
+    int advertised_count;
     struct broker_request *parked; /* doubly linked list of parked requests (request_park.h) */
     struct event *wake_event;      /* wakes parked requests after appends (deferred) */
     bool wake_pending;
 } broker;
+
+/* This broker's address for a client connected to listener index listener
+ * (proto_responder.listener): advertised[listener], or advertised_host/port
+ * when the listener is unknown (a broker without listeners, as in tests). */
+static inline void broker_advertised(const broker *b, int listener, const char **host, int *port)
+{
+    if (listener >= 0 && listener < b->advertised_count) {
+        *host = b->advertised[listener].host;
+        *port = b->advertised[listener].port;
+    } else {
+        *host = b->advertised_host;
+        *port = b->advertised_port;
+    }
+}
 
 /* Auto-creates topic name when auto.create.topics.enable is on (Metadata,
  * Produce); returns the topic or NULL (unknown and not created). */

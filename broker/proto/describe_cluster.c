@@ -26,6 +26,7 @@
 
 #include "broker/proto/admin_apis.h"
 #include "broker/proto/broker_context.h"
+#include "broker/proto/responder.h"
 #include "broker/proto/kafka_error.h"
 
 /* ---- field tables ------------------------------------------------------- */
@@ -67,8 +68,9 @@ static int describe_cluster_handle(broker_request *req)
         return PROTO_CLOSE;
     describe_cluster_broker *me = rs->brokers.items;
     me->broker_id = b->config.node_id;
-    me->host = proto_str_c(b->advertised_host);
-    me->port = b->advertised_port;
+    const char *host;
+    broker_advertised(b, req->responder ? req->responder->listener : -1, &host, &me->port);
+    me->host = proto_str_c(host); /* the address of the listener the client is on */
     me->rack = b->config.rack[0] ? proto_str_c(b->config.rack) : proto_str_null();
     rs->throttle_time_ms = 0;
     rs->error_code = KERR_NONE;

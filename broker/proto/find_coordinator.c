@@ -117,8 +117,9 @@ static int handle_find_coordinator(broker_request *req)
         return PROTO_RESPOND;
     }
     out->node_id = b->config.node_id;
-    out->host = proto_str_c(b->advertised_host);
-    out->port = b->advertised_port;
+    const char *host;
+    broker_advertised(b, req->responder ? req->responder->listener : -1, &host, &out->port);
+    out->host = proto_str_c(host); /* the address of the listener the client is on */
     return PROTO_RESPOND;
 }
 

@@ -56,6 +56,7 @@
 
 #include "broker/proto/admin_apis.h"
 #include "broker/proto/broker_context.h"
+#include "broker/proto/responder.h"
 #include "broker/proto/kafka_error.h"
 #include "broker/proto/region_redirect.h"
 
@@ -210,8 +211,9 @@ static bool fill_brokers(broker_request *req, metadata_response *rs, metadata_no
         return false;
     metadata_response_broker *list = rs->brokers.items;
     list[0].node_id = b->config.node_id;
-    list[0].host = proto_str_c(b->advertised_host);
-    list[0].port = b->advertised_port;
+    const char *host;
+    broker_advertised(b, req->responder ? req->responder->listener : -1, &host, &list[0].port);
+    list[0].host = proto_str_c(host); /* the address of the listener the client is on */
     list[0].rack = b->config.rack[0] ? proto_str_c(b->config.rack) : proto_str_null();
     int listed = 1;
     for (int i = 0; i < extra; i++) {

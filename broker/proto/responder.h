@@ -48,6 +48,9 @@ typedef struct proto_responder {
     char principal[PROTO_PRINCIPAL_MAX];
     /* The client's address without the port: the host an ACL matches. */
     char client_host[PROTO_CLIENT_HOST_MAX];
+    /* Index of the listener the client connected to (broker.advertised[]):
+     * Metadata and FindCoordinator answer with that listener's address. */
+    int listener;
 } proto_responder;
 
 #endif
