@@ -28,6 +28,7 @@ struct producer_ids;
 struct coordinator;
 struct metrics;
 struct region_state;
+struct acl_store;
 
 typedef struct broker {
     broker_config config;
@@ -37,6 +38,8 @@ typedef struct broker {
     struct coordinator *coordinator; /* consumer groups (broker/group/coordinator.h) */
     struct metrics *metrics;         /* counters behind /metrics (broker/metrics/metrics.h) */
     struct region_state *region;     /* failover role and redirect (cluster/region_state.h) */
+    struct acl_store *acls;          /* ACLs (security/acl.h), loaded from the data dir when
+                                        authorizer.class.name is set; NULL = no authorizer */
     char advertised_host[256];
     int advertised_port;
     struct broker_request *parked; /* doubly linked list of parked requests (request_park.h) */

@@ -1,0 +1,87 @@
+/*
+ * authorize.c - the request-side authorizer (authorize.h): the connection's
+ * principal and host, the broker's ACL store and authorizer configuration,
+ * and the denial log line.
+ */
+#include "broker/proto/authorize.h"
+
+#include <string.h>
+
+#include "broker/proto/broker_context.h"
+#include "broker/proto/responder.h"
+#include "common/log.h"
+#include "security/acl.h"
+
+bool authorize_enabled(const broker_request *req)
+{
+    return req->broker->acls != NULL;
+}
+
+const char *authorize_principal(const broker_request *req)
+{
+    if (req->responder && req->responder->principal[0] != '\0')
+        return req->responder->principal;
+    return PROTO_PRINCIPAL_ANONYMOUS;
+}
+
+const char *authorize_host(const broker_request *req)
+{
+    return req->responder ? req->responder->client_host : "";
+}
+
+static bool decide(const broker_request *req, int8_t operation, int8_t resource_type,
+                   const char *name, size_t len, bool log_denial)
+{
+    const broker *b = req->broker;
+    if (!b->acls)
+        return true;
+    char text[ACL_RESOURCE_NAME_MAX];
+    if (len >= sizeof text)
+        len = sizeof text - 1;
+    memcpy(text, name, len);
+    text[len] = '\0';
+    acl_authorizer_config config = {
+        .super_users = b->config.super_users,
+        .allow_everyone_if_no_acl_found = b->config.allow_everyone_if_no_acl_found,
+    };
+    const char *principal = authorize_principal(req);
+    acl_decision d = acl_authorize(b->acls, &config, principal, authorize_host(req), operation,
+                                   resource_type, text);
+    if (!d.allowed && log_denial)
+        log_debug("authorizer", "denied principal=%s peer=%s api=%s operation=%s resource=%s:%s "
+                  "reason=%s", principal, req->responder ? req->responder->peer : "-",
+                  req->api ? req->api->name : "?", acl_operation_name(operation),
+                  acl_resource_type_name(resource_type), text, d.reason ? d.reason : "");
+    return d.allowed;
+}
+
+bool authorize(const broker_request *req, int8_t operation, int8_t resource_type,
+               const char *name, size_t len)
+{
+    return decide(req, operation, resource_type, name, len, true);
+}
+
+bool authorize_quiet(const broker_request *req, int8_t operation, int8_t resource_type,
+                     const char *name, size_t len)
+{
+    return decide(req, operation, resource_type, name, len, false);
+}
+
+bool authorize_cluster(const broker_request *req, int8_t operation)
+{
+    return authorize(req, operation, ACL_RESOURCE_CLUSTER, ACL_CLUSTER_NAME,
+                     sizeof ACL_CLUSTER_NAME - 1);
+}
+
+int32_t authorize_operations(const broker_request *req, int8_t resource_type, const char *name,
+                             size_t len, int32_t candidates)
+{
+    if (!req->broker->acls)
+        return candidates;
+    int32_t allowed = 0;
+    for (int op = ACL_OP_READ; op <= ACL_OP_DESCRIBE_TOKENS; op++)
+        if ((candidates & (int32_t)(1u << op)) &&
+            authorize_quiet(req, (int8_t)op, resource_type, name, len))
+            allowed |= (int32_t)(1u << op);
+    return allowed;
+}
