@@ -22,6 +22,11 @@
 
 #include "broker/proto/api.h"
 #include "broker/proto/codec.h"
+#include "security/acl.h"
+
+/* The client.id Kafka's own tools use to write internal topics; honoured
+ * only without an authorizer. */
+#define AUTHORIZE_ADMIN_CLIENT_ID "__admin_client"
 
 /* True when an authorizer is configured (ACLs are checked). */
 bool authorize_enabled(const broker_request *req);
@@ -45,6 +50,33 @@ static inline bool authorize_str(const broker_request *req, int8_t operation,
 }
 /* operation on the cluster resource ("kafka-cluster"). */
 bool authorize_cluster(const broker_request *req, int8_t operation);
+
+/* CREATE on the cluster, or on the topic name[0..len): may the request
+ * create that topic (CreateTopics, auto-creation by Metadata or Produce)? */
+bool authorize_topic_create(const broker_request *req, const char *name, size_t len);
+
+/* Is the client the region's sidecar (or another node's control plane)?
+ * With an authorizer: CLUSTER_ACTION on the cluster. Without one: a
+ * client.id starting with REGION_SIDECAR_CLIENT_ID_PREFIX, which any client
+ * can claim (the remaining gap until SASL, docs/security.md). */
+bool authorize_sidecar(const broker_request *req);
+
+/* May the request write into an internal topic (__consumer_offsets...) or
+ * delete its records? With an authorizer: CLUSTER_ACTION on the cluster.
+ * Without one: the client.id "__admin_client", as Kafka's tools use it. */
+bool authorize_internal_write(const broker_request *req);
+
+/* The group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
+ * OffsetCommit, OffsetFetch): GROUP_AUTHORIZATION_FAILED without READ on
+ * the group, else the region's answer (region_redirect.h
+ * region_group_error), 0 when the group is served here. */
+int16_t authorize_group_error(const broker_request *req, const char *group_id, size_t len);
+
+/* InitProducerId of an idempotent producer: IDEMPOTENT_WRITE on the
+ * cluster, or WRITE on at least one topic (Kafka 3.x, KIP-679): some ALLOW
+ * binding of the principal grants WRITE on a topic pattern and no DENY
+ * overrides it on that pattern's own name. */
+bool authorize_idempotent_write(const broker_request *req);
 
 /* As authorize, without the denial log line (probes: "is this the sidecar",
  * "may it see this topic" in a listing). */
