@@ -40,8 +40,17 @@ static bool decide(const broker_request *req, int8_t operation, int8_t resource_
     if (!b->acls)
         return true;
     char text[ACL_RESOURCE_NAME_MAX];
-    if (len >= sizeof text)
-        len = sizeof text - 1;
+    if (len >= sizeof text) {
+        /* longer than any ACL's name: a truncated copy could match a literal
+         * ACL of another resource, so it is denied */
+        if (log_denial)
+            log_debug("authorizer", "denied principal=%s peer=%s api=%s operation=%s "
+                      "resource=%s reason=name of %zu bytes is longer than any ACL's",
+                      authorize_principal(req), req->responder ? req->responder->peer : "-",
+                      req->api ? req->api->name : "?", acl_operation_name(operation),
+                      acl_resource_type_name(resource_type), len);
+        return false;
+    }
     memcpy(text, name, len);
     text[len] = '\0';
     acl_authorizer_config config = {

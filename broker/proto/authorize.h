@@ -37,9 +37,8 @@ const char *authorize_host(const broker_request *req);
 
 /* May the request's principal do operation (enum acl_operation) on the
  * resource of resource_type (enum acl_resource_type) named name[0..len)?
- * Always true without an authorizer. A name too long for any ACL is
- * checked as-is up to its length limit (and denied unless a wildcard or a
- * prefix matches it). */
+ * Always true without an authorizer. With one, a name too long for any ACL
+ * (ACL_RESOURCE_NAME_MAX bytes or more) is denied. */
 bool authorize(const broker_request *req, int8_t operation, int8_t resource_type,
                const char *name, size_t len);
 static inline bool authorize_str(const broker_request *req, int8_t operation,

@@ -30,8 +30,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "broker/proto/authorize.h"
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 #include "common/error.h"

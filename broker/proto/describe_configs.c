@@ -50,8 +50,8 @@
 
 #include "broker/cluster/region_state.h"
 #include "broker/log/topic_config.h"
-#include "broker/proto/authorize.h"
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 

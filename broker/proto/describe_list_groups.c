@@ -29,8 +29,8 @@
  */
 #include <string.h>
 
-#include "broker/proto/authorize.h"
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"

@@ -31,8 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/proto/authorize.h"
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
@@ -126,9 +126,8 @@ static int handle_offset_commit(broker_request *req)
         group_error = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id)
         group_error = KERR_INVALID_GROUP_ID;
-    else if ((group_error = authorize_group_error(req, group_id, strlen(group_id))) != 0)
-        ; /* not authorized, or coordinated in the active region */
-    else
+    else if ((group_error = authorize_group_error(req, group_id, strlen(group_id))) ==
+             KERR_NONE) /* else not authorized, or coordinated in the active region */
         group_error = group_api_kafka_error(coordinator_commit_check(
             b->coordinator, group_id, member_id ? member_id : "", instance_id, in->generation_id));
     int32_t n = 0;

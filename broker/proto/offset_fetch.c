@@ -31,8 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "broker/proto/authorize.h"
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
