@@ -20,10 +20,12 @@
 #include <cmocka.h>
 
 #include "broker/broker.h"
+#include "broker/cluster/producer_ids.h"
 #include "broker/cluster/region_state.h"
 #include "broker/proto/acl_apis.h"
 #include "broker/proto/admin_apis.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/producer_apis.h"
 #include "broker/proto/responder.h"
 #include "common/limits.h"
 #include "security/acl.h"
@@ -75,12 +77,19 @@ static int teardown(void **state)
     topic_registry_close(f->b.topics);
     region_state_close(f->b.region);
     acl_store_free(f->b.acls);
+    producer_ids_close(f->b.producer_ids);
     for (int i = 0; i < f->call_count; i++)
         proto_arena_free(&f->calls[i]->arena);
     proto_arena_free(&f->arena);
     nftw(f->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
+}
+
+/* The producer-id allocator InitProducerId draws from. */
+static void cluster_producer_ids_open(fixture *f)
+{
+    assert_int_equal(producer_ids_open(f->root, f->b.config.node_id, &f->b.producer_ids), 0);
 }
 
 /* Turns the authorizer on (an empty store), with super.users. */
@@ -380,6 +389,51 @@ static void region_state_needs_cluster_action(void **state)
     assert_int_equal(region_state_epoch(f->b.region), 5);
 }
 
+/* InitProducerId: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic
+ * (KIP-679) unless a DENY takes that topic back; a transactional id needs
+ * WRITE on it. DescribeCluster: DESCRIBE on the cluster. */
+static void producer_and_cluster_permissions(void **state)
+{
+    fixture *f = *state;
+    cluster_producer_ids_open(f);
+    authorizer_on(f, "");
+    init_producer_id_request idempotent = {.transactional_id = {NULL, -1}, .producer_id = -1,
+                                           .producer_epoch = -1};
+    init_producer_id_response *rs = call(f, &api_init_producer_id, 4, &idempotent);
+    assert_int_equal(rs->error_code, KERR_CLUSTER_AUTHORIZATION_FAILED);
+    assert_int_equal(rs->producer_id, -1);
+    grant(f, ACL_RESOURCE_TOPIC, "orders", ACL_PATTERN_PREFIXED, ACL_OP_WRITE,
+          ACL_PERMISSION_ALLOW);
+    rs = call(f, &api_init_producer_id, 4, &idempotent);
+    assert_int_equal(rs->error_code, KERR_NONE);
+    assert_true(rs->producer_id >= 0);
+    grant(f, ACL_RESOURCE_TOPIC, "orders", ACL_PATTERN_PREFIXED, ACL_OP_WRITE,
+          ACL_PERMISSION_DENY);
+    rs = call(f, &api_init_producer_id, 2, &idempotent);
+    assert_int_equal(rs->error_code, KERR_CLUSTER_AUTHORIZATION_FAILED);
+    grant(f, ACL_RESOURCE_CLUSTER, ACL_CLUSTER_NAME, ACL_PATTERN_LITERAL, ACL_OP_IDEMPOTENT_WRITE,
+          ACL_PERMISSION_ALLOW);
+    rs = call(f, &api_init_producer_id, 2, &idempotent);
+    assert_int_equal(rs->error_code, KERR_NONE);
+    init_producer_id_request transactional = idempotent;
+    transactional.transactional_id = proto_str_c("tx-1");
+    rs = call(f, &api_init_producer_id, 2, &transactional);
+    assert_int_equal(rs->error_code, KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+
+    describe_cluster_request dc = {.include_cluster_authorized_operations = true};
+    describe_cluster_response *d = call(f, &api_describe_cluster, 0, &dc);
+    assert_int_equal(d->error_code, KERR_CLUSTER_AUTHORIZATION_FAILED);
+    assert_int_equal(d->brokers.count, 0);
+    assert_int_equal(d->cluster_authorized_operations, 1 << ACL_OP_IDEMPOTENT_WRITE);
+    grant(f, ACL_RESOURCE_CLUSTER, ACL_CLUSTER_NAME, ACL_PATTERN_LITERAL, ACL_OP_DESCRIBE,
+          ACL_PERMISSION_ALLOW);
+    d = call(f, &api_describe_cluster, 0, &dc);
+    assert_int_equal(d->error_code, KERR_NONE);
+    assert_int_equal(d->brokers.count, 1);
+    assert_int_equal(d->cluster_authorized_operations,
+                     (1 << ACL_OP_IDEMPOTENT_WRITE) | (1 << ACL_OP_DESCRIBE));
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -389,6 +443,7 @@ int main(void)
         T(cluster_permission_needed),
         T(metadata_hides_topics),
         T(region_state_needs_cluster_action),
+        T(producer_and_cluster_permissions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
