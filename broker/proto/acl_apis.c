@@ -177,9 +177,10 @@ static int16_t gate(broker_request *req, int8_t operation, proto_str *message)
     if (!authorize_cluster(req, operation)) {
         *message = admin_message(req, "principal %s may not %s the cluster",
                                  authorize_principal(req), acl_operation_name(operation));
-        log_info("audit", "acl change refused principal=%s peer=%s api=%s outcome=%s",
-                 authorize_principal(req), peer_of(req), req->api->name,
-                 operation == ACL_OP_ALTER ? "CLUSTER_AUTHORIZATION_FAILED" : "denied");
+        if (operation == ACL_OP_ALTER) /* a change refused; listing is not a change */
+            log_info("audit", "acl change refused principal=%s peer=%s api=%s "
+                     "outcome=CLUSTER_AUTHORIZATION_FAILED", authorize_principal(req),
+                     peer_of(req), req->api->name);
         return KERR_CLUSTER_AUTHORIZATION_FAILED;
     }
     return KERR_NONE;
