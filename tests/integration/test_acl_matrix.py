@@ -55,6 +55,7 @@ INVALID_CONFIG = 40
 INVALID_REQUEST = 42
 SECURITY_DISABLED = 54
 NOT_LEADER_OR_FOLLOWER = 6
+INVALID_TOPIC_EXCEPTION = 17
 API_DESCRIBE_ACLS = 29
 API_ALTER_CONFIGS = 33
 RESOURCE_BROKER = 4
@@ -106,6 +107,7 @@ GRANTS = [
     acl(ResourceType.TOPIC, "both", ACLOperation.WRITE, permission=ACLPermissionType.DENY),
     acl(ResourceType.GROUP, "good-group", ACLOperation.READ),
     acl(ResourceType.TOPIC, "orders", ACLOperation.ALL),
+    acl(ResourceType.TOPIC, "__consumer_offsets", ACLOperation.WRITE),
 ]
 DOOMED = acl(ResourceType.TOPIC, "denied", ACLOperation.READ, principal="User:mallory")
 
@@ -253,6 +255,8 @@ def matrix(b):
                  "empty AlterConfigs as " + client_id)
     check_eq(produce_raw(b, "orders", "strait-sidecar-spoof"), NOT_LEADER_OR_FOLLOWER,
              "the sidecar's client.id does not lift the standby's fence (no CLUSTER_ACTION)")
+    check_eq(produce_raw(b, "__consumer_offsets", "__admin_client"), INVALID_TOPIC_EXCEPTION,
+             "an internal topic needs CLUSTER_ACTION, whatever the client.id")
 
 
 def fetch_error(b, topic, replica_id=-1):
