@@ -29,6 +29,8 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "security/acl.h"
+#include "security/acl_file.h"
 
 #define BROKER_TICK_MS 1000 /* granularity of flush.ms, segment.ms, retention */
 
@@ -185,6 +187,19 @@ int broker_open(const broker_config *config, broker_node **out)
         log_error("broker", "cannot load the region state error=%s", strait_strerror(rc));
         goto fail;
     }
+    if (b->config.authorizer_class_name[0] != '\0') {
+        char why[512] = "";
+        b->acls = acl_store_new();
+        rc = b->acls ? acl_file_load(topic_registry_data_dir(b->topics), b->acls, why, sizeof why)
+                     : ST_ENOMEM;
+        if (rc != 0) {
+            log_error("broker", "cannot load the ACLs error=%s reason=%s", strait_strerror(rc), why);
+            goto fail;
+        }
+        log_info("broker", "authorizer on acls=%zu super.users=%s allow.everyone.if.no.acl.found=%s",
+                 acl_store_count(b->acls), b->config.super_users,
+                 b->config.allow_everyone_if_no_acl_found ? "true" : "false");
+    }
     if (region_epochs_raise_all(b->region, b->topics) < 0) {
         rc = ST_EIO;
         goto fail;
@@ -293,6 +308,7 @@ void broker_close(broker_node *node)
     log_flusher_close(node->flusher);  /* after the logs: closing a log settles its fsync */
     producer_ids_close(b->producer_ids);
     region_state_close(b->region);
+    acl_store_free(b->acls);
     metrics_close(b->metrics);
     if (b->base)
         event_base_free(b->base);

@@ -642,6 +642,21 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
     int rc = values_edit(next, keys, values, ops, count, err, errlen);
     if (rc == 0)
         rc = values_compile(next, err, errlen);
+    /* once set, the failover state is never removed through the Kafka
+     * API: an AlterConfigs with an empty list (or a DELETE of either key)
+     * would otherwise turn a standby or fenced broker into a plain one
+     * that takes every write. The operator resets it offline. */
+    if (rc == 0 && rs->v->epoch != 0 && next->epoch == 0) {
+        snprintf(err, errlen, "%s %d cannot be removed: the failover state is reset only "
+                 "offline (stop the broker and delete %s)", REGION_KEY_EPOCH, (int)rs->v->epoch,
+                 REGION_STATE_FILE_NAME);
+        rc = ST_ECONFIG;
+    }
+    if (rc == 0 && rs->v->role != REGION_ROLE_NONE && next->role == REGION_ROLE_NONE) {
+        snprintf(err, errlen, "%s cannot be removed: the failover state is reset only offline "
+                 "(stop the broker and delete %s)", REGION_KEY_ROLE, REGION_STATE_FILE_NAME);
+        rc = ST_ECONFIG;
+    }
     if (rc == 0 && next->epoch != 0 && next->epoch < rs->v->epoch) {
         snprintf(err, errlen, "%s %d is older than the stored epoch %d", REGION_KEY_EPOCH,
                  (int)next->epoch, (int)rs->v->epoch);
@@ -659,8 +674,8 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
         values_free(next);
         return rc;
     }
-    /* an epoch never goes backwards (it may be removed) */
-    INVARIANT(next->epoch == 0 || next->epoch >= rs->v->epoch);
+    /* an epoch never goes backwards and, once set, is never removed */
+    INVARIANT(next->epoch >= rs->v->epoch);
     /* a lapse the tick has not seen yet is logged before its renewal */
     region_state_lease_check(rs, now_ms);
     if (unchanged) {

@@ -10,13 +10,13 @@
  * common/region_contract.h, which the sidecar's side includes too.
  *
  * Regex lists are split at the commas that are outside (), [] and {} and not
- * escaped, so "a{1,3},b" is two patterns. Removing the role and the epoch
- * together makes the broker a plain one again (an operator's reset); the
- * next epoch is then accepted whatever it is (leader epochs still never
- * go down: the partition logs keep theirs). Rules checked together for one
+ * escaped, so "a{1,3},b" is two patterns. Rules checked together for one
  * change (any failure changes nothing): a role needs an epoch; standby needs
  * at least one redirect broker; an epoch lower than the stored one is
- * refused; equal is accepted (idempotent re-apply).
+ * refused; equal is accepted (idempotent re-apply); once set, the role and
+ * the epoch cannot be removed (an AlterConfigs with an empty list must not
+ * turn a standby into a plain broker): the state is reset only offline, by
+ * deleting strait-region-state while the broker is stopped.
  *
  * Lease (strait.region.lease.ms > 0): every successful change that is not
  * validate_only renews it at that moment (monotonic clock), even one that
@@ -40,10 +40,10 @@
  * Persisted as <first log dir>/strait-region-state (format in
  * region_state.c, where it is parsed), written atomically (fsync + rename).
  *
- * The sidecar is recognised by its client.id starting with
- * REGION_SIDECAR_CLIENT_ID_PREFIX (common/region_contract.h). That is NOT a
- * security boundary: any client can claim it. Authenticated identity (SASL)
- * will replace it.
+ * Without an authorizer the sidecar is recognised by its client.id starting
+ * with REGION_SIDECAR_CLIENT_ID_PREFIX (common/region_contract.h), which any
+ * client can claim; with one, by CLUSTER_ACTION on the cluster
+ * (broker/proto/authorize.h authorize_sidecar).
  *
  * Runs on the broker's event-loop thread; not thread-safe.
  */
@@ -152,7 +152,9 @@ const region_broker *region_state_group_broker(const region_state *rs, const cha
 void region_state_each(const region_state *rs,
                        void (*fn)(void *arg, const char *key, const char *value), void *arg);
 
-/* True if client_id (len bytes, len < 0 = null) names the sidecar. */
+/* True if client_id (len bytes, len < 0 = null) names the sidecar: how the
+ * sidecar is told apart when no authorizer is configured (not a security
+ * boundary; broker/proto/authorize.h authorize_sidecar). */
 bool region_client_is_sidecar(const char *client_id, int32_t len);
 
 #endif

@@ -58,6 +58,8 @@ static int check_log_dirs(const char *, char *, size_t, char *, size_t);
 static int check_cluster_id(const char *, char *, size_t, char *, size_t);
 static int check_cleanup_policy(const char *, char *, size_t, char *, size_t);
 static int check_metrics_listener(const char *, char *, size_t, char *, size_t);
+static int check_authorizer(const char *, char *, size_t, char *, size_t);
+static int check_super_users(const char *, char *, size_t, char *, size_t);
 
 #define FIELD(f) .offset = offsetof(broker_config, f), .size = sizeof(((broker_config *)0)->f)
 #define INT(n, f, lo, hi, def, d) \
@@ -185,6 +187,15 @@ static const key_def keys[] = {
     STRING("metrics.listener", metrics_listener, check_metrics_listener, "127.0.0.1:0",
            "strait: host:port serving /metrics (Prometheus) and /healthz over HTTP; port 0 = a "
            "free port, logged at start; empty = off"),
+    STRING("authorizer.class.name", authorizer_class_name, check_authorizer, "",
+           "empty = no ACLs (every client may do everything); strait, "
+           "kafka.security.authorizer.AclAuthorizer or "
+           "org.apache.kafka.metadata.authorizer.StandardAuthorizer = strait's ACL authorizer"),
+    STRING("super.users", super_users, check_super_users, "",
+           "principals allowed everything when the authorizer is on, separated by ';' "
+           "(User:admin;User:sidecar)"),
+    BOOL("allow.everyone.if.no.acl.found", allow_everyone_if_no_acl_found, "false",
+         "with the authorizer on, allow a request on a resource no ACL names"),
 };
 
 #define KEY_COUNT ((int)(sizeof keys / sizeof keys[0]))
@@ -296,6 +307,56 @@ static int check_metrics_listener(const char *value, char *normal, size_t normal
         return ST_ECONFIG;
     }
     snprintf(normal, normallen, "%.*s", (int)len, start);
+    return 0;
+}
+
+static int check_authorizer(const char *value, char *normal, size_t normallen, char *msg,
+                            size_t msglen)
+{
+    static const char *const accepted[] = {
+        BROKER_AUTHORIZER_STRAIT,
+        "kafka.security.authorizer.AclAuthorizer",
+        "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    };
+    const char *start = value;
+    size_t len = config_value_trim(&start, strlen(value));
+    if (len == 0) {
+        normal[0] = '\0';
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        if (strlen(accepted[i]) == len && memcmp(accepted[i], start, len) == 0) {
+            snprintf(normal, normallen, "%s", BROKER_AUTHORIZER_STRAIT);
+            return 0;
+        }
+    }
+    char q[80];
+    snprintf(msg, msglen, "unknown authorizer '%s' (expected empty for none, strait, "
+             "kafka.security.authorizer.AclAuthorizer or "
+             "org.apache.kafka.metadata.authorizer.StandardAuthorizer)",
+             config_value_quoted(value, q, sizeof q));
+    return ST_ECONFIG;
+}
+
+/* "Type:name;Type:name": every entry has a type before a ':' and a name. */
+static int check_super_users(const char *value, char *normal, size_t normallen, char *msg,
+                             size_t msglen)
+{
+    const char *p = value;
+    while (*p) {
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *entry = p;
+        size_t entry_len = config_value_trim(&entry, len);
+        const char *colon = entry_len ? memchr(entry, ':', entry_len) : NULL;
+        if (entry_len > 0 && (!colon || colon == entry || colon == entry + entry_len - 1)) {
+            snprintf(msg, msglen, "super.users entry '%.*s' is not a principal <type>:<name> "
+                     "(User:admin)", (int)(entry_len > 64 ? 64 : entry_len), entry);
+            return ST_ECONFIG;
+        }
+        p = end ? end + 1 : p + len;
+    }
+    snprintf(normal, normallen, "%s", value);
     return 0;
 }
 

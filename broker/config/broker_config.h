@@ -64,7 +64,14 @@ typedef struct broker_config {
     int64_t producer_id_expiration_ms;             /* producer.id.expiration.ms, default 86400000 */
     char log_level[16];                            /* log.level (strait): debug|info|warn|error */
     char metrics_listener[300];                    /* metrics.listener (strait): host:port of /metrics, "" = off */
+    char authorizer_class_name[128];               /* authorizer.class.name: "" = no ACLs, else "strait" (normalised) */
+    char super_users[BROKER_CONFIG_STRING_MAX];    /* super.users: "User:a;User:b" */
+    bool allow_everyone_if_no_acl_found;           /* allow.everyone.if.no.acl.found, default false */
 } broker_config;
+
+/* The normalised authorizer.class.name when ACLs are on. */
+#define BROKER_AUTHORIZER_STRAIT "strait"
+
 
 /* Fills c with the embedded defaults (single node on 127.0.0.1:9092, ./data). */
 void broker_config_default(broker_config *c);

@@ -47,10 +47,13 @@
 #include "broker/cluster/region_state.h"
 #include "broker/group/coordinator.h"
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/responder.h"
 #include "common/error.h"
 #include "common/limits.h"
+#include "common/log.h"
 
 /* ---- field tables ------------------------------------------------------- */
 
@@ -223,6 +226,17 @@ static void alter_broker(broker_request *req, const alter_input *in, bool valida
                                            (int)b->config.node_id);
         return;
     }
+    /* the broker's dynamic configs are the region state: the sidecar's
+     * (ALTER_CONFIGS and CLUSTER_ACTION on the cluster) */
+    if (!authorize_cluster(req, ACL_OP_ALTER_CONFIGS) ||
+        !authorize_cluster(req, ACL_OP_CLUSTER_ACTION)) {
+        set_error(req, out, KERR_CLUSTER_AUTHORIZATION_FAILED,
+                  "the region state keys need ALTER_CONFIGS and CLUSTER_ACTION on the cluster");
+        log_info("audit", "region state change refused principal=%s peer=%s api=%s "
+                 "outcome=CLUSTER_AUTHORIZATION_FAILED", authorize_principal(req),
+                 req->responder ? req->responder->peer : "-", req->api->name);
+        return;
+    }
     if (!b->region) {
         set_error(req, out, KERR_UNKNOWN_SERVER_ERROR, "region state is not loaded");
         return;
@@ -274,6 +288,13 @@ static void alter_one(broker_request *req, const alter_input *in, bool duplicate
     }
     if (in->resource_type == ADMIN_RESOURCE_BROKER) {
         alter_broker(req, in, validate_only, out);
+        return;
+    }
+    if (in->resource_type == ADMIN_RESOURCE_TOPIC &&
+        !authorize_str(req, ACL_OP_ALTER_CONFIGS, ACL_RESOURCE_TOPIC, in->resource_name)) {
+        out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+        out->error_message = admin_message(req, "not authorized to alter the configs of topic "
+                                                "'%.*s'", ADMIN_STR_ARGS(in->resource_name));
         return;
     }
     if (in->resource_type != ADMIN_RESOURCE_TOPIC) {

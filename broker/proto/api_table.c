@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "broker/proto/api.h"
+#include "broker/proto/acl_apis.h"
 #include "broker/proto/group_apis.h"
 
 extern const proto_api api_produce;
@@ -43,6 +44,9 @@ const proto_api *const proto_apis[] = {
     &api_delete_records,            /* 21 */
     &api_init_producer_id,          /* 22 */
     &api_offset_for_leader_epoch,   /* 23 */
+    &api_describe_acls,             /* 29 */
+    &api_create_acls,               /* 30 */
+    &api_delete_acls,               /* 31 */
     &api_describe_configs,          /* 32 */
     &api_alter_configs,             /* 33 */
     &api_create_partitions,         /* 37 */

@@ -29,6 +29,7 @@ struct producer_ids;
 struct coordinator;
 struct metrics;
 struct region_state;
+struct acl_store;
 
 /* Where clients of one listener reach this broker (advertised.listeners). */
 typedef struct broker_advertised_address {
@@ -44,6 +45,8 @@ typedef struct broker {
     struct coordinator *coordinator; /* consumer groups (broker/group/coordinator.h) */
     struct metrics *metrics;         /* counters behind /metrics (broker/metrics/metrics.h) */
     struct region_state *region;     /* failover role and redirect (cluster/region_state.h) */
+    struct acl_store *acls;          /* ACLs (security/acl.h), loaded from the data dir when
+                                        authorizer.class.name is set; NULL = no authorizer */
     /* The address of this broker on listener 0 (the one clients connected to
      * when no per-listener address applies); advertised[] has every listener's,
      * indexed like proto_responder.listener (broker_advertised). */

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 #include "common/error.h"
@@ -77,6 +78,12 @@ static void grow_one(broker_request *req, const create_partitions_topic *in, boo
     if (duplicate) {
         out->error_code = KERR_INVALID_REQUEST;
         out->error_message = admin_message(req, "topic '%.*s' is listed more than once",
+                                           ADMIN_STR_ARGS(in->name));
+        return;
+    }
+    if (!authorize_str(req, ACL_OP_ALTER, ACL_RESOURCE_TOPIC, in->name)) {
+        out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+        out->error_message = admin_message(req, "not authorized to alter topic '%.*s'",
                                            ADMIN_STR_ARGS(in->name));
         return;
     }

@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 #include "common/error.h"
@@ -177,6 +178,13 @@ static void create_one(broker_request *req, const create_topics_topic *in,
         fail(out, KERR_INVALID_REQUEST,
              admin_message(req, "topic '%.*s' is listed more than once in the request",
                            ADMIN_STR_ARGS(in->name)));
+        return;
+    }
+    if (!authorize_topic_create(req, in->name.ptr ? in->name.ptr : "",
+                                in->name.len > 0 ? (size_t)in->name.len : 0)) {
+        fail(out, KERR_TOPIC_AUTHORIZATION_FAILED,
+             admin_message(req, "not authorized to create topic '%.*s' (CREATE on the cluster "
+                                "or the topic)", ADMIN_STR_ARGS(in->name)));
         return;
     }
     if (topic_name_validate(in->name.ptr, (size_t)in->name.len, err, sizeof err) != 0) {

@@ -23,7 +23,10 @@
  *
  * Runs on the broker's event-loop thread.
  */
+#include <string.h>
+
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
@@ -99,6 +102,8 @@ static int handle_delete_groups(broker_request *req)
             r->error_code = KERR_UNKNOWN_SERVER_ERROR;
         else if (!group_id || !group_id[0])
             r->error_code = KERR_INVALID_GROUP_ID;
+        else if (!authorize(req, ACL_OP_DELETE, ACL_RESOURCE_GROUP, group_id, strlen(group_id)))
+            r->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
         else
             r->error_code =
                 group_api_kafka_error(coordinator_delete_group(req->broker->coordinator, group_id));
@@ -117,22 +122,29 @@ static int handle_offset_delete(broker_request *req)
         out->error_code = ok ? KERR_INVALID_GROUP_ID : KERR_UNKNOWN_SERVER_ERROR;
         return PROTO_RESPOND;
     }
+    if (!authorize(req, ACL_OP_DELETE, ACL_RESOURCE_GROUP, group_id, strlen(group_id))) {
+        out->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+        return PROTO_RESPOND;
+    }
     int32_t total = 0;
     for (int32_t i = 0; i < in->topics.count; i++)
         total += ((const offset_delete_topic *)in->topics.items + i)->partitions.count;
     coordinator_offset_item *parts = broker_request_alloc(req, sizeof *parts * (size_t)(total ? total : 1));
-    if (!parts)
+    bool *denied = broker_request_alloc(req, sizeof *denied * (size_t)(total ? total : 1));
+    if (!parts || !denied)
         return PROTO_CLOSE;
     int32_t n = 0;
     for (int32_t i = 0; i < in->topics.count; i++) {
         const offset_delete_topic *t = (const offset_delete_topic *)in->topics.items + i;
         size_t len = t->name.len > 0 ? (size_t)t->name.len : 0;
         topic *tp = topic_registry_find(b->topics, t->name.ptr, len);
+        bool readable = authorize_str(req, ACL_OP_READ, ACL_RESOURCE_TOPIC, t->name);
         for (int32_t j = 0; j < t->partitions.count; j++) {
             int32_t p = ((const offset_delete_partition *)t->partitions.items + j)->partition_index;
             bool known = tp && p >= 0 && p < tp->partition_count;
+            denied[n] = !readable;
             parts[n++] = (coordinator_offset_item){.topic = t->name.ptr, .topic_len = len,
-                                                   .partition = p, .skip = !known};
+                                                   .partition = p, .skip = !known || !readable};
         }
     }
     out->error_code =
@@ -153,8 +165,9 @@ static int handle_offset_delete(broker_request *req)
             offset_delete_partition_response *po =
                 (offset_delete_partition_response *)to->partitions.items + j;
             po->partition_index = parts[n].partition;
-            po->error_code = parts[n].skip ? KERR_UNKNOWN_TOPIC_OR_PARTITION
-                                           : group_api_kafka_error(parts[n].error);
+            po->error_code = denied[n]       ? KERR_TOPIC_AUTHORIZATION_FAILED
+                             : parts[n].skip ? KERR_UNKNOWN_TOPIC_OR_PARTITION
+                                             : group_api_kafka_error(parts[n].error);
         }
     }
     return PROTO_RESPOND;

@@ -18,14 +18,17 @@
  * As Kafka: an offset above the high watermark (or below -1) is
  * OFFSET_OUT_OF_RANGE; one at or below the current log start changes nothing
  * and reports it; topics whose cleanup.policy lacks "delete" answer
- * POLICY_VIOLATION; internal topics are refused unless the client is the
- * admin tool ("__admin_client").
+ * POLICY_VIOLATION; internal topics are refused (INVALID_TOPIC_EXCEPTION)
+ * unless authorize_internal_write allows it (CLUSTER_ACTION on the cluster
+ * with an authorizer, client.id "__admin_client" without). With an
+ * authorizer, DELETE on the topic is needed (TOPIC_AUTHORIZATION_FAILED).
  *
  * Runs on the broker's event-loop thread.
  */
 #include <stdint.h>
 #include <string.h>
 
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/request_park.h"
@@ -33,7 +36,6 @@
 #include "common/log.h"
 
 #define DELETE_RECORDS_HIGH_WATERMARK (-1)
-#define DELETE_RECORDS_ADMIN_CLIENT_ID "__admin_client"
 
 /* ---- field tables ------------------------------------------------------ */
 
@@ -91,10 +93,14 @@ static void delete_partition(broker_request *req, proto_str topic_name,
     out->partition_index = in->partition_index;
     out->low_watermark = -1;
     partition *p;
+    if (!authorize_str(req, ACL_OP_DELETE, ACL_RESOURCE_TOPIC, topic_name)) {
+        out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+        return;
+    }
     out->error_code = data_partition_find(b, topic_name, in->partition_index, &p);
     if (out->error_code != KERR_NONE)
         return;
-    if (p->topic->internal && !proto_str_eq(req->client_id, DELETE_RECORDS_ADMIN_CLIENT_ID)) {
+    if (p->topic->internal && !authorize_internal_write(req)) {
         out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
         return;
     }

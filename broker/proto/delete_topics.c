@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 #include "common/error.h"
@@ -87,6 +88,12 @@ static void delete_one(broker_request *req, proto_str name, bool duplicate,
     if (duplicate) {
         out->error_code = KERR_INVALID_REQUEST;
         out->error_message = admin_message(req, "topic '%.*s' is listed more than once",
+                                           ADMIN_STR_ARGS(name));
+        return;
+    }
+    if (!authorize_str(req, ACL_OP_DELETE, ACL_RESOURCE_TOPIC, name)) {
+        out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+        out->error_message = admin_message(req, "not authorized to delete topic '%.*s'",
                                            ADMIN_STR_ARGS(name));
         return;
     }

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/responder.h"
 #include "broker/proto/kafka_error.h"
@@ -78,9 +79,16 @@ static int describe_cluster_handle(broker_request *req)
     rs->endpoint_type = 1;
     rs->cluster_id = proto_str_c(topic_registry_cluster_id(b->topics));
     rs->controller_id = b->config.node_id;
-    rs->cluster_authorized_operations = rq->include_cluster_authorized_operations
-                                            ? ADMIN_CLUSTER_OPERATIONS
-                                            : ADMIN_ACL_OPERATIONS_NOT_REQUESTED;
+    rs->cluster_authorized_operations =
+        rq->include_cluster_authorized_operations
+            ? authorize_operations(req, ACL_RESOURCE_CLUSTER, ACL_CLUSTER_NAME,
+                                   sizeof ACL_CLUSTER_NAME - 1, ADMIN_CLUSTER_OPERATIONS)
+            : ADMIN_ACL_OPERATIONS_NOT_REQUESTED;
+    if (!authorize_cluster(req, ACL_OP_DESCRIBE)) {
+        rs->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+        rs->error_message = admin_message(req, "not authorized to describe the cluster");
+        rs->brokers.count = 0;
+    }
     return PROTO_RESPOND;
 }
 

@@ -51,6 +51,7 @@
 #include "broker/cluster/region_state.h"
 #include "broker/log/topic_config.h"
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 
@@ -312,6 +313,20 @@ static bool describe_one(broker_request *req, const describe_configs_resource *i
     out->configs = (proto_array){NULL, 0};
     describe_ctx c = {.req = req, .resource = in, .broker_config = &b->config,
                       .include_synonyms = include_synonyms};
+    if (in->resource_type == ADMIN_RESOURCE_TOPIC &&
+        !authorize_str(req, ACL_OP_DESCRIBE_CONFIGS, ACL_RESOURCE_TOPIC, in->resource_name)) {
+        out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+        out->error_message = admin_message(req, "not authorized to describe the configs of "
+                                                "topic '%.*s'", ADMIN_STR_ARGS(in->resource_name));
+        return true;
+    }
+    if (in->resource_type == ADMIN_RESOURCE_BROKER &&
+        !authorize_cluster(req, ACL_OP_DESCRIBE_CONFIGS)) {
+        out->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
+        out->error_message = admin_message(req, "not authorized to describe broker configs "
+                                                "(DESCRIBE_CONFIGS on the cluster)");
+        return true;
+    }
     if (in->resource_type == ADMIN_RESOURCE_TOPIC) {
         topic *t = in->resource_name.len > 0
                        ? topic_registry_find(b->topics, in->resource_name.ptr,

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
@@ -96,6 +97,15 @@ static int describe_one(broker_request *req, proto_str id, bool with_operations,
     out->authorized_operations = with_operations ? GROUP_AUTHORIZED_OPERATIONS : INT32_MIN;
     out->protocol_type = proto_str_c("");
     out->protocol_data = proto_str_c("");
+    out->group_state = proto_str_c("");
+    if (!authorize_str(req, ACL_OP_DESCRIBE, ACL_RESOURCE_GROUP, id)) {
+        out->error_code = KERR_GROUP_AUTHORIZATION_FAILED;
+        return 0;
+    }
+    if (with_operations && group_id)
+        out->authorized_operations = authorize_operations(req, ACL_RESOURCE_GROUP, group_id,
+                                                          strlen(group_id),
+                                                          GROUP_AUTHORIZED_OPERATIONS);
     const group *g = group_id ? coordinator_group(req->broker->coordinator, group_id) : NULL;
     if (!g) {
         out->error_code = ok ? KERR_NONE : KERR_UNKNOWN_SERVER_ERROR;
@@ -147,12 +157,17 @@ typedef struct list_ctx {
     list_groups_response *out;
     int32_t capacity;
     bool counting;
+    bool all; /* DESCRIBE on the cluster: every group */
 } list_ctx;
 
 static void list_one(void *arg, const group *g)
 {
     list_ctx *x = arg;
     if (group_current_state(g) == GROUP_DEAD)
+        return;
+    /* without DESCRIBE on the cluster, only the groups it may describe */
+    if (!x->all && !authorize_quiet(x->req, ACL_OP_DESCRIBE, ACL_RESOURCE_GROUP, group_id(g),
+                                    strlen(group_id(g))))
         return;
     if (x->counting) {
         x->capacity++;
@@ -168,7 +183,9 @@ static void list_one(void *arg, const group *g)
 static int handle_list_groups(broker_request *req)
 {
     list_groups_response *out = req->response;
-    list_ctx x = {.req = req, .out = out, .counting = true};
+    list_ctx x = {.req = req, .out = out, .counting = true,
+                  .all = authorize_quiet(req, ACL_OP_DESCRIBE, ACL_RESOURCE_CLUSTER,
+                                         ACL_CLUSTER_NAME, sizeof ACL_CLUSTER_NAME - 1)};
     coordinator_groups_each(req->broker->coordinator, list_one, &x);
     if (proto_array_alloc(&req->arena, &out->groups, &listed_schema, x.capacity))
         return PROTO_CLOSE;

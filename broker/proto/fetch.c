@@ -69,6 +69,7 @@
 #include <sys/random.h>
 
 #include "broker/metrics/metrics.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/region_redirect.h"
@@ -168,6 +169,7 @@ typedef struct fetch_item {
     int64_t high_watermark;
     int64_t log_start_offset;
     proto_records records;
+    bool denied;                  /* not authorized (authorize.h): TOPIC_AUTHORIZATION_FAILED */
 } fetch_item;
 
 typedef struct fetch_state {
@@ -501,6 +503,10 @@ static int64_t read_item(broker_request *req, fetch_item *it, int64_t *budget, b
     it->high_watermark = -1;
     it->log_start_offset = -1;
     partition *p;
+    if (it->denied) {
+        it->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+        return 0;
+    }
     it->error_code = data_partition_find(req->broker, it->topic, it->partition_index, &p);
     if (it->error_code == KERR_NONE &&
         region_redirects_topic(req, it->topic.ptr, (size_t)it->topic.len))
@@ -639,6 +645,31 @@ static int build_response(broker_request *req, fetch_state *st)
 
 /* ---- handler ------------------------------------------------------------- */
 
+/* Consumers need READ on each topic; a replica (replica_id >= 0) needs
+ * CLUSTER_ACTION on the cluster. Decided once per request, not per wake. */
+static void authorize_items(broker_request *req, fetch_state *st)
+{
+    if (!authorize_enabled(req))
+        return;
+    const fetch_request *in = req->request;
+    if (in->replica_id >= 0) {
+        bool allowed = authorize_cluster(req, ACL_OP_CLUSTER_ACTION);
+        for (int32_t i = 0; i < st->count; i++)
+            st->items[i].denied = !allowed;
+        return;
+    }
+    for (int32_t i = 0; i < st->count; i++) {
+        fetch_item *it = &st->items[i];
+        const fetch_item *previous = i > 0 ? &st->items[i - 1] : NULL;
+        if (previous && previous->topic.len == it->topic.len &&
+            (it->topic.len <= 0 ||
+             memcmp(previous->topic.ptr, it->topic.ptr, (size_t)it->topic.len) == 0))
+            it->denied = previous->denied;
+        else
+            it->denied = !authorize_str(req, ACL_OP_READ, ACL_RESOURCE_TOPIC, it->topic);
+    }
+}
+
 static void fetch_on_wake(broker_request *req, bool timed_out);
 
 /* Reads, then answers, or parks until data arrives or the wait ends. */
@@ -689,6 +720,7 @@ static int handle_fetch(broker_request *req)
         out->session_id = 0;
         return PROTO_RESPOND;
     }
+    authorize_items(req, st);
     return fetch_run(req, false);
 }
 

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
@@ -95,6 +96,18 @@ static int handle_find_coordinator(broker_request *req)
     out->node_id = -1;
     out->host = proto_str_c("");
     out->port = -1;
+    /* DESCRIBE on the group, or on the transactional id (as Kafka asks) */
+    if ((in->key_type == KEY_TYPE_GROUP || in->key_type == KEY_TYPE_TRANSACTION) &&
+        !authorize_str(req, ACL_OP_DESCRIBE,
+                       in->key_type == KEY_TYPE_GROUP ? ACL_RESOURCE_GROUP
+                                                      : ACL_RESOURCE_TRANSACTIONAL_ID,
+                       in->key)) {
+        out->error_code = in->key_type == KEY_TYPE_GROUP
+                              ? KERR_GROUP_AUTHORIZATION_FAILED
+                              : KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        out->error_message = proto_str_c(kafka_error_name(out->error_code));
+        return PROTO_RESPOND;
+    }
     if (in->key_type == KEY_TYPE_GROUP && in->key.len > 0 &&
         region_redirects_group(req, in->key.ptr, (size_t)in->key.len)) {
         /* a standby names the active region's coordinator (region_redirect.h) */

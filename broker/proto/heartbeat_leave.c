@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
@@ -60,9 +61,8 @@ static int handle_heartbeat(broker_request *req)
         out->error_code = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id || !group_id[0])
         out->error_code = KERR_INVALID_GROUP_ID;
-    else if (region_group_error(req, group_id, strlen(group_id)))
-        out->error_code = region_group_error(req, group_id, strlen(group_id));
-    else
+    else if ((out->error_code = authorize_group_error(req, group_id, strlen(group_id))) ==
+             KERR_NONE) /* else not authorized, or coordinated in the active region */
         out->error_code = group_api_kafka_error(
             coordinator_heartbeat(req->broker->coordinator, group_id, member_id ? member_id : "",
                                   instance_id, in->generation_id));
@@ -80,9 +80,8 @@ static int handle_leave_group(broker_request *req)
         out->error_code = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id || !group_id[0])
         out->error_code = KERR_INVALID_GROUP_ID;
-    else if (region_group_error(req, group_id, strlen(group_id)))
-        out->error_code = region_group_error(req, group_id, strlen(group_id));
-    else
+    else if ((out->error_code = authorize_group_error(req, group_id, strlen(group_id))) ==
+             KERR_NONE) /* else not authorized, or coordinated in the active region */
         out->error_code = group_api_kafka_error(
             coordinator_leave(req->broker->coordinator, group_id, member_id ? member_id : ""));
     return PROTO_RESPOND;

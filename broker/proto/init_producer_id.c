@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "broker/cluster/producer_ids.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 #include "broker/proto/producer_apis.h"
@@ -70,6 +71,17 @@ static int handle_init_producer_id(broker_request *req)
     out->producer_epoch = -1;
     if (in->transactional_id.len == 0) {
         out->error_code = KERR_INVALID_REQUEST;
+        return PROTO_RESPOND;
+    }
+    if (in->transactional_id.len > 0 &&
+        !authorize_str(req, ACL_OP_WRITE, ACL_RESOURCE_TRANSACTIONAL_ID, in->transactional_id)) {
+        out->error_code = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        return PROTO_RESPOND;
+    }
+    /* an idempotent producer: IDEMPOTENT_WRITE on the cluster, or WRITE on
+     * some topic (Kafka 3.x, KIP-679) */
+    if (in->transactional_id.len < 0 && !authorize_idempotent_write(req)) {
+        out->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
         return PROTO_RESPOND;
     }
     if (in->transactional_id.len > 0) {

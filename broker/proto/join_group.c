@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
@@ -116,7 +117,7 @@ static int handle_join_group(broker_request *req)
     bool ok = true;
     if (in->group_id.len <= 0)
         return respond_error(req, KERR_INVALID_GROUP_ID);
-    int16_t region_error = region_group_error(req, in->group_id.ptr, (size_t)in->group_id.len);
+    int16_t region_error = authorize_group_error(req, in->group_id.ptr, (size_t)in->group_id.len);
     if (region_error)
         return respond_error(req, region_error); /* coordinated in the active region, or held */
     coordinator_waiter *w = broker_request_alloc(req, sizeof *w);

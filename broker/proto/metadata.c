@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "broker/proto/admin_apis.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/responder.h"
 #include "broker/proto/kafka_error.h"
@@ -138,9 +139,11 @@ static bool fill_topic(broker_request *req, metadata_response_topic *out, topic 
     out->name = proto_str_c(t->name);
     memcpy(out->topic_id.bytes, t->id, sizeof out->topic_id.bytes);
     out->is_internal = t->internal;
-    out->topic_authorized_operations = rq->include_topic_authorized_operations
-                                           ? ADMIN_TOPIC_OPERATIONS
-                                           : ADMIN_ACL_OPERATIONS_NOT_REQUESTED;
+    out->topic_authorized_operations =
+        rq->include_topic_authorized_operations
+            ? authorize_operations(req, ACL_RESOURCE_TOPIC, t->name, strlen(t->name),
+                                   ADMIN_TOPIC_OPERATIONS)
+            : ADMIN_ACL_OPERATIONS_NOT_REQUESTED;
     if (!admin_array(req, &out->partitions, &partition_schema, t->partition_count))
         return false;
     metadata_response_partition *parts = out->partitions.items;
@@ -179,9 +182,16 @@ static bool fill_named_topic(broker_request *req, metadata_response_topic *out, 
      * never auto-created here: the mirror creates it with the active
      * region's partition count; until then it is LEADER_NOT_AVAILABLE
      * (retriable, as Kafka answers while a topic is being created). */
+    if (!authorize_str(req, ACL_OP_DESCRIBE, ACL_RESOURCE_TOPIC, name)) {
+        out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+        return true;
+    }
     bool redirect = nodes->redirect && region_redirects_topic(req, name.ptr, (size_t)name.len);
-    topic *t = broker_topic_get_or_create(b, name.ptr, (size_t)name.len,
-                                          rq->allow_auto_topic_creation && !redirect);
+    bool create = rq->allow_auto_topic_creation && !redirect &&
+                  (!authorize_enabled(req) ||
+                   topic_registry_find(b->topics, name.ptr, (size_t)name.len) ||
+                   authorize_topic_create(req, name.ptr, (size_t)name.len));
+    topic *t = broker_topic_get_or_create(b, name.ptr, (size_t)name.len, create);
     if (!t) {
         out->error_code = redirect ? KERR_LEADER_NOT_AVAILABLE : KERR_UNKNOWN_TOPIC_OR_PARTITION;
         return true;
@@ -245,9 +255,11 @@ static int metadata_handle(broker_request *req)
     rs->throttle_time_ms = 0;
     rs->cluster_id = proto_str_c(topic_registry_cluster_id(b->topics));
     rs->controller_id = b->config.node_id;
-    rs->cluster_authorized_operations = rq->include_cluster_authorized_operations
-                                            ? ADMIN_CLUSTER_OPERATIONS
-                                            : ADMIN_ACL_OPERATIONS_NOT_REQUESTED;
+    rs->cluster_authorized_operations =
+        rq->include_cluster_authorized_operations
+            ? authorize_operations(req, ACL_RESOURCE_CLUSTER, ACL_CLUSTER_NAME,
+                                   sizeof ACL_CLUSTER_NAME - 1, ADMIN_CLUSTER_OPERATIONS)
+            : ADMIN_ACL_OPERATIONS_NOT_REQUESTED;
 
     bool all = rq->topics.count < 0 || (version == 0 && rq->topics.count == 0);
     if (all) {
@@ -255,9 +267,15 @@ static int metadata_handle(broker_request *req)
         if (!admin_array(req, &rs->topics, &topic_schema, count))
             return PROTO_CLOSE;
         metadata_response_topic *out = rs->topics.items;
-        for (int i = 0; i < count; i++)
-            if (!fill_topic(req, &out[i], topic_registry_at(b->topics, i), rq, &nodes))
+        int32_t listed = 0; /* topics the principal may not describe are left out */
+        for (int i = 0; i < count; i++) {
+            topic *t = topic_registry_at(b->topics, i);
+            if (!authorize_quiet(req, ACL_OP_DESCRIBE, ACL_RESOURCE_TOPIC, t->name, strlen(t->name)))
+                continue;
+            if (!fill_topic(req, &out[listed++], t, rq, &nodes))
                 return PROTO_CLOSE;
+        }
+        rs->topics.count = listed;
         return PROTO_RESPOND;
     }
 

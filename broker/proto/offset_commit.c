@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
@@ -82,9 +83,12 @@ static const proto_field response_fields[] = {
 static PROTO_STRUCT(response_schema, offset_commit_response, response_fields);
 
 /* The error of one partition before the group is asked. */
-static int16_t partition_error(broker *b, const offset_commit_topic *t,
+static int16_t partition_error(broker_request *req, const offset_commit_topic *t,
                                const offset_commit_partition *p)
 {
+    broker *b = req->broker;
+    if (!authorize_str(req, ACL_OP_READ, ACL_RESOURCE_TOPIC, t->name))
+        return KERR_TOPIC_AUTHORIZATION_FAILED;
     topic *tp = topic_registry_find(b->topics, t->name.ptr, t->name.len > 0 ? (size_t)t->name.len : 0);
     if (!tp || p->partition_index < 0 || p->partition_index >= tp->partition_count)
         return KERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -122,9 +126,8 @@ static int handle_offset_commit(broker_request *req)
         group_error = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id)
         group_error = KERR_INVALID_GROUP_ID;
-    else if (region_group_error(req, group_id, strlen(group_id)))
-        group_error = region_group_error(req, group_id, strlen(group_id));
-    else
+    else if ((group_error = authorize_group_error(req, group_id, strlen(group_id))) ==
+             KERR_NONE) /* else not authorized, or coordinated in the active region */
         group_error = group_api_kafka_error(coordinator_commit_check(
             b->coordinator, group_id, member_id ? member_id : "", instance_id, in->generation_id));
     int32_t n = 0;
@@ -132,7 +135,7 @@ static int handle_offset_commit(broker_request *req)
         const offset_commit_topic *t = (const offset_commit_topic *)in->topics.items + i;
         for (int32_t j = 0; j < t->partitions.count; j++) {
             const offset_commit_partition *p = (const offset_commit_partition *)t->partitions.items + j;
-            int16_t error = group_error != KERR_NONE ? group_error : partition_error(b, t, p);
+            int16_t error = group_error != KERR_NONE ? group_error : partition_error(req, t, p);
             if (!commits || !edge_errors)
                 continue;
             edge_errors[n] = error;

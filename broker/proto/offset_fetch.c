@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
@@ -100,6 +101,7 @@ typedef struct fetch_all_item {
 } fetch_all_item;
 
 typedef struct fetch_all_ctx {
+    broker_request *req;      /* topics it may not READ are left out */
     fetch_all_item *items;
     int32_t count, capacity;
     bool failed;
@@ -108,6 +110,8 @@ typedef struct fetch_all_ctx {
 static void collect(void *arg, const char *topic, int32_t partition, const offset_value *v)
 {
     fetch_all_ctx *x = arg;
+    if (!authorize_quiet(x->req, ACL_OP_READ, ACL_RESOURCE_TOPIC, topic, strlen(topic)))
+        return;
     if (x->count == x->capacity) {
         int32_t cap = x->capacity ? x->capacity * 2 : 64;
         fetch_all_item *items = realloc(x->items, (size_t)cap * sizeof *items);
@@ -124,7 +128,7 @@ static void collect(void *arg, const char *topic, int32_t partition, const offse
 static int fetch_all(broker_request *req, const char *group_id)
 {
     offset_fetch_response *out = req->response;
-    fetch_all_ctx x = {0};
+    fetch_all_ctx x = {.req = req};
     coordinator_offsets_each(req->broker->coordinator, group_id, collect, &x);
     int rc = PROTO_RESPOND;
     /* the table yields each topic's partitions together */
@@ -201,7 +205,7 @@ static int handle_offset_fetch(broker_request *req)
         out->error_code = ok ? KERR_INVALID_GROUP_ID : KERR_UNKNOWN_SERVER_ERROR;
         return PROTO_RESPOND;
     }
-    int16_t region_error = region_group_error(req, group_id, strlen(group_id));
+    int16_t region_error = authorize_group_error(req, group_id, strlen(group_id));
     if (region_error)
         return respond_group_error(req, region_error);
     /* null = every partition; so is an empty array from v2, which is how
@@ -218,8 +222,16 @@ static int handle_offset_fetch(broker_request *req)
         if (proto_array_alloc(&req->arena, &to->partitions, &partition_response_schema,
                               t->partition_indexes.count))
             return PROTO_CLOSE;
+        bool denied = !authorize_str(req, ACL_OP_READ, ACL_RESOURCE_TOPIC, t->name);
         for (int32_t j = 0; j < t->partition_indexes.count; j++) {
             int32_t partition = ((const proto_int32 *)t->partition_indexes.items)[j].value;
+            if (denied) {
+                offset_fetch_partition_response *po =
+                    (offset_fetch_partition_response *)to->partitions.items + j;
+                fill_partition(req, po, partition, NULL);
+                po->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             const offset_value *v = coordinator_offset(req->broker->coordinator, group_id, t->name.ptr,
                                                        t->name.len > 0 ? (size_t)t->name.len : 0,
                                                        partition);

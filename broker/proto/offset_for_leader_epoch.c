@@ -29,6 +29,7 @@
  */
 #include <stdint.h>
 
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/region_redirect.h"
@@ -85,6 +86,10 @@ static void epoch_partition(broker_request *req, proto_str topic_name,
     out->leader_epoch = -1;
     out->end_offset = -1;
     partition *p;
+    if (!authorize_str(req, ACL_OP_DESCRIBE, ACL_RESOURCE_TOPIC, topic_name)) {
+        out->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
+        return;
+    }
     out->error_code = data_partition_find(req->broker, topic_name, in->partition, &p);
     if (out->error_code == KERR_NONE &&
         region_redirects_topic(req, topic_name.ptr, (size_t)topic_name.len))

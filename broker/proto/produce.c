@@ -74,6 +74,7 @@
 #include "broker/log/batch_recompress.h"
 #include "broker/log/cleaner.h"
 #include "broker/metrics/metrics.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
 #include "broker/proto/produce_wait.h"
@@ -86,7 +87,6 @@
 #include "common/log.h"
 
 #define PRODUCE_MESSAGE_BYTES 200 /* room for one v8 error_message text */
-#define PRODUCE_ADMIN_CLIENT_ID "__admin_client" /* Kafka lets only this client write internal topics */
 
 /* ---- field tables ------------------------------------------------------ */
 
@@ -308,7 +308,7 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
         pr->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
         return;
     }
-    if (t->internal && !proto_str_eq(req->client_id, PRODUCE_ADMIN_CLIENT_ID)) {
+    if (t->internal && !authorize_internal_write(req)) {
         pr->error_code = KERR_INVALID_TOPIC_EXCEPTION;
         set_message(req, pr, "cannot append to an internal topic");
         return;
@@ -427,6 +427,11 @@ static int handle_produce(broker_request *req)
     if (in->acks != 0 && in->acks != 1 && in->acks != -1) {
         request_error = KERR_INVALID_REQUIRED_ACKS;
         request_message = "acks must be -1, 0 or 1";
+    } else if (req->api_version >= 3 && in->transactional_id.len >= 0 &&
+               !authorize_str(req, ACL_OP_WRITE, ACL_RESOURCE_TRANSACTIONAL_ID,
+                              in->transactional_id)) {
+        request_error = KERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        request_message = "not authorized to write with this transactional id";
     } else if (req->api_version >= 3 && in->transactional_id.len >= 0) {
         request_error = KERR_INVALID_TXN_STATE;
         request_message = "transactions are not supported yet";
@@ -454,10 +459,19 @@ static int handle_produce(broker_request *req)
         topic *t = NULL;
         /* a standby or fenced region takes writes to mirrored topics only
          * from its sidecar (region_redirect.h); nothing is auto-created */
-        bool fenced = request_error == KERR_NONE && td->name.len > 0 &&
+        bool denied = request_error == KERR_NONE &&
+                      !authorize_str(req, ACL_OP_WRITE, ACL_RESOURCE_TOPIC, td->name);
+        bool fenced = request_error == KERR_NONE && !denied && td->name.len > 0 &&
                       region_fences_produce(req, td->name.ptr, (size_t)td->name.len);
-        if (request_error == KERR_NONE && req->api_version >= 3 && td->name.len > 0 && !fenced)
-            t = broker_topic_get_or_create(req->broker, td->name.ptr, (size_t)td->name.len, true);
+        if (request_error == KERR_NONE && req->api_version >= 3 && td->name.len > 0 && !fenced &&
+            !denied) {
+            bool may_create = !authorize_enabled(req) ||
+                              topic_registry_find(req->broker->topics, td->name.ptr,
+                                                  (size_t)td->name.len) ||
+                              authorize_topic_create(req, td->name.ptr, (size_t)td->name.len);
+            t = broker_topic_get_or_create(req->broker, td->name.ptr, (size_t)td->name.len,
+                                           may_create);
+        }
         for (int32_t j = 0; j < td->partitions.count; j++) {
             const produce_partition_data *pd = (const produce_partition_data *)td->partitions.items + j;
             produce_partition_response *pr = (produce_partition_response *)tr->partitions.items + j;
@@ -469,6 +483,8 @@ static int handle_produce(broker_request *req)
             if (request_error != KERR_NONE) {
                 pr->error_code = request_error;
                 set_message(req, pr, request_message);
+            } else if (denied) {
+                pr->error_code = KERR_TOPIC_AUTHORIZATION_FAILED;
             } else if (fenced) {
                 pr->error_code = KERR_NOT_LEADER_OR_FOLLOWER;
                 set_message(req, pr, "this region is not active for this topic: refresh "

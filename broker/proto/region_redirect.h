@@ -34,8 +34,9 @@
  * no pattern of strait.redirect.topics.exclude (region_state_topic_matches:
  * an excluded topic, never mirrored, stays local and writable on every
  * role) and to groups matching strait.redirect.groups, from any client but
- * the sidecar (client.id starting with "strait-sidecar"; not a security
- * boundary). The sidecar
+ * the sidecar (with an authorizer: a principal with CLUSTER_ACTION on the
+ * cluster; without one: client.id starting with "strait-sidecar", which is
+ * not a security boundary). The sidecar
  * always gets the local truth and may produce: it is the mirror writing
  * into the standby.
  *
@@ -49,12 +50,15 @@
 
 #include "broker/cluster/region_state.h"
 #include "broker/proto/api.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 
+/* The sidecar: CLUSTER_ACTION on the cluster with an authorizer, its
+ * client.id without one (authorize.h). */
 static inline bool region_request_from_sidecar(const broker_request *req)
 {
-    return region_client_is_sidecar(req->client_id.ptr, req->client_id.len);
+    return authorize_sidecar(req);
 }
 
 /* The role a client request is answered by (see above). */

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
@@ -76,8 +77,9 @@ static int handle_sync_group(broker_request *req)
         out->error_code = KERR_INVALID_GROUP_ID;
         return PROTO_RESPOND;
     }
-    if (region_group_error(req, in->group_id.ptr, (size_t)in->group_id.len)) {
-        out->error_code = region_group_error(req, in->group_id.ptr, (size_t)in->group_id.len);
+    int16_t group_error = authorize_group_error(req, in->group_id.ptr, (size_t)in->group_id.len);
+    if (group_error) {
+        out->error_code = group_error;
         return PROTO_RESPOND;
     }
     int32_t count = in->assignments.count > 0 ? in->assignments.count : 0;

@@ -436,6 +436,40 @@ static void test_broker_log_level(void **state)
     log_set_level(LOG_INFO);
 }
 
+/* The authorizer keys: Kafka's class names and "strait" all mean strait's
+ * authorizer (normalised to "strait"); anything else is refused, and so is
+ * a super user that is not <type>:<name>. */
+static void test_broker_authorizer_keys(void **state)
+{
+    (void)state;
+    broker_config c;
+    char err[256];
+    broker_config_default(&c);
+    assert_string_equal(c.authorizer_class_name, "");
+    assert_false(c.allow_everyone_if_no_acl_found);
+    const char *accepted[] = {"strait", "kafka.security.authorizer.AclAuthorizer",
+                              " org.apache.kafka.metadata.authorizer.StandardAuthorizer "};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(broker_config_set(&c, "authorizer.class.name", accepted[i], err,
+                                           sizeof err), 0);
+        assert_string_equal(c.authorizer_class_name, BROKER_AUTHORIZER_STRAIT);
+    }
+    assert_int_equal(broker_config_set(&c, "authorizer.class.name", "com.example.Mine", err,
+                                       sizeof err), ST_ECONFIG);
+    assert_non_null(strstr(err, "unknown authorizer"));
+    assert_int_equal(broker_config_set(&c, "authorizer.class.name", "", err, sizeof err), 0);
+    assert_string_equal(c.authorizer_class_name, "");
+    assert_int_equal(broker_config_set(&c, "super.users", "User:admin; User:CN=sidecar,O=x", err,
+                                       sizeof err), 0);
+    assert_int_equal(broker_config_set(&c, "super.users", "User:admin;bob", err, sizeof err),
+                     ST_ECONFIG);
+    assert_non_null(strstr(err, "'bob'"));
+    assert_int_equal(broker_config_set(&c, "super.users", "User:", err, sizeof err), ST_ECONFIG);
+    assert_int_equal(broker_config_set(&c, "allow.everyone.if.no.acl.found", "true", err,
+                                       sizeof err), 0);
+    assert_true(c.allow_everyone_if_no_acl_found);
+}
+
 static void test_broker_set_and_each(void **state)
 {
     (void)state;
@@ -703,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_yaml_refusals),
         cmocka_unit_test_teardown(test_yaml_depth_and_size_limits, teardown_temp),
         cmocka_unit_test(test_broker_defaults),
+        cmocka_unit_test(test_broker_authorizer_keys),
         cmocka_unit_test_teardown(test_broker_flat_file, teardown_temp),
         cmocka_unit_test_teardown(test_broker_nested_file_and_aliases, teardown_temp),
         cmocka_unit_test_teardown(test_broker_unknown_keys, teardown_temp),
