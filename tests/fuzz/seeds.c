@@ -17,6 +17,7 @@
  *   topic_registry_create (with and without overrides) -> topic_file, and
  *       the registry's meta.properties -> meta_properties
  *   failover_vote_store -> vote_file
+ *   acl_file_save (literal, prefixed and wildcard bindings) -> acl_file
  *   checkpoint_map_extend, checkpoint_group_put, failover_state_store
  *       -> sidecar_store (the SQLite file)
  *   broker_config_each of the defaults and of a tuned config, as YAML
@@ -48,6 +49,8 @@
 #include "common/file_io.h"
 #include "common/log.h"
 #include "failover/vote.h"
+#include "security/acl.h"
+#include "security/acl_file.h"
 
 static const char *corpus_root;
 static char work[PATH_MAX];
@@ -337,6 +340,48 @@ static void vote_seeds(void)
     seed("vote_file", "west-over-east", NULL, 0, path);
 }
 
+/* ---- the ACL file ---------------------------------------------------------------------- */
+
+static void acl_add(acl_store *store, int8_t type, const char *name, int8_t pattern,
+                    const char *principal, int8_t op, int8_t permission)
+{
+    acl_binding b;
+    memset(&b, 0, sizeof b);
+    b.resource_type = type;
+    b.pattern_type = pattern;
+    b.operation = op;
+    b.permission = permission;
+    snprintf(b.resource_name, sizeof b.resource_name, "%s", name);
+    snprintf(b.principal, sizeof b.principal, "%s", principal);
+    snprintf(b.host, sizeof b.host, "*");
+    char why[256];
+    must(acl_store_add(store, &b, why, sizeof why), "acl_store_add");
+}
+
+static void acl_seeds(void)
+{
+    acl_store *store = acl_store_new();
+    if (!store)
+        die("acl_store_new: out of memory");
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", work, ACL_FILE_NAME);
+    /* the target's first byte is its mode: 1 = take the file's CRC as is */
+    const uint8_t mode = 1;
+    must(acl_file_save(store, work), "acl_file_save");
+    seed("acl_file", "empty", &mode, 1, path);
+    acl_add(store, ACL_RESOURCE_TOPIC, "orders", ACL_PATTERN_LITERAL, "User:alice", ACL_OP_WRITE,
+            ACL_PERMISSION_ALLOW);
+    acl_add(store, ACL_RESOURCE_TOPIC, "pay.", ACL_PATTERN_PREFIXED, "User:CN=app,O=corp",
+            ACL_OP_READ, ACL_PERMISSION_ALLOW);
+    acl_add(store, ACL_RESOURCE_GROUP, "*", ACL_PATTERN_LITERAL, "User:*", ACL_OP_READ,
+            ACL_PERMISSION_DENY);
+    acl_add(store, ACL_RESOURCE_CLUSTER, ACL_CLUSTER_NAME, ACL_PATTERN_LITERAL,
+            "User:sidecar-east", ACL_OP_CLUSTER_ACTION, ACL_PERMISSION_ALLOW);
+    must(acl_file_save(store, work), "acl_file_save");
+    seed("acl_file", "four-bindings", &mode, 1, path);
+    acl_store_free(store);
+}
+
 /* ---- the sidecar's SQLite store -------------------------------------------------------- */
 
 static void sidecar_store_seeds(void)
@@ -451,6 +496,7 @@ int main(int argc, char **argv)
     region_state_seeds();
     topic_seeds();
     vote_seeds();
+    acl_seeds();
     sidecar_store_seeds();
     broker_config_seeds();
     char command[PATH_MAX + 16];
