@@ -507,6 +507,21 @@ int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
             s->next_source_offset = fp->next_offset >= 0 ? fp->next_offset : fp->source_log_start;
             s->lag_records = fp->lag_records;
             s->lag_ms = fp->lag_ms;
+            /* The records lag grows between lag updates too: the flow loop
+             * may be blocked on a region (a metadata call to a target that
+             * is down), while the source consumer's fetcher still learns the
+             * source's end offset (cached by librdkafka, read without I/O). */
+            int64_t low = -1, high = -1;
+            if (fp->assigned &&
+                rd_kafka_get_watermark_offsets(f->source, topic->source, p, &low, &high) ==
+                    RD_KAFKA_RESP_ERR_NO_ERROR &&
+                high > fp->source_end_offset) {
+                int64_t fresh = (high > s->next_source_offset ? high - s->next_source_offset : 0) +
+                                fp->in_flight;
+                s->source_end_offset = high;
+                if (fresh > s->lag_records)
+                    s->lag_records = fresh;
+            }
             if (fp->lag_records > 0 && fp->lag_started_ms > 0) {
                 /* Grows between lag updates too (the loop may be blocked on a region). */
                 int64_t since = fp->last_delivered_timestamp_ms > fp->lag_started_ms
