@@ -7,6 +7,7 @@
  *   strait offsets translate --topology FILE --group G --from A --to B [--json]
  *   strait status | switchover | failover | failback --topology FILE ... (failover/cli.h)
  *   strait witness --listen HOST:PORT --topology FILE [--state-dir DIR] (failover/witness.h)
+ *   strait acls add|list|remove --bootstrap HOST:PORT ... (failover/cli_acls.c)
  *   strait version | help
  *
  * Exit status: 0 success, 1 the role failed at run time, 2 bad command line
@@ -68,6 +69,9 @@ static void usage(FILE *out)
           "  witness --listen HOST:PORT --topology FILE [--state-dir DIR]\n"
           "                 the third vote of automatic failover, for a third site\n"
           "                 (its vote is kept in DIR, default ./strait-witness)\n"
+          "  acls add|list|remove --bootstrap HOST:PORT [--command-config FILE] ...\n"
+          "                 the brokers' ACLs with kafka-acls' options (--allow-principal,\n"
+          "                 --operation, --topic ...; strait acls --help)\n"
           "  version        print the version\n"
           "  help           print this help\n"
           "\n"
@@ -411,6 +415,8 @@ int main(int argc, char **argv)
     if (!strcmp(command, "status") || !strcmp(command, "switchover") ||
         !strcmp(command, "failover") || !strcmp(command, "failback"))
         return cmd_failover_verb(command, argc - 2, argv + 2);
+    if (!strcmp(command, "acls"))
+        return failover_cli_acls(argc - 2, argv + 2);
     if (!strcmp(command, "version") || !strcmp(command, "--version")) {
         printf("strait %s\n", STRAIT_VERSION);
         return 0;

@@ -30,4 +30,9 @@ int failover_cli_failover(const char *topology_path, const char *to, bool force,
 int failover_cli_failback(const char *topology_path, const char *to, int64_t timeout_ms,
                           bool json);
 
+/* `strait acls add|list|remove ...` (argv after "acls"): the broker's ACLs
+ * through librdkafka's admin API (failover/cli_acls.c). 0 done, 1 the broker
+ * refused or was not reached, 2 bad command line or command config. */
+int failover_cli_acls(int argc, char **argv);
+
 #endif

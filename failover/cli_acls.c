@@ -1,0 +1,834 @@
+/*
+ * cli_acls.c - `strait acls add|list|remove`: the broker's ACLs managed with
+ * kafka-acls' words (--allow-principal, --operation, --topic,
+ * --resource-pattern-type ...) through librdkafka's admin API (CreateAcls,
+ * DescribeAcls, DeleteAcls). The connection takes a --command-config of
+ * client properties (client_properties.h).
+ *
+ * Exit status: 0 done, 1 the broker refused or could not be reached (its
+ * error name and message are printed), 2 bad command line or command config
+ * (nothing was sent).
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "failover/cli.h"
+#include "failover/cli_common.h"
+#include "failover/client_properties.h"
+
+/* How long one admin request may take, and how long the CLI waits for it. */
+#define ACLS_REQUEST_TIMEOUT_MS 15000
+#define ACLS_WAIT_MS (ACLS_REQUEST_TIMEOUT_MS + 5000)
+/* Bounds on what one command line may ask for (resources x principals x
+ * hosts x operations bindings). */
+#define ACLS_ARGS_MAX 64
+#define ACLS_BINDINGS_MAX 4096
+
+/* The cluster resource's only name in Kafka's model. */
+#define ACLS_CLUSTER_NAME "kafka-cluster"
+
+enum acls_verb { VERB_ADD, VERB_LIST, VERB_REMOVE };
+
+typedef struct named_value {
+    const char *name; /* Kafka's upper-case enum name, also what is printed */
+    int value;
+} named_value;
+
+static const named_value operations[] = {
+    {"ALL", RD_KAFKA_ACL_OPERATION_ALL},
+    {"READ", RD_KAFKA_ACL_OPERATION_READ},
+    {"WRITE", RD_KAFKA_ACL_OPERATION_WRITE},
+    {"CREATE", RD_KAFKA_ACL_OPERATION_CREATE},
+    {"DELETE", RD_KAFKA_ACL_OPERATION_DELETE},
+    {"ALTER", RD_KAFKA_ACL_OPERATION_ALTER},
+    {"DESCRIBE", RD_KAFKA_ACL_OPERATION_DESCRIBE},
+    {"CLUSTER_ACTION", RD_KAFKA_ACL_OPERATION_CLUSTER_ACTION},
+    {"DESCRIBE_CONFIGS", RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS},
+    {"ALTER_CONFIGS", RD_KAFKA_ACL_OPERATION_ALTER_CONFIGS},
+    {"IDEMPOTENT_WRITE", RD_KAFKA_ACL_OPERATION_IDEMPOTENT_WRITE},
+};
+
+static const named_value pattern_types[] = {
+    {"LITERAL", RD_KAFKA_RESOURCE_PATTERN_LITERAL},
+    {"PREFIXED", RD_KAFKA_RESOURCE_PATTERN_PREFIXED},
+    {"MATCH", RD_KAFKA_RESOURCE_PATTERN_MATCH},
+    {"ANY", RD_KAFKA_RESOURCE_PATTERN_ANY},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* "ClusterAction", "cluster_action" and "CLUSTER-ACTION" are one name:
+ * letters compared without case, '_' and '-' skipped (kafka-acls takes the
+ * camel-case words). */
+static bool same_word(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a == '_' || *a == '-')
+            a++;
+        while (*b == '_' || *b == '-')
+            b++;
+        if (*a == '\0' || *b == '\0')
+            return *a == *b;
+        if ((*a | 0x20) != (*b | 0x20))
+            return false;
+        a++;
+        b++;
+    }
+}
+
+static int lookup(const named_value *table, size_t count, const char *word)
+{
+    for (size_t i = 0; i < count; i++)
+        if (same_word(table[i].name, word))
+            return table[i].value;
+    return -1;
+}
+
+static const char *name_of(const named_value *table, size_t count, int value)
+{
+    for (size_t i = 0; i < count; i++)
+        if (table[i].value == value)
+            return table[i].name;
+    return "UNKNOWN";
+}
+
+static const char *resource_type_name(rd_kafka_ResourceType_t type)
+{
+    switch (type) {
+    case RD_KAFKA_RESOURCE_TOPIC: return "TOPIC";
+    case RD_KAFKA_RESOURCE_GROUP: return "GROUP";
+    case RD_KAFKA_RESOURCE_BROKER: return "CLUSTER"; /* Kafka's CLUSTER is librdkafka's BROKER (4) */
+    default: return "UNKNOWN";
+    }
+}
+
+typedef struct resource {
+    rd_kafka_ResourceType_t type;
+    const char *name;
+} resource;
+
+typedef struct principal_entry {
+    const char *principal;
+    rd_kafka_AclPermissionType_t permission;
+} principal_entry;
+
+/* The command line, checked. */
+typedef struct acls_args {
+    enum acls_verb verb;
+    const char *bootstrap, *command_config;
+    resource resources[ACLS_ARGS_MAX];
+    int resource_count;
+    principal_entry principals[ACLS_ARGS_MAX];
+    int principal_count;
+    const char *allow_hosts[ACLS_ARGS_MAX], *deny_hosts[ACLS_ARGS_MAX];
+    int allow_host_count, deny_host_count;
+    rd_kafka_AclOperation_t operations[ACLS_ARGS_MAX];
+    int operation_count;
+    const char *list_principal;
+    int pattern_type; /* -1: not given */
+    bool force, dry_run, json;
+} acls_args;
+
+static const char *verb_name(enum acls_verb verb)
+{
+    return verb == VERB_ADD ? "add" : verb == VERB_LIST ? "list" : "remove";
+}
+
+static void acls_usage(FILE *out)
+{
+    fputs("usage: strait acls add|list|remove [options]\n"
+          "\n"
+          "  add     create ACLs: every --topic/--group/--cluster x principal x host x\n"
+          "          operation given is one binding\n"
+          "  list    print the ACLs (a table, or --json), optionally only those of the\n"
+          "          resources and --principal given\n"
+          "  remove  delete the ACLs the selectors match: lists them first, then asks\n"
+          "          (--force: no question; --dry-run: only list)\n"
+          "\n"
+          "connection:\n"
+          "  --bootstrap HOST:PORT       a broker (also --bootstrap-server); required\n"
+          "  --command-config FILE       client properties in librdkafka's names:\n"
+          "                              security.protocol, ssl.ca.location,\n"
+          "                              ssl.certificate.location, ssl.key.location,\n"
+          "                              sasl.mechanism, sasl.username, sasl.password\n"
+          "resources (repeatable, add and remove need one):\n"
+          "  --topic T  --group G  --cluster  (--transactional-id: see below)\n"
+          "  --resource-pattern-type literal|prefixed|match|any\n"
+          "                              add: literal (default) or prefixed; list and\n"
+          "                              remove: also match (every pattern that applies\n"
+          "                              to the name) and any; default literal when a\n"
+          "                              resource is named\n"
+          "entries:\n"
+          "  --allow-principal P  --deny-principal P   Type:name, e.g. User:alice\n"
+          "  --allow-host H  --deny-host H             default * (add), any (remove)\n"
+          "  --operation OP    Read Write Create Delete Alter Describe ClusterAction\n"
+          "                    DescribeConfigs AlterConfigs IdempotentWrite All\n"
+          "                    (repeatable; add needs one; remove: any when absent)\n"
+          "  --principal P     list: only this principal's ACLs\n"
+          "output:\n"
+          "  --json (list)  --force, --dry-run (remove)\n"
+          "\n"
+          "exit: 0 done, 1 the broker refused or was not reached (its error is printed),\n"
+          "2 bad command line or command config (nothing was sent). Transactional-id\n"
+          "ACLs cannot be managed here: librdkafka 2.0 has no such resource type\n"
+          "(use kafka-acls.sh). docs/security.md has examples.\n",
+          out);
+}
+
+__attribute__((format(printf, 2, 3)))
+static int bad_flag(const acls_args *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "strait acls %s: ", verb_name(a->verb));
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (strait acls --help)\n", stderr);
+    return CLI_EXIT_USAGE;
+}
+
+/* The value of "--name VALUE" or "--name=VALUE"; NULL when argv[*i] is not
+ * that option, and *missing when it is but has no value. */
+static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int add_resource(acls_args *a, rd_kafka_ResourceType_t type, const char *name,
+                        const char *flag)
+{
+    if (a->resource_count == ACLS_ARGS_MAX)
+        return bad_flag(a, "more than %d resources", ACLS_ARGS_MAX);
+    if (name[0] == '\0')
+        return bad_flag(a, "%s needs a non-empty name", flag);
+    a->resources[a->resource_count++] = (resource){type, name};
+    return 0;
+}
+
+/* One option at argv[*i]; 0, or CLI_EXIT_USAGE after printing why. */
+static int parse_option(acls_args *a, int argc, char **argv, int *i)
+{
+    bool missing = false;
+    const char *v, *arg = argv[*i];
+    if (!strcmp(arg, "--cluster"))
+        return add_resource(a, RD_KAFKA_RESOURCE_BROKER, ACLS_CLUSTER_NAME, arg);
+    if (!strcmp(arg, "--force") && a->verb == VERB_REMOVE)
+        return a->force = true, 0;
+    if (!strcmp(arg, "--dry-run") && a->verb == VERB_REMOVE)
+        return a->dry_run = true, 0;
+    if (!strcmp(arg, "--json") && a->verb == VERB_LIST)
+        return a->json = true, 0;
+    if ((v = flag_value(argc, argv, i, "--bootstrap-server", &missing)) ||
+        (!missing && (v = flag_value(argc, argv, i, "--bootstrap", &missing)))) {
+        if (a->bootstrap)
+            return bad_flag(a, "--bootstrap given twice");
+        a->bootstrap = v;
+    } else if (!missing && (v = flag_value(argc, argv, i, "--command-config", &missing))) {
+        if (a->command_config)
+            return bad_flag(a, "--command-config given twice");
+        a->command_config = v;
+    } else if (!missing && (v = flag_value(argc, argv, i, "--topic", &missing))) {
+        return add_resource(a, RD_KAFKA_RESOURCE_TOPIC, v, "--topic");
+    } else if (!missing && (v = flag_value(argc, argv, i, "--group", &missing))) {
+        return add_resource(a, RD_KAFKA_RESOURCE_GROUP, v, "--group");
+    } else if (!missing && flag_value(argc, argv, i, "--transactional-id", &missing)) {
+        return bad_flag(a, "--transactional-id: the librdkafka %s this strait is built with has "
+                        "no transactional-id resource type; use kafka-acls.sh",
+                        rd_kafka_version_str());
+    } else if (!missing && (v = flag_value(argc, argv, i, "--resource-pattern-type", &missing))) {
+        int t = lookup(pattern_types, COUNT(pattern_types), v);
+        if (t < 0)
+            return bad_flag(a, "--resource-pattern-type '%s': expected literal, prefixed, match "
+                            "or any", v);
+        if (a->verb == VERB_ADD && t != RD_KAFKA_RESOURCE_PATTERN_LITERAL &&
+            t != RD_KAFKA_RESOURCE_PATTERN_PREFIXED)
+            return bad_flag(a, "--resource-pattern-type %s: an ACL is literal or prefixed (match "
+                            "and any select ACLs in list and remove)", v);
+        a->pattern_type = t;
+    } else if (!missing && ((v = flag_value(argc, argv, i, "--allow-principal", &missing)) ||
+                            (!missing &&
+                             (v = flag_value(argc, argv, i, "--deny-principal", &missing))))) {
+        if (a->verb == VERB_LIST)
+            return bad_flag(a, "%s: list selects with --principal", arg);
+        if (a->principal_count == ACLS_ARGS_MAX)
+            return bad_flag(a, "more than %d principals", ACLS_ARGS_MAX);
+        if (v[0] == '\0')
+            return bad_flag(a, "%s needs a principal (User:alice)", arg);
+        bool deny = !strncmp(arg, "--deny", 6);
+        a->principals[a->principal_count++] = (principal_entry){
+            v, deny ? RD_KAFKA_ACL_PERMISSION_TYPE_DENY : RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW};
+    } else if (!missing && ((v = flag_value(argc, argv, i, "--allow-host", &missing)) ||
+                            (!missing && (v = flag_value(argc, argv, i, "--deny-host", &missing))))) {
+        bool deny = !strncmp(arg, "--deny", 6);
+        int *count = deny ? &a->deny_host_count : &a->allow_host_count;
+        if (a->verb == VERB_LIST)
+            return bad_flag(a, "%s is for add and remove", arg);
+        if (*count == ACLS_ARGS_MAX)
+            return bad_flag(a, "more than %d hosts", ACLS_ARGS_MAX);
+        if (v[0] == '\0')
+            return bad_flag(a, "%s needs a host (an address, or * for every host)", arg);
+        (deny ? a->deny_hosts : a->allow_hosts)[(*count)++] = v;
+    } else if (!missing && (v = flag_value(argc, argv, i, "--operation", &missing))) {
+        int op = lookup(operations, COUNT(operations), v);
+        if (a->verb == VERB_LIST)
+            return bad_flag(a, "--operation is for add and remove");
+        if (op < 0)
+            return bad_flag(a, "--operation '%s': expected Read, Write, Create, Delete, Alter, "
+                            "Describe, ClusterAction, DescribeConfigs, AlterConfigs, "
+                            "IdempotentWrite or All", v);
+        if (a->operation_count == ACLS_ARGS_MAX)
+            return bad_flag(a, "more than %d operations", ACLS_ARGS_MAX);
+        a->operations[a->operation_count++] = (rd_kafka_AclOperation_t)op;
+    } else if (!missing && (v = flag_value(argc, argv, i, "--principal", &missing))) {
+        if (a->verb != VERB_LIST)
+            return bad_flag(a, "--principal is for list (add and remove take --allow-principal "
+                            "or --deny-principal)");
+        if (a->list_principal)
+            return bad_flag(a, "--principal given twice");
+        a->list_principal = v;
+    } else if (missing) {
+        return bad_flag(a, "%s needs a value", arg);
+    } else {
+        return bad_flag(a, "unknown option '%s'", arg);
+    }
+    if (missing)
+        return bad_flag(a, "%s needs a value", arg);
+    return 0;
+}
+
+/* The whole command line after the verb, and the rules between options. */
+static int parse_args(acls_args *a, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        int rc = parse_option(a, argc, argv, &i);
+        if (rc != 0)
+            return rc;
+    }
+    if (!a->bootstrap)
+        return bad_flag(a, "--bootstrap HOST:PORT is required");
+    if (a->verb != VERB_LIST && a->resource_count == 0)
+        return bad_flag(a, "name a resource: --topic, --group or --cluster");
+    if (a->verb == VERB_ADD && a->principal_count == 0)
+        return bad_flag(a, "--allow-principal or --deny-principal is required");
+    if (a->verb == VERB_ADD && a->operation_count == 0)
+        return bad_flag(a, "--operation is required (kafka-acls' default All is not assumed)");
+    bool any_allow = false, any_deny = false;
+    for (int i = 0; i < a->principal_count; i++) {
+        any_allow |= a->principals[i].permission == RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW;
+        any_deny |= a->principals[i].permission == RD_KAFKA_ACL_PERMISSION_TYPE_DENY;
+    }
+    if (a->allow_host_count > 0 && !any_allow)
+        return bad_flag(a, "--allow-host needs --allow-principal");
+    if (a->deny_host_count > 0 && !any_deny)
+        return bad_flag(a, "--deny-host needs --deny-principal");
+    for (int i = 0; i < a->resource_count; i++) {
+        if (a->resources[i].type == RD_KAFKA_RESOURCE_BROKER &&
+            a->pattern_type == RD_KAFKA_RESOURCE_PATTERN_PREFIXED)
+            return bad_flag(a, "--cluster is a literal resource; --resource-pattern-type "
+                            "prefixed does not apply");
+    }
+    if (a->verb != VERB_LIST && a->force && a->dry_run)
+        return bad_flag(a, "--force and --dry-run together: choose one");
+    return 0;
+}
+
+/* ---- the connection -------------------------------------------------------- */
+
+static rd_kafka_t *connect_admin(const acls_args *a, char *err, size_t errlen)
+{
+    client_properties props;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char why[512];
+    if (a->command_config &&
+        client_properties_load(a->command_config, &props, err, errlen) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    if (!a->command_config)
+        memset(&props, 0, sizeof props);
+    int rc = client_properties_apply(&props, conf, why, sizeof why);
+    client_properties_clear(&props);
+    if (rc != 0) {
+        snprintf(err, errlen, "command config %s: %s", a->command_config, why);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", a->bootstrap, why, sizeof why) !=
+            RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "client.id", "strait-acls", why, sizeof why) != RD_KAFKA_CONF_OK) {
+        snprintf(err, errlen, "--bootstrap %s: %s", a->bootstrap, why);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    if (!rk) {
+        snprintf(err, errlen, "cannot create the admin client: %s", why);
+        rd_kafka_conf_destroy(conf);
+    }
+    return rk;
+}
+
+/* Waits for the result event of one admin call; NULL after a timeout. */
+static rd_kafka_event_t *wait_result(rd_kafka_queue_t *queue)
+{
+    return rd_kafka_queue_poll(queue, ACLS_WAIT_MS);
+}
+
+/* Prints a broker or client error precisely: its Kafka name and message. */
+static void print_error(const acls_args *a, const char *what, rd_kafka_resp_err_t code,
+                        const char *message)
+{
+    fprintf(stderr, "strait acls %s: %s: %s", verb_name(a->verb), what, rd_kafka_err2name(code));
+    if (message && message[0] && strcmp(message, rd_kafka_err2str(code)) != 0)
+        fprintf(stderr, ": %s", message);
+    else
+        fprintf(stderr, " (%s)", rd_kafka_err2str(code));
+    fputc('\n', stderr);
+}
+
+/* 0 when the event holds no request-level error; otherwise prints it. */
+static int event_failed(const acls_args *a, rd_kafka_event_t *ev, const char *what)
+{
+    if (!ev) {
+        fprintf(stderr, "strait acls %s: %s: no answer from %s within %d ms\n",
+                verb_name(a->verb), what, a->bootstrap, ACLS_WAIT_MS);
+        return 1;
+    }
+    if (rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0;
+    print_error(a, what, rd_kafka_event_error(ev), rd_kafka_event_error_string(ev));
+    return 1;
+}
+
+/* ---- printing -------------------------------------------------------------- */
+
+static void binding_text(const rd_kafka_AclBinding_t *b, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s %s %s: %s %s %s from host %s", resource_type_name(
+                 rd_kafka_AclBinding_restype(b)),
+             name_of(pattern_types, COUNT(pattern_types),
+                     rd_kafka_AclBinding_resource_pattern_type(b)),
+             rd_kafka_AclBinding_name(b), rd_kafka_AclBinding_principal(b),
+             rd_kafka_AclBinding_permission_type(b) == RD_KAFKA_ACL_PERMISSION_TYPE_DENY
+                 ? "DENY" : "ALLOW",
+             name_of(operations, COUNT(operations), rd_kafka_AclBinding_operation(b)),
+             rd_kafka_AclBinding_host(b));
+}
+
+static int compare_bindings(const void *x, const void *y)
+{
+    const rd_kafka_AclBinding_t *a = *(const rd_kafka_AclBinding_t *const *)x;
+    const rd_kafka_AclBinding_t *b = *(const rd_kafka_AclBinding_t *const *)y;
+    char ta[1024], tb[1024];
+    binding_text(a, ta, sizeof ta);
+    binding_text(b, tb, sizeof tb);
+    return strcmp(ta, tb);
+}
+
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+/* The seven fields of a binding as text, in the table's order. */
+static void binding_cells(const rd_kafka_AclBinding_t *b, const char *cells[7])
+{
+    cells[0] = resource_type_name(rd_kafka_AclBinding_restype(b));
+    cells[1] = rd_kafka_AclBinding_name(b);
+    cells[2] = name_of(pattern_types, COUNT(pattern_types),
+                       rd_kafka_AclBinding_resource_pattern_type(b));
+    cells[3] = rd_kafka_AclBinding_principal(b);
+    cells[4] = rd_kafka_AclBinding_host(b);
+    cells[5] = name_of(operations, COUNT(operations), rd_kafka_AclBinding_operation(b));
+    cells[6] = rd_kafka_AclBinding_permission_type(b) == RD_KAFKA_ACL_PERMISSION_TYPE_DENY
+                   ? "DENY" : "ALLOW";
+}
+
+/* The bindings as a table (kafka-acls' fields, one binding a row). */
+static void print_table(const rd_kafka_AclBinding_t **bindings, size_t count)
+{
+    const char *heads[7] = {"RESOURCE", "NAME", "PATTERN", "PRINCIPAL", "HOST", "OPERATION",
+                            "PERMISSION"};
+    const char *cells[7];
+    size_t width[7];
+    for (int c = 0; c < 7; c++)
+        width[c] = strlen(heads[c]);
+    for (size_t i = 0; i < count; i++) {
+        binding_cells(bindings[i], cells);
+        for (int c = 0; c < 7; c++)
+            width[c] = max_size(width[c], strlen(cells[c]));
+    }
+    for (int c = 0; c < 7; c++)
+        printf("%-*s%s", c < 6 ? (int)width[c] : 0, heads[c], c < 6 ? "  " : "\n");
+    for (size_t i = 0; i < count; i++) {
+        binding_cells(bindings[i], cells);
+        for (int c = 0; c < 7; c++)
+            printf("%-*s%s", c < 6 ? (int)width[c] : 0, cells[c], c < 6 ? "  " : "\n");
+    }
+}
+
+static void print_json(const rd_kafka_AclBinding_t **bindings, size_t count)
+{
+    fputs("{\"acls\":[", stdout);
+    for (size_t i = 0; i < count; i++) {
+        const rd_kafka_AclBinding_t *b = bindings[i];
+        printf("%s{\"resource_type\":\"%s\",\"resource_name\":", i ? "," : "",
+               resource_type_name(rd_kafka_AclBinding_restype(b)));
+        cli_json_string(rd_kafka_AclBinding_name(b));
+        printf(",\"pattern_type\":\"%s\",\"principal\":",
+               name_of(pattern_types, COUNT(pattern_types),
+                       rd_kafka_AclBinding_resource_pattern_type(b)));
+        cli_json_string(rd_kafka_AclBinding_principal(b));
+        fputs(",\"host\":", stdout);
+        cli_json_string(rd_kafka_AclBinding_host(b));
+        printf(",\"operation\":\"%s\",\"permission\":\"%s\"}",
+               name_of(operations, COUNT(operations), rd_kafka_AclBinding_operation(b)),
+               rd_kafka_AclBinding_permission_type(b) == RD_KAFKA_ACL_PERMISSION_TYPE_DENY
+                   ? "DENY" : "ALLOW");
+    }
+    printf("],\"count\":%zu}\n", count);
+}
+
+/* ---- the verbs --------------------------------------------------------------- */
+
+/* A binding (add) or filter (list, remove) per combination the arguments
+ * name. Filters leave principal, host and operation open where not given. */
+typedef struct binding_set {
+    rd_kafka_AclBinding_t *items[ACLS_BINDINGS_MAX];
+    size_t count;
+} binding_set;
+
+static void binding_set_free(binding_set *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        rd_kafka_AclBinding_destroy(s->items[i]);
+    free(s);
+}
+
+static int push(binding_set *s, rd_kafka_AclBinding_t *b, const char *why)
+{
+    if (!b) {
+        fprintf(stderr, "strait acls: librdkafka refused a binding: %s\n", why);
+        return CLI_EXIT_USAGE;
+    }
+    if (s->count == ACLS_BINDINGS_MAX) {
+        rd_kafka_AclBinding_destroy(b);
+        fprintf(stderr, "strait acls: more than %d combinations of resource, principal, host and "
+                "operation in one command\n", ACLS_BINDINGS_MAX);
+        return CLI_EXIT_USAGE;
+    }
+    s->items[s->count++] = b;
+    return 0;
+}
+
+/* Every combination of resource x principal x host x operation. */
+static int build_set(const acls_args *a, binding_set *s)
+{
+    char why[512];
+    const resource any_resource = {RD_KAFKA_RESOURCE_ANY, NULL};
+    int resource_count = a->resource_count ? a->resource_count : 1;
+    int principal_count = a->principal_count ? a->principal_count : 1;
+    int operation_count = a->operation_count ? a->operation_count : 1;
+    bool filter = a->verb != VERB_ADD;
+    for (int r = 0; r < resource_count; r++) {
+        const resource *res = a->resource_count ? &a->resources[r] : &any_resource;
+        /* a named resource: the pattern given, else literal (kafka-acls); none: all */
+        rd_kafka_ResourcePatternType_t pattern =
+            !a->resource_count      ? RD_KAFKA_RESOURCE_PATTERN_ANY
+            : a->pattern_type >= 0  ? (rd_kafka_ResourcePatternType_t)a->pattern_type
+                                    : RD_KAFKA_RESOURCE_PATTERN_LITERAL;
+        for (int p = 0; p < principal_count; p++) {
+            const principal_entry *entry = a->principal_count ? &a->principals[p] : NULL;
+            const char *principal = entry ? entry->principal : a->list_principal;
+            rd_kafka_AclPermissionType_t permission =
+                entry ? entry->permission : RD_KAFKA_ACL_PERMISSION_TYPE_ANY;
+            bool deny = permission == RD_KAFKA_ACL_PERMISSION_TYPE_DENY;
+            const char *const *hosts = deny ? a->deny_hosts : a->allow_hosts;
+            int host_count = deny ? a->deny_host_count : a->allow_host_count;
+            const char *default_host = filter ? NULL : "*";
+            for (int h = 0; h < (host_count ? host_count : 1); h++) {
+                const char *host = host_count ? hosts[h] : default_host;
+                for (int o = 0; o < operation_count; o++) {
+                    rd_kafka_AclOperation_t op =
+                        a->operation_count ? a->operations[o] : RD_KAFKA_ACL_OPERATION_ANY;
+                    rd_kafka_AclBinding_t *b =
+                        filter ? rd_kafka_AclBindingFilter_new(res->type, res->name, pattern,
+                                                               principal, host, op, permission,
+                                                               why, sizeof why)
+                               : rd_kafka_AclBinding_new(res->type, res->name, pattern, principal,
+                                                         host, op, permission, why, sizeof why);
+                    int rc = push(s, b, why);
+                    if (rc != 0)
+                        return rc;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+static int run_add(const acls_args *a, rd_kafka_t *rk, rd_kafka_queue_t *queue, binding_set *s)
+{
+    rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATEACLS);
+    char why[256];
+    rd_kafka_AdminOptions_set_request_timeout(options, ACLS_REQUEST_TIMEOUT_MS, why, sizeof why);
+    rd_kafka_CreateAcls(rk, s->items, s->count, options, queue);
+    rd_kafka_AdminOptions_destroy(options);
+    rd_kafka_event_t *ev = wait_result(queue);
+    int exit_code = CLI_EXIT_OK;
+    if (event_failed(a, ev, "CreateAcls")) {
+        exit_code = CLI_EXIT_FAILED;
+    } else {
+        size_t count = 0;
+        const rd_kafka_acl_result_t **results =
+            rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(ev), &count);
+        for (size_t i = 0; i < count && i < s->count; i++) {
+            char text[1024];
+            binding_text(s->items[i], text, sizeof text);
+            const rd_kafka_error_t *error = rd_kafka_acl_result_error(results[i]);
+            if (error && rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                print_error(a, text, rd_kafka_error_code(error), rd_kafka_error_string(error));
+                exit_code = CLI_EXIT_FAILED;
+            } else {
+                printf("added: %s\n", text);
+            }
+        }
+        if (count != s->count) {
+            fprintf(stderr, "strait acls add: the broker answered %zu results for %zu bindings\n",
+                    count, s->count);
+            exit_code = CLI_EXIT_FAILED;
+        }
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    return exit_code;
+}
+
+/* Describes every filter of s; the matches (copies owned by *found) sorted.
+ * 0, or CLI_EXIT_FAILED after printing the broker's error. */
+static int describe(const acls_args *a, rd_kafka_t *rk, rd_kafka_queue_t *queue,
+                    const binding_set *s, binding_set *found)
+{
+    char why[256];
+    for (size_t f = 0; f < s->count; f++) {
+        rd_kafka_AdminOptions_t *options =
+            rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBEACLS);
+        rd_kafka_AdminOptions_set_request_timeout(options, ACLS_REQUEST_TIMEOUT_MS, why,
+                                                  sizeof why);
+        rd_kafka_DescribeAcls(rk, s->items[f], options, queue);
+        rd_kafka_AdminOptions_destroy(options);
+        rd_kafka_event_t *ev = wait_result(queue);
+        if (event_failed(a, ev, "DescribeAcls")) {
+            if (ev)
+                rd_kafka_event_destroy(ev);
+            return CLI_EXIT_FAILED;
+        }
+        size_t count = 0;
+        const rd_kafka_AclBinding_t **acls =
+            rd_kafka_DescribeAcls_result_acls(rd_kafka_event_DescribeAcls_result(ev), &count);
+        int rc = 0;
+        for (size_t i = 0; i < count && rc == 0; i++) {
+            const rd_kafka_AclBinding_t *b = acls[i];
+            rc = push(found,
+                      rd_kafka_AclBinding_new(rd_kafka_AclBinding_restype(b),
+                                              rd_kafka_AclBinding_name(b),
+                                              rd_kafka_AclBinding_resource_pattern_type(b),
+                                              rd_kafka_AclBinding_principal(b),
+                                              rd_kafka_AclBinding_host(b),
+                                              rd_kafka_AclBinding_operation(b),
+                                              rd_kafka_AclBinding_permission_type(b), why,
+                                              sizeof why),
+                      why);
+        }
+        rd_kafka_event_destroy(ev);
+        if (rc != 0)
+            return CLI_EXIT_FAILED;
+    }
+    qsort(found->items, found->count, sizeof found->items[0], compare_bindings);
+    /* several filters may match one binding: keep it once */
+    size_t kept = 0;
+    for (size_t i = 0; i < found->count; i++) {
+        if (kept > 0 && compare_bindings(&found->items[kept - 1], &found->items[i]) == 0)
+            rd_kafka_AclBinding_destroy(found->items[i]);
+        else
+            found->items[kept++] = found->items[i];
+    }
+    found->count = kept;
+    return 0;
+}
+
+static int run_list(const acls_args *a, rd_kafka_t *rk, rd_kafka_queue_t *queue, binding_set *s)
+{
+    binding_set *found = calloc(1, sizeof *found);
+    if (!found) {
+        fputs("strait acls list: out of memory\n", stderr);
+        return CLI_EXIT_FAILED;
+    }
+    int rc = describe(a, rk, queue, s, found);
+    if (rc == 0 && a->json)
+        print_json((const rd_kafka_AclBinding_t **)found->items, found->count);
+    else if (rc == 0 && found->count == 0)
+        printf("no ACLs match\n");
+    else if (rc == 0)
+        print_table((const rd_kafka_AclBinding_t **)found->items, found->count);
+    binding_set_free(found);
+    return rc;
+}
+
+/* Asks on the terminal; false when the answer is not yes. */
+static bool confirmed(size_t count)
+{
+    fprintf(stderr, "delete the %zu ACL%s above? [y/N] ", count, count == 1 ? "" : "s");
+    char answer[16];
+    if (!fgets(answer, sizeof answer, stdin))
+        return false;
+    return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+static int delete_matching(const acls_args *a, rd_kafka_t *rk, rd_kafka_queue_t *queue,
+                           binding_set *s)
+{
+    rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETEACLS);
+    char why[256];
+    rd_kafka_AdminOptions_set_request_timeout(options, ACLS_REQUEST_TIMEOUT_MS, why, sizeof why);
+    rd_kafka_DeleteAcls(rk, s->items, s->count, options, queue);
+    rd_kafka_AdminOptions_destroy(options);
+    rd_kafka_event_t *ev = wait_result(queue);
+    if (event_failed(a, ev, "DeleteAcls")) {
+        if (ev)
+            rd_kafka_event_destroy(ev);
+        return CLI_EXIT_FAILED;
+    }
+    size_t count = 0, deleted = 0;
+    int exit_code = CLI_EXIT_OK;
+    const rd_kafka_DeleteAcls_result_response_t **responses =
+        rd_kafka_DeleteAcls_result_responses(rd_kafka_event_DeleteAcls_result(ev), &count);
+    for (size_t i = 0; i < count; i++) {
+        const rd_kafka_error_t *error = rd_kafka_DeleteAcls_result_response_error(responses[i]);
+        if (error && rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            print_error(a, "DeleteAcls", rd_kafka_error_code(error), rd_kafka_error_string(error));
+            exit_code = CLI_EXIT_FAILED;
+            continue;
+        }
+        size_t matched = 0;
+        const rd_kafka_AclBinding_t **acls =
+            rd_kafka_DeleteAcls_result_response_matching_acls(responses[i], &matched);
+        for (size_t k = 0; k < matched; k++) {
+            char text[1024];
+            binding_text(acls[k], text, sizeof text);
+            printf("removed: %s\n", text);
+        }
+        deleted += matched;
+    }
+    printf("%zu ACL%s removed\n", deleted, deleted == 1 ? "" : "s");
+    rd_kafka_event_destroy(ev);
+    return exit_code;
+}
+
+static int run_remove(const acls_args *a, rd_kafka_t *rk, rd_kafka_queue_t *queue,
+                      binding_set *s)
+{
+    binding_set *found = calloc(1, sizeof *found);
+    if (!found) {
+        fputs("strait acls remove: out of memory\n", stderr);
+        return CLI_EXIT_FAILED;
+    }
+    int rc = describe(a, rk, queue, s, found);
+    if (rc == 0 && found->count == 0) {
+        printf("no ACLs match; nothing removed\n");
+    } else if (rc == 0) {
+        printf("%s %zu ACL%s:\n", a->dry_run ? "would remove" : "will remove", found->count,
+               found->count == 1 ? "" : "s");
+        print_table((const rd_kafka_AclBinding_t **)found->items, found->count);
+        fflush(stdout);
+        if (a->dry_run) {
+            printf("dry run: nothing removed\n");
+        } else if (!a->force && !isatty(STDIN_FILENO)) {
+            fprintf(stderr, "strait acls remove: refusing to remove without confirmation: "
+                    "standard input is not a terminal (add --force); nothing removed\n");
+            rc = CLI_EXIT_USAGE;
+        } else if (!a->force && !confirmed(found->count)) {
+            printf("not confirmed; nothing removed\n");
+            rc = CLI_EXIT_REFUSED;
+        } else {
+            rc = delete_matching(a, rk, queue, s);
+        }
+    }
+    binding_set_free(found);
+    return rc;
+}
+
+int failover_cli_acls(int argc, char **argv)
+{
+    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") ||
+        !strcmp(argv[0], "help")) {
+        acls_usage(argc < 1 ? stderr : stdout);
+        return argc < 1 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    acls_args *a = calloc(1, sizeof *a);
+    binding_set *s = calloc(1, sizeof *s);
+    if (!a || !s) {
+        free(a);
+        free(s);
+        fputs("strait acls: out of memory\n", stderr);
+        return CLI_EXIT_FAILED;
+    }
+    a->pattern_type = -1;
+    int rc = CLI_EXIT_OK;
+    if (!strcmp(argv[0], "add")) {
+        a->verb = VERB_ADD;
+    } else if (!strcmp(argv[0], "list")) {
+        a->verb = VERB_LIST;
+    } else if (!strcmp(argv[0], "remove")) {
+        a->verb = VERB_REMOVE;
+    } else {
+        fprintf(stderr, "strait acls: unknown verb '%s': expected add, list or remove "
+                "(strait acls --help)\n", argv[0]);
+        rc = CLI_EXIT_USAGE;
+    }
+    for (int i = 1; rc == 0 && i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            acls_usage(stdout);
+            free(a);
+            free(s);
+            return CLI_EXIT_OK;
+        }
+    }
+    if (rc == 0)
+        rc = parse_args(a, argc - 1, argv + 1);
+    if (rc == 0)
+        rc = build_set(a, s);
+    char err[1024];
+    rd_kafka_t *rk = NULL;
+    if (rc == 0 && !(rk = connect_admin(a, err, sizeof err))) {
+        fprintf(stderr, "strait acls %s: %s\n", verb_name(a->verb), err);
+        rc = CLI_EXIT_USAGE;
+    }
+    if (rc == 0) {
+        rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
+        rc = a->verb == VERB_ADD    ? run_add(a, rk, queue, s)
+             : a->verb == VERB_LIST ? run_list(a, rk, queue, s)
+                                    : run_remove(a, rk, queue, s);
+        rd_kafka_queue_destroy(queue);
+    }
+    if (rk)
+        rd_kafka_destroy(rk);
+    binding_set_free(s);
+    free(a);
+    return rc;
+}
