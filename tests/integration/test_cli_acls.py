@@ -29,6 +29,9 @@ from broker import check, check_eq, free_port, note, run_test, strait_bin  # noq
 
 from confluent_kafka import KafkaError, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from kafka import KafkaAdminClient  # noqa: E402
+from kafka.admin import (ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType,  # noqa: E402
+                         ResourcePattern, ResourceType)
 
 
 EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
@@ -137,6 +140,19 @@ def plaintext(t):
              "list --topic pre-1 --resource-pattern-type match")
     check_eq(listed(bs, "--topic", "orders"), ORDERS_ALICE, "list --topic orders (literal)")
     expect(acls("list", bs, "--topic", "nothing-here"), 0, "no ACLs match", "empty list")
+
+    note("1. a transactional-id ACL (librdkafka 2.0 has no such type): left out, and said so")
+    kp = KafkaAdminClient(bootstrap_servers=bs, api_version_auto_timeout_ms=5000,
+                          request_timeout_ms=10000)
+    result = kp.create_acls([ACL("User:tx", "*", ACLOperation.WRITE, ACLPermissionType.ALLOW,
+                                 ResourcePattern(ResourceType.TRANSACTIONAL_ID, "tx-1",
+                                                 ACLResourcePatternType.LITERAL))])
+    kp.close()
+    check_eq(len(result["succeeded"]), 1, "transactional-id ACL created with kafka-python")
+    rc, out, err = acls("list", bs)
+    check_eq(rc, 0, "list with a transactional-id ACL: %s" % err)
+    check("1 ACL of a resource type, operation or pattern librdkafka" in err, "note: %r" % err)
+    check_eq(listed(bs), everything, "the other ACLs are all listed")
 
     note("1. remove: --dry-run, no terminal without --force, --force")
     expect(acls("remove", bs, "--topic", "orders", "--operation", "Read", "--dry-run"), 0,
