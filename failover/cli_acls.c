@@ -7,97 +7,26 @@
  *
  * Exit status: 0 done, 1 the broker refused or could not be reached (its
  * error name and message are printed), 2 bad command line or command config
- * (nothing was sent).
+ * (nothing was sent), 3 a remove not confirmed on the terminal.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
 #include "failover/cli.h"
 #include "failover/cli_common.h"
+#include "failover/cli_acls_args.h"
 #include "failover/client_properties.h"
 
 /* How long one admin request may take, and how long the CLI waits for it. */
 #define ACLS_REQUEST_TIMEOUT_MS 15000
 #define ACLS_WAIT_MS (ACLS_REQUEST_TIMEOUT_MS + 5000)
-/* Bounds on what one command line may ask for (resources x principals x
- * hosts x operations bindings). */
-#define ACLS_ARGS_MAX 64
+/* How many bindings one command may make or select. */
 #define ACLS_BINDINGS_MAX 4096
-
-/* The cluster resource's only name in Kafka's model. */
-#define ACLS_CLUSTER_NAME "kafka-cluster"
-
-enum acls_verb { VERB_ADD, VERB_LIST, VERB_REMOVE };
-
-typedef struct named_value {
-    const char *name; /* Kafka's upper-case enum name, also what is printed */
-    int value;
-} named_value;
-
-static const named_value operations[] = {
-    {"ALL", RD_KAFKA_ACL_OPERATION_ALL},
-    {"READ", RD_KAFKA_ACL_OPERATION_READ},
-    {"WRITE", RD_KAFKA_ACL_OPERATION_WRITE},
-    {"CREATE", RD_KAFKA_ACL_OPERATION_CREATE},
-    {"DELETE", RD_KAFKA_ACL_OPERATION_DELETE},
-    {"ALTER", RD_KAFKA_ACL_OPERATION_ALTER},
-    {"DESCRIBE", RD_KAFKA_ACL_OPERATION_DESCRIBE},
-    {"CLUSTER_ACTION", RD_KAFKA_ACL_OPERATION_CLUSTER_ACTION},
-    {"DESCRIBE_CONFIGS", RD_KAFKA_ACL_OPERATION_DESCRIBE_CONFIGS},
-    {"ALTER_CONFIGS", RD_KAFKA_ACL_OPERATION_ALTER_CONFIGS},
-    {"IDEMPOTENT_WRITE", RD_KAFKA_ACL_OPERATION_IDEMPOTENT_WRITE},
-};
-
-static const named_value pattern_types[] = {
-    {"LITERAL", RD_KAFKA_RESOURCE_PATTERN_LITERAL},
-    {"PREFIXED", RD_KAFKA_RESOURCE_PATTERN_PREFIXED},
-    {"MATCH", RD_KAFKA_RESOURCE_PATTERN_MATCH},
-    {"ANY", RD_KAFKA_RESOURCE_PATTERN_ANY},
-};
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* "ClusterAction", "cluster_action" and "CLUSTER-ACTION" are one name:
- * letters compared without case, '_' and '-' skipped (kafka-acls takes the
- * camel-case words). */
-static bool same_word(const char *a, const char *b)
-{
-    for (;;) {
-        while (*a == '_' || *a == '-')
-            a++;
-        while (*b == '_' || *b == '-')
-            b++;
-        if (*a == '\0' || *b == '\0')
-            return *a == *b;
-        if ((*a | 0x20) != (*b | 0x20))
-            return false;
-        a++;
-        b++;
-    }
-}
-
-static int lookup(const named_value *table, size_t count, const char *word)
-{
-    for (size_t i = 0; i < count; i++)
-        if (same_word(table[i].name, word))
-            return table[i].value;
-    return -1;
-}
-
-static const char *name_of(const named_value *table, size_t count, int value)
-{
-    for (size_t i = 0; i < count; i++)
-        if (table[i].value == value)
-            return table[i].name;
-    return "UNKNOWN";
-}
 
 static const char *resource_type_name(rd_kafka_ResourceType_t type)
 {
@@ -107,247 +36,6 @@ static const char *resource_type_name(rd_kafka_ResourceType_t type)
     case RD_KAFKA_RESOURCE_BROKER: return "CLUSTER"; /* Kafka's CLUSTER is librdkafka's BROKER (4) */
     default: return "UNKNOWN";
     }
-}
-
-typedef struct resource {
-    rd_kafka_ResourceType_t type;
-    const char *name;
-} resource;
-
-typedef struct principal_entry {
-    const char *principal;
-    rd_kafka_AclPermissionType_t permission;
-} principal_entry;
-
-/* The command line, checked. */
-typedef struct acls_args {
-    enum acls_verb verb;
-    const char *bootstrap, *command_config;
-    resource resources[ACLS_ARGS_MAX];
-    int resource_count;
-    principal_entry principals[ACLS_ARGS_MAX];
-    int principal_count;
-    const char *allow_hosts[ACLS_ARGS_MAX], *deny_hosts[ACLS_ARGS_MAX];
-    int allow_host_count, deny_host_count;
-    rd_kafka_AclOperation_t operations[ACLS_ARGS_MAX];
-    int operation_count;
-    const char *list_principal;
-    int pattern_type; /* -1: not given */
-    bool force, dry_run, json;
-} acls_args;
-
-static const char *verb_name(enum acls_verb verb)
-{
-    return verb == VERB_ADD ? "add" : verb == VERB_LIST ? "list" : "remove";
-}
-
-static void acls_usage(FILE *out)
-{
-    fputs("usage: strait acls add|list|remove [options]\n"
-          "\n"
-          "  add     create ACLs: every --topic/--group/--cluster x principal x host x\n"
-          "          operation given is one binding\n"
-          "  list    print the ACLs (a table, or --json), optionally only those of the\n"
-          "          resources and --principal given\n"
-          "  remove  delete the ACLs the selectors match: lists them first, then asks\n"
-          "          (--force: no question; --dry-run: only list)\n"
-          "\n"
-          "connection:\n"
-          "  --bootstrap HOST:PORT       a broker (also --bootstrap-server); required\n"
-          "  --command-config FILE       client properties in librdkafka's names:\n"
-          "                              security.protocol, ssl.ca.location,\n"
-          "                              ssl.certificate.location, ssl.key.location,\n"
-          "                              sasl.mechanism, sasl.username, sasl.password\n"
-          "resources (repeatable, add and remove need one):\n"
-          "  --topic T  --group G  --cluster  (--transactional-id: see below)\n"
-          "  --resource-pattern-type literal|prefixed|match|any\n"
-          "                              add: literal (default) or prefixed; list and\n"
-          "                              remove: also match (every pattern that applies\n"
-          "                              to the name) and any; default literal when a\n"
-          "                              resource is named\n"
-          "entries:\n"
-          "  --allow-principal P  --deny-principal P   Type:name, e.g. User:alice\n"
-          "  --allow-host H  --deny-host H             default * (add), any (remove)\n"
-          "  --operation OP    Read Write Create Delete Alter Describe ClusterAction\n"
-          "                    DescribeConfigs AlterConfigs IdempotentWrite All\n"
-          "                    (repeatable; add needs one; remove: any when absent)\n"
-          "  --principal P     list: only this principal's ACLs\n"
-          "output:\n"
-          "  --json (list)  --force, --dry-run (remove)\n"
-          "\n"
-          "exit: 0 done, 1 the broker refused or was not reached (its error is printed),\n"
-          "2 bad command line or command config (nothing was sent). Transactional-id\n"
-          "ACLs cannot be managed here: librdkafka 2.0 has no such resource type\n"
-          "(use kafka-acls.sh). docs/security.md has examples.\n",
-          out);
-}
-
-__attribute__((format(printf, 2, 3)))
-static int bad_flag(const acls_args *a, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "strait acls %s: ", verb_name(a->verb));
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs(" (strait acls --help)\n", stderr);
-    return CLI_EXIT_USAGE;
-}
-
-/* The value of "--name VALUE" or "--name=VALUE"; NULL when argv[*i] is not
- * that option, and *missing when it is but has no value. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int add_resource(acls_args *a, rd_kafka_ResourceType_t type, const char *name,
-                        const char *flag)
-{
-    if (a->resource_count == ACLS_ARGS_MAX)
-        return bad_flag(a, "more than %d resources", ACLS_ARGS_MAX);
-    if (name[0] == '\0')
-        return bad_flag(a, "%s needs a non-empty name", flag);
-    a->resources[a->resource_count++] = (resource){type, name};
-    return 0;
-}
-
-/* One option at argv[*i]; 0, or CLI_EXIT_USAGE after printing why. */
-static int parse_option(acls_args *a, int argc, char **argv, int *i)
-{
-    bool missing = false;
-    const char *v, *arg = argv[*i];
-    if (!strcmp(arg, "--cluster"))
-        return add_resource(a, RD_KAFKA_RESOURCE_BROKER, ACLS_CLUSTER_NAME, arg);
-    if (!strcmp(arg, "--force") && a->verb == VERB_REMOVE)
-        return a->force = true, 0;
-    if (!strcmp(arg, "--dry-run") && a->verb == VERB_REMOVE)
-        return a->dry_run = true, 0;
-    if (!strcmp(arg, "--json") && a->verb == VERB_LIST)
-        return a->json = true, 0;
-    if ((v = flag_value(argc, argv, i, "--bootstrap-server", &missing)) ||
-        (!missing && (v = flag_value(argc, argv, i, "--bootstrap", &missing)))) {
-        if (a->bootstrap)
-            return bad_flag(a, "--bootstrap given twice");
-        a->bootstrap = v;
-    } else if (!missing && (v = flag_value(argc, argv, i, "--command-config", &missing))) {
-        if (a->command_config)
-            return bad_flag(a, "--command-config given twice");
-        a->command_config = v;
-    } else if (!missing && (v = flag_value(argc, argv, i, "--topic", &missing))) {
-        return add_resource(a, RD_KAFKA_RESOURCE_TOPIC, v, "--topic");
-    } else if (!missing && (v = flag_value(argc, argv, i, "--group", &missing))) {
-        return add_resource(a, RD_KAFKA_RESOURCE_GROUP, v, "--group");
-    } else if (!missing && flag_value(argc, argv, i, "--transactional-id", &missing)) {
-        return bad_flag(a, "--transactional-id: the librdkafka %s this strait is built with has "
-                        "no transactional-id resource type; use kafka-acls.sh",
-                        rd_kafka_version_str());
-    } else if (!missing && (v = flag_value(argc, argv, i, "--resource-pattern-type", &missing))) {
-        int t = lookup(pattern_types, COUNT(pattern_types), v);
-        if (t < 0)
-            return bad_flag(a, "--resource-pattern-type '%s': expected literal, prefixed, match "
-                            "or any", v);
-        if (a->verb == VERB_ADD && t != RD_KAFKA_RESOURCE_PATTERN_LITERAL &&
-            t != RD_KAFKA_RESOURCE_PATTERN_PREFIXED)
-            return bad_flag(a, "--resource-pattern-type %s: an ACL is literal or prefixed (match "
-                            "and any select ACLs in list and remove)", v);
-        a->pattern_type = t;
-    } else if (!missing && ((v = flag_value(argc, argv, i, "--allow-principal", &missing)) ||
-                            (!missing &&
-                             (v = flag_value(argc, argv, i, "--deny-principal", &missing))))) {
-        if (a->verb == VERB_LIST)
-            return bad_flag(a, "%s: list selects with --principal", arg);
-        if (a->principal_count == ACLS_ARGS_MAX)
-            return bad_flag(a, "more than %d principals", ACLS_ARGS_MAX);
-        if (v[0] == '\0')
-            return bad_flag(a, "%s needs a principal (User:alice)", arg);
-        bool deny = !strncmp(arg, "--deny", 6);
-        a->principals[a->principal_count++] = (principal_entry){
-            v, deny ? RD_KAFKA_ACL_PERMISSION_TYPE_DENY : RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW};
-    } else if (!missing && ((v = flag_value(argc, argv, i, "--allow-host", &missing)) ||
-                            (!missing && (v = flag_value(argc, argv, i, "--deny-host", &missing))))) {
-        bool deny = !strncmp(arg, "--deny", 6);
-        int *count = deny ? &a->deny_host_count : &a->allow_host_count;
-        if (a->verb == VERB_LIST)
-            return bad_flag(a, "%s is for add and remove", arg);
-        if (*count == ACLS_ARGS_MAX)
-            return bad_flag(a, "more than %d hosts", ACLS_ARGS_MAX);
-        if (v[0] == '\0')
-            return bad_flag(a, "%s needs a host (an address, or * for every host)", arg);
-        (deny ? a->deny_hosts : a->allow_hosts)[(*count)++] = v;
-    } else if (!missing && (v = flag_value(argc, argv, i, "--operation", &missing))) {
-        int op = lookup(operations, COUNT(operations), v);
-        if (a->verb == VERB_LIST)
-            return bad_flag(a, "--operation is for add and remove");
-        if (op < 0)
-            return bad_flag(a, "--operation '%s': expected Read, Write, Create, Delete, Alter, "
-                            "Describe, ClusterAction, DescribeConfigs, AlterConfigs, "
-                            "IdempotentWrite or All", v);
-        if (a->operation_count == ACLS_ARGS_MAX)
-            return bad_flag(a, "more than %d operations", ACLS_ARGS_MAX);
-        a->operations[a->operation_count++] = (rd_kafka_AclOperation_t)op;
-    } else if (!missing && (v = flag_value(argc, argv, i, "--principal", &missing))) {
-        if (a->verb != VERB_LIST)
-            return bad_flag(a, "--principal is for list (add and remove take --allow-principal "
-                            "or --deny-principal)");
-        if (a->list_principal)
-            return bad_flag(a, "--principal given twice");
-        a->list_principal = v;
-    } else if (missing) {
-        return bad_flag(a, "%s needs a value", arg);
-    } else {
-        return bad_flag(a, "unknown option '%s'", arg);
-    }
-    if (missing)
-        return bad_flag(a, "%s needs a value", arg);
-    return 0;
-}
-
-/* The whole command line after the verb, and the rules between options. */
-static int parse_args(acls_args *a, int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++) {
-        int rc = parse_option(a, argc, argv, &i);
-        if (rc != 0)
-            return rc;
-    }
-    if (!a->bootstrap)
-        return bad_flag(a, "--bootstrap HOST:PORT is required");
-    if (a->verb != VERB_LIST && a->resource_count == 0)
-        return bad_flag(a, "name a resource: --topic, --group or --cluster");
-    if (a->verb == VERB_ADD && a->principal_count == 0)
-        return bad_flag(a, "--allow-principal or --deny-principal is required");
-    if (a->verb == VERB_ADD && a->operation_count == 0)
-        return bad_flag(a, "--operation is required (kafka-acls' default All is not assumed)");
-    bool any_allow = false, any_deny = false;
-    for (int i = 0; i < a->principal_count; i++) {
-        any_allow |= a->principals[i].permission == RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW;
-        any_deny |= a->principals[i].permission == RD_KAFKA_ACL_PERMISSION_TYPE_DENY;
-    }
-    if (a->allow_host_count > 0 && !any_allow)
-        return bad_flag(a, "--allow-host needs --allow-principal");
-    if (a->deny_host_count > 0 && !any_deny)
-        return bad_flag(a, "--deny-host needs --deny-principal");
-    for (int i = 0; i < a->resource_count; i++) {
-        if (a->resources[i].type == RD_KAFKA_RESOURCE_BROKER &&
-            a->pattern_type == RD_KAFKA_RESOURCE_PATTERN_PREFIXED)
-            return bad_flag(a, "--cluster is a literal resource; --resource-pattern-type "
-                            "prefixed does not apply");
-    }
-    if (a->verb != VERB_LIST && a->force && a->dry_run)
-        return bad_flag(a, "--force and --dry-run together: choose one");
-    return 0;
 }
 
 /* ---- the connection -------------------------------------------------------- */
@@ -396,7 +84,7 @@ static rd_kafka_event_t *wait_result(rd_kafka_queue_t *queue)
 static void print_error(const acls_args *a, const char *what, rd_kafka_resp_err_t code,
                         const char *message)
 {
-    fprintf(stderr, "strait acls %s: %s: %s", verb_name(a->verb), what, rd_kafka_err2name(code));
+    fprintf(stderr, "strait acls %s: %s: %s", acls_verb_name(a->verb), what, rd_kafka_err2name(code));
     if (message && message[0] && strcmp(message, rd_kafka_err2str(code)) != 0)
         fprintf(stderr, ": %s", message);
     else
@@ -409,7 +97,7 @@ static int event_failed(const acls_args *a, rd_kafka_event_t *ev, const char *wh
 {
     if (!ev) {
         fprintf(stderr, "strait acls %s: %s: no answer from %s within %d ms\n",
-                verb_name(a->verb), what, a->bootstrap, ACLS_WAIT_MS);
+                acls_verb_name(a->verb), what, a->bootstrap, ACLS_WAIT_MS);
         return 1;
     }
     if (rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -424,12 +112,11 @@ static void binding_text(const rd_kafka_AclBinding_t *b, char *out, size_t outle
 {
     snprintf(out, outlen, "%s %s %s: %s %s %s from host %s", resource_type_name(
                  rd_kafka_AclBinding_restype(b)),
-             name_of(pattern_types, COUNT(pattern_types),
-                     rd_kafka_AclBinding_resource_pattern_type(b)),
+             acls_pattern_name(rd_kafka_AclBinding_resource_pattern_type(b)),
              rd_kafka_AclBinding_name(b), rd_kafka_AclBinding_principal(b),
              rd_kafka_AclBinding_permission_type(b) == RD_KAFKA_ACL_PERMISSION_TYPE_DENY
                  ? "DENY" : "ALLOW",
-             name_of(operations, COUNT(operations), rd_kafka_AclBinding_operation(b)),
+             acls_operation_name(rd_kafka_AclBinding_operation(b)),
              rd_kafka_AclBinding_host(b));
 }
 
@@ -450,11 +137,10 @@ static void binding_cells(const rd_kafka_AclBinding_t *b, const char *cells[7])
 {
     cells[0] = resource_type_name(rd_kafka_AclBinding_restype(b));
     cells[1] = rd_kafka_AclBinding_name(b);
-    cells[2] = name_of(pattern_types, COUNT(pattern_types),
-                       rd_kafka_AclBinding_resource_pattern_type(b));
+    cells[2] = acls_pattern_name(rd_kafka_AclBinding_resource_pattern_type(b));
     cells[3] = rd_kafka_AclBinding_principal(b);
     cells[4] = rd_kafka_AclBinding_host(b);
-    cells[5] = name_of(operations, COUNT(operations), rd_kafka_AclBinding_operation(b));
+    cells[5] = acls_operation_name(rd_kafka_AclBinding_operation(b));
     cells[6] = rd_kafka_AclBinding_permission_type(b) == RD_KAFKA_ACL_PERMISSION_TYPE_DENY
                    ? "DENY" : "ALLOW";
 }
@@ -491,13 +177,12 @@ static void print_json(const rd_kafka_AclBinding_t **bindings, size_t count)
                resource_type_name(rd_kafka_AclBinding_restype(b)));
         cli_json_string(rd_kafka_AclBinding_name(b));
         printf(",\"pattern_type\":\"%s\",\"principal\":",
-               name_of(pattern_types, COUNT(pattern_types),
-                       rd_kafka_AclBinding_resource_pattern_type(b)));
+               acls_pattern_name(rd_kafka_AclBinding_resource_pattern_type(b)));
         cli_json_string(rd_kafka_AclBinding_principal(b));
         fputs(",\"host\":", stdout);
         cli_json_string(rd_kafka_AclBinding_host(b));
         printf(",\"operation\":\"%s\",\"permission\":\"%s\"}",
-               name_of(operations, COUNT(operations), rd_kafka_AclBinding_operation(b)),
+               acls_operation_name(rd_kafka_AclBinding_operation(b)),
                rd_kafka_AclBinding_permission_type(b) == RD_KAFKA_ACL_PERMISSION_TYPE_DENY
                    ? "DENY" : "ALLOW");
     }
@@ -664,7 +349,7 @@ static int describe(const acls_args *a, rd_kafka_t *rk, rd_kafka_queue_t *queue,
     if (unknown > 0)
         fprintf(stderr, "strait acls %s: %zu ACL%s of a resource type, operation or pattern "
                 "librdkafka %s does not know (a transactional id?) not shown; kafka-acls.sh "
-                "lists them\n", verb_name(a->verb), unknown, unknown == 1 ? "" : "s",
+                "lists them\n", acls_verb_name(a->verb), unknown, unknown == 1 ? "" : "s",
                 rd_kafka_version_str());
     qsort(found->items, found->count, sizeof found->items[0], compare_bindings);
     /* several filters may match one binding: keep it once */
@@ -695,7 +380,7 @@ static int check_empty_answer(const acls_args *a, rd_kafka_t *rk, rd_kafka_queue
         RD_KAFKA_RESOURCE_ANY, NULL, RD_KAFKA_RESOURCE_PATTERN_ANY, NULL, "",
         RD_KAFKA_ACL_OPERATION_ANY, RD_KAFKA_ACL_PERMISSION_TYPE_ANY, why, sizeof why);
     if (!nothing) {
-        fprintf(stderr, "strait acls %s: librdkafka refused a filter: %s\n", verb_name(a->verb),
+        fprintf(stderr, "strait acls %s: librdkafka refused a filter: %s\n", acls_verb_name(a->verb),
                 why);
         return CLI_EXIT_FAILED;
     }
@@ -719,7 +404,7 @@ static int check_empty_answer(const acls_args *a, rd_kafka_t *rk, rd_kafka_queue
                 fprintf(stderr, "strait acls %s: (librdkafka drops DescribeAcls errors, so the "
                         "empty answer was checked with a DeleteAcls that matches nothing, which "
                         "needs ALTER on the cluster; listing alone needs DESCRIBE)\n",
-                        verb_name(a->verb));
+                        acls_verb_name(a->verb));
             rc = CLI_EXIT_FAILED;
         }
     }
@@ -809,9 +494,7 @@ static int run_remove(const acls_args *a, rd_kafka_t *rk, rd_kafka_queue_t *queu
     int rc = describe(a, rk, queue, s, found);
     if (rc == 0 && found->count == 0)
         rc = check_empty_answer(a, rk, queue);
-    if (rc != 0) {
-        /* the broker's error is printed */
-    } else if (found->count == 0) {
+    if (rc == 0 && found->count == 0) {
         printf("no ACLs match; nothing removed\n");
     } else if (rc == 0) {
         printf("%s %zu ACL%s:\n", a->dry_run ? "would remove" : "will remove", found->count,
@@ -872,13 +555,13 @@ int failover_cli_acls(int argc, char **argv)
         }
     }
     if (rc == 0)
-        rc = parse_args(a, argc - 1, argv + 1);
+        rc = acls_args_parse(a, argc - 1, argv + 1);
     if (rc == 0)
         rc = build_set(a, s);
     char err[1024];
     rd_kafka_t *rk = NULL;
     if (rc == 0 && !(rk = connect_admin(a, err, sizeof err))) {
-        fprintf(stderr, "strait acls %s: %s\n", verb_name(a->verb), err);
+        fprintf(stderr, "strait acls %s: %s\n", acls_verb_name(a->verb), err);
         rc = CLI_EXIT_USAGE;
     }
     if (rc == 0) {
