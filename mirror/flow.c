@@ -60,9 +60,14 @@ static void error_callback(rd_kafka_t *rk, int err, const char *reason, void *op
     /* Transient (broker down, resolve failure): librdkafka retries; report it
      * with the region it is about. */
     bool source = rk == f->source;
-    flow_set_error(f, "%s region %s: %s: %s", source ? "source" : "target",
-                   source ? f->source_region : f->target_region,
-                   rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    const char *region = source ? f->source_region : f->target_region;
+    /* a TLS or SASL refusal is a configuration matter: name the keys */
+    bool link = err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+                strstr(reason, "SSL") != NULL;
+    flow_set_error(f, "%s region %s: %s: %s%s%s%s", source ? "source" : "target", region,
+                   rd_kafka_err2name((rd_kafka_resp_err_t)err), reason,
+                   link ? " (region link security refused: check regions." : "",
+                   link ? region : "", link ? ".security in the topology)" : "");
 }
 
 static rd_kafka_conf_t *base_conf(mirror_flow *f, int region, const char *role)
