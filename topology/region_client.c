@@ -51,7 +51,13 @@ static int read_password(const topology_region *r, char *out, size_t outlen, cha
     }
     out[0] = '\0';
     bool got = fgets(out, (int)outlen, f) != NULL;
+    bool whole = !got || strchr(out, '\n') != NULL || feof(f);
     fclose(f);
+    if (!whole) {
+        snprintf(err, errlen, "region %s: security.password_file: '%s': the first line is "
+                 "longer than %zu bytes", r->name, s->password_file, outlen - 2);
+        return -1;
+    }
     out[strcspn(out, "\r\n")] = '\0';
     if (!got || !out[0]) {
         snprintf(err, errlen, "region %s: security.password_file: '%s' holds no password",

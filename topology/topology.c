@@ -348,6 +348,9 @@ static int on_region_key(load_state *s, const yaml_map_entry *e, const char *res
         s->region_sidecar_line[index] = e->line;
         return rc;
     }
+    if (!strcmp(field, "security"))
+        return fail(s, e->line, "%s: expected a mapping (protocol, ca, certificate, key, "
+                    "sasl_mechanism, username, password_file, password_env)", shown);
     if (!strncmp(field, "security.", 9)) {
         char why[512];
         return topology_client_key(r, e, field + 9, why, sizeof why) == 0

@@ -652,9 +652,19 @@ static void test_client_security_keys(void **state)
     assert_string_equal(value, CLIENT_DIR "/c.key");
     rd_kafka_conf_destroy(conf);
 
+    FILE *f;
+    /* a password line that does not fit is refused, not cut */
+    f = fopen(CLIENT_DIR "/pw", "w");
+    for (int i = 0; i < 1100; i++)
+        fputc('p', f);
+    fclose(f);
+    assert_null(region_client_conf_new(t, 0, "cid", err, sizeof err));
+    assert_string_equal(err, "region east: security.password_file: '" CLIENT_DIR
+                             "/pw': the first line is longer than 1022 bytes");
+
     /* a password file emptied after the load, an unset variable: refused
      * when the client is made, naming the key */
-    FILE *f = fopen(CLIENT_DIR "/pw", "w");
+    f = fopen(CLIENT_DIR "/pw", "w");
     fclose(f);
     assert_null(region_client_conf_new(t, 0, "cid", err, sizeof err));
     assert_string_equal(err, "region east: security.password_file: '" CLIENT_DIR
@@ -691,6 +701,9 @@ static void test_client_security_refused(void **state)
 {
     (void)state;
     client_files();
+    expect_error("regions:\n  east: {bootstrap: a:1, sidecar: a:2, security: SSL}\n", 2,
+                 "regions.east.security: expected a mapping (protocol, ca, certificate, key, "
+                 "sasl_mechanism, username, password_file, password_env)");
     expect_error(REGION_HEAD "      protocol: TLS\n", 6,
                  "regions.east.security.protocol: expected one of PLAINTEXT, SSL, SASL_PLAINTEXT, "
                  "SASL_SSL, got 'TLS'");
