@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "topology/region_client.h"
 
 /* One partition of a group in a round: its stored checkpoint and target name. */
 typedef struct sync_item {
@@ -606,17 +607,18 @@ static void rdkafka_log(const rd_kafka_t *rk, int level, const char *facility, c
     log_write(ours, "group_sync", "librdkafka %s: %s", facility, message);
 }
 
-static rd_kafka_t *admin_client(const char *flow, const char *side, const topology_region *region)
+static rd_kafka_t *admin_client(const char *flow, const char *side, const topology *t,
+                                int region_index)
 {
+    const topology_region *region = &t->regions[region_index];
     char err[512];
     char client_id[256];
     /* the sidecar prefix: standby brokers answer it locally, not by redirect */
     snprintf(client_id, sizeof client_id, "strait-sidecar-group-sync-%s", flow);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", region->bootstrap, err, sizeof err) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "client.id", client_id, err, sizeof err) != RD_KAFKA_CONF_OK) {
+    /* the region's address and link security (TLS, SASL) */
+    rd_kafka_conf_t *conf = region_client_conf_new(t, region_index, client_id, err, sizeof err);
+    if (!conf) {
         log_error("group_sync", "%s: %s client for region %s: %s", flow, side, region->name, err);
-        rd_kafka_conf_destroy(conf);
         return NULL;
     }
     rd_kafka_conf_set_log_cb(conf, rdkafka_log);
@@ -664,8 +666,8 @@ int group_sync_start(const topology *t, int flow_index, checkpoint_store *store,
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&g->wake, &attr);
     pthread_condattr_destroy(&attr);
-    g->source = admin_client(g->flow, "source", &t->regions[flow->source]);
-    g->target = admin_client(g->flow, "target", &t->regions[flow->target]);
+    g->source = admin_client(g->flow, "source", t, flow->source);
+    g->target = admin_client(g->flow, "target", t, flow->target);
     if (!g->source || !g->target) {
         destroy(g);
         return ST_ECONFIG;

@@ -358,7 +358,7 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
 /* True if region's brokers answer Metadata within the probe timeout. */
 static bool brokers_answer(const auto_failover *af, int region, char *err, size_t errlen)
 {
-    rd_kafka_t *rk = failover_sidecar_client(af->topology->regions[region].bootstrap,
+    rd_kafka_t *rk = failover_sidecar_client(af->topology, region,
                                              name_of(af, af->region), "probe", RD_KAFKA_PRODUCER,
                                              "0", err, errlen);
     if (!rk)

@@ -15,24 +15,24 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "failover/roles.h"
+#include "topology/region_client.h"
 
 #define PUSH_BROKERS_MAX 64
 #define PUSH_LIST_BYTES 4096
 
-rd_kafka_t *failover_sidecar_client(const char *bootstrap, const char *self, const char *purpose,
-                                    rd_kafka_type_t type, const char *log_level, char *err,
-                                    size_t errlen)
+rd_kafka_t *failover_sidecar_client(const topology *t, int region, const char *self,
+                                    const char *purpose, rd_kafka_type_t type,
+                                    const char *log_level, char *err, size_t errlen)
 {
     char errstr[512], client_id[128];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     snprintf(client_id, sizeof client_id, "%s-%s-%s", REGION_SIDECAR_CLIENT_ID_PREFIX, self,
              purpose);
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "client.id", client_id, errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "log_level", log_level, errstr, sizeof errstr) !=
-            RD_KAFKA_CONF_OK) {
+    /* the region's address and link security (TLS, SASL) */
+    rd_kafka_conf_t *conf = region_client_conf_new(t, region, client_id, err, errlen);
+    if (!conf)
+        return NULL;
+    if (rd_kafka_conf_set(conf, "log_level", log_level, errstr, sizeof errstr) !=
+        RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         snprintf(err, errlen, "librdkafka config: %s", errstr);
         return NULL;
@@ -46,7 +46,7 @@ rd_kafka_t *failover_sidecar_client(const char *bootstrap, const char *self, con
 /* The client pushes and reads the region's own brokers. */
 static rd_kafka_t *admin_client(const topology *t, int region, char *err, size_t errlen)
 {
-    return failover_sidecar_client(t->regions[region].bootstrap, t->regions[region].name, "roles",
+    return failover_sidecar_client(t, region, t->regions[region].name, "roles",
                                    RD_KAFKA_PRODUCER, "3", err, errlen);
 }
 

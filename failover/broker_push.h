@@ -41,12 +41,13 @@
 #include "common/region_contract.h"
 #include "topology/topology.h"
 
-/* A librdkafka client of sidecar `self` on bootstrap with client.id
+/* A librdkafka client of sidecar `self` on region's brokers (its bootstrap
+ * and link security, topology/region_client.h) with client.id
  * REGION_SIDECAR_CLIENT_ID_PREFIX "-<self>-<purpose>" (so standby and fenced brokers answer it
  * with the local truth); NULL with err on a config or creation error. */
-rd_kafka_t *failover_sidecar_client(const char *bootstrap, const char *self, const char *purpose,
-                                    rd_kafka_type_t type, const char *log_level, char *err,
-                                    size_t errlen);
+rd_kafka_t *failover_sidecar_client(const topology *t, int region, const char *self,
+                                    const char *purpose, rd_kafka_type_t type,
+                                    const char *log_level, char *err, size_t errlen);
 
 /* Per-call timeout of the admin and metadata requests. */
 #define FAILOVER_PUSH_TIMEOUT_MS 5000

@@ -95,7 +95,7 @@ static void renew(role_pusher *p)
 {
     char err[512] = "";
     if (!p->client) {
-        p->client = failover_sidecar_client(p->topology->regions[p->region].bootstrap,
+        p->client = failover_sidecar_client(p->topology, p->region,
                                             p->topology->regions[p->region].name, "lease",
                                             RD_KAFKA_PRODUCER, "3", err, sizeof err);
         if (!p->client) {

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "mirror/flow_internal.h"
 #include "mirror/topic_sync.h"
+#include "topology/region_client.h"
 
 void flow_set_error(mirror_flow *f, const char *fmt, ...)
 {
@@ -59,22 +60,30 @@ static void error_callback(rd_kafka_t *rk, int err, const char *reason, void *op
     /* Transient (broker down, resolve failure): librdkafka retries; report it
      * with the region it is about. */
     bool source = rk == f->source;
-    flow_set_error(f, "%s region %s: %s: %s", source ? "source" : "target",
-                   source ? f->source_region : f->target_region,
-                   rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+    const char *region = source ? f->source_region : f->target_region;
+    /* a TLS or SASL refusal is a configuration matter: name the keys */
+    bool link = err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+                strstr(reason, "SSL") != NULL;
+    flow_set_error(f, "%s region %s: %s: %s%s%s%s", source ? "source" : "target", region,
+                   rd_kafka_err2name((rd_kafka_resp_err_t)err), reason,
+                   link ? " (region link security refused: check regions." : "",
+                   link ? region : "", link ? ".security in the topology)" : "");
 }
 
-static rd_kafka_conf_t *base_conf(mirror_flow *f, const char *bootstrap, const char *role)
+static rd_kafka_conf_t *base_conf(mirror_flow *f, int region, const char *role)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char client_id[200];
+    char client_id[200], err[512];
     /* the sidecar's prefix: a standby or fenced broker lets these clients
      * write and read (common/region_contract.h) */
     snprintf(client_id, sizeof client_id, REGION_SIDECAR_CLIENT_ID_PREFIX "-mirror-%s-%s-%s",
              f->source_region, f->target_region, role);
-    if (conf_set(conf, "bootstrap.servers", bootstrap) != 0 ||
-        conf_set(conf, "client.id", client_id) != 0 ||
-        conf_set(conf, "reconnect.backoff.max.ms", "2000") != 0) {
+    /* the region's address and link security (TLS, SASL) */
+    rd_kafka_conf_t *conf = region_client_conf_new(f->topology, region, client_id, err, sizeof err);
+    if (conf == NULL) {
+        flow_set_error(f, "cannot configure %s client: %s", role, err);
+        return NULL;
+    }
+    if (conf_set(conf, "reconnect.backoff.max.ms", "2000") != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -83,10 +92,10 @@ static rd_kafka_conf_t *base_conf(mirror_flow *f, const char *bootstrap, const c
     return conf;
 }
 
-static rd_kafka_t *consumer_create(mirror_flow *f, const char *bootstrap, const char *role,
+static rd_kafka_t *consumer_create(mirror_flow *f, int region, const char *role,
                                    bool partition_eof)
 {
-    rd_kafka_conf_t *conf = base_conf(f, bootstrap, role);
+    rd_kafka_conf_t *conf = base_conf(f, region, role);
     if (conf == NULL)
         return NULL;
     /* Source prefetch: librdkafka 2.0 stops fetching a partition once the
@@ -131,7 +140,7 @@ int flow_producer_create(mirror_flow *f)
 {
     const topology_flow *c = f->config;
     rd_kafka_conf_t *conf =
-        base_conf(f, f->topology->regions[c->target].bootstrap, "producer");
+        base_conf(f, c->target, "producer");
     if (conf == NULL)
         return ST_ECONFIG;
     char batch[32], linger[32];
@@ -383,8 +392,8 @@ static void *flow_thread(void *arg)
     log_info("mirror", "flow=%s starting source=%s target=%s naming=%s", f->name,
              t->regions[f->config->source].bootstrap, t->regions[f->config->target].bootstrap,
              f->config->naming == TOPOLOGY_NAMING_PREFIX ? "prefix" : "identity");
-    f->source = consumer_create(f, t->regions[f->config->source].bootstrap, "source", false);
-    f->tail = consumer_create(f, t->regions[f->config->target].bootstrap, "tail", true);
+    f->source = consumer_create(f, f->config->source, "source", false);
+    f->tail = consumer_create(f, f->config->target, "tail", true);
     if (f->source != NULL && f->tail != NULL && flow_producer_create(f) == 0)
         flow_loop(f);
     else

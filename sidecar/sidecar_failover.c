@@ -276,7 +276,7 @@ static sidecar_flow *flow_from(sidecar *sc, const char *from, bool diverged)
 static rd_kafka_t *source_client(sidecar *sc, int source)
 {
     char err[512];
-    return failover_sidecar_client(sc->topology->regions[source].bootstrap,
+    return failover_sidecar_client(sc->topology, source,
                                    sc->topology->regions[sc->region].name, "drain",
                                    RD_KAFKA_CONSUMER, "3", err, sizeof err);
 }

@@ -33,6 +33,7 @@
 #include "common/limits.h"
 #include "common/regex_limit.h"
 #include "common/yaml_map.h"
+#include "topology/topology_client.h"
 #include "topology/topology_control.h"
 
 #define DEFAULT_REFRESH_INTERVAL_MS 10000
@@ -314,14 +315,14 @@ static int region_slot(load_state *s, const char *name, size_t len, int line)
         return fail(s, line, "regions: more than %d regions", TOPOLOGY_REGIONS_MAX);
     topology_region *r = &t->regions[t->region_count];
     snprintf(r->name, sizeof r->name, "%s", copy);
-    snprintf(r->security_protocol, sizeof r->security_protocol, "PLAINTEXT");
+    topology_client_defaults(&r->security);
     r->line = line;
     return t->region_count++;
 }
 
 static int on_region_key(load_state *s, const yaml_map_entry *e, const char *rest)
 {
-    static const char *const fields[] = {"bootstrap", "sidecar", "security.protocol",
+    static const char *const fields[] = {"bootstrap", "sidecar", "security",
                                          "sidecar_certificate", "sidecar_key"};
     const char *dot = strchr(rest, '.');
     if (!dot || dot[1] == '\0')
@@ -347,22 +348,15 @@ static int on_region_key(load_state *s, const yaml_map_entry *e, const char *res
         s->region_sidecar_line[index] = e->line;
         return rc;
     }
-    if (!strcmp(field, "security.protocol")) {
-        char q[80];
-        if (e->is_sequence)
-            return fail(s, e->line, "%s: expected a single value, got a list", shown);
-        if (!strcmp(e->value, "SSL") || !strcmp(e->value, "SASL_PLAINTEXT") ||
-            !strcmp(e->value, "SASL_SSL"))
-            return fail(s, e->line, "%s: '%s' is not supported yet (only PLAINTEXT)", shown,
-                        e->value);
-        if (strcmp(e->value, "PLAINTEXT") != 0)
-            return fail(s, e->line, "%s: expected PLAINTEXT, got '%s'", shown,
-                        config_value_quoted(e->value, q, sizeof q));
-        return 0;
+    if (!strcmp(field, "security"))
+        return fail(s, e->line, "%s: expected a mapping (protocol, ca, certificate, key, "
+                    "sasl_mechanism, username, password_file, password_env)", shown);
+    if (!strncmp(field, "security.", 9)) {
+        char why[512];
+        return topology_client_key(r, e, field + 9, why, sizeof why) == 0
+                   ? 0
+                   : fail(s, e->line, "%s", why);
     }
-    if (!strncmp(field, "security.", 9))
-        return fail(s, e->line, "%s: not supported yet (only security.protocol: PLAINTEXT)",
-                    shown);
     int rc = topology_control_region_key(r, e, field, msg, sizeof msg);
     if (rc != 1)
         return rc == 0 ? 0 : fail(s, e->line, "%s", msg);
@@ -762,6 +756,8 @@ int topology_load(const char *path, topology *out, char *err, size_t errlen)
             char msg[512];
             int line = 1;
             rc = topology_control_check(t, msg, sizeof msg, &line);
+            if (rc == 0)
+                rc = topology_client_check(t, msg, sizeof msg, &line);
             if (rc != 0)
                 fail(s, line, "%s", msg);
         }

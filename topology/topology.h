@@ -35,11 +35,26 @@ enum topology_failover_mode {
     TOPOLOGY_FAILOVER_AUTOMATIC = 1,
 };
 
+/* How the sidecar's and the CLI's clients reach a region's brokers
+ * (regions.<name>.security.*, topology_client.c). Secrets are never here:
+ * only where to read the password, when a client is created. */
+typedef struct topology_client_security {
+    char protocol[16];                    /* PLAINTEXT (default), SSL, SASL_PLAINTEXT, SASL_SSL */
+    char ca[TOPOLOGY_PATH_MAX];           /* ssl.ca.location; "" = the system's CAs */
+    char certificate[TOPOLOGY_PATH_MAX];  /* ssl.certificate.location (mTLS), with key */
+    char key[TOPOLOGY_PATH_MAX];          /* ssl.key.location */
+    char sasl_mechanism[32];              /* PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 */
+    char username[256];
+    char password_file[TOPOLOGY_PATH_MAX]; /* the password is this file's first line */
+    char password_env[128];               /* or this environment variable */
+    int line;                             /* first security.* line, for messages */
+} topology_client_security;
+
 typedef struct topology_region {
     char name[TOPOLOGY_NAME_MAX];
     char bootstrap[TOPOLOGY_ADDRESS_MAX]; /* "host:port,host:port" */
     char sidecar[TOPOLOGY_ADDRESS_MAX];   /* "host:port" of the sidecar's HTTP admin */
-    char security_protocol[16];           /* security.protocol; only "PLAINTEXT" so far */
+    topology_client_security security;    /* regions.<name>.security.*: its clients' TLS/SASL */
     char sidecar_certificate[TOPOLOGY_PATH_MAX]; /* its sidecar's HTTPS certificate (PEM
                                              chain) and key; required with control_plane.ca */
     char sidecar_key[TOPOLOGY_PATH_MAX];

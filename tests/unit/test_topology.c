@@ -4,7 +4,9 @@
  * "FILE:LINE: reason" message, and the matching / naming helpers; the
  * redirect patterns a sidecar pushes to its brokers (failover/broker_push.h:
  * the union of the includes, the intersection of the excludes); the
- * control_plane keys (topology/topology_control.c) and their defaults.
+ * control_plane keys (topology/topology_control.c) and their defaults; the
+ * region-link security keys (topology/topology_client.c) with every refusal,
+ * and the client configuration made from them (topology/region_client.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,6 +23,7 @@
 #include "common/error.h"
 #include "failover/broker_push.h"
 #include "failover/role_pusher.h"
+#include "topology/region_client.h"
 #include "topology/topology.h"
 
 static char temp_path[64];
@@ -113,7 +117,7 @@ static void test_design_example_loads(void **state)
     assert_string_equal(t->regions[0].name, "east");
     assert_string_equal(t->regions[0].bootstrap, "127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094");
     assert_string_equal(t->regions[0].sidecar, "127.0.0.1:8701");
-    assert_string_equal(t->regions[0].security_protocol, "PLAINTEXT");
+    assert_string_equal(t->regions[0].security.protocol, "PLAINTEXT");
     assert_int_equal(t->regions[0].line, 3);
     assert_string_equal(t->regions[1].name, "west");
     assert_string_equal(t->regions[1].sidecar, "127.0.0.1:8702");
@@ -286,14 +290,9 @@ static void test_regions_refused(void **state)
     expect_error("regions:\n  east: {bootstrap: a:1, sidecar: a:2}\n"
                  "  west: {bootstrap: b:1, sidecar: a:2}\n", 3,
                  "regions.west.sidecar: 'a:2' is also the sidecar of east");
-    expect_error("regions:\n  east: {bootstrap: a:1, sidecar: a:2, security: {protocol: SSL}}\n", 2,
-                 "regions.east.security.protocol: 'SSL' is not supported yet (only PLAINTEXT)");
     expect_error("regions:\n  east: {bootstrap: a:1, sidecar: a:2, security: {protocol: TLS}}\n", 2,
-                 "regions.east.security.protocol: expected PLAINTEXT, got 'TLS'");
-    expect_error("regions:\n  east:\n    bootstrap: a:1\n    security:\n"
-                 "      sasl.mechanism: PLAIN\n", 5,
-                 "regions.east.security.sasl.mechanism: not supported yet (only "
-                 "security.protocol: PLAINTEXT)");
+                 "regions.east.security.protocol: expected one of PLAINTEXT, SSL, SASL_PLAINTEXT, "
+                 "SASL_SSL, got 'TLS'");
 }
 
 static void test_flows_refused(void **state)
@@ -590,6 +589,182 @@ static void test_missing_file(void **state)
     free(t);
 }
 
+/* Files the security keys name: they must exist and be readable. */
+#define CLIENT_DIR "/tmp/strait-test-topology-client"
+static void client_files(void)
+{
+    mkdir(CLIENT_DIR, 0700);
+    const char *names[] = {CLIENT_DIR "/ca.pem", CLIENT_DIR "/c.pem", CLIENT_DIR "/c.key",
+                           CLIENT_DIR "/pw"};
+    for (int i = 0; i < 4; i++) {
+        FILE *f = fopen(names[i], "w");
+        assert_non_null(f);
+        fputs(i == 3 ? "s3cret-pw\n" : "x\n", f);
+        fclose(f);
+    }
+}
+
+#define REGION_HEAD "regions:\n  east:\n    bootstrap: a:1\n    sidecar: a:2\n    security:\n"
+
+static void test_client_security_keys(void **state)
+{
+    (void)state;
+    client_files();
+    topology *t;
+    char err[512];
+    assert_int_equal(load_text(REGION_HEAD
+                               "      protocol: sasl_ssl\n"
+                               "      ca: " CLIENT_DIR "/ca.pem\n"
+                               "      certificate: " CLIENT_DIR "/c.pem\n"
+                               "      key: " CLIENT_DIR "/c.key\n"
+                               "      sasl_mechanism: scram-sha-512\n"
+                               "      username: sidecar-west\n"
+                               "      password_file: " CLIENT_DIR "/pw\n"
+                               "  west: {bootstrap: b:1, sidecar: b:2, security: {protocol: SSL}}\n",
+                               &t, err, sizeof err),
+                     0);
+    const topology_client_security *s = &t->regions[0].security;
+    assert_string_equal(s->protocol, "SASL_SSL");
+    assert_string_equal(s->ca, CLIENT_DIR "/ca.pem");
+    assert_string_equal(s->certificate, CLIENT_DIR "/c.pem");
+    assert_string_equal(s->key, CLIENT_DIR "/c.key");
+    assert_string_equal(s->sasl_mechanism, "SCRAM-SHA-512");
+    assert_string_equal(s->username, "sidecar-west");
+    assert_string_equal(s->password_file, CLIENT_DIR "/pw");
+    assert_string_equal(t->regions[1].security.protocol, "SSL");
+    assert_string_equal(t->regions[1].security.ca, "");
+
+    /* the one configuration every client starts from */
+    rd_kafka_conf_t *conf = region_client_conf_new(t, 0, "cid", err, sizeof err);
+    assert_non_null(conf);
+    char value[512];
+    size_t size = sizeof value;
+    assert_int_equal(rd_kafka_conf_get(conf, "security.protocol", value, &size), RD_KAFKA_CONF_OK);
+    assert_string_equal(value, "sasl_ssl");
+    size = sizeof value;
+    assert_int_equal(rd_kafka_conf_get(conf, "sasl.username", value, &size), RD_KAFKA_CONF_OK);
+    assert_string_equal(value, "sidecar-west");
+    size = sizeof value;
+    assert_int_equal(rd_kafka_conf_get(conf, "bootstrap.servers", value, &size), RD_KAFKA_CONF_OK);
+    assert_string_equal(value, "a:1");
+    size = sizeof value;
+    assert_int_equal(rd_kafka_conf_get(conf, "ssl.key.location", value, &size), RD_KAFKA_CONF_OK);
+    assert_string_equal(value, CLIENT_DIR "/c.key");
+    rd_kafka_conf_destroy(conf);
+
+    FILE *f;
+    /* a password line that does not fit is refused, not cut */
+    f = fopen(CLIENT_DIR "/pw", "w");
+    for (int i = 0; i < 1100; i++)
+        fputc('p', f);
+    fclose(f);
+    assert_null(region_client_conf_new(t, 0, "cid", err, sizeof err));
+    assert_string_equal(err, "region east: security.password_file: '" CLIENT_DIR
+                             "/pw': the first line is longer than 1022 bytes");
+
+    /* a password file emptied after the load, an unset variable: refused
+     * when the client is made, naming the key */
+    f = fopen(CLIENT_DIR "/pw", "w");
+    fclose(f);
+    assert_null(region_client_conf_new(t, 0, "cid", err, sizeof err));
+    assert_string_equal(err, "region east: security.password_file: '" CLIENT_DIR
+                             "/pw' holds no password");
+    snprintf(t->regions[0].security.password_file, sizeof t->regions[0].security.password_file,
+             "%s", "");
+    snprintf(t->regions[0].security.password_env, sizeof t->regions[0].security.password_env,
+             "%s", "STRAIT_TEST_UNSET_PASSWORD");
+    unsetenv("STRAIT_TEST_UNSET_PASSWORD");
+    assert_null(region_client_conf_new(t, 0, "cid", err, sizeof err));
+    assert_string_equal(err, "region east: security.password_env: the environment variable "
+                             "STRAIT_TEST_UNSET_PASSWORD is not set or empty");
+    setenv("STRAIT_TEST_UNSET_PASSWORD", "from-env", 1);
+    conf = region_client_conf_new(t, 0, "cid", err, sizeof err);
+    assert_non_null(conf);
+    rd_kafka_conf_destroy(conf);
+    unsetenv("STRAIT_TEST_UNSET_PASSWORD");
+    free(t);
+
+    /* PLAINTEXT by default: no TLS or SASL property is set */
+    assert_int_equal(load_text("regions:\n  east: {bootstrap: a:1, sidecar: a:2}\n", &t, err,
+                               sizeof err),
+                     0);
+    conf = region_client_conf_new(t, 0, "cid", err, sizeof err);
+    assert_non_null(conf);
+    size = sizeof value;
+    assert_int_equal(rd_kafka_conf_get(conf, "security.protocol", value, &size), RD_KAFKA_CONF_OK);
+    assert_string_equal(value, "plaintext");
+    rd_kafka_conf_destroy(conf);
+    free(t);
+}
+
+static void test_client_security_refused(void **state)
+{
+    (void)state;
+    client_files();
+    expect_error("regions:\n  east: {bootstrap: a:1, sidecar: a:2, security: SSL}\n", 2,
+                 "regions.east.security: expected a mapping (protocol, ca, certificate, key, "
+                 "sasl_mechanism, username, password_file, password_env)");
+    expect_error(REGION_HEAD "      protocol: TLS\n", 6,
+                 "regions.east.security.protocol: expected one of PLAINTEXT, SSL, SASL_PLAINTEXT, "
+                 "SASL_SSL, got 'TLS'");
+    expect_error(REGION_HEAD "      protocol: SASL_SSL\n      sasl_mechanism: GSSAPI\n", 7,
+                 "regions.east.security.sasl_mechanism: expected one of PLAIN, SCRAM-SHA-256, "
+                 "SCRAM-SHA-512, got 'GSSAPI'");
+    expect_error(REGION_HEAD "      protocol: SASL_SSL\n      password: hunter2\n", 7,
+                 "regions.east.security.password: a password is never written in the topology; "
+                 "use password_file or password_env");
+    expect_error(REGION_HEAD "      sasl.password: hunter2\n", 6,
+                 "regions.east.security.sasl.password: a password is never written in the "
+                 "topology; use password_file or password_env");
+    expect_error(REGION_HEAD "      usrname: x\n", 6,
+                 "unknown key 'regions.east.security.usrname' (did you mean 'security.username'?)");
+    expect_error(REGION_HEAD "      ca: ''\n", 6, "regions.east.security.ca: expected a file path");
+    expect_error(REGION_HEAD "      protocol: SASL_SSL\n      password_env: 9X\n", 7,
+                 "regions.east.security.password_env: '9X' is not an environment variable name");
+    /* relations */
+    expect_error(REGION_HEAD "      ca: " CLIENT_DIR "/ca.pem\n", 6,
+                 "regions.east.security.ca: needs protocol SSL or SASL_SSL (protocol is "
+                 "PLAINTEXT)");
+    expect_error(REGION_HEAD "      protocol: SASL_PLAINTEXT\n      certificate: " CLIENT_DIR
+                 "/c.pem\n      key: " CLIENT_DIR "/c.key\n", 6,
+                 "regions.east.security.certificate: needs protocol SSL or SASL_SSL (protocol is "
+                 "SASL_PLAINTEXT)");
+    expect_error(REGION_HEAD "      protocol: SSL\n      certificate: " CLIENT_DIR "/c.pem\n", 6,
+                 "regions.east.security: certificate and key go together (key is missing)");
+    expect_error(REGION_HEAD "      protocol: SSL\n      key: " CLIENT_DIR "/c.key\n", 6,
+                 "regions.east.security: certificate and key go together (certificate is "
+                 "missing)");
+    expect_error(REGION_HEAD "      protocol: SSL\n      username: u\n", 6,
+                 "regions.east.security.username: needs protocol SASL_PLAINTEXT or SASL_SSL "
+                 "(protocol is SSL)");
+    expect_error(REGION_HEAD "      sasl_mechanism: PLAIN\n", 6,
+                 "regions.east.security.sasl_mechanism: needs protocol SASL_PLAINTEXT or SASL_SSL "
+                 "(protocol is PLAINTEXT)");
+    expect_error(REGION_HEAD "      protocol: SASL_SSL\n      username: u\n"
+                 "      password_env: PW\n", 6,
+                 "regions.east.security: protocol SASL_SSL needs sasl_mechanism (PLAIN, "
+                 "SCRAM-SHA-256 or SCRAM-SHA-512)");
+    expect_error(REGION_HEAD "      protocol: SASL_PLAINTEXT\n      sasl_mechanism: PLAIN\n"
+                 "      password_env: PW\n", 6,
+                 "regions.east.security: protocol SASL_PLAINTEXT needs username");
+    expect_error(REGION_HEAD "      protocol: SASL_SSL\n      sasl_mechanism: PLAIN\n"
+                 "      username: u\n", 6,
+                 "regions.east.security: protocol SASL_SSL needs exactly one of password_file "
+                 "and password_env");
+    expect_error(REGION_HEAD "      protocol: SASL_SSL\n      sasl_mechanism: PLAIN\n"
+                 "      username: u\n      password_env: PW\n      password_file: " CLIENT_DIR
+                 "/pw\n", 6,
+                 "regions.east.security: protocol SASL_SSL needs exactly one of password_file "
+                 "and password_env");
+    expect_error(REGION_HEAD "      protocol: SSL\n      ca: " CLIENT_DIR "/missing.pem\n", 6,
+                 "regions.east.security.ca: cannot read '" CLIENT_DIR "/missing.pem': No such "
+                 "file or directory");
+    expect_error(REGION_HEAD "      protocol: SASL_SSL\n      sasl_mechanism: PLAIN\n"
+                 "      username: u\n      password_file: " CLIENT_DIR "/nope\n", 6,
+                 "regions.east.security.password_file: cannot read '" CLIENT_DIR "/nope': No "
+                 "such file or directory");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -606,6 +781,8 @@ int main(void)
         cmocka_unit_test_teardown(test_redirect_patterns, teardown_temp),
         cmocka_unit_test_teardown(test_control_plane_keys, teardown_temp),
         cmocka_unit_test_teardown(test_control_plane_refused, teardown_temp),
+        cmocka_unit_test_teardown(test_client_security_keys, teardown_temp),
+        cmocka_unit_test_teardown(test_client_security_refused, teardown_temp),
         cmocka_unit_test(test_missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
