@@ -14,6 +14,11 @@
 /* Absolute ceiling for socket.request.max.bytes: frame sizes are int32 on the
  * wire and we never want a single allocation near 2 GiB. */
 #define LIMIT_REQUEST_BYTES_CEILING (1024 * 1024 * 1024)
+/* Largest request a SASL connection may send before it is authenticated:
+ * ApiVersions and SASL tokens are small, and a client nobody knows yet must
+ * not make the broker buffer socket.request.max.bytes (Redis-style pre-auth
+ * cap). */
+#define LIMIT_PREAUTH_REQUEST_BYTES (512 * 1024)
 
 /* Bytes the decoder may allocate for one request's parsed structures (arrays
  * of topics, partitions, ...). Strings and record sets point into the frame and
