@@ -28,6 +28,7 @@
 #include "broker/proto/request_park.h"
 #include "common/clock.h"
 #include "security/sasl_server.h"
+#include "security/scram_file.h"
 #include "security/scram_store.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -112,15 +113,32 @@ static void set_advertised(broker *b, const listener_set *set, const struct serv
 static int users_open(broker *b, const listener_set *listeners)
 {
     char why[512] = "";
+    const char *dir = topic_registry_data_dir(b->topics);
     b->users = scram_store_new();
     if (!b->users)
         return ST_ENOMEM;
-    if (b->config.sasl_users_file[0] &&
-        scram_store_load_users_file(b->users, b->config.sasl_users_file, SCRAM_ITERATIONS_MIN, why,
-                                    sizeof why) != 0) {
-        log_error("broker", "cannot load sasl.users.file path=%s reason=%s",
-                  b->config.sasl_users_file, why);
+    bool found = false;
+    if (scram_file_load(dir, b->users, &found, why, sizeof why) != 0) {
+        log_error("broker", "cannot load the SASL users reason=%s", why);
         return ST_ECONFIG;
+    }
+    if (found && b->config.sasl_users_file[0])
+        log_info("broker", "sasl.users.file ignored: the users are in the data dir (%s/%s); "
+                 "change them with AlterUserScramCredentials", dir, SCRAM_FILE_NAME);
+    if (!found && b->config.sasl_users_file[0]) { /* first start: bootstrap */
+        if (scram_store_load_users_file(b->users, b->config.sasl_users_file, SCRAM_ITERATIONS_MIN,
+                                        why, sizeof why) != 0) {
+            log_error("broker", "cannot load sasl.users.file path=%s reason=%s",
+                      b->config.sasl_users_file, why);
+            return ST_ECONFIG;
+        }
+        int rc = scram_file_save(b->users, dir);
+        if (rc != 0) {
+            log_error("broker", "cannot write the SASL users error=%s", strait_strerror(rc));
+            return rc;
+        }
+        log_info("audit", "users bootstrapped from sasl.users.file path=%s users=%zu",
+                 b->config.sasl_users_file, scram_store_user_count(b->users));
     }
     bool sasl = false;
     for (int i = 0; i < listeners->count; i++)

@@ -189,6 +189,9 @@
 /* Largest ACL file read back (security/acl_file.c): LIMIT_ACL_BINDINGS of a
  * typical size fit; a bigger file is corrupt or not ours. */
 #define LIMIT_ACL_FILE_BYTES (64 * 1024 * 1024)
+/* Largest SCRAM users file (strait-scram-users): ~200 bytes a credential,
+ * so about 80,000 credentials; read whole at start. */
+#define LIMIT_SCRAM_FILE_BYTES (16 * 1024 * 1024)
 
 /* Size of a POSIX regex from a file or the wire (region state, topology)
  * once its repetitions are expanded (common/regex_limit.h): glibc's regcomp

@@ -65,16 +65,33 @@ int scram_credential_derive(scram_mechanism mechanism, const char *password, siz
         return ST_EINVAL;
     const EVP_MD *md = mechanism_md(mechanism);
     size_t key_bytes = scram_mechanism_key_bytes(mechanism);
-    uint8_t salted[SCRAM_KEY_MAX], client_key[SCRAM_KEY_MAX];
+    uint8_t salted[SCRAM_KEY_MAX];
+    if (PKCS5_PBKDF2_HMAC(password, (int)password_len, salt, (int)salt_len, iterations, md,
+                          (int)key_bytes, salted) != 1)
+        return ST_EIO;
+    int rc = scram_credential_from_salted(mechanism, salted, key_bytes, salt, salt_len, iterations,
+                                          out);
+    OPENSSL_cleanse(salted, sizeof salted);
+    return rc;
+}
+
+int scram_credential_from_salted(scram_mechanism mechanism, const uint8_t *salted,
+                                 size_t salted_len, const uint8_t *salt, size_t salt_len,
+                                 int32_t iterations, scram_credential *out)
+{
+    if ((unsigned)mechanism >= SCRAM_MECHANISM_COUNT || salt_len == 0 ||
+        salt_len > SCRAM_SALT_MAX || iterations < 1 ||
+        salted_len != scram_mechanism_key_bytes(mechanism))
+        return ST_EINVAL;
+    const EVP_MD *md = mechanism_md(mechanism);
+    size_t key_bytes = salted_len;
+    uint8_t client_key[SCRAM_KEY_MAX];
     unsigned int n = 0;
     memset(out, 0, sizeof *out);
-    int ok = PKCS5_PBKDF2_HMAC(password, (int)password_len, salt, (int)salt_len, iterations, md,
-                               (int)key_bytes, salted) == 1;
-    ok = ok && HMAC(md, salted, (int)key_bytes, (const uint8_t *)"Client Key", 10, client_key, &n);
+    int ok = HMAC(md, salted, (int)key_bytes, (const uint8_t *)"Client Key", 10, client_key, &n) != NULL;
     ok = ok && EVP_Digest(client_key, key_bytes, out->stored_key, &n, md, NULL) == 1;
     ok = ok && HMAC(md, salted, (int)key_bytes, (const uint8_t *)"Server Key", 10, out->server_key,
                     &n);
-    OPENSSL_cleanse(salted, sizeof salted);
     OPENSSL_cleanse(client_key, sizeof client_key);
     if (!ok)
         return ST_EIO;
@@ -177,6 +194,39 @@ int scram_store_set(scram_store *s, const char *user, const scram_credential *c)
     u->credentials[c->mechanism] = *c;
     u->has[c->mechanism] = true;
     return 0;
+}
+
+int scram_store_delete(scram_store *s, const char *user, scram_mechanism mechanism)
+{
+    scram_user *u = find_user(s, user);
+    if (!u || (unsigned)mechanism >= SCRAM_MECHANISM_COUNT || !u->has[mechanism])
+        return ST_ENOTFOUND;
+    u->has[mechanism] = false;
+    OPENSSL_cleanse(&u->credentials[mechanism], sizeof u->credentials[mechanism]);
+    for (int m = 0; m < SCRAM_MECHANISM_COUNT; m++)
+        if (u->has[m])
+            return 0;
+    size_t index = (size_t)(u - s->users);
+    memmove(u, u + 1, (s->count - index - 1) * sizeof *u);
+    s->count--;
+    return 0;
+}
+
+void scram_store_each(const scram_store *s,
+                      void (*fn)(void *arg, const char *user, const scram_credential *c),
+                      void *arg)
+{
+    for (size_t i = 0; i < s->count; i++)
+        for (int m = 0; m < SCRAM_MECHANISM_COUNT; m++)
+            if (s->users[i].has[m])
+                fn(arg, s->users[i].name, &s->users[i].credentials[m]);
+}
+
+void scram_store_swap(scram_store *a, scram_store *b)
+{
+    scram_store keep = *a;
+    *a = *b;
+    *b = keep;
 }
 
 bool scram_store_has_user(const scram_store *s, const char *user)

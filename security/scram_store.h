@@ -49,6 +49,11 @@ size_t scram_mechanism_key_bytes(scram_mechanism mechanism);
 int scram_credential_derive(scram_mechanism mechanism, const char *password, size_t password_len,
                             const uint8_t *salt, size_t salt_len, int32_t iterations,
                             scram_credential *out);
+/* As derive, from SaltedPassword (Hi(password, salt, i), key-size bytes) as
+ * AlterUserScramCredentials sends it. 0 or ST_EINVAL / ST_EIO. */
+int scram_credential_from_salted(scram_mechanism mechanism, const uint8_t *salted,
+                                 size_t salted_len, const uint8_t *salt, size_t salt_len,
+                                 int32_t iterations, scram_credential *out);
 /* As derive, with a fresh random salt of SCRAM_SALT_DEFAULT_BYTES. */
 int scram_credential_make(scram_mechanism mechanism, const char *password, size_t password_len,
                           int32_t iterations, scram_credential *out);
@@ -63,6 +68,15 @@ size_t scram_store_user_count(const scram_store *s);
 /* Adds or replaces user's credential for c->mechanism. 0, ST_EINVAL (bad
  * name) or ST_ENOMEM. */
 int scram_store_set(scram_store *s, const char *user, const scram_credential *c);
+/* Removes user's credential for mechanism (the user when none is left).
+ * 0 or ST_ENOTFOUND. */
+int scram_store_delete(scram_store *s, const char *user, scram_mechanism mechanism);
+/* Calls fn for every credential, users in insertion order. */
+void scram_store_each(const scram_store *s,
+                      void (*fn)(void *arg, const char *user, const scram_credential *c),
+                      void *arg);
+/* Exchanges the contents of a and b. */
+void scram_store_swap(scram_store *a, scram_store *b);
 /* True when user has a credential. */
 bool scram_store_has_user(const scram_store *s, const char *user);
 /* user's credential for mechanism, or NULL. */

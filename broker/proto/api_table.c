@@ -24,6 +24,8 @@ extern const proto_api api_alter_configs;
 extern const proto_api api_create_partitions;
 extern const proto_api api_incremental_alter_configs;
 extern const proto_api api_describe_cluster;
+extern const proto_api api_describe_user_scram_credentials;
+extern const proto_api api_alter_user_scram_credentials;
 
 const proto_api *const proto_apis[] = {
     &api_produce,                   /* 0 */
@@ -56,6 +58,8 @@ const proto_api *const proto_apis[] = {
     &api_delete_groups,             /* 42 */
     &api_incremental_alter_configs, /* 44 */
     &api_offset_delete,             /* 47 */
+    &api_describe_user_scram_credentials, /* 50 */
+    &api_alter_user_scram_credentials,    /* 51 */
     &api_describe_cluster,          /* 60 */
 };
 

@@ -24,12 +24,19 @@ and the authorizer on, super.users=User:admin.
    connection.failed.authentication.delay.ms. /metrics counts outcomes.
 5. Before authentication: a Metadata request closes the connection; a
    request over 512 KiB closes it; ApiVersions is answered.
-6. After a restart the users are back (the users file is read at start).
+6. Users through the Kafka APIs: admin creates carol with
+   AlterUserScramCredentials (salt and salted password computed here), carol
+   logs in with SCRAM-SHA-256 and PLAIN; DescribeUserScramCredentials lists
+   her; an ANONYMOUS client is refused CLUSTER_AUTHORIZATION_FAILED; a
+   deleted credential no longer logs in.
+7. After a restart the users are back from the data dir (carol included),
+   and the users file is not read again.
 """
 # strait-test: asan
 import os
 import re
 import socket
+import hashlib
 import struct
 import subprocess
 import sys
@@ -143,6 +150,105 @@ def metric(broker, name, label):
     m = re.search(r'^%s\{%s\} (\d+)' % (re.escape(name), re.escape(label)), text, re.M)
     check(m, "%s{%s} missing from /metrics" % (name, label))
     return int(m.group(1))
+
+
+def compact_string(text):
+    data = text.encode()
+    return kwire.uvarint(len(data) + 1) + data
+
+
+def compact_bytes(data):
+    return kwire.uvarint(len(data) + 1) + data
+
+
+def flexible_request(api_key, correlation_id, body):
+    return kwire.request(api_key, 0, correlation_id, body, header_version=2)
+
+
+def read_uvarint(data, at):
+    value, shift = 0, 0
+    while True:
+        b = data[at]
+        at += 1
+        value |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return value, at
+        shift += 7
+
+
+def read_compact_string(data, at):
+    n, at = read_uvarint(data, at)
+    if n == 0:
+        return None, at
+    return data[at:at + n - 1].decode(), at + n - 1
+
+
+def alter_users(s, deletions, upsertions, correlation_id=11):
+    """[(user, error_code)] of an AlterUserScramCredentials v0 on socket s."""
+    body = kwire.uvarint(len(deletions) + 1)
+    for name, mechanism in deletions:
+        body += compact_string(name) + kwire.i8(mechanism) + kwire.uvarint(0)
+    body += kwire.uvarint(len(upsertions) + 1)
+    for name, mechanism, password in upsertions:
+        digest = "sha256" if mechanism == 1 else "sha512"
+        salt = os.urandom(16)
+        salted = hashlib.pbkdf2_hmac(digest, password.encode(), salt, 4096)
+        body += (compact_string(name) + kwire.i8(mechanism) + kwire.i32(4096) +
+                 compact_bytes(salt) + compact_bytes(salted) + kwire.uvarint(0))
+    body += kwire.uvarint(0)
+    s.sendall(flexible_request(51, correlation_id, body))
+    data = recv_frame(s)
+    at = 4
+    _, at = read_uvarint(data, at)  # response header tags
+    at += 4  # throttle
+    count, at = read_uvarint(data, at)
+    results = []
+    for _ in range(count - 1):
+        user, at = read_compact_string(data, at)
+        code = struct.unpack(">h", data[at:at + 2])[0]
+        at += 2
+        _, at = read_compact_string(data, at)
+        _, at = read_uvarint(data, at)
+        results.append((user, code))
+    return results
+
+
+def describe_users(s, correlation_id=12):
+    """{user: [(mechanism, iterations)]} of DescribeUserScramCredentials v0 (every user)."""
+    s.sendall(flexible_request(50, correlation_id, kwire.uvarint(0) + kwire.uvarint(0)))
+    data = recv_frame(s)
+    at = 4
+    _, at = read_uvarint(data, at)
+    at += 4
+    check_eq(struct.unpack(">h", data[at:at + 2])[0], 0, "DescribeUserScramCredentials error")
+    at += 2
+    _, at = read_compact_string(data, at)
+    count, at = read_uvarint(data, at)
+    users = {}
+    for _ in range(count - 1):
+        user, at = read_compact_string(data, at)
+        at += 2
+        _, at = read_compact_string(data, at)
+        n, at = read_uvarint(data, at)
+        infos = []
+        for _ in range(n - 1):
+            infos.append((data[at], struct.unpack(">i", data[at + 1:at + 5])[0]))
+            at += 5
+            _, at = read_uvarint(data, at)
+        _, at = read_uvarint(data, at)
+        users[user] = infos
+    return users
+
+
+def plain_login_raw(port, user, password):
+    """A socket logged in with SaslHandshake v0 and a raw PLAIN token."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(kwire.request(17, 0, 1, kwire.string("PLAIN")))
+    check_eq(struct.unpack(">h", recv_frame(s)[4:6])[0], 0, "SaslHandshake v0")
+    token = b"\0" + user.encode() + b"\0" + password.encode()
+    s.sendall(struct.pack(">i", len(token)) + token)
+    check_eq(recv_frame(s), b"", "raw PLAIN login of %s" % user)
+    return s
 
 
 def main(t):
@@ -280,12 +386,47 @@ def main(t):
     check(recv_frame(s) is not None, "Metadata after a raw-token login")
     s.close()
 
-    note("6. restart: the users come back")
+    note("6. users through AlterUserScramCredentials / DescribeUserScramCredentials")
+    s = plain_login_raw(sasl_port, "admin", PASSWORDS["admin"])
+    check_eq(alter_users(s, [], [("carol", 1, "carol-pw"), ("dave", 2, "dave-pw")]),
+             [("carol", 0), ("dave", 0)], "upsert carol and dave")
+    users = describe_users(s)
+    check_eq(users.get("carol"), [(1, 4096)], "carol described")
+    check_eq(sorted(users), ["admin", "alice", "bob", "carol", "dave"], "every user described")
+    check_eq(alter_users(s, [("dave", 2), ("nobody", 1)], [("erin", 3, "x")]),
+             [("dave", 0), ("nobody", 91), ("erin", 33)], "delete dave; unknown; bad mechanism")
+    s.close()
+    anonymous = socket.create_connection(("127.0.0.1", plain_port), timeout=10)
+    check_eq(alter_users(anonymous, [], [("mallory", 1, "pw")]), [("mallory", 31)],
+             "ANONYMOUS creating a user")
+    anonymous.close()
+    check(re.search(r"audit: user upserted principal=User:admin peer=\S+ user=carol "
+                    r"mechanism=SCRAM-SHA-256 outcome=ok", b.log_text()), "no audit line for carol")
+    for mechanism in ("SCRAM-SHA-256", "PLAIN"):
+        conf = confluent_conf(sasl, mechanism, "carol", "carol-pw")
+        check_eq(confluent_produce(conf, "carol-topic", b"c"), KafkaError.TOPIC_AUTHORIZATION_FAILED,
+                 "carol (authenticated, no ACL) over %s" % mechanism)
+    e = auth_error(confluent_conf(sasl, "SCRAM-SHA-512", "dave", "dave-pw"))
+    check_eq(e.code(), KafkaError._AUTHENTICATION, "deleted dave")
+
+    note("7. restart: the users come back from the data dir")
     b.stop()
+    with open(users_path_of(t), "w") as f:
+        f.write("alice SCRAM-SHA-256 changed-in-the-file\n")
     b.start()
+    check("sasl.users.file ignored" in b.log_text(), "the users file was read again")
     conf = confluent_conf(sasl, "SCRAM-SHA-512", "alice", PASSWORDS["alice"])
     check_eq(confluent_produce(conf, TOPIC, b"after-restart"), 0, "alice after restart")
+    e = auth_error(confluent_conf(sasl, "SCRAM-SHA-256", "carol", "wrong"))
+    check_eq(e.code(), KafkaError._AUTHENTICATION, "carol, wrong password, after restart")
+    conf = confluent_conf(sasl, "SCRAM-SHA-256", "carol", "carol-pw")
+    check_eq(confluent_produce(conf, "carol-topic", b"c"), KafkaError.TOPIC_AUTHORIZATION_FAILED,
+             "carol logs in after restart")
     b.stop()
+
+
+def users_path_of(t):
+    return t.path("users.txt")
 
 
 run_test(main)
