@@ -7,7 +7,8 @@
  * random, so the example's messages cannot be replayed through Cyrus);
  * PLAIN over a SCRAM credential; the RFC 5803 text; the users file and its
  * refusals; and whole exchanges through Cyrus with a client computed here
- * (strict nonce, and librdkafka's doubled nonce).
+ * (strict nonce, and librdkafka's doubled nonce); the users file in the data
+ * dir (round trip, every corrupt form refused with the store unchanged).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,9 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
+#include "common/crc32c.h"
 #include "common/error.h"
 #include "security/sasl_server.h"
 #include "security/scram_exchange.h"
+#include "security/scram_file.h"
 #include "security/scram_store.h"
 
 /* RFC 7677 section 3 */
@@ -266,6 +270,74 @@ static void test_cyrus_exchanges(void **state)
     scram_store_free(store);
 }
 
+static void fix_crc(uint8_t *data, size_t len)
+{
+    store_i32(data + len - 4, (int32_t)crc32c(0, data, len - 4));
+}
+
+static void test_file(void **state)
+{
+    (void)state;
+    scram_store *s = scram_store_new();
+    char why[256];
+    const char *text = "alice SCRAM-SHA-256 a\nalice SCRAM-SHA-512 a\nbob SCRAM-SHA-512 b\n";
+    assert_int_equal(scram_store_parse_users(s, text, strlen(text), 4096, why, sizeof why), 0);
+    buf file;
+    buf_init(&file, 1 << 20);
+    assert_int_equal(scram_file_encode(s, &file), 0);
+    scram_store *back = scram_store_new();
+    assert_int_equal(scram_file_decode(file.data, file.len, back, why, sizeof why), 0);
+    assert_int_equal(scram_store_user_count(back), 2);
+    assert_true(scram_store_check_password(back, "alice", "a", 1));
+    assert_true(scram_store_check_password(back, "bob", "b", 1));
+    const scram_credential *x = scram_store_find(s, "alice", SCRAM_SHA_512);
+    const scram_credential *y = scram_store_find(back, "alice", SCRAM_SHA_512);
+    assert_memory_equal(x, y, sizeof *x);
+    /* delete: one credential, then the user */
+    assert_int_equal(scram_store_delete(back, "alice", SCRAM_SHA_256), 0);
+    assert_true(scram_store_has_user(back, "alice"));
+    assert_int_equal(scram_store_delete(back, "alice", SCRAM_SHA_256), ST_ENOTFOUND);
+    assert_int_equal(scram_store_delete(back, "alice", SCRAM_SHA_512), 0);
+    assert_false(scram_store_has_user(back, "alice"));
+    assert_int_equal(scram_store_user_count(back), 1);
+    /* corrupt forms leave the store as it was (bob only) */
+    uint8_t *copy = malloc(file.len + 8);
+    struct {
+        size_t len;
+        size_t flip; /* byte to change, or SIZE_MAX */
+        bool crc;    /* fix the CRC after the change */
+        int rc;
+    } bad[] = {
+        {8, SIZE_MAX, false, ST_ECORRUPT},        /* shorter than a header */
+        {0, 20, false, ST_ECRC},                  /* a flipped byte */
+        {0, 0, true, ST_ECORRUPT},                /* magic */
+        {0, 5, true, ST_EUNSUPPORTED},            /* version */
+        {0, 9, true, ST_ECORRUPT},                /* count */
+        {0, 11, true, ST_ECORRUPT},               /* first name's length low byte */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len = bad[i].len ? bad[i].len : file.len;
+        memcpy(copy, file.data, file.len);
+        if (bad[i].flip != SIZE_MAX)
+            copy[bad[i].flip] ^= 0x7F;
+        if (bad[i].crc)
+            fix_crc(copy, len);
+        assert_int_equal(scram_file_decode(copy, len, back, why, sizeof why), bad[i].rc);
+        assert_int_equal(scram_store_user_count(back), 1);
+        assert_true(scram_store_has_user(back, "bob"));
+    }
+    /* trailing bytes (CRC fixed) */
+    memcpy(copy, file.data, file.len - 4);
+    memset(copy + file.len - 4, 0, 4);
+    fix_crc(copy, file.len + 4);
+    assert_int_equal(scram_file_decode(copy, file.len + 4, back, why, sizeof why), ST_ECORRUPT);
+    assert_string_equal(why, "4 bytes after the last credential");
+    free(copy);
+    buf_free(&file);
+    scram_store_free(back);
+    scram_store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_store_and_plain),
         cmocka_unit_test(test_users_file),
         cmocka_unit_test(test_cyrus_exchanges),
+        cmocka_unit_test(test_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
