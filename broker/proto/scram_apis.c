@@ -304,6 +304,8 @@ static void apply_change(broker_request *req, const alter_request *in, int32_t i
         result->error_code = KERR_CLUSTER_AUTHORIZATION_FAILED;
         result->error_message = message(req, "principal %s may not alter the cluster%s",
                                         authorize_principal(req), "");
+        if (user_name(name, user))
+            audit(req, "change refused", user, mechanism_name, "CLUSTER_AUTHORIZATION_FAILED");
         return;
     }
     if (!user_name(name, user)) {
