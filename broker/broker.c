@@ -27,6 +27,9 @@
 #include "broker/proto/data_apis.h"
 #include "broker/proto/request_park.h"
 #include "common/clock.h"
+#include "security/sasl_server.h"
+#include "security/scram_file.h"
+#include "security/scram_store.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "security/acl.h"
@@ -103,6 +106,52 @@ static void set_advertised(broker *b, const listener_set *set, const struct serv
     b->advertised_count = set->count;
     snprintf(b->advertised_host, sizeof b->advertised_host, "%s", b->advertised[0].host);
     b->advertised_port = b->advertised[0].port;
+}
+
+/* The SASL users (security/scram_store.h) and, when a listener is SASL,
+ * Cyrus SASL over them. */
+static int users_open(broker *b, const listener_set *listeners)
+{
+    char why[512] = "";
+    const char *dir = topic_registry_data_dir(b->topics);
+    b->users = scram_store_new();
+    if (!b->users)
+        return ST_ENOMEM;
+    bool found = false;
+    if (scram_file_load(dir, b->users, &found, why, sizeof why) != 0) {
+        log_error("broker", "cannot load the SASL users reason=%s", why);
+        return ST_ECONFIG;
+    }
+    if (found && b->config.sasl_users_file[0])
+        log_info("broker", "sasl.users.file ignored: the users are in the data dir (%s/%s); "
+                 "change them with AlterUserScramCredentials", dir, SCRAM_FILE_NAME);
+    if (!found && b->config.sasl_users_file[0]) { /* first start: bootstrap */
+        if (scram_store_load_users_file(b->users, b->config.sasl_users_file, SCRAM_ITERATIONS_MIN,
+                                        why, sizeof why) != 0) {
+            log_error("broker", "cannot load sasl.users.file path=%s reason=%s",
+                      b->config.sasl_users_file, why);
+            return ST_ECONFIG;
+        }
+        int rc = scram_file_save(b->users, dir);
+        if (rc != 0) {
+            log_error("broker", "cannot write the SASL users error=%s", strait_strerror(rc));
+            return rc;
+        }
+        log_info("audit", "users bootstrapped from sasl.users.file path=%s users=%zu",
+                 b->config.sasl_users_file, scram_store_user_count(b->users));
+    }
+    bool sasl = false;
+    for (int i = 0; i < listeners->count; i++)
+        sasl = sasl || listeners->items[i].protocol == LISTENER_SASL_PLAINTEXT ||
+               listeners->items[i].protocol == LISTENER_SASL_SSL;
+    if (!sasl)
+        return 0;
+    if (sasl_server_setup(b->users, why, sizeof why) != 0) {
+        log_error("broker", "cannot start SASL reason=%s", why);
+        return ST_EIO;
+    }
+    log_info("broker", "sasl on users=%zu", scram_store_user_count(b->users));
+    return 0;
 }
 
 static void log_listeners(const listener_set *set, const struct server *server)
@@ -200,6 +249,9 @@ int broker_open(const broker_config *config, broker_node **out)
                  acl_store_count(b->acls), b->config.super_users,
                  b->config.allow_everyone_if_no_acl_found ? "true" : "false");
     }
+    rc = users_open(b, listeners);
+    if (rc != 0)
+        goto fail;
     if (region_epochs_raise_all(b->region, b->topics) < 0) {
         rc = ST_EIO;
         goto fail;
@@ -309,6 +361,7 @@ void broker_close(broker_node *node)
     producer_ids_close(b->producer_ids);
     region_state_close(b->region);
     acl_store_free(b->acls);
+    scram_store_free(b->users);
     metrics_close(b->metrics);
     if (b->base)
         event_base_free(b->base);

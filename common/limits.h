@@ -14,6 +14,11 @@
 /* Absolute ceiling for socket.request.max.bytes: frame sizes are int32 on the
  * wire and we never want a single allocation near 2 GiB. */
 #define LIMIT_REQUEST_BYTES_CEILING (1024 * 1024 * 1024)
+/* Largest request a SASL connection may send before it is authenticated:
+ * ApiVersions and SASL tokens are small, and a client nobody knows yet must
+ * not make the broker buffer socket.request.max.bytes (Redis-style pre-auth
+ * cap). */
+#define LIMIT_PREAUTH_REQUEST_BYTES (512 * 1024)
 
 /* Bytes the decoder may allocate for one request's parsed structures (arrays
  * of topics, partitions, ...). Strings and record sets point into the frame and
@@ -184,6 +189,9 @@
 /* Largest ACL file read back (security/acl_file.c): LIMIT_ACL_BINDINGS of a
  * typical size fit; a bigger file is corrupt or not ours. */
 #define LIMIT_ACL_FILE_BYTES (64 * 1024 * 1024)
+/* Largest SCRAM users file (strait-scram-users): ~200 bytes a credential,
+ * so about 80,000 credentials; read whole at start. */
+#define LIMIT_SCRAM_FILE_BYTES (16 * 1024 * 1024)
 
 /* Size of a POSIX regex from a file or the wire (region state, topology)
  * once its repetitions are expanded (common/regex_limit.h): glibc's regcomp

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  libevent-dev libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev
+  libevent-dev libssl-dev libsasl2-dev libsasl2-modules libzstd-dev liblz4-dev zlib1g-dev
   libsnappy-dev libsqlite3-dev libyaml-dev libcmocka-dev librdkafka-dev
   kcat python3 python3-kafka python3-confluent-kafka
   python3-snappy python3-lz4 python3-zstandard

@@ -88,7 +88,7 @@ static const key_def keys[] = {
            "not named here advertises its own address"),
     STRING("listener.security.protocol.map", listener_security_protocol_map,
            listeners_check_protocol_map, "",
-           "NAME:PROTOCOL,... (PLAINTEXT or SSL; SASL_* refused until SASL exists); empty = "
+           "NAME:PROTOCOL,... (PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL); empty = "
            "PLAINTEXT, SSL, SASL_PLAINTEXT and SASL_SSL map to themselves"),
     STRING("inter.broker.listener.name", inter_broker_listener_name, listeners_check_name, "",
            "listener other brokers use (checked now, used by the cluster to come); empty = the "
@@ -112,6 +112,15 @@ static const key_def keys[] = {
            listeners_check_mapping_rules, "DEFAULT",
            "DEFAULT and RULE:pattern/replacement/[L|U] turning a client certificate's subject "
            "into the principal User:<name>"),
+    STRING("sasl.enabled.mechanisms", sasl_enabled_mechanisms, listeners_check_sasl_mechanisms,
+           "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+           "SASL mechanisms offered on SASL_PLAINTEXT and SASL_SSL listeners: PLAIN, "
+           "SCRAM-SHA-256, SCRAM-SHA-512 (per listener: listener.name.<name>.sasl.enabled.mechanisms)"),
+    STRING("sasl.users.file", sasl_users_file, NULL, "",
+           "file of 'user mechanism password' lines read at every start: each line sets that "
+           "user's SCRAM credential (a fresh salt, 4096 iterations); the password is never kept"),
+    INT("connection.failed.authentication.delay.ms", connection_failed_authentication_delay_ms, 0,
+        60000, "100", "a failed SASL authentication is answered after this delay"),
     STRING("log.dirs", log_dirs, check_log_dirs, "./data",
            "comma-separated data directories; topic metadata lives in the first"),
     ALIAS_STRING("log.dir", "log.dirs", log_dirs, check_log_dirs, "single-directory form of log.dirs"),

@@ -31,6 +31,9 @@ typedef struct broker_config {
     /* listener.name.<name>.<key> settings, one "NAME key=value" a line
      * (broker/config/listeners.h) */
     char listener_overrides[4 * BROKER_CONFIG_STRING_MAX];
+    char sasl_enabled_mechanisms[128];             /* sasl.enabled.mechanisms, default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512 */
+    char sasl_users_file[BROKER_CONFIG_STRING_MAX]; /* sasl.users.file (strait): "user mechanism password" lines */
+    int64_t connection_failed_authentication_delay_ms; /* connection.failed.authentication.delay.ms, default 100 */
     char log_dirs[BROKER_CONFIG_STRING_MAX];       /* log.dirs (alias log.dir), default ./data */
     char cluster_id[64];                           /* cluster.id; default generated once and stored in log.dirs/meta.properties */
     char rack[256];                                /* broker.rack, default empty */

@@ -427,6 +427,11 @@ static void override_or(const broker_config *c, const char *name, const char *ke
     snprintf(out, outlen, "%.*s", (int)strcspn(value, "\n"), value);
 }
 
+void listeners_sasl_mechanisms(const broker_config *c, const char *name, char *out, size_t outlen)
+{
+    override_or(c, name, "sasl.enabled.mechanisms", c->sasl_enabled_mechanisms, out, outlen);
+}
+
 void listeners_tls_settings(const broker_config *c, const char *name, listener_tls_settings *out)
 {
     override_or(c, name, "ssl.keystore.location", c->ssl_keystore_location,
@@ -470,18 +475,21 @@ static int resolve_protocol(const broker_config *c, listener_endpoint *e, char *
     }
     e->protocol = (listener_protocol)l.protocol;
     if (e->protocol == LISTENER_SASL_PLAINTEXT || e->protocol == LISTENER_SASL_SSL) {
-        snprintf(msg, msglen, "listeners: listener %s uses %s, but SASL is not available in "
-                 "strait yet; use SSL (mTLS with ssl.client.auth=required) or PLAINTEXT",
-                 e->name, protocol_names[e->protocol]);
-        return ST_ECONFIG;
+        char mechanisms[128];
+        listeners_sasl_mechanisms(c, e->name, mechanisms, sizeof mechanisms);
+        if (strstr(mechanisms, "GSSAPI")) {
+            snprintf(msg, msglen, "sasl.enabled.mechanisms: listener %s enables GSSAPI, which "
+                     "strait does not serve yet (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)", e->name);
+            return ST_ECONFIG;
+        }
     }
-    if (e->protocol == LISTENER_SSL) {
+    if (e->protocol == LISTENER_SSL || e->protocol == LISTENER_SASL_SSL) {
         listener_tls_settings tls;
         listeners_tls_settings(c, e->name, &tls);
         if (!tls.keystore_location[0]) {
-            snprintf(msg, msglen, "ssl.keystore.location: listener %s is SSL and needs a "
+            snprintf(msg, msglen, "ssl.keystore.location: listener %s is %s and needs a "
                      "keystore (ssl.keystore.location or listener.name.%s.ssl.keystore.location)",
-                     e->name, e->name);
+                     e->name, protocol_names[e->protocol], e->name);
             return ST_ECONFIG;
         }
         if (strcmp(tls.client_auth, "none") != 0 && !tls.truststore_location[0]) {

@@ -10,8 +10,8 @@
  *   listener.name.<name>.<key>:      per-listener value of an ssl.* key, or of
  *                                    sasl.enabled.mechanisms
  *
- * Names are case-insensitive and kept in upper case. Protocols are PLAINTEXT
- * and SSL; SASL_PLAINTEXT and SASL_SSL are refused until SASL exists.
+ * Names are case-insensitive and kept in upper case. Protocols are PLAINTEXT,
+ * SSL, SASL_PLAINTEXT and SASL_SSL (SASL: PLAIN and SCRAM-SHA-256/512).
  * The checks here are the syntax of one key (broker_config's table calls
  * them) and the relations between keys (listeners_resolve, called once the
  * whole configuration is read); every message names the key and the listener.
@@ -99,12 +99,17 @@ int listeners_override_set(char *overrides, size_t overrides_size, const char *r
 
 /*
  * Reads the listener keys of c into out and checks their relations: names
- * unique, ports unique, every name in the protocol map, SASL refused,
+ * unique, ports unique, every name in the protocol map, no GSSAPI on a SASL listener,
  * every advertised listener and listener.name.<name> names a listener,
- * inter.broker.listener.name names one, an SSL listener has a keystore.
+ * inter.broker.listener.name names one, an SSL or SASL_SSL listener has a
+ * keystore.
  * 0 or ST_ECONFIG with msg naming the key and the listener.
  */
 int listeners_resolve(const struct broker_config *c, listener_set *out, char *msg, size_t msglen);
+
+/* sasl.enabled.mechanisms of listener name (upper case), override first. */
+void listeners_sasl_mechanisms(const struct broker_config *c, const char *name, char *out,
+                               size_t outlen);
 
 /* The TLS settings of listener name (upper case). */
 void listeners_tls_settings(const struct broker_config *c, const char *name,

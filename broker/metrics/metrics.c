@@ -36,6 +36,8 @@ struct metrics {
     uint64_t request_errors[METRICS_REQUEST_ERROR_COUNT];
     uint64_t connections_accepted;
     uint64_t connections_refused;
+    uint64_t authentications_succeeded;
+    uint64_t authentications_failed;
     uint64_t fetch_bytes;
     topic_counters *topics[METRICS_TOPIC_BUCKETS];
     size_t topic_count;
@@ -46,6 +48,7 @@ static const char *const request_error_names[METRICS_REQUEST_ERROR_COUNT] = {
     [METRICS_REQUEST_ERROR_UNKNOWN_API] = "unknown_api",
     [METRICS_REQUEST_ERROR_UNSUPPORTED_VERSION] = "unsupported_version",
     [METRICS_REQUEST_ERROR_MALFORMED] = "malformed",
+    [METRICS_REQUEST_ERROR_UNAUTHENTICATED] = "unauthenticated",
 };
 
 const char *metrics_request_error_name(enum metrics_request_error reason)
@@ -100,6 +103,16 @@ void metrics_count_connection(metrics *m, bool accepted)
         m->connections_accepted++;
     else
         m->connections_refused++;
+}
+
+void metrics_count_authentication(metrics *m, bool succeeded)
+{
+    if (!m)
+        return;
+    if (succeeded)
+        m->authentications_succeeded++;
+    else
+        m->authentications_failed++;
 }
 
 /* FNV-1a: topic names are short and chosen by clients, not adversarial
@@ -184,6 +197,13 @@ void metrics_render_requests(const metrics *m, const char *(*api_name)(void *arg
 
 void metrics_render_connections(const metrics *m, buf *out)
 {
+    metrics_text_family(out, "strait_broker_sasl_authentications_total", "counter",
+                        "SASL authentications on SASL listeners, by outcome.");
+    metrics_label ok = LABEL("outcome", "succeeded"), failed = LABEL("outcome", "failed");
+    metrics_text_sample_uint(out, "strait_broker_sasl_authentications_total", &ok, 1,
+                             m->authentications_succeeded);
+    metrics_text_sample_uint(out, "strait_broker_sasl_authentications_total", &failed, 1,
+                             m->authentications_failed);
     metrics_text_family(out, "strait_broker_connections_accepted_total", "counter",
                         "Kafka client connections accepted.");
     metrics_text_sample_uint(out, "strait_broker_connections_accepted_total", NULL, 0,

@@ -39,6 +39,7 @@ enum metrics_request_error {
     METRICS_REQUEST_ERROR_UNKNOWN_API,         /* api key strait does not implement */
     METRICS_REQUEST_ERROR_UNSUPPORTED_VERSION, /* version outside the supported range */
     METRICS_REQUEST_ERROR_MALFORMED,           /* header or body does not decode */
+    METRICS_REQUEST_ERROR_UNAUTHENTICATED,     /* not ApiVersions/Sasl* before SASL authentication */
     METRICS_REQUEST_ERROR_COUNT
 };
 
@@ -54,6 +55,8 @@ void metrics_count_request(metrics *m, int16_t api_key);
 void metrics_count_request_error(metrics *m, enum metrics_request_error reason);
 /* A TCP connection accepted (accepted=true) or refused at the connection limit. */
 void metrics_count_connection(metrics *m, bool accepted);
+/* A SASL authentication that succeeded or failed. */
+void metrics_count_authentication(metrics *m, bool succeeded);
 /* records / bytes of batches appended to topic by Produce (bytes as received). */
 void metrics_count_produce(metrics *m, const char *topic, int64_t records, int64_t bytes);
 /* Record bytes sent in a Fetch response. */

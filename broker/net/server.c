@@ -36,6 +36,7 @@
 #include "broker/proto/broker_context.h"
 #include "broker/proto/dispatch.h"
 #include "broker/proto/responder.h"
+#include "broker/proto/sasl_apis.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/limits.h"
@@ -67,7 +68,9 @@ typedef struct server_listener {
     char name[LISTENER_NAME_MAX];
     struct evconnlistener *listener;
     int port;
-    net_tls *tls; /* NULL on PLAINTEXT */
+    net_tls *tls; /* NULL on PLAINTEXT and SASL_PLAINTEXT */
+    bool sasl;    /* SASL_PLAINTEXT or SASL_SSL: clients authenticate first */
+    char sasl_mechanisms[128]; /* sasl.enabled.mechanisms of this listener */
 } server_listener;
 
 struct server {
@@ -150,8 +153,10 @@ static void conn_process(conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     struct evbuffer *out = bufferevent_get_output(c->bev);
-    int32_t max_request = c->broker->config.socket_request_max_bytes;
     while (c->authenticated && !c->closing && c->responder.current == NULL) {
+        int32_t max_request = c->broker->config.socket_request_max_bytes;
+        if (!proto_sasl_authenticated(&c->responder) && max_request > LIMIT_PREAUTH_REQUEST_BYTES)
+            max_request = LIMIT_PREAUTH_REQUEST_BYTES;
         if (evbuffer_get_length(out) > LIMIT_CONNECTION_OUTPUT_BYTES)
             return; /* resumed by the write callback */
         size_t available = evbuffer_get_length(in);
@@ -291,6 +296,7 @@ static void conn_free(conn *c)
         proto_dispatch_abandon(c->responder.current);
         c->responder.current = NULL;
     }
+    proto_sasl_free(c->responder.sasl);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -343,6 +349,14 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
         snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip, ntohs(in6->sin6_port));
         snprintf(c->responder.client_host, sizeof c->responder.client_host, "%s", ip);
     }
+    if (l->sasl) {
+        c->responder.sasl = proto_sasl_new(l->sasl_mechanisms, c->peer);
+        if (!c->responder.sasl) {
+            evutil_closesocket(fd);
+            free(c);
+            return;
+        }
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (l->tls) { /* requests are read once the handshake says who the client is */
@@ -354,6 +368,7 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
         c->authenticated = true;
     }
     if (!c->bev) {
+        proto_sasl_free(c->responder.sasl);
         free(c);
         return;
     }
@@ -429,10 +444,12 @@ int server_open(struct broker *b, const listener_set *set, struct server **out)
         l->index = i;
         snprintf(l->name, sizeof l->name, "%s", e->name);
         s->listener_count = i + 1;
-        if (e->protocol == LISTENER_SSL)
+        l->sasl = e->protocol == LISTENER_SASL_PLAINTEXT || e->protocol == LISTENER_SASL_SSL;
+        if (l->sasl)
+            listeners_sasl_mechanisms(&b->config, e->name, l->sasl_mechanisms,
+                                      sizeof l->sasl_mechanisms);
+        if (e->protocol == LISTENER_SSL || e->protocol == LISTENER_SASL_SSL)
             rc = net_tls_open(&b->config, e->name, &l->tls);
-        else if (e->protocol != LISTENER_PLAINTEXT)
-            rc = ST_ECONFIG; /* refused by listeners_resolve already */
         if (rc == 0)
             rc = listener_open(l, e->host, e->port);
     }

@@ -7,6 +7,7 @@
 #include "broker/proto/api.h"
 #include "broker/proto/acl_apis.h"
 #include "broker/proto/group_apis.h"
+#include "broker/proto/sasl_apis.h"
 
 extern const proto_api api_produce;
 extern const proto_api api_fetch;
@@ -23,6 +24,8 @@ extern const proto_api api_alter_configs;
 extern const proto_api api_create_partitions;
 extern const proto_api api_incremental_alter_configs;
 extern const proto_api api_describe_cluster;
+extern const proto_api api_describe_user_scram_credentials;
+extern const proto_api api_alter_user_scram_credentials;
 
 const proto_api *const proto_apis[] = {
     &api_produce,                   /* 0 */
@@ -38,6 +41,7 @@ const proto_api *const proto_apis[] = {
     &api_sync_group,                /* 14 */
     &api_describe_groups,           /* 15 */
     &api_list_groups,               /* 16 */
+    &api_sasl_handshake,            /* 17 */
     &api_api_versions,              /* 18 */
     &api_create_topics,             /* 19 */
     &api_delete_topics,             /* 20 */
@@ -49,10 +53,13 @@ const proto_api *const proto_apis[] = {
     &api_delete_acls,               /* 31 */
     &api_describe_configs,          /* 32 */
     &api_alter_configs,             /* 33 */
+    &api_sasl_authenticate,         /* 36 */
     &api_create_partitions,         /* 37 */
     &api_delete_groups,             /* 42 */
     &api_incremental_alter_configs, /* 44 */
     &api_offset_delete,             /* 47 */
+    &api_describe_user_scram_credentials, /* 50 */
+    &api_alter_user_scram_credentials,    /* 51 */
     &api_describe_cluster,          /* 60 */
 };
 

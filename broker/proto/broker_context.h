@@ -30,6 +30,7 @@ struct coordinator;
 struct metrics;
 struct region_state;
 struct acl_store;
+struct scram_store;
 
 /* Where clients of one listener reach this broker (advertised.listeners). */
 typedef struct broker_advertised_address {
@@ -47,6 +48,7 @@ typedef struct broker {
     struct region_state *region;     /* failover role and redirect (cluster/region_state.h) */
     struct acl_store *acls;          /* ACLs (security/acl.h), loaded from the data dir when
                                         authorizer.class.name is set; NULL = no authorizer */
+    struct scram_store *users;       /* SASL users (security/scram_store.h), never NULL once open */
     /* The address of this broker on listener 0 (the one clients connected to
      * when no per-listener address applies); advertised[] has every listener's,
      * indexed like proto_responder.listener (broker_advertised). */

@@ -25,6 +25,7 @@
 #include "broker/proto/kafka_error.h"
 #include "broker/proto/request_park.h"
 #include "broker/proto/responder.h"
+#include "broker/proto/sasl_apis.h"
 #include "common/error.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -189,6 +190,8 @@ int proto_request_decode(const uint8_t *frame, size_t len, proto_arena *arena,
 
 int proto_dispatch_frame(broker *b, proto_responder *responder, uint8_t *frame, size_t len)
 {
+    if (proto_sasl_expects_raw_token(responder)) /* after SaslHandshake v0 */
+        return proto_sasl_raw_token(b, responder, frame, len);
     broker_request *req = calloc(1, sizeof *req);
     if (!req) {
         free(frame);
@@ -233,6 +236,13 @@ int proto_dispatch_frame(broker *b, proto_responder *responder, uint8_t *frame, 
         request_free(req);
         return -1;
     default: break;
+    }
+    if (!proto_sasl_authenticated(responder) && !proto_sasl_allowed_before_authentication(api->key)) {
+        metrics_count_request_error(b->metrics, METRICS_REQUEST_ERROR_UNAUTHENTICATED);
+        log_warn("proto", "closing connection: request before SASL authentication peer=%s api=%s",
+                 responder->peer, api->name);
+        request_free(req);
+        return -1;
     }
     metrics_count_request(b->metrics, api->key);
     req->response = proto_arena_alloc(&req->arena, api->response->size);

@@ -19,6 +19,7 @@
 
 struct broker_request;
 struct proto_responder;
+struct proto_sasl;
 
 typedef struct proto_responder_ops {
     /* Queues a response frame: int32 size, then out's memory and file ranges
@@ -51,6 +52,9 @@ typedef struct proto_responder {
     /* Index of the listener the client connected to (broker.advertised[]):
      * Metadata and FindCoordinator answer with that listener's address. */
     int listener;
+    /* SASL state on a SASL_PLAINTEXT / SASL_SSL listener (sasl_apis.h): the
+     * transport creates and frees it; NULL on other listeners. */
+    struct proto_sasl *sasl;
 } proto_responder;
 
 #endif

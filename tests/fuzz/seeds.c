@@ -18,6 +18,9 @@
  *       the registry's meta.properties -> meta_properties
  *   failover_vote_store -> vote_file
  *   acl_file_save (literal, prefixed and wildcard bindings) -> acl_file
+ *   scram_file_save (both mechanisms, several users) -> scram_file
+ *   RFC 7677's SCRAM messages and librdkafka's doubled-nonce form
+ *       -> scram_messages
  *   checkpoint_map_extend, checkpoint_group_put, failover_state_store
  *       -> sidecar_store (the SQLite file)
  *   broker_config_each of the defaults and of a tuned config, as YAML
@@ -51,6 +54,8 @@
 #include "failover/vote.h"
 #include "security/acl.h"
 #include "security/acl_file.h"
+#include "security/scram_file.h"
+#include "security/scram_store.h"
 
 static const char *corpus_root;
 static char work[PATH_MAX];
@@ -384,6 +389,55 @@ static void acl_seeds(void)
 
 /* ---- the sidecar's SQLite store -------------------------------------------------------- */
 
+/* ---- SCRAM messages ------------------------------------------------------------------ */
+
+static void scram_seed(const char *name, uint8_t mode, const char *first, const char *second)
+{
+    buf b;
+    buf_init(&b, 4096);
+    buf_put(&b, &mode, 1);
+    buf_put(&b, first, strlen(first));
+    if (second) {
+        buf_put(&b, "", 1);
+        buf_put(&b, second, strlen(second));
+    }
+    seed("scram_messages", name, b.data, b.len, NULL);
+    buf_free(&b);
+}
+
+static void scram_file_seeds(void)
+{
+    scram_store *store = scram_store_new();
+    if (!store)
+        die("scram_store_new: out of memory");
+    char why[256];
+    const char *users = "alice SCRAM-SHA-256 a\nalice SCRAM-SHA-512 a\nbob SCRAM-SHA-512 b\n";
+    must(scram_store_parse_users(store, users, strlen(users), 4096, why, sizeof why),
+         "scram_store_parse_users");
+    must(scram_file_save(store, work), "scram_file_save");
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", work, SCRAM_FILE_NAME);
+    const uint8_t mode = 0; /* even: the file's CRC as it is */
+    seed("scram_file", "users", &mode, 1, path);
+    scram_store_free(store);
+}
+
+static void scram_seeds(void)
+{
+    scram_file_seeds();
+    static const char server_first[] =
+        "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+    scram_seed("client-first", 0, "n,,n=user,r=rOprNGfwEbeRWgbNEkqO", NULL);
+    scram_seed("client-first-escaped", 0, "n,,n=a=2Cb=3Dc,r=xyz,ext=1", NULL);
+    scram_seed("rfc7677-final", 1, server_first,
+               "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+               "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
+    scram_seed("doubled-nonce-final", 2, server_first,
+               "c=biws,r=rOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+               "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQdHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz"
+               "7AndVQ==");
+}
+
 static void sidecar_store_seeds(void)
 {
     char path[PATH_MAX];
@@ -497,6 +551,7 @@ int main(int argc, char **argv)
     topic_seeds();
     vote_seeds();
     acl_seeds();
+    scram_seeds();
     sidecar_store_seeds();
     broker_config_seeds();
     char command[PATH_MAX + 16];

@@ -20,7 +20,7 @@ One broker, three listeners:
    client certificate, a certificate of another CA, an expired certificate.
 4. After replacing the broker's certificate and SIGHUP, new connections get
    the new certificate; a broken keystore on SIGHUP keeps the old one.
-5. Configurations refused at start: SASL_SSL (SASL not available yet), two
+5. Configurations refused at start: SASL_SSL without a keystore, two
    listeners on one port, an advertised listener with no listener.
 """
 # strait-test: asan
@@ -272,7 +272,7 @@ def main(t):
 
     note("5. configurations refused at start")
     refused_config(t, {"listeners": "SASL_SSL://127.0.0.1:%d" % free_port()},
-                   "SASL is not available in strait yet")
+                   "listener SASL_SSL is SASL_SSL and needs a keystore")
     port = free_port()
     refused_config(t, {"listeners": "PLAINTEXT://127.0.0.1:%d,SSL://0.0.0.0:%d" % (port, port),
                        "ssl.keystore.location": broker_pem},

@@ -113,14 +113,14 @@ static void test_relation_errors(void **state)
                               "listener.security.protocol.map (PLAINTEXT:PLAINTEXT,SSL:SSL,"
                               "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL)");
     const char *sasl[] = {"listeners=SASL_SSL://0.0.0.0:9093"};
-    expect_error(sasl, 1, "listeners: listener SASL_SSL uses SASL_SSL, but SASL is not available "
-                          "in strait yet; use SSL (mTLS with ssl.client.auth=required) or "
-                          "PLAINTEXT");
-    const char *sasl_mapped[] = {"listeners=EXT://0.0.0.0:9093",
-                                 "listener.security.protocol.map=EXT:SASL_PLAINTEXT"};
-    expect_error(sasl_mapped, 2, "listeners: listener EXT uses SASL_PLAINTEXT, but SASL is not "
-                                 "available in strait yet; use SSL (mTLS with "
-                                 "ssl.client.auth=required) or PLAINTEXT");
+    expect_error(sasl, 1, "ssl.keystore.location: listener SASL_SSL is SASL_SSL and needs a "
+                          "keystore (ssl.keystore.location or "
+                          "listener.name.SASL_SSL.ssl.keystore.location)");
+    const char *gssapi[] = {"listeners=EXT://0.0.0.0:9093",
+                            "listener.security.protocol.map=EXT:SASL_PLAINTEXT",
+                            "listener.name.ext.sasl.enabled.mechanisms=GSSAPI"};
+    expect_error(gssapi, 3, "sasl.enabled.mechanisms: listener EXT enables GSSAPI, which strait "
+                            "does not serve yet (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)");
     const char *advertised[] = {"advertised.listeners=SSL://b.example:9094"};
     expect_error(advertised, 1, "advertised.listeners: listener SSL is not in listeners");
     const char *inter[] = {"inter.broker.listener.name=REPLICATION"};
