@@ -66,9 +66,9 @@ void metrics_count_fetch(metrics *m, int64_t bytes);
  * Rendering, one part of the page each (the caller checks buf_ok(out)):
  *   metrics_render_uptime       strait_broker_uptime_seconds
  *   metrics_render_requests     requests by API (api_name(arg, key) names a
- *                               key, NULL for a key not implemented; keys are
- *                               rendered in ascending order) and request
- *                               errors by reason
+ *                               key, NULL for a key the broker does not
+ *                               serve; keys are rendered in ascending
+ *                               order) and request errors by reason
  *   metrics_render_connections  connections accepted and refused
  *   metrics_render_produce_fetch  produce records and bytes by topic, fetch bytes
  */
