@@ -58,6 +58,9 @@ int scram_client_first_parse(const char *client_first, size_t len, char *user, s
     end = find(client_first, len, at, ',');
     if (end == at || end - at >= noncelen)
         return ST_ECORRUPT;
+    for (size_t i = at; i < end; i++) /* RFC 5802 "printable": 0x21-0x7E except ',' */
+        if (client_first[i] < 0x21 || client_first[i] > 0x7e)
+            return ST_ECORRUPT;
     memcpy(nonce, client_first + at, end - at);
     nonce[end - at] = '\0';
     return 0;
