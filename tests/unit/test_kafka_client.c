@@ -14,6 +14,7 @@
  * - responses encoded with the broker's tables and parsed by the client;
  *   every truncation of them and a trailing byte refused, a foreign
  *   correlation id refused; ApiVersions v0;
+ * - the fuzz target's seeds decode (they reach the success paths);
  * - HOST:PORT splitting.
  */
 #include <setjmp.h>
@@ -414,6 +415,47 @@ static void test_api_versions_response(void **state)
     proto_out_free(&o);
 }
 
+/* The fuzz target's committed seeds (tests/fuzz/seeds.c) decode: they reach
+ * the parsers' success paths, not only their refusals. */
+static void test_fuzz_seeds_decode(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int16_t key, version;
+        int skip; /* mode byte, and the version byte of SaslAuthenticate */
+    } seeds[] = {
+        {"api-versions", 18, 0, 1},           {"sasl-handshake-refused", 17, 1, 1},
+        {"sasl-authenticate-v0", 36, 0, 2},   {"sasl-authenticate-v1", 36, 1, 2},
+        {"sasl-authenticate-v2", 36, 2, 2},   {"sasl-authenticate-failed", 36, 2, 2},
+        {"describe-users", 50, 0, 1},         {"describe-refused", 50, 0, 1},
+        {"alter-users", 51, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/kafka_client/seed-%s",
+                 STRAIT_SOURCE_DIR, seeds[i].name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            fail_msg("%s is missing (tests/fuzz/make-seeds.sh)", path);
+        uint8_t data[4096];
+        size_t len = fread(data, 1, sizeof data, f);
+        fclose(f);
+        assert_true(len > (size_t)seeds[i].skip);
+        uint8_t response[256];
+        memset(response, 0, sizeof response);
+        proto_arena arena;
+        proto_arena_init(&arena, 1 << 20);
+        char err[256] = "";
+        int rc = kafka_client_decode_response(seeds[i].key, seeds[i].version, 7,
+                                              data + seeds[i].skip, len - (size_t)seeds[i].skip,
+                                              response, &arena, err, sizeof err);
+        if (rc != 0)
+            fail_msg("seed-%s: %s", seeds[i].name, err);
+        proto_arena_free(&arena);
+    }
+}
+
 static void test_split_address(void **state)
 {
     (void)state;
@@ -446,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_describe_response_parse),
         cmocka_unit_test(test_alter_response_parse),
         cmocka_unit_test(test_api_versions_response),
+        cmocka_unit_test(test_fuzz_seeds_decode),
         cmocka_unit_test(test_split_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
