@@ -42,6 +42,7 @@ struct kafka_client {
     char client_id[128];
     int32_t next_correlation_id;
     bool versions_known;
+    bool logged_in;                   /* SASL done (false on a connection without SASL) */
     int16_t broker_min[API_KEYS_MAX]; /* -1: the broker does not offer the key */
     int16_t broker_max[API_KEYS_MAX];
 };
@@ -173,8 +174,13 @@ static enum kafka_client_failure exchange(kafka_client *c, const proto_api *api,
         return fail(KAFKA_CLIENT_UNREACHABLE, err, errlen, "%s: %s", api->name, why);
     uint8_t size_bytes[4];
     rc = kafka_transport_read(c->transport, size_bytes, sizeof size_bytes, why, sizeof why);
+    bool before_login = !c->logged_in && api->key != API_KEY_API_VERSIONS &&
+                        api->key != API_KEY_SASL_HANDSHAKE && api->key != API_KEY_SASL_AUTHENTICATE;
     if (rc != 0)
-        return fail(KAFKA_CLIENT_UNREACHABLE, err, errlen, "%s: %s", api->name, why);
+        return fail(KAFKA_CLIENT_UNREACHABLE, err, errlen, "%s: %s%s", api->name, why,
+                    before_login ? " (a SASL listener closes a connection that sends a request "
+                                   "before authenticating: does the command config set "
+                                   "security.protocol=sasl_plaintext or sasl_ssl?)" : "");
     int32_t size = load_i32(size_bytes);
     if (size < 4 || size > KAFKA_CLIENT_RESPONSE_BYTES_MAX)
         return fail(KAFKA_CLIENT_PROTOCOL, err, errlen, "%s: %s answered a frame of %d bytes "
@@ -376,8 +382,10 @@ static enum kafka_client_failure login(kafka_client *c, const kafka_client_setti
     enum kafka_client_failure f = handshake(c, mechanism, err, errlen);
     if (f != KAFKA_CLIENT_OK)
         return f;
-    return scram < 0 ? login_plain(c, s, err, errlen)
-                     : login_scram(c, s, (scram_mechanism)scram, err, errlen);
+    f = scram < 0 ? login_plain(c, s, err, errlen)
+                  : login_scram(c, s, (scram_mechanism)scram, err, errlen);
+    c->logged_in = f == KAFKA_CLIENT_OK;
+    return f;
 }
 
 /* ---- connecting ------------------------------------------------------------------ */
@@ -468,8 +476,12 @@ enum kafka_client_failure kafka_client_open(const kafka_client_settings *setting
             break;
         }
         snprintf(c->address, sizeof c->address, "%s:%s", host, port);
-        f = open_one(c, settings, host, port, err, errlen);
-        /* the next broker is tried only when this one could not be reached */
+        char why[1024] = "";
+        f = open_one(c, settings, host, port, why, sizeof why);
+        /* the next broker is tried only when this one could not be reached;
+         * the message names every broker tried */
+        size_t used = at == list ? 0 : strlen(err);
+        snprintf(err + used, errlen - used, "%s%s", used ? "; " : "", why);
         if (f != KAFKA_CLIENT_UNREACHABLE)
             break;
         at = comma ? comma + 1 : at + len;

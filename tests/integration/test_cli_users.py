@@ -23,7 +23,8 @@ One broker, users file admin (super user) and bob, the authorizer on:
 5. refusals by the broker, exit 1 with Kafka's name and message: bob (not an
    admin) and ANONYMOUS get CLUSTER_AUTHORIZATION_FAILED for add and list; a
    wrong admin password is SASL_AUTHENTICATION_FAILED; PLAIN on the
-   SCRAM-only listener is UNSUPPORTED_SASL_MECHANISM; a CA that did not sign
+   SCRAM-only listener is UNSUPPORTED_SASL_MECHANISM; no SASL at all on a
+   SASL listener is a closed connection with a hint; a CA that did not sign
    the broker's certificate fails verification; a host name the certificate
    does not name fails the host check.
 6. bad input, exit 2 with a precise message and no connection made (a
@@ -318,6 +319,9 @@ def main(t):
     expect(strait("users", "list", "--bootstrap", ssl_bootstrap, "--command-config",
                   plain_on_ssl), 1, "UNSUPPORTED_SASL_MECHANISM (the listener enables: "
            "SCRAM-SHA-512)", "PLAIN on the SCRAM-only listener")
+    expect(strait("users", "list", "--bootstrap", sasl), 1,
+           "does the command config set security.protocol=sasl_plaintext or sasl_ssl?",
+           "no SASL against a SASL listener")
     untrusted = properties(t, "untrusted.properties", **{
         "security.protocol": "SASL_SSL", "ssl.ca.location": other_ca,
         "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "admin",
