@@ -229,7 +229,12 @@ static int read_password(const users_args *a, char *out, size_t outlen, size_t *
     if (fd < 0)
         return bad_flag(a, "--password-file %s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || (S_ISREG(st.st_mode) && (st.st_mode & S_IROTH))) {
+    if (fstat(fd, &st) != 0) {
+        int saved = errno;
+        close(fd);
+        return bad_flag(a, "--password-file %s: %s", path, strerror(saved));
+    }
+    if (S_ISREG(st.st_mode) && (st.st_mode & S_IROTH)) {
         close(fd);
         return bad_flag(a, "--password-file %s may be read by every user of this host (mode "
                         "%03o); chmod o-r it", path, (unsigned)(st.st_mode & 0777));
