@@ -8,6 +8,7 @@
  *   strait status | switchover | failover | failback --topology FILE ... (failover/cli.h)
  *   strait witness --listen HOST:PORT --topology FILE [--state-dir DIR] (failover/witness.h)
  *   strait acls add|list|remove --bootstrap HOST:PORT ... (failover/cli_acls.c)
+ *   strait users add|list|delete --bootstrap HOST:PORT ... (failover/cli_users.c)
  *   strait version | help
  *
  * Exit status: 0 success, 1 the role failed at run time, 2 bad command line
@@ -72,6 +73,9 @@ static void usage(FILE *out)
           "  acls add|list|remove --bootstrap HOST:PORT [--command-config FILE] ...\n"
           "                 the brokers' ACLs with kafka-acls' options (--allow-principal,\n"
           "                 --operation, --topic ...; strait acls --help)\n"
+          "  users add|list|delete --bootstrap HOST:PORT [--command-config FILE] ...\n"
+          "                 the brokers' SASL/SCRAM users (add NAME --mechanism\n"
+          "                 SCRAM-SHA-512 --password-file FILE; strait users --help)\n"
           "  version        print the version\n"
           "  help           print this help\n"
           "\n"
@@ -417,6 +421,8 @@ int main(int argc, char **argv)
         return cmd_failover_verb(command, argc - 2, argv + 2);
     if (!strcmp(command, "acls"))
         return failover_cli_acls(argc - 2, argv + 2);
+    if (!strcmp(command, "users"))
+        return failover_cli_users(argc - 2, argv + 2);
     if (!strcmp(command, "version") || !strcmp(command, "--version")) {
         printf("strait %s\n", STRAIT_VERSION);
         return 0;

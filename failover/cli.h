@@ -35,4 +35,10 @@ int failover_cli_failback(const char *topology_path, const char *to, int64_t tim
  * refused or was not reached, 2 bad command line or command config. */
 int failover_cli_acls(int argc, char **argv);
 
+/* `strait users add|list|delete ...` (argv after "users"): the brokers'
+ * SASL/SCRAM users through strait's own Kafka client (failover/cli_users.c).
+ * 0 done, 1 the broker refused or was not reached, 2 bad command line,
+ * command config or password file. */
+int failover_cli_users(int argc, char **argv);
+
 #endif

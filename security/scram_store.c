@@ -56,6 +56,20 @@ static const EVP_MD *mechanism_md(scram_mechanism mechanism)
     return mechanism == SCRAM_SHA_512 ? EVP_sha512() : EVP_sha256();
 }
 
+int scram_salted_password(scram_mechanism mechanism, const char *password, size_t password_len,
+                          const uint8_t *salt, size_t salt_len, int32_t iterations,
+                          uint8_t *salted)
+{
+    if ((unsigned)mechanism >= SCRAM_MECHANISM_COUNT || salt_len == 0 ||
+        salt_len > SCRAM_SALT_MAX || iterations < 1 || password_len > INT32_MAX)
+        return ST_EINVAL;
+    if (PKCS5_PBKDF2_HMAC(password, (int)password_len, salt, (int)salt_len, iterations,
+                          mechanism_md(mechanism), (int)scram_mechanism_key_bytes(mechanism),
+                          salted) != 1)
+        return ST_EIO;
+    return 0;
+}
+
 int scram_credential_derive(scram_mechanism mechanism, const char *password, size_t password_len,
                             const uint8_t *salt, size_t salt_len, int32_t iterations,
                             scram_credential *out)
@@ -63,14 +77,14 @@ int scram_credential_derive(scram_mechanism mechanism, const char *password, siz
     if ((unsigned)mechanism >= SCRAM_MECHANISM_COUNT || salt_len == 0 ||
         salt_len > SCRAM_SALT_MAX || iterations < 1 || password_len > INT32_MAX)
         return ST_EINVAL;
-    const EVP_MD *md = mechanism_md(mechanism);
     size_t key_bytes = scram_mechanism_key_bytes(mechanism);
     uint8_t salted[SCRAM_KEY_MAX];
-    if (PKCS5_PBKDF2_HMAC(password, (int)password_len, salt, (int)salt_len, iterations, md,
-                          (int)key_bytes, salted) != 1)
-        return ST_EIO;
-    int rc = scram_credential_from_salted(mechanism, salted, key_bytes, salt, salt_len, iterations,
-                                          out);
+    int rc = scram_salted_password(mechanism, password, password_len, salt, salt_len, iterations,
+                                   salted);
+    if (rc != 0)
+        return rc;
+    rc = scram_credential_from_salted(mechanism, salted, key_bytes, salt, salt_len, iterations,
+                                      out);
     OPENSSL_cleanse(salted, sizeof salted);
     return rc;
 }

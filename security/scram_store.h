@@ -43,6 +43,13 @@ const char *scram_mechanism_name(scram_mechanism mechanism);
 /* Digest size of the mechanism's hash, bytes. */
 size_t scram_mechanism_key_bytes(scram_mechanism mechanism);
 
+/* SaltedPassword = Hi(password, salt, i) = PBKDF2 with the mechanism's HMAC,
+ * key-size bytes into salted (SCRAM_KEY_MAX is enough). What a client
+ * computes for AlterUserScramCredentials and for its SCRAM proof. salt_len
+ * 1..SCRAM_SALT_MAX, iterations >= 1. 0 or ST_EINVAL / ST_EIO. */
+int scram_salted_password(scram_mechanism mechanism, const char *password, size_t password_len,
+                          const uint8_t *salt, size_t salt_len, int32_t iterations,
+                          uint8_t *salted);
 /* SaltedPassword = Hi(password, salt, i); ClientKey = HMAC(SaltedPassword,
  * "Client Key"); StoredKey = H(ClientKey); ServerKey = HMAC(SaltedPassword,
  * "Server Key") (RFC 5802 section 3). 0 or ST_EINVAL / ST_EIO. */

@@ -10,24 +10,8 @@
 #include <stddef.h>
 
 #include "broker/proto/api.h"
+#include "broker/proto/api_versions.h"
 #include "broker/proto/kafka_error.h"
-
-typedef struct api_versions_request {
-    proto_str client_software_name;
-    proto_str client_software_version;
-} api_versions_request;
-
-typedef struct api_versions_key {
-    int16_t api_key;
-    int16_t min_version;
-    int16_t max_version;
-} api_versions_key;
-
-typedef struct api_versions_response {
-    int16_t error_code;
-    proto_array api_keys; /* api_versions_key */
-    int32_t throttle_time_ms;
-} api_versions_response;
 
 static const proto_field request_fields[] = {
     PF_STR(api_versions_request, client_software_name, 3, PV_MAX),

@@ -48,26 +48,6 @@ struct proto_sasl {
     char peer[64];
 };
 
-typedef struct sasl_handshake_request {
-    proto_str mechanism;
-} sasl_handshake_request;
-
-typedef struct sasl_handshake_response {
-    int16_t error_code;
-    proto_array mechanisms; /* proto_string */
-} sasl_handshake_response;
-
-typedef struct sasl_authenticate_request {
-    proto_bytes auth_bytes;
-} sasl_authenticate_request;
-
-typedef struct sasl_authenticate_response {
-    int16_t error_code;
-    proto_str error_message;
-    proto_bytes auth_bytes;
-    int64_t session_lifetime_ms;
-} sasl_authenticate_response;
-
 static const proto_field handshake_request_fields[] = {
     PF_STR(sasl_handshake_request, mechanism, 0, PV_MAX),
 };

@@ -22,6 +22,28 @@ struct broker;
 struct proto_responder;
 typedef struct proto_sasl proto_sasl;
 
+/* Message structs (field tables in sasl_apis.c; the CLI's Kafka client uses
+ * them too, kafka_client/kafka_client.c). */
+typedef struct sasl_handshake_request {
+    proto_str mechanism;
+} sasl_handshake_request;
+
+typedef struct sasl_handshake_response {
+    int16_t error_code;
+    proto_array mechanisms; /* proto_string */
+} sasl_handshake_response;
+
+typedef struct sasl_authenticate_request {
+    proto_bytes auth_bytes;
+} sasl_authenticate_request;
+
+typedef struct sasl_authenticate_response {
+    int16_t error_code;
+    proto_str error_message;
+    proto_bytes auth_bytes;
+    int64_t session_lifetime_ms;
+} sasl_authenticate_response;
+
 extern const proto_api api_sasl_handshake;
 extern const proto_api api_sasl_authenticate;
 

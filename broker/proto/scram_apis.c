@@ -21,6 +21,7 @@
 #include "broker/proto/broker_context.h"
 #include "broker/proto/kafka_error.h"
 #include "broker/proto/responder.h"
+#include "broker/proto/scram_apis.h"
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/limits.h"
@@ -28,62 +29,6 @@
 #include "security/acl.h"
 #include "security/scram_file.h"
 #include "security/scram_store.h"
-
-typedef struct describe_user {
-    proto_str name;
-} describe_user;
-
-typedef struct describe_request {
-    proto_array users; /* describe_user; null = every user */
-} describe_request;
-
-typedef struct credential_info {
-    int8_t mechanism;
-    int32_t iterations;
-} credential_info;
-
-typedef struct describe_result {
-    proto_str user;
-    int16_t error_code;
-    proto_str error_message;
-    proto_array credential_infos; /* credential_info */
-} describe_result;
-
-typedef struct describe_response {
-    int32_t throttle_time_ms;
-    int16_t error_code;
-    proto_str error_message;
-    proto_array results; /* describe_result */
-} describe_response;
-
-typedef struct deletion {
-    proto_str name;
-    int8_t mechanism;
-} deletion;
-
-typedef struct upsertion {
-    proto_str name;
-    int8_t mechanism;
-    int32_t iterations;
-    proto_bytes salt;
-    proto_bytes salted_password;
-} upsertion;
-
-typedef struct alter_request {
-    proto_array deletions;  /* deletion */
-    proto_array upsertions; /* upsertion */
-} alter_request;
-
-typedef struct alter_result {
-    proto_str user;
-    int16_t error_code;
-    proto_str error_message;
-} alter_result;
-
-typedef struct alter_response {
-    int32_t throttle_time_ms;
-    proto_array results; /* alter_result */
-} alter_response;
 
 static const proto_field describe_user_fields[] = {PF_STR(describe_user, name, 0, PV_MAX)};
 static PROTO_STRUCT(describe_user_schema, describe_user, describe_user_fields);

@@ -21,6 +21,9 @@
  *   scram_file_save (both mechanisms, several users) -> scram_file
  *   RFC 7677's SCRAM messages and librdkafka's doubled-nonce form
  *       -> scram_messages
+ *   responses to strait's own Kafka client encoded with the broker's tables
+ *       (ApiVersions, SaslHandshake, SaslAuthenticate v0-2, the users APIs
+ *       50/51) and a SCRAM server-first/server-final pair -> kafka_client
  *   checkpoint_map_extend, checkpoint_group_put, failover_state_store
  *       -> sidecar_store (the SQLite file)
  *   broker_config_each of the defaults and of a tuned config, as YAML
@@ -45,6 +48,10 @@
 #include "broker/log/leader_epoch.h"
 #include "broker/log/partition_log.h"
 #include "broker/log/segment.h"
+#include "broker/proto/api.h"
+#include "broker/proto/api_versions.h"
+#include "broker/proto/sasl_apis.h"
+#include "broker/proto/scram_apis.h"
 #include "checkpoints/checkpoint_store.h"
 #include "checkpoints/failover_state.h"
 #include "common/buf.h"
@@ -438,6 +445,88 @@ static void scram_seeds(void)
                "7AndVQ==");
 }
 
+/* ---- responses to strait's Kafka client ---------------------------------------------- */
+
+/* mode byte, [extra byte], then a response frame of key at version as the
+ * broker writes it (correlation id 7, header v1 when flexible but never for
+ * ApiVersions). */
+static void client_seed(const char *name, uint8_t mode, int extra, int16_t key, int16_t version,
+                        const void *body)
+{
+    const proto_api *api = proto_api_find(key);
+    bool flexible = version >= api->flexible_min;
+    proto_out o;
+    proto_out_init(&o, 1024 * 1024);
+    buf_put(&o.mem, &mode, 1);
+    if (extra >= 0)
+        buf_put_i8(&o.mem, (int8_t)extra);
+    buf_put_i32(&o.mem, 7);
+    if (flexible && key != 18)
+        buf_put_uvarint(&o.mem, 0);
+    proto_encode(&o, api->response, version, flexible, body);
+    must(o.mem.err, name);
+    seed("kafka_client", name, o.mem.data, o.mem.len, NULL);
+    proto_out_free(&o);
+}
+
+static void kafka_client_seeds(void)
+{
+    api_versions_key keys[] = {{17, 0, 1}, {18, 0, 4}, {36, 0, 2}, {50, 0, 0}, {51, 0, 0}};
+    api_versions_response versions = {.api_keys = {keys, 5}};
+    client_seed("api-versions", 0, -1, 18, 0, &versions);
+    proto_string names[] = {{proto_str_c("SCRAM-SHA-512")}, {proto_str_c("PLAIN")}};
+    sasl_handshake_response handshake = {.error_code = 33, .mechanisms = {names, 2}};
+    client_seed("sasl-handshake-refused", 1, -1, 17, 1, &handshake);
+    static const char server_first[] =
+        "r=fuzznonceSERVER,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+    sasl_authenticate_response challenge = {
+        .error_message = proto_str_null(),
+        .auth_bytes = {(const uint8_t *)server_first, (int32_t)strlen(server_first)}};
+    for (int v = 0; v <= 2; v++) {
+        char name[64];
+        snprintf(name, sizeof name, "sasl-authenticate-v%d", v);
+        client_seed(name, 2, v, 36, (int16_t)v, &challenge);
+    }
+    sasl_authenticate_response failed = {
+        .error_code = 58, .error_message = proto_str_c("Authentication failed: invalid "
+                                                       "credentials"),
+        .auth_bytes = {(const uint8_t *)"", 0}};
+    client_seed("sasl-authenticate-failed", 2, 2, 36, 2, &failed);
+    credential_info infos[] = {{1, 8192}, {2, 4096}};
+    describe_result results[] = {
+        {.user = proto_str_c("alice"), .error_message = proto_str_null(),
+         .credential_infos = {infos, 2}},
+        {.user = proto_str_c("nobody"), .error_code = 91,
+         .error_message = proto_str_c("Attempt to describe a user credential that does not "
+                                      "exist: nobody"),
+         .credential_infos = {NULL, 0}},
+    };
+    describe_response described = {.error_message = proto_str_null(), .results = {results, 2}};
+    client_seed("describe-users", 3, -1, 50, 0, &described);
+    describe_response refused = {.error_code = 31,
+                                 .error_message = proto_str_c("principal User:bob may not "
+                                                              "describe the cluster"),
+                                 .results = {NULL, 0}};
+    client_seed("describe-refused", 3, -1, 50, 0, &refused);
+    alter_result altered[] = {
+        {.user = proto_str_c("alice"), .error_message = proto_str_null()},
+        {.user = proto_str_c("mallory"), .error_code = 31,
+         .error_message = proto_str_c("principal User:bob may not alter the cluster")},
+    };
+    alter_response alter = {.results = {altered, 2}};
+    client_seed("alter-users", 4, -1, 51, 0, &alter);
+    /* a SCRAM-SHA-256 server-first and a server-final (its signature is not
+     * the one the client expects: the refusal path) */
+    buf b;
+    buf_init(&b, 4096);
+    buf_put_i8(&b, 5);
+    buf_put(&b, server_first, strlen(server_first));
+    buf_put(&b, "", 1);
+    buf_put(&b, "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=", 46);
+    seed("kafka_client", "scram-server-messages", b.data, b.len, NULL);
+    buf_free(&b);
+}
+
 static void sidecar_store_seeds(void)
 {
     char path[PATH_MAX];
@@ -552,6 +641,7 @@ int main(int argc, char **argv)
     vote_seeds();
     acl_seeds();
     scram_seeds();
+    kafka_client_seeds();
     sidecar_store_seeds();
     broker_config_seeds();
     char command[PATH_MAX + 16];
