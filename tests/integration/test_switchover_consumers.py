@@ -1,0 +1,83 @@
+"""
+test_switchover_consumers.py - issue 12: a planned switchover costs an
+ordinary consumer nothing.
+
+east is active, west standby, both brokers in every client's bootstrap list.
+A producer (acks=all, idempotent) writes about 200 records/s and records
+every acknowledgement. Two consumer groups run the loop most applications
+run: consume a batch, process it, commit the positions synchronously, ignore
+a failed commit -- one with librdkafka (confluent-kafka), one with
+kafka-python. `strait switchover` then moves the active role back and forth
+(STRAIT_SWITCHOVERS times, default 4) in the middle of the load.
+
+Counted, for each group: every record consumed more than once (whatever
+became of its commit), every failed commit, and every acknowledged record
+the group never consumed. Each must be 0.
+"""
+# strait-test: asan
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+
+from broker import check, check_eq, note, run_test  # noqa: E402
+import failover  # noqa: E402
+import mirror  # noqa: E402
+
+RATE = 200
+SWITCHOVERS = int(os.environ.get("STRAIT_SWITCHOVERS", "4"))
+
+
+def run(t, d):
+    d.start_sidecars()
+    d.wait_roles({"east": "active", "west": "standby"})
+    producer = failover.LoadProducer(d.bootstrap_both, rate=RATE)
+    groups = [failover.BatchConsumer(d.bootstrap_both, "app-rdkafka", "librdkafka"),
+              failover.BatchConsumer(d.bootstrap_both, "app-kafka-python", "kafka-python")]
+    producer.start()
+    for g in groups:
+        g.start()
+    for g in groups:
+        mirror.wait_for("%s consuming" % g.group, lambda: g.figures()[2] > 200, 60)
+
+    active, standby = "east", "west"
+    for i in range(SWITCHOVERS):
+        before = [g.figures() for g in groups]
+        rc, out, err = d.cli("switchover", "--to", standby, "--timeout", "60s")
+        check_eq(rc, 0, "switchover %d --to %s exit status (%s)" % (i + 1, standby, err.strip()))
+        active, standby = standby, active
+        d.wait_roles({active: "active", standby: "standby"})
+        seen = [g.figures()[2] for g in groups]
+        for g, n in zip(groups, seen):
+            mirror.wait_for("%s consuming after switchover %d" % (g.group, i + 1),
+                            lambda: g.figures()[2] > n + 200, 60)
+        for g, b in zip(groups, before):
+            dups, errors, _ = g.figures()
+            note("SWITCHOVER %d to %s, %s: %d records consumed twice, %d failed commits"
+                 % (i + 1, active, g.group, dups - b[0], errors - b[1]))
+
+    producer.finish()
+    check(not producer.failed, "no produce failed: %r" % producer.failed[:5])
+    acked = set(producer.acked)
+    missing = {g.group: g.wait_seen(acked, 60) for g in groups}
+    for g in groups:
+        g.finish()
+    failures = []
+    for g in groups:
+        dups, errors, seen = g.figures()
+        note("TOTAL %s over %d switchovers: %d acked, %d consumed, %d consumed twice, "
+             "%d failed commits %s, %d acked records never consumed %s"
+             % (g.group, SWITCHOVERS, len(acked), seen, dups, errors, g.commit_errors[:3],
+                len(missing[g.group]), sorted(missing[g.group])[:10]))
+        check(g.failure is None, "%s's loop failed: %s" % (g.group, g.failure))
+        if dups or errors or missing[g.group]:
+            failures.append("%s: %d consumed twice, %d failed commits, %d never consumed"
+                            % (g.group, dups, errors, len(missing[g.group])))
+    check(not failures, "; ".join(failures))
+    for sc in d.sidecars.values():
+        sc.stop()
+
+
+if __name__ == "__main__":
+    run_test(failover.drill(run))
