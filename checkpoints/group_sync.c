@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -200,27 +201,39 @@ bool group_sync_metadata_origin(const char *metadata, size_t size, char *region,
     if (!metadata || size <= prefix || memcmp(metadata, GROUP_SYNC_ORIGIN_MARKER, prefix) != 0)
         return false;
     size_t end = prefix;
-    while (end < size && metadata[end] != GROUP_SYNC_ORIGIN_END && metadata[end] != '\0')
+    while (end < size && metadata[end] != GROUP_SYNC_ORIGIN_END && metadata[end] != GROUP_SYNC_SAME_AT &&
+           metadata[end] != '\0')
         end++;
     size_t length = end - prefix;
-    if (end == size || metadata[end] != GROUP_SYNC_ORIGIN_END || length == 0 || length >= region_size)
+    size_t close = end;
+    if (close < size && metadata[close] == GROUP_SYNC_SAME_AT) { /* "@<offset>" */
+        close++;
+        while (close < size && metadata[close] >= '0' && metadata[close] <= '9' && close - end <= 19)
+            close++;
+        if (close == end + 1)
+            return false;
+    }
+    if (close >= size || metadata[close] != GROUP_SYNC_ORIGIN_END || length == 0 || length >= region_size)
         return false; /* not our marker: plain metadata that happens to start alike */
     memcpy(region, metadata + prefix, length);
     region[length] = '\0';
     if (body_offset)
-        *body_offset = end + 1;
+        *body_offset = close + 1;
     return true;
 }
 
-size_t group_sync_metadata_mark(const char *source_region, const char *metadata, size_t size, char *out,
-                                size_t out_size)
+size_t group_sync_metadata_mark(const char *source_region, int64_t same_offset, const char *metadata,
+                                size_t size, char *out, size_t out_size)
 {
     char origin[GROUP_SYNC_REGION_MAX];
     size_t body = 0;
     if (!group_sync_metadata_origin(metadata, size, origin, sizeof origin, &body))
         snprintf(origin, sizeof origin, "%s", source_region); /* first hop: it originated on the source */
     size_t body_size = metadata && size > body ? strnlen(metadata + body, size - body) : 0;
-    int head = snprintf(out, out_size, "%s%s%c", GROUP_SYNC_ORIGIN_MARKER, origin, GROUP_SYNC_ORIGIN_END);
+    char same[24] = "";
+    if (same_offset >= 0)
+        snprintf(same, sizeof same, "%c%" PRId64, GROUP_SYNC_SAME_AT, same_offset);
+    int head = snprintf(out, out_size, "%s%s%s%c", GROUP_SYNC_ORIGIN_MARKER, origin, same, GROUP_SYNC_ORIGIN_END);
     if (head < 0 || (size_t)head >= out_size)
         return (size_t)(head < 0 ? 0 : head) + body_size;
     size_t room = out_size - (size_t)head - 1;
@@ -313,8 +326,21 @@ static int checkpoint_partition(group_sync *g, const char *group, const rd_kafka
     c->partition = p->partition;
     c->source_offset = p->offset;
     c->target_offset = target_offset;
-    size_t needed = group_sync_metadata_mark(source_region, p->metadata, p->metadata_size, c->metadata,
-                                             sizeof c->metadata);
+    int64_t same_offset = -1;
+    if (target_offset == p->offset) {
+        /* the commit keeps its number; so does the partition's mirrored tail?
+         * Then the members' positions hold in the target too (adoption after
+         * a switchover, group_sync.h) */
+        checkpoint_pair last;
+        bool mapped = false;
+        err = checkpoint_map_last(g->store, g->flow, p->topic, p->partition, &last, &mapped);
+        if (err)
+            return store_failed(g, err, "read the offset map's end");
+        if (mapped && last.source_offset == last.target_offset)
+            same_offset = p->offset;
+    }
+    size_t needed = group_sync_metadata_mark(source_region, same_offset, p->metadata, p->metadata_size,
+                                             c->metadata, sizeof c->metadata);
     if (needed >= sizeof c->metadata)
         log_warn("group_sync", "%s: group '%s' %s-%d: commit metadata of %zu bytes kept to %zu", g->flow, group,
                  p->topic, (int)p->partition, p->metadata_size, strlen(c->metadata));

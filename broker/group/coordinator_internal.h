@@ -43,6 +43,7 @@ struct coordinator {
     struct event *finish_event;
     int64_t next_retention_check_ms;
     bool loading;              /* rebuilding: no writes, no timers */
+    int64_t adoption_opened_ms; /* monotonic; 0 = closed (coordinator_adopt.c) */
 };
 
 typedef struct collect_ctx {

@@ -62,10 +62,12 @@ static int handle_heartbeat(broker_request *req)
     else if (!group_id || !group_id[0])
         out->error_code = KERR_INVALID_GROUP_ID;
     else if ((out->error_code = authorize_group_error(req, group_id, strlen(group_id))) ==
-             KERR_NONE) /* else not authorized, or coordinated in the active region */
+             KERR_NONE) { /* else not authorized, or coordinated in the active region */
+        group_api_adopt(req, group_id, member_id, instance_id, in->generation_id);
         out->error_code = group_api_kafka_error(
             coordinator_heartbeat(req->broker->coordinator, group_id, member_id ? member_id : "",
                                   instance_id, in->generation_id));
+    }
     return PROTO_RESPOND;
 }
 
