@@ -16,6 +16,7 @@ the group never consumed. Each must be 0.
 """
 # strait-test: asan
 import os
+import random
 import sys
 import time
 
@@ -43,6 +44,7 @@ def run(t, d):
 
     active, standby = "east", "west"
     for i in range(SWITCHOVERS):
+        time.sleep(random.uniform(0.0, 2.0))  # a different moment of the consume-commit loop
         before = [g.figures() for g in groups]
         rc, out, err = d.cli("switchover", "--to", standby, "--timeout", "60s")
         check_eq(rc, 0, "switchover %d --to %s exit status (%s)" % (i + 1, standby, err.strip()))
@@ -74,6 +76,10 @@ def run(t, d):
         if dups or errors or missing[g.group]:
             failures.append("%s: %d consumed twice, %d failed commits, %d never consumed"
                             % (g.group, dups, errors, len(missing[g.group])))
+    for b in (d.east, d.west):  # how the members got across (broker/group/coordinator_adopt.c)
+        text = b.log_text()
+        note("%s: %d members adopted, %d not adopted" % (b.name, text.count("member adopted"),
+                                                          text.count("not adopted")))
     check(not failures, "; ".join(failures))
     for sc in d.sidecars.values():
         sc.stop()
