@@ -16,6 +16,14 @@
  *        checkpoint B's sidecar: one group-sync round of A->B
  *   E+3  done       B is active, A standby; the flows turn round
  * A drain that does not finish within --timeout sets E+2 = A active again.
+ *
+ * Consumers cross without a failed commit or a re-read: B's brokers, made
+ * promoting from standby, adopt the members arriving from A with the ids
+ * and generation they hold (broker/group/coordinator_adopt.c), so the
+ * commit a member sends after A refused it (NOT_COORDINATOR) lands in B.
+ * E+2 must therefore make A standby before the final checkpoint reads A's
+ * commits, and B must hold groups until the checkpoint is applied, as it
+ * does.
  */
 #include <inttypes.h>
 #include <stdarg.h>

@@ -94,6 +94,9 @@ int coordinator_adopt(coordinator *c, const char *group_id, const group_adoptee 
     coord_group *e = coord_lookup(c, group_id);
     if (!e)
         return GROUP_EUNKNOWN_MEMBER;
+    for (int32_t i = 0; i < group_member_count(e->g); i++)
+        if (!strcmp(group_member_at(e->g, i)->id, a->member_id))
+            return GROUP_OK; /* known: a member here, adopted or not */
     bool was_adopted = group_is_adopted(e->g) && group_member_count(e->g) > 0;
     if (!was_adopted) {
         if (group_current_state(e->g) != GROUP_EMPTY)
@@ -101,6 +104,9 @@ int coordinator_adopt(coordinator *c, const char *group_id, const group_adoptee 
         same_offsets s = {0, true};
         offsets_table_each(e->offsets, check_offset, &s);
         if (s.marked == 0 || !s.all_same) {
+            if (e->adoption_refused_ms == c->adoption_opened_ms)
+                return GROUP_EUNKNOWN_MEMBER; /* said once a window */
+            e->adoption_refused_ms = c->adoption_opened_ms;
             log_info("group", "not adopted group=%s member=%s reason=%s", group_id, a->member_id,
                      s.marked == 0 ? "no commit synced from the old region"
                                    : "its commits were translated to other offsets");

@@ -27,6 +27,7 @@ typedef struct coord_group {
     struct event *timer;
     int32_t partition;         /* of __consumer_offsets */
     bool tombstoned;           /* load: the last group record was a tombstone */
+    int64_t adoption_refused_ms; /* adoption window (opened at) whose refusal was logged */
     struct coord_group *next;  /* hash chain */
 } coord_group;
 
