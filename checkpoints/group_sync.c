@@ -410,6 +410,24 @@ static int mark_applied(group_sync *g, const sync_item *item)
     return err ? store_failed(g, err, "mark applied") : 0;
 }
 
+/* A commit refused because the group has members on the target: they
+ * arrived between the member check and the commit (a switchover's target
+ * adopts the old region's members while promoting, broker/group/
+ * coordinator_adopt.c). Their own commits rule there, as for any group with
+ * members: not an error. */
+static bool refused_for_members(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+           err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS;
+}
+
+static void count_skipped(round_counts *counts, const char *group)
+{
+    if (counts->skipped_count < GROUP_SYNC_SKIPPED_LIST_MAX)
+        snprintf(counts->skipped[counts->skipped_count], sizeof counts->skipped[0], "%s", group);
+    counts->skipped_count++;
+}
+
 /* Commits the pending items of group to the target, except partitions whose
  * target commit is already at or past the translation. */
 static int apply_group(group_sync *g, const char *group, round_counts *counts)
@@ -470,7 +488,8 @@ static int apply_group(group_sync *g, const char *group, round_counts *counts)
         rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &count);
     const rd_kafka_error_t *error = count == 1 ? rd_kafka_group_result_error(groups[0]) : NULL;
     const rd_kafka_topic_partition_list_t *result = count == 1 ? rd_kafka_group_result_partitions(groups[0]) : NULL;
-    if (error || !result) {
+    bool members_came = error && refused_for_members(rd_kafka_error_code(error));
+    if ((error && !members_came) || !result) {
         set_error(g, "%s: %s", what, error ? rd_kafka_error_string(error) : "no result");
         counts->had_error = true;
     }
@@ -479,6 +498,10 @@ static int apply_group(group_sync *g, const char *group, round_counts *counts)
         sync_item *item = find_item(g, p->topic, p->partition);
         if (!item)
             continue;
+        if (p->err && refused_for_members(p->err)) {
+            members_came = true;
+            continue;
+        }
         if (p->err) {
             set_error(g, "%s: %s-%d: %s", what, p->topic, (int)p->partition, rd_kafka_err2str(p->err));
             counts->had_error = true;
@@ -488,6 +511,8 @@ static int apply_group(group_sync *g, const char *group, round_counts *counts)
         if (!err)
             counts->applied++;
     }
+    if (members_came)
+        count_skipped(counts, group);
     rd_kafka_event_destroy(ev);
     return err;
 }
@@ -515,9 +540,7 @@ static int sync_group(group_sync *g, const char *group, round_counts *counts)
         return err;
     bool known = false;
     if (active_on_target(g, group, &known)) {
-        if (counts->skipped_count < GROUP_SYNC_SKIPPED_LIST_MAX)
-            snprintf(counts->skipped[counts->skipped_count], sizeof counts->skipped[0], "%s", group);
-        counts->skipped_count++;
+        count_skipped(counts, group);
         return 0;
     }
     if (!known) {

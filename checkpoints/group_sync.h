@@ -16,7 +16,11 @@
  *      offset is left alone and marked applied (as MirrorMaker 2: syncing never
  *      moves a group backwards, so a group that consumed on the target after a
  *      move does not re-read when its old source commit is replayed). Groups
- *      with members on the target are left alone and listed in the status.
+ *      with members on the target are left alone and listed in the status;
+ *      so is a group whose commit the target refused because members
+ *      arrived meanwhile (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
+ *      REBALANCE_IN_PROGRESS: a switchover's target adopts the old region's
+ *      members while promoting), which is no error.
  *
  * Echo rule (identity naming both ways, east<->west): every commit this task
  * writes to a target carries an origin marker at the front of its metadata,

@@ -152,8 +152,9 @@ void coordinator_adoption_open(coordinator *c, bool open);
 /* Before a Heartbeat or OffsetCommit of a group this region coordinates for
  * the regions (the redirected groups): adopts a's member when the window is
  * open and the group qualifies (coordinator_adopt.c). GROUP_OK when the
- * member is in the group now, else GROUP_EUNKNOWN_MEMBER (nothing changed;
- * the request then goes on as usual). */
+ * member is now in the group by adoption (just now or before), else
+ * GROUP_EUNKNOWN_MEMBER (nothing changed; the request then goes on as
+ * usual). */
 int coordinator_adopt(coordinator *c, const char *group_id, const group_adoptee *a);
 
 /* DeleteGroups of one group: GROUP_ENOT_FOUND, GROUP_ENOT_EMPTY,

@@ -10,6 +10,13 @@
  * handover closes the window, and it closes on its own ADOPTION_WINDOW_MS
  * after it opened. An unplanned failover (standby straight to active) never
  * opens it: the members' positions there may lie beyond what was mirrored.
+ * Adoption starts while the region is still promoting (group_api_adopt):
+ * the old region refuses group calls from the moment it is standby, and a
+ * client retries a commit refused with COORDINATOR_LOAD_IN_PROGRESS only a
+ * few times (librdkafka twice, 100 ms apart), far less than a final
+ * checkpoint may take. An adopted member's own commits are newer than the
+ * old region's, so the final checkpoint leaves a group with members alone
+ * (checkpoints/group_sync.h), as it does any group live here.
  *
  * Which groups. One that is Empty here (or already adopted at the member's
  * generation, group_adopt) and whose committed offsets here come from the
@@ -96,7 +103,7 @@ int coordinator_adopt(coordinator *c, const char *group_id, const group_adoptee 
         return GROUP_EUNKNOWN_MEMBER;
     for (int32_t i = 0; i < group_member_count(e->g); i++)
         if (!strcmp(group_member_at(e->g, i)->id, a->member_id))
-            return GROUP_OK; /* known: a member here, adopted or not */
+            return group_is_adopted(e->g) ? GROUP_OK : GROUP_EUNKNOWN_MEMBER; /* known here */
     bool was_adopted = group_is_adopted(e->g) && group_member_count(e->g) > 0;
     if (!was_adopted) {
         if (group_current_state(e->g) != GROUP_EMPTY)

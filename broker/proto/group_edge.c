@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
 #include "broker/proto/region_redirect.h"
@@ -72,17 +73,30 @@ int group_api_parked_or_respond(broker_request *req, bool answered)
     return PROTO_PARKED;
 }
 
-void group_api_adopt(broker_request *req, const char *group_id, const char *member_id,
+bool group_api_adopt(broker_request *req, const char *group_id, const char *member_id,
                      const char *instance_id, int32_t generation)
 {
+    enum region_role role = region_request_role(req);
     if (!member_id || !member_id[0] || instance_id || generation <= 0 ||
-        region_request_from_sidecar(req) || region_request_role(req) != REGION_ROLE_ACTIVE ||
+        region_request_from_sidecar(req) ||
+        (role != REGION_ROLE_ACTIVE && role != REGION_ROLE_PROMOTING) ||
         !region_state_group_matches(req->broker->region, group_id, strlen(group_id)))
-        return;
+        return false;
     bool ok = true;
     const char *client_id = group_api_cstr(req, req->client_id, &ok);
     group_adoptee a = {.member_id = member_id, .client_id = client_id ? client_id : "",
                        .client_host = group_api_client_host(req), .generation = generation,
                        .session_timeout_ms = ADOPTED_SESSION_TIMEOUT_MS};
-    coordinator_adopt(req->broker->coordinator, group_id, &a); /* else goes on as usual */
+    return coordinator_adopt(req->broker->coordinator, group_id, &a) == GROUP_OK;
+}
+
+int16_t group_api_member_error(broker_request *req, const char *group_id, const char *member_id,
+                               const char *instance_id, int32_t generation)
+{
+    int16_t error = authorize_group_error(req, group_id, strlen(group_id));
+    if (error != KERR_NONE && error != KERR_COORDINATOR_LOAD_IN_PROGRESS)
+        return error; /* not authorized, or coordinated in the active region */
+    bool adopted = group_api_adopt(req, group_id, member_id, instance_id, generation);
+    /* promoting holds groups, but not the members it adopted (coordinator_adopt.c) */
+    return adopted ? KERR_NONE : error;
 }
