@@ -6,8 +6,8 @@ east is active, west standby, both brokers in every client's bootstrap list.
 A producer (acks=all, idempotent) writes about 200 records/s and records
 every acknowledgement. Two consumer groups run the loop most applications
 run: consume a batch, process it, commit the positions synchronously, ignore
-a failed commit -- one with librdkafka (confluent-kafka), one with
-kafka-python. `strait switchover` then moves the active role back and forth
+a failed commit -- one of two librdkafka (confluent-kafka) members, one of a
+single kafka-python member. `strait switchover` then moves the active role back and forth
 (STRAIT_SWITCHOVERS times, default 4) in the middle of the load.
 
 Counted, for each group: every record consumed more than once (whatever
@@ -34,13 +34,18 @@ def run(t, d):
     d.start_sidecars()
     d.wait_roles({"east": "active", "west": "standby"})
     producer = failover.LoadProducer(d.bootstrap_both, rate=RATE)
-    groups = [failover.BatchConsumer(d.bootstrap_both, "app-rdkafka", "librdkafka"),
+    ledger = failover.Ledger()
+    second = failover.BatchConsumer(d.bootstrap_both, "app-rdkafka", "librdkafka", ledger=ledger)
+    groups = [failover.BatchConsumer(d.bootstrap_both, "app-rdkafka", "librdkafka", ledger=ledger),
               failover.BatchConsumer(d.bootstrap_both, "app-kafka-python", "kafka-python")]
     producer.start()
-    for g in groups:
+    for g in groups + [second]:
         g.start()
     for g in groups:
         mirror.wait_for("%s consuming" % g.group, lambda: g.figures()[2] > 200, 60)
+    # both librdkafka members hold partitions before the first switchover
+    mirror.wait_for("both members of app-rdkafka consuming",
+                    lambda: groups[0].consumed > 50 and second.consumed > 50, 60)
 
     active, standby = "east", "west"
     for i in range(SWITCHOVERS):
@@ -63,9 +68,11 @@ def run(t, d):
     check(not producer.failed, "no produce failed: %r" % producer.failed[:5])
     acked = set(producer.acked)
     missing = {g.group: g.wait_seen(acked, 60) for g in groups}
-    for g in groups:
+    for g in groups + [second]:
         g.finish()
     failures = []
+    check(second.failure is None, "the second member's loop failed: %s" % second.failure)
+    check_eq(second.commit_errors, [], "failed commits of the second member of app-rdkafka")
     for g in groups:
         dups, errors, seen = g.figures()
         note("TOTAL %s over %d switchovers: %d acked, %d consumed, %d consumed twice, "

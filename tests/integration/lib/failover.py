@@ -282,6 +282,17 @@ class CommittingConsumer(threading.Thread):
         self.join(30)
 
 
+class Ledger:
+    """What the members of one group consumed, together: a record consumed by
+    two members (before and after a rebalance) counts as consumed twice."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.seen_set = set()
+        self.duplicates = []
+        self.seen_count = 0
+
+
 class BatchConsumer(threading.Thread):
     """The ordinary application loop: consume a batch, process it, commit the
     positions synchronously, ignore a failed commit (issue 12). kind is
@@ -289,7 +300,7 @@ class BatchConsumer(threading.Thread):
     seen more than once, every failed commit (with its error) and, by
     wait_seen/missing, every acknowledged record never consumed."""
 
-    def __init__(self, bootstrap, group, kind="librdkafka", batch=50):
+    def __init__(self, bootstrap, group, kind="librdkafka", batch=50, ledger=None):
         super().__init__(daemon=True)
         self.kind = kind
         self.batch = batch
@@ -309,13 +320,12 @@ class BatchConsumer(threading.Thread):
                                           auto_offset_reset="earliest",
                                           session_timeout_ms=6000, heartbeat_interval_ms=500,
                                           metadata_max_age_ms=1000)
-        self.seen_count = 0
-        self.seen_set = set()
-        self.duplicates = []
+        self.ledger = ledger or Ledger()
+        self.consumed = 0  # by this member
         self.commit_errors = []
         self.commits = 0
         self.stop_flag = threading.Event()
-        self.lock = threading.Lock()
+        self.lock = self.ledger.lock
         self.failure = None
 
     def _batch(self):
@@ -341,13 +351,15 @@ class BatchConsumer(threading.Thread):
                 if not records:
                     continue
                 with self.lock:
+                    ledger = self.ledger
                     for m in records:
                         value = m.value() if self.kind == "librdkafka" else m.value
                         seq = int(value.split(b"-")[1])
-                        if seq in self.seen_set:
-                            self.duplicates.append(seq)
-                        self.seen_set.add(seq)
-                        self.seen_count += 1
+                        if seq in ledger.seen_set:
+                            ledger.duplicates.append(seq)
+                        ledger.seen_set.add(seq)
+                        ledger.seen_count += 1
+                        self.consumed += 1
                 try:
                     self._commit()
                     self.commits += 1
@@ -359,12 +371,14 @@ class BatchConsumer(threading.Thread):
             self.failure = "%s: %s" % (type(e).__name__, e)
 
     def figures(self):
+        """(records the group consumed twice, commits this member saw fail,
+        records the group consumed)"""
         with self.lock:
-            return len(self.duplicates), len(self.commit_errors), self.seen_count
+            return len(self.ledger.duplicates), len(self.commit_errors), self.ledger.seen_count
 
     def missing(self, seqs):
         with self.lock:
-            return seqs - self.seen_set
+            return seqs - self.ledger.seen_set
 
     def wait_seen(self, seqs, timeout_s):
         deadline = time.monotonic() + timeout_s
