@@ -40,6 +40,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/reader.h"
 
 /* How long after the takeover members may still arrive from the old region:
  * far beyond any switchover's promoting step and a session timeout. */
@@ -59,21 +60,31 @@ typedef struct same_offsets {
     bool all_same;  /* ... each "@<offset>" equal to the commit */
 } same_offsets;
 
-/* Does metadata (a commit of the sidecar's group sync) say it was
- * translated to the offset it had in the old region? */
+/* Does metadata (a commit of the sidecar's group sync, or any bytes a
+ * client committed) say it was translated to the offset it had in the old
+ * region: "strait.src=<region>@<offset>;..." with <offset> == offset? */
 static bool marked_same(const char *metadata, size_t len, int64_t offset)
 {
-    size_t prefix = strlen(ORIGIN_MARKER);
-    size_t at = prefix;
-    while (at < len && metadata[at] != '@' && metadata[at] != ';')
-        at++;
-    if (at == prefix || at >= len || metadata[at] != '@')
+    reader r;
+    reader_init(&r, metadata, len);
+    reader_skip(&r, strlen(ORIGIN_MARKER));
+    size_t region_bytes = 0;
+    int8_t ch = reader_i8(&r);
+    while (reader_ok(&r) && ch != '@' && ch != ';') {
+        region_bytes++;
+        ch = reader_i8(&r);
+    }
+    if (!reader_ok(&r) || ch != '@' || region_bytes == 0)
         return false;
     int64_t source = 0;
-    size_t i = at + 1;
-    for (; i < len && metadata[i] >= '0' && metadata[i] <= '9' && i - at <= 18; i++)
-        source = source * 10 + (metadata[i] - '0');
-    return i > at + 1 && i < len && metadata[i] == ';' && source == offset;
+    int digits = 0;
+    ch = reader_i8(&r);
+    while (reader_ok(&r) && ch >= '0' && ch <= '9' && digits < 18) {
+        source = source * 10 + (ch - '0');
+        digits++;
+        ch = reader_i8(&r);
+    }
+    return reader_ok(&r) && digits > 0 && ch == ';' && source == offset;
 }
 
 static void check_offset(void *arg, const char *topic, int32_t partition, const offset_value *v)
