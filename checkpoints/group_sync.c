@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -200,27 +201,39 @@ bool group_sync_metadata_origin(const char *metadata, size_t size, char *region,
     if (!metadata || size <= prefix || memcmp(metadata, GROUP_SYNC_ORIGIN_MARKER, prefix) != 0)
         return false;
     size_t end = prefix;
-    while (end < size && metadata[end] != GROUP_SYNC_ORIGIN_END && metadata[end] != '\0')
+    while (end < size && metadata[end] != GROUP_SYNC_ORIGIN_END && metadata[end] != GROUP_SYNC_SAME_AT &&
+           metadata[end] != '\0')
         end++;
     size_t length = end - prefix;
-    if (end == size || metadata[end] != GROUP_SYNC_ORIGIN_END || length == 0 || length >= region_size)
+    size_t close = end;
+    if (close < size && metadata[close] == GROUP_SYNC_SAME_AT) { /* "@<offset>" */
+        close++;
+        while (close < size && metadata[close] >= '0' && metadata[close] <= '9' && close - end <= 19)
+            close++;
+        if (close == end + 1)
+            return false;
+    }
+    if (close >= size || metadata[close] != GROUP_SYNC_ORIGIN_END || length == 0 || length >= region_size)
         return false; /* not our marker: plain metadata that happens to start alike */
     memcpy(region, metadata + prefix, length);
     region[length] = '\0';
     if (body_offset)
-        *body_offset = end + 1;
+        *body_offset = close + 1;
     return true;
 }
 
-size_t group_sync_metadata_mark(const char *source_region, const char *metadata, size_t size, char *out,
-                                size_t out_size)
+size_t group_sync_metadata_mark(const char *source_region, int64_t same_offset, const char *metadata,
+                                size_t size, char *out, size_t out_size)
 {
     char origin[GROUP_SYNC_REGION_MAX];
     size_t body = 0;
     if (!group_sync_metadata_origin(metadata, size, origin, sizeof origin, &body))
         snprintf(origin, sizeof origin, "%s", source_region); /* first hop: it originated on the source */
     size_t body_size = metadata && size > body ? strnlen(metadata + body, size - body) : 0;
-    int head = snprintf(out, out_size, "%s%s%c", GROUP_SYNC_ORIGIN_MARKER, origin, GROUP_SYNC_ORIGIN_END);
+    char same[24] = "";
+    if (same_offset >= 0)
+        snprintf(same, sizeof same, "%c%" PRId64, GROUP_SYNC_SAME_AT, same_offset);
+    int head = snprintf(out, out_size, "%s%s%s%c", GROUP_SYNC_ORIGIN_MARKER, origin, same, GROUP_SYNC_ORIGIN_END);
     if (head < 0 || (size_t)head >= out_size)
         return (size_t)(head < 0 ? 0 : head) + body_size;
     size_t room = out_size - (size_t)head - 1;
@@ -313,8 +326,21 @@ static int checkpoint_partition(group_sync *g, const char *group, const rd_kafka
     c->partition = p->partition;
     c->source_offset = p->offset;
     c->target_offset = target_offset;
-    size_t needed = group_sync_metadata_mark(source_region, p->metadata, p->metadata_size, c->metadata,
-                                             sizeof c->metadata);
+    int64_t same_offset = -1;
+    if (target_offset == p->offset) {
+        /* the commit keeps its number; so does the partition's mirrored tail?
+         * Then the members' positions hold in the target too (adoption after
+         * a switchover, group_sync.h) */
+        checkpoint_pair last;
+        bool mapped = false;
+        err = checkpoint_map_last(g->store, g->flow, p->topic, p->partition, &last, &mapped);
+        if (err)
+            return store_failed(g, err, "read the offset map's end");
+        if (mapped && last.source_offset == last.target_offset)
+            same_offset = p->offset;
+    }
+    size_t needed = group_sync_metadata_mark(source_region, same_offset, p->metadata, p->metadata_size,
+                                             c->metadata, sizeof c->metadata);
     if (needed >= sizeof c->metadata)
         log_warn("group_sync", "%s: group '%s' %s-%d: commit metadata of %zu bytes kept to %zu", g->flow, group,
                  p->topic, (int)p->partition, p->metadata_size, strlen(c->metadata));
@@ -384,6 +410,24 @@ static int mark_applied(group_sync *g, const sync_item *item)
     return err ? store_failed(g, err, "mark applied") : 0;
 }
 
+/* A commit refused because the group has members on the target: they
+ * arrived between the member check and the commit (a switchover's target
+ * adopts the old region's members while promoting, broker/group/
+ * coordinator_adopt.c). Their own commits rule there, as for any group with
+ * members: not an error. */
+static bool refused_for_members(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID || err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+           err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS;
+}
+
+static void count_skipped(round_counts *counts, const char *group)
+{
+    if (counts->skipped_count < GROUP_SYNC_SKIPPED_LIST_MAX)
+        snprintf(counts->skipped[counts->skipped_count], sizeof counts->skipped[0], "%s", group);
+    counts->skipped_count++;
+}
+
 /* Commits the pending items of group to the target, except partitions whose
  * target commit is already at or past the translation. */
 static int apply_group(group_sync *g, const char *group, round_counts *counts)
@@ -444,7 +488,8 @@ static int apply_group(group_sync *g, const char *group, round_counts *counts)
         rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &count);
     const rd_kafka_error_t *error = count == 1 ? rd_kafka_group_result_error(groups[0]) : NULL;
     const rd_kafka_topic_partition_list_t *result = count == 1 ? rd_kafka_group_result_partitions(groups[0]) : NULL;
-    if (error || !result) {
+    bool members_came = error && refused_for_members(rd_kafka_error_code(error));
+    if ((error && !members_came) || !result) {
         set_error(g, "%s: %s", what, error ? rd_kafka_error_string(error) : "no result");
         counts->had_error = true;
     }
@@ -453,6 +498,10 @@ static int apply_group(group_sync *g, const char *group, round_counts *counts)
         sync_item *item = find_item(g, p->topic, p->partition);
         if (!item)
             continue;
+        if (p->err && refused_for_members(p->err)) {
+            members_came = true;
+            continue;
+        }
         if (p->err) {
             set_error(g, "%s: %s-%d: %s", what, p->topic, (int)p->partition, rd_kafka_err2str(p->err));
             counts->had_error = true;
@@ -462,6 +511,8 @@ static int apply_group(group_sync *g, const char *group, round_counts *counts)
         if (!err)
             counts->applied++;
     }
+    if (members_came)
+        count_skipped(counts, group);
     rd_kafka_event_destroy(ev);
     return err;
 }
@@ -489,9 +540,7 @@ static int sync_group(group_sync *g, const char *group, round_counts *counts)
         return err;
     bool known = false;
     if (active_on_target(g, group, &known)) {
-        if (counts->skipped_count < GROUP_SYNC_SKIPPED_LIST_MAX)
-            snprintf(counts->skipped[counts->skipped_count], sizeof counts->skipped[0], "%s", group);
-        counts->skipped_count++;
+        count_skipped(counts, group);
         return 0;
     }
     if (!known) {

@@ -16,7 +16,11 @@
  *      offset is left alone and marked applied (as MirrorMaker 2: syncing never
  *      moves a group backwards, so a group that consumed on the target after a
  *      move does not re-read when its old source commit is replayed). Groups
- *      with members on the target are left alone and listed in the status.
+ *      with members on the target are left alone and listed in the status;
+ *      so is a group whose commit the target refused because members
+ *      arrived meanwhile (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
+ *      REBALANCE_IN_PROGRESS: a switchover's target adopts the old region's
+ *      members while promoting), which is no error.
  *
  * Echo rule (identity naming both ways, east<->west): every commit this task
  * writes to a target carries an origin marker at the front of its metadata,
@@ -29,6 +33,14 @@
  * commits, and translating it back would overwrite the group's real commits
  * there with a second-hand position. Commits without a marker are the
  * group's own and are synced as before.
+ *
+ * Same offsets: where the translated offset equals the source commit's and
+ * the partition's mapped tail has equal source and target offsets too, the
+ * marker says so: "strait.src=<region>@<source offset>;". A broker taking
+ * over in a planned switchover adopts the group's members from the old
+ * region only when every marked commit of the group carries "@" with its
+ * own offset (broker/group/coordinator_adopt.c): the members' fetch
+ * positions, numbered in the old region, then hold in the new one.
  *
  * Errors: a cluster that does not answer is reported in last_error and the
  * next round retries. A store error ST_ECORRUPT stops the task for good
@@ -58,6 +70,8 @@
 /* Origin marker at the front of translated commits' metadata (the echo rule). */
 #define GROUP_SYNC_ORIGIN_MARKER "strait.src="
 #define GROUP_SYNC_ORIGIN_END ';'
+/* Between the region and the end: "@<source offset>" (same offsets, above). */
+#define GROUP_SYNC_SAME_AT '@'
 /* Longest region name in a marker, with its NUL (TOPOLOGY_NAME_MAX). */
 #define GROUP_SYNC_REGION_MAX 64
 
@@ -93,10 +107,11 @@ bool group_sync_metadata_origin(const char *metadata, size_t size, char *region,
                                 size_t *body_offset);
 /* Writes the metadata of a translated commit into out (NUL-terminated,
  * truncated to out_size - 1): the marker (the origin already marked on
- * metadata, else source_region) and metadata's own part. Returns the length
- * the full text needs (>= out_size: truncated). */
-size_t group_sync_metadata_mark(const char *source_region, const char *metadata, size_t size, char *out,
-                                size_t out_size);
+ * metadata, else source_region; "@same_offset" when same_offset >= 0) and
+ * metadata's own part (an "@<offset>" of a marker on metadata is dropped).
+ * Returns the length the full text needs (>= out_size: truncated). */
+size_t group_sync_metadata_mark(const char *source_region, int64_t same_offset, const char *metadata,
+                                size_t size, char *out, size_t out_size);
 
 /* Starts the task for t->flows[flow_index] (t is copied; the store must
  * outlive the task). The first round runs at once. 0 or ST_E*. */

@@ -16,6 +16,17 @@
  *        checkpoint B's sidecar: one group-sync round of A->B
  *   E+3  done       B is active, A standby; the flows turn round
  * A drain that does not finish within --timeout sets E+2 = A active again.
+ *
+ * Consumers cross without a failed commit or a re-read: B's brokers, made
+ * promoting from standby, adopt the members arriving from A with the ids
+ * and generation they hold (broker/group/coordinator_adopt.c), at once,
+ * while promoting, so the commit a member sends after A refused it
+ * (NOT_COORDINATOR) lands in B before the client's few retries run out.
+ * The final checkpoint then leaves the adopted groups alone (their own
+ * commits are newer) and applies A's last commits to every other group,
+ * which B holds until then. broadcast() pushes to every region and waits
+ * for the brokers to accept, so A refuses group calls before the final
+ * checkpoint reads A's commits: no commit A accepted is missed.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -235,8 +246,9 @@ static int final_checkpoint(cli_context *ctx, int b, const char *a, op_result *r
     step("final checkpoint: %" PRId64 " group partitions applied to %s",
          cli_kv_int(body, "applied", 0), ctx->regions[b].name);
     if (r->groups_kept[0])
-        step("groups with live members in %s kept their own offsets there: %s",
-             ctx->regions[b].name, r->groups_kept);
+        step("groups with members in %s (adopted from %s, or its own) keep their own commits "
+             "there: %s",
+             ctx->regions[b].name, a, r->groups_kept);
     free(body);
     return 0;
 }

@@ -144,6 +144,19 @@ void coordinator_groups_each(coordinator *c, void (*fn)(void *arg, const group *
 int coordinator_evict_members(coordinator *c, bool (*match)(void *arg, const char *group_id),
                               void *arg);
 
+/* A planned switchover made this region the one taking over (standby ->
+ * promoting): open, for a while, the adoption of members that arrive from
+ * the old active region with the ids and generation they hold there; any
+ * other handover closes it (coordinator_adopt.c). */
+void coordinator_adoption_open(coordinator *c, bool open);
+/* Before a Heartbeat or OffsetCommit of a group this region coordinates for
+ * the regions (the redirected groups): adopts a's member when the window is
+ * open and the group qualifies (coordinator_adopt.c). GROUP_OK when the
+ * member is now in the group by adoption (just now or before), else
+ * GROUP_EUNKNOWN_MEMBER (nothing changed; the request then goes on as
+ * usual). */
+int coordinator_adopt(coordinator *c, const char *group_id, const group_adoptee *a);
+
 /* DeleteGroups of one group: GROUP_ENOT_FOUND, GROUP_ENOT_EMPTY,
  * GROUP_EUNAVAILABLE (not written) or GROUP_OK (offsets and group
  * tombstoned in __consumer_offsets). */

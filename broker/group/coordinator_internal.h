@@ -27,6 +27,7 @@ typedef struct coord_group {
     struct event *timer;
     int32_t partition;         /* of __consumer_offsets */
     bool tombstoned;           /* load: the last group record was a tombstone */
+    int64_t adoption_refused_ms; /* adoption window (opened at) whose refusal was logged */
     struct coord_group *next;  /* hash chain */
 } coord_group;
 
@@ -43,6 +44,7 @@ struct coordinator {
     struct event *finish_event;
     int64_t next_retention_check_ms;
     bool loading;              /* rebuilding: no writes, no timers */
+    int64_t adoption_opened_ms; /* monotonic; 0 = closed (coordinator_adopt.c) */
 };
 
 typedef struct collect_ctx {

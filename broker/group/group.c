@@ -285,6 +285,7 @@ static void complete_join(group *g, group_time now)
             }
     }
     g->generation++;
+    g->adopted = false; /* a generation of this region's own */
     INVARIANT(g->generation == generation_before + 1 && g->generation > 0);
     free(g->protocol_name);
     g->protocol_name = NULL;
@@ -424,7 +425,8 @@ static bool supports_protocols(const group *g, const group_join_params *p)
         return false;
     if (g->member_count == 0)
         return true;
-    if (!group_str_eq(g->protocol_type, p->protocol_type))
+    /* adopted members (group_adopt) bring no protocol type */
+    if (g->protocol_type && !group_str_eq(g->protocol_type, p->protocol_type))
         return false;
     for (int32_t k = 0; k < p->protocol_count; k++) {
         bool common = true;

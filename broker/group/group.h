@@ -182,6 +182,29 @@ int group_restore(group *g, const char *protocol_type, int32_t generation,
                   const char *protocol_name, const char *leader_id, int64_t state_wall_ms,
                   const group_stored_member *members, int32_t member_count, group_time now);
 
+/* Adoption after a planned switchover (coordinator_adopt.c): a member of
+ * this group in the old active region arrives with its member id and
+ * generation, unknown here. */
+typedef struct group_adoptee {
+    const char *member_id;
+    const char *instance_id;    /* static members are not adopted: NULL */
+    const char *client_id;      /* NULL ok */
+    const char *client_host;    /* NULL ok */
+    int32_t generation;         /* the member's generation in the old region */
+    int32_t session_timeout_ms; /* unknown here: a default, clamped to the config */
+} group_adoptee;
+
+/* Takes the member in as Stable without a rebalance: into an Empty group
+ * (which then runs the member's generation and is marked adopted), or into
+ * a group already adopted at that same generation. The member keeps the
+ * assignment it holds (the group does not know it) and brings no protocols
+ * until its next JoinGroup; the next rebalance (a new member, a member
+ * gone) ends the adoption as any generation does. GROUP_OK (also when the
+ * member is known), GROUP_EUNKNOWN_MEMBER when the group cannot take it. */
+int group_adopt(group *g, const group_adoptee *a, group_time now);
+/* The current generation came by group_adopt. */
+bool group_is_adopted(const group *g);
+
 /* ---- read access (DescribeGroups, persistence, responses) ---- */
 
 const char *group_id(const group *g);

@@ -37,6 +37,8 @@ struct group {
     int64_t initial_remaining_ms; /* how much longer the initial delay may grow */
     int64_t sync_deadline_ms;     /* CompletingRebalance: SyncGroup deadline */
     int64_t state_wall_ms;
+    bool adopted;                 /* the generation came with members adopted from the old
+                                     active region (group_adopt), not from a join here */
     group_config config;
     group_callbacks callbacks;
 };

@@ -94,6 +94,8 @@ bool group_protocols_equal(const group_member_info *m, const group_protocol *p, 
 
 bool group_member_supports(const group_member_info *m, const char *protocol)
 {
+    if (m->protocol_count == 0)
+        return true; /* adopted (group_adopt): its protocols come with its next join */
     for (int32_t i = 0; i < m->protocol_count; i++)
         if (strcmp(m->protocols[i].name, protocol) == 0)
             return true;
@@ -298,6 +300,59 @@ int group_restore(group *g, const char *protocol_type, int32_t generation,
     }
     return 0;
 }
+
+int group_adopt(group *g, const group_adoptee *a, group_time now)
+{
+    if (g->state == GROUP_DEAD)
+        return GROUP_EUNAVAILABLE;
+    if (group_find_member(g, a->member_id))
+        return GROUP_OK;
+    if (!a->member_id || !a->member_id[0] || a->instance_id || a->generation <= 0)
+        return GROUP_EUNKNOWN_MEMBER;
+    bool empty = g->state == GROUP_EMPTY && g->pending_count == 0;
+    bool joins = g->state == GROUP_STABLE && g->adopted && a->generation == g->generation;
+    if (!(empty || joins) || g->member_count >= g->config.max_size)
+        return GROUP_EUNKNOWN_MEMBER;
+    if (g->member_count == g->member_capacity) {
+        int32_t cap = g->member_capacity ? g->member_capacity * 2 : 4;
+        group_member_info **arr = realloc(g->members, (size_t)cap * sizeof *arr);
+        if (!arr)
+            return GROUP_EINTERNAL;
+        g->members = arr;
+        g->member_capacity = cap;
+    }
+    int32_t session = a->session_timeout_ms;
+    if (session < g->config.min_session_timeout_ms)
+        session = g->config.min_session_timeout_ms;
+    if (session > g->config.max_session_timeout_ms)
+        session = g->config.max_session_timeout_ms;
+    group_member_info *m = calloc(1, sizeof *m);
+    if (!m || !(m->id = strdup(a->member_id)) ||
+        (a->client_id && !(m->client_id = strdup(a->client_id))) ||
+        (a->client_host && !(m->client_host = strdup(a->client_host)))) {
+        group_member_free(m);
+        return GROUP_EINTERNAL;
+    }
+    m->session_timeout_ms = session;
+    m->rebalance_timeout_ms = session;
+    m->session_deadline_ms = now.mono_ms + session;
+    g->members[g->member_count++] = m;
+    if (empty) {
+        /* Empty -> Stable is no transition of a join: the generation is the
+         * one the members hold from the old region, their assignment stays
+         * with them (as group_restore after a restart) */
+        free(g->protocol_name);
+        g->protocol_name = NULL;
+        g->generation = a->generation;
+        g->leader = m;
+        g->state = GROUP_STABLE;
+        g->state_wall_ms = now.wall_ms;
+        g->adopted = true;
+    }
+    return GROUP_OK;
+}
+
+bool group_is_adopted(const group *g) { return g->adopted; }
 
 /* ---- read access --------------------------------------------------------- */
 

@@ -268,8 +268,13 @@ static void alter_broker(broker_request *req, const alter_input *in, bool valida
                      before != REGION_ROLE_NONE) ||
                     (before == REGION_ROLE_STANDBY &&
                      (after == REGION_ROLE_PROMOTING || after == REGION_ROLE_ACTIVE));
-    if (handover && b->coordinator)
+    if (handover && b->coordinator) {
         coordinator_evict_members(b->coordinator, group_matches_region, b->region);
+        /* a planned switchover: members come over from the old active region
+         * with their ids and commits in hand (coordinator_adopt.c) */
+        coordinator_adoption_open(b->coordinator, before == REGION_ROLE_STANDBY &&
+                                                      after == REGION_ROLE_PROMOTING);
+    }
 }
 
 static void alter_one(broker_request *req, const alter_input *in, bool duplicate,

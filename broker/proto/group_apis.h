@@ -52,6 +52,20 @@ void group_api_waiter_init(broker_request *req, struct coordinator_waiter *w, co
  * (PROTO_PARKED; a closed connection makes the coordinator forget it). */
 int group_api_parked_or_respond(broker_request *req, bool answered);
 
+/* Before a Heartbeat or OffsetCommit: a member of a redirected group that
+ * comes from the old active region after a planned switchover, unknown
+ * here, is adopted with its id and generation when the coordinator allows
+ * it (broker/group/coordinator_adopt.c); otherwise nothing happens. True
+ * when the member is in the group by adoption (now or before). */
+bool group_api_adopt(broker_request *req, const char *group_id, const char *member_id,
+                     const char *instance_id, int32_t generation);
+/* The group-level error of a Heartbeat or OffsetCommit before the group is
+ * asked: authorization and the region role (authorize_group_error), except
+ * that a member adopted while the region is promoting goes through
+ * (KERR_NONE). Adopts first (group_api_adopt). */
+int16_t group_api_member_error(broker_request *req, const char *group_id, const char *member_id,
+                               const char *instance_id, int32_t generation);
+
 /* ---- FindCoordinator (key 10) ------------------------------------------- */
 
 typedef struct find_coordinator_request {

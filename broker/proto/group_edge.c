@@ -3,14 +3,26 @@
  * error code a client sees for each group_error value, and the parking of a
  * JoinGroup or SyncGroup request while its group decides (the coordinator
  * finishes it later through coordinator_waiter.finish; a request whose
- * connection closes first is forgotten by the coordinator).
+ * connection closes first is forgotten by the coordinator), and the
+ * adoption of members arriving from the old active region after a planned
+ * switchover (group_api_adopt, broker/group/coordinator_adopt.c).
  *
  * Runs on the broker's event-loop thread like every handler.
  */
 #include "broker/proto/broker_context.h"
+
+#include <string.h>
+
 #include "broker/group/coordinator.h"
+#include "broker/proto/authorize.h"
 #include "broker/proto/group_apis.h"
 #include "broker/proto/kafka_error.h"
+#include "broker/proto/region_redirect.h"
+
+/* An adopted member's session timeout (its own is in no request but
+ * JoinGroup): long enough for any client's heartbeat interval; clamped to
+ * group.min/max.session.timeout.ms. Its next JoinGroup sets its own. */
+#define ADOPTED_SESSION_TIMEOUT_MS 30000
 
 int16_t group_api_kafka_error(int error)
 {
@@ -59,4 +71,32 @@ int group_api_parked_or_respond(broker_request *req, bool answered)
         return PROTO_RESPOND;
     req->on_abandon = abandon;
     return PROTO_PARKED;
+}
+
+bool group_api_adopt(broker_request *req, const char *group_id, const char *member_id,
+                     const char *instance_id, int32_t generation)
+{
+    enum region_role role = region_request_role(req);
+    if (!member_id || !member_id[0] || instance_id || generation <= 0 ||
+        region_request_from_sidecar(req) ||
+        (role != REGION_ROLE_ACTIVE && role != REGION_ROLE_PROMOTING) ||
+        !region_state_group_matches(req->broker->region, group_id, strlen(group_id)))
+        return false;
+    bool ok = true;
+    const char *client_id = group_api_cstr(req, req->client_id, &ok);
+    group_adoptee a = {.member_id = member_id, .client_id = client_id ? client_id : "",
+                       .client_host = group_api_client_host(req), .generation = generation,
+                       .session_timeout_ms = ADOPTED_SESSION_TIMEOUT_MS};
+    return coordinator_adopt(req->broker->coordinator, group_id, &a) == GROUP_OK;
+}
+
+int16_t group_api_member_error(broker_request *req, const char *group_id, const char *member_id,
+                               const char *instance_id, int32_t generation)
+{
+    int16_t error = authorize_group_error(req, group_id, strlen(group_id));
+    if (error != KERR_NONE && error != KERR_COORDINATOR_LOAD_IN_PROGRESS)
+        return error; /* not authorized, or coordinated in the active region */
+    bool adopted = group_api_adopt(req, group_id, member_id, instance_id, generation);
+    /* promoting holds groups, but not the members it adopted (coordinator_adopt.c) */
+    return adopted ? KERR_NONE : error;
 }

@@ -61,8 +61,8 @@ static int handle_heartbeat(broker_request *req)
         out->error_code = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id || !group_id[0])
         out->error_code = KERR_INVALID_GROUP_ID;
-    else if ((out->error_code = authorize_group_error(req, group_id, strlen(group_id))) ==
-             KERR_NONE) /* else not authorized, or coordinated in the active region */
+    else if ((out->error_code = group_api_member_error(req, group_id, member_id, instance_id,
+                                                       in->generation_id)) == KERR_NONE)
         out->error_code = group_api_kafka_error(
             coordinator_heartbeat(req->broker->coordinator, group_id, member_id ? member_id : "",
                                   instance_id, in->generation_id));

@@ -126,8 +126,8 @@ static int handle_offset_commit(broker_request *req)
         group_error = KERR_UNKNOWN_SERVER_ERROR;
     else if (!group_id)
         group_error = KERR_INVALID_GROUP_ID;
-    else if ((group_error = authorize_group_error(req, group_id, strlen(group_id))) ==
-             KERR_NONE) /* else not authorized, or coordinated in the active region */
+    else if ((group_error = group_api_member_error(req, group_id, member_id, instance_id,
+                                                   in->generation_id)) == KERR_NONE)
         group_error = group_api_kafka_error(coordinator_commit_check(
             b->coordinator, group_id, member_id ? member_id : "", instance_id, in->generation_id));
     int32_t n = 0;

@@ -25,7 +25,8 @@
  *
  * (promoting: the region taking over holds groups, which clients retry,
  * until its sidecar has applied the final translated commits, so no member
- * fetches from a stale offset) and on a standby, Fetch, ListOffsets and OffsetForLeaderEpoch answer
+ * fetches from a stale offset; Heartbeat and OffsetCommit of members it
+ * adopts from the old active region go through, group_api_member_error) and on a standby, Fetch, ListOffsets and OffsetForLeaderEpoch answer
  * NOT_LEADER_OR_FOLLOWER for redirected topics (a consumer that still reads
  * the old region refreshes metadata and moves; a fenced region keeps serving
  * reads so consumers drain it during a switchover).

@@ -75,11 +75,12 @@ def run(t, d):
     # what consumers can still get is what west has
     consumer.wait_seen(acked - missing, 90)
     consumer.finish()
-    dup_after_commit = len(consumer.duplicates)
     note("DRILL unplanned failover: RPO %d acked records missing (reported lag %d), "
-         "RTO produce %.2f s, RTO consume %.2f s, duplicates after commit %d, "
-         "acked %d, failed %d" % (len(missing), result["lag_records"], rto_produce, rto_consume,
-                                  dup_after_commit, len(acked), len(producer.failed)))
+         "RTO produce %.2f s, RTO consume %.2f s, records consumed twice %d (%d after their "
+         "commit succeeded), failed commits %d, acked %d, failed %d"
+         % (len(missing), result["lag_records"], rto_produce, rto_consume,
+            len(consumer.duplicates), len(consumer.duplicates_after_commit),
+            consumer.commit_errors, len(acked), len(producer.failed)))
     check(len(missing) <= max(result["lag_records"], 0) + 300,
           "loss %d is within the reported lag %d plus the records produced after the last "
           "lag reading" % (len(missing), result["lag_records"]))

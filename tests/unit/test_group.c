@@ -400,6 +400,79 @@ static void simple_commit_on_empty_group(void **state)
     world_free(w);
 }
 
+/* A planned switchover: members of the old region's generation 7 arrive with
+ * their ids; the Empty group takes them in as Stable without a rebalance. */
+static void adoption_after_switchover(void **state)
+{
+    (void)state;
+    world *w = world_new(3000);
+    group_adoptee a = {.member_id = "app-1-old", .client_id = "app", .client_host = "/127.0.0.1",
+                       .generation = 7, .session_timeout_ms = 1000 /* below the minimum */};
+    /* refused: no id, a static member, no generation */
+    group_adoptee bad = a;
+    bad.member_id = "";
+    assert_int_equal(group_adopt(w->g, &bad, w->now), GROUP_EUNKNOWN_MEMBER);
+    bad = a;
+    bad.instance_id = "static-1";
+    assert_int_equal(group_adopt(w->g, &bad, w->now), GROUP_EUNKNOWN_MEMBER);
+    bad = a;
+    bad.generation = -1;
+    assert_int_equal(group_adopt(w->g, &bad, w->now), GROUP_EUNKNOWN_MEMBER);
+    assert_int_equal(group_current_state(w->g), GROUP_EMPTY);
+
+    assert_int_equal(group_adopt(w->g, &a, w->now), GROUP_OK);
+    assert_int_equal(group_current_state(w->g), GROUP_STABLE);
+    assert_true(group_is_adopted(w->g));
+    assert_int_equal(group_generation(w->g), 7);
+    assert_string_equal(group_leader_id(w->g), "app-1-old");
+    assert_int_equal(group_member_at(w->g, 0)->session_timeout_ms, 6000); /* clamped */
+    assert_int_equal(group_adopt(w->g, &a, w->now), GROUP_OK); /* known: nothing changes */
+    assert_int_equal(group_member_count(w->g), 1);
+    /* its commits and heartbeats go through at its generation */
+    assert_int_equal(group_commit_check(w->g, "app-1-old", NULL, 7, w->now), GROUP_OK);
+    assert_int_equal(group_heartbeat(w->g, "app-1-old", NULL, 7, w->now), GROUP_OK);
+    /* a second member of the same generation joins it; another generation does not */
+    group_adoptee b = a;
+    b.member_id = "app-2-old";
+    assert_int_equal(group_adopt(w->g, &b, w->now), GROUP_OK);
+    assert_int_equal(group_member_count(w->g), 2);
+    group_adoptee stale = a;
+    stale.member_id = "app-3-old";
+    stale.generation = 6;
+    assert_int_equal(group_adopt(w->g, &stale, w->now), GROUP_EUNKNOWN_MEMBER);
+
+    /* a new member: the adopted ones rebalance with it, their protocols come
+     * with their joins; the new generation is this region's own */
+    join(w, 1, "", NULL, range_rr, 2, false);
+    assert_int_equal(group_current_state(w->g), GROUP_PREPARING_REBALANCE);
+    assert_int_equal(group_heartbeat(w->g, "app-1-old", NULL, 7, w->now), GROUP_EREBALANCING);
+    join(w, 2, "app-1-old", NULL, range_rr, 2, false);
+    join(w, 3, "app-2-old", NULL, rr_range, 2, false);
+    assert_int_equal(answer_for(w, 1)->error, GROUP_OK);
+    assert_int_equal(answer_for(w, 1)->generation, 8);
+    assert_string_equal(answer_for(w, 1)->protocol, "range");
+    assert_false(group_is_adopted(w->g));
+    assert_int_equal(group_member_count(w->g), 3);
+    /* no adoption into a group of this region's own */
+    stale.generation = 8;
+    assert_int_equal(group_adopt(w->g, &stale, w->now), GROUP_EUNKNOWN_MEMBER);
+    world_free(w);
+}
+
+/* Adopted members that never come back expire like any member. */
+static void adopted_member_expires(void **state)
+{
+    (void)state;
+    world *w = world_new(0);
+    group_adoptee a = {.member_id = "gone", .generation = 3, .session_timeout_ms = 10000};
+    assert_int_equal(group_adopt(w->g, &a, w->now), GROUP_OK);
+    advance(w, 10001);
+    assert_int_equal(group_member_count(w->g), 0);
+    assert_int_equal(group_current_state(w->g), GROUP_EMPTY);
+    assert_false(group_is_adopted(w->g));
+    world_free(w);
+}
+
 static void java_hash_partitioning(void **state)
 {
     (void)state;
@@ -579,6 +652,8 @@ int main(void)
         cmocka_unit_test(protocol_selection_and_mismatch),
         cmocka_unit_test(rejoin_during_sync_restarts_the_round),
         cmocka_unit_test(simple_commit_on_empty_group),
+        cmocka_unit_test(adoption_after_switchover),
+        cmocka_unit_test(adopted_member_expires),
         cmocka_unit_test(java_hash_partitioning),
         cmocka_unit_test(offsets_records_round_trip),
         cmocka_unit_test(offsets_flexible_values_decode),

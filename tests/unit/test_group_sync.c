@@ -495,7 +495,7 @@ static void test_group_resumes_at_translated_record(void **state)
 static void test_origin_marker(void **state)
 {
     (void)state;
-    char region[GROUP_SYNC_REGION_MAX], out[64];
+    char region[GROUP_SYNC_REGION_MAX], out[64], out2[64];
     size_t body = 0;
     /* parse */
     assert_true(group_sync_metadata_origin("strait.src=west;abc", 19, region, sizeof region, &body));
@@ -509,14 +509,27 @@ static void test_origin_marker(void **state)
     assert_false(group_sync_metadata_origin(NULL, 0, region, sizeof region, NULL));
     assert_false(group_sync_metadata_origin("strait.src=eastern;x", 20, region, 5, NULL)); /* too long */
     /* mark: first hop takes the source region; a marked commit keeps its origin */
-    assert_int_equal(group_sync_metadata_mark("east", "abc", 3, out, sizeof out), 19);
+    assert_int_equal(group_sync_metadata_mark("east", -1, "abc", 3, out, sizeof out), 19);
     assert_string_equal(out, "strait.src=east;abc");
-    assert_int_equal(group_sync_metadata_mark("east", NULL, 0, out, sizeof out), 16);
+    assert_int_equal(group_sync_metadata_mark("east", -1, NULL, 0, out, sizeof out), 16);
     assert_string_equal(out, "strait.src=east;");
-    assert_int_equal(group_sync_metadata_mark("west", "strait.src=east;abc", 19, out, sizeof out), 19);
+    assert_int_equal(group_sync_metadata_mark("west", -1, "strait.src=east;abc", 19, out, sizeof out), 19);
     assert_string_equal(out, "strait.src=east;abc");
+    /* same offsets: "@<offset>" after the region; a chain keeps the origin
+     * and writes its own hop's offset */
+    assert_int_equal(group_sync_metadata_mark("east", 42, "abc", 3, out, sizeof out), 22);
+    assert_string_equal(out, "strait.src=east@42;abc");
+    assert_true(group_sync_metadata_origin(out, 22, region, sizeof region, &body));
+    assert_string_equal(region, "east");
+    assert_int_equal(body, 19);
+    assert_int_equal(group_sync_metadata_mark("west", -1, out, 22, out2, sizeof out2), 19);
+    assert_string_equal(out2, "strait.src=east;abc");
+    assert_int_equal(group_sync_metadata_mark("west", 7, out, 22, out2, sizeof out2), 21);
+    assert_string_equal(out2, "strait.src=east@7;abc");
+    assert_false(group_sync_metadata_origin("strait.src=east@;x", 18, region, sizeof region, NULL));
+    assert_false(group_sync_metadata_origin("strait.src=east@4x;", 19, region, sizeof region, NULL));
     /* truncated to the buffer, the needed length reported */
-    assert_int_equal(group_sync_metadata_mark("east", "abcdefgh", 8, out, 20), 24);
+    assert_int_equal(group_sync_metadata_mark("east", -1, "abcdefgh", 8, out, 20), 24);
     assert_string_equal(out, "strait.src=east;abc");
 }
 

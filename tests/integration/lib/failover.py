@@ -219,8 +219,10 @@ class LoadProducer(threading.Thread):
 
 
 class CommittingConsumer(threading.Thread):
-    """Group member that commits synchronously after every record. A record is
-    'committed' once its commit succeeded; seeing it again is a duplicate."""
+    """Group member that commits synchronously after every record. Every
+    record seen more than once is a duplicate (`duplicates`), whether or not
+    its commit had succeeded; `duplicates_after_commit` are those seen again
+    after their own commit succeeded."""
 
     def __init__(self, bootstrap, group="drill"):
         super().__init__(daemon=True)
@@ -230,9 +232,12 @@ class CommittingConsumer(threading.Thread):
                                   "topic.metadata.refresh.interval.ms": 1000,
                                   "client.id": "drill-consumer"})
         self.seen = []
+        self.seen_set = set()
         self.committed = set()
         self.duplicates = []
+        self.duplicates_after_commit = []
         self.commit_errors = 0
+        self.commit_error_texts = []
         self.receive_times = []
         self.stop_flag = threading.Event()
         self.lock = threading.Lock()
@@ -245,16 +250,20 @@ class CommittingConsumer(threading.Thread):
                 continue
             seq = int(m.value().split(b"-")[1])
             with self.lock:
-                if seq in self.committed:
+                if seq in self.seen_set:
                     self.duplicates.append(seq)
+                if seq in self.committed:
+                    self.duplicates_after_commit.append(seq)
                 self.seen.append(seq)
+                self.seen_set.add(seq)
                 self.receive_times.append(time.monotonic())
             try:
                 self.consumer.commit(message=m, asynchronous=False)
                 with self.lock:
                     self.committed.add(seq)
-            except KafkaException:
+            except KafkaException as e:
                 self.commit_errors += 1
+                self.commit_error_texts.append(str(e))
         self.consumer.close()
 
     def first_receive_after(self, moment):
@@ -265,8 +274,117 @@ class CommittingConsumer(threading.Thread):
     def wait_seen(self, seqs, timeout_s):
         def ok():
             with self.lock:
-                return not (seqs - set(self.seen))
+                return not (seqs - self.seen_set)
         mirror.wait_for("consumer saw every acked record", ok, timeout_s)
+
+    def finish(self):
+        self.stop_flag.set()
+        self.join(30)
+
+
+class Ledger:
+    """What the members of one group consumed, together: a record consumed by
+    two members (before and after a rebalance) counts as consumed twice."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.seen_set = set()
+        self.duplicates = []
+        self.seen_count = 0
+
+
+class BatchConsumer(threading.Thread):
+    """The ordinary application loop: consume a batch, process it, commit the
+    positions synchronously, ignore a failed commit (issue 12). kind is
+    "librdkafka" (confluent-kafka) or "kafka-python". Counts every record
+    seen more than once, every failed commit (with its error) and, by
+    wait_seen/missing, every acknowledged record never consumed."""
+
+    def __init__(self, bootstrap, group, kind="librdkafka", batch=50, ledger=None):
+        super().__init__(daemon=True)
+        self.kind = kind
+        self.batch = batch
+        self.group = group
+        if kind == "librdkafka":
+            self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                                      "enable.auto.commit": False,
+                                      "auto.offset.reset": "earliest",
+                                      "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+                                      "topic.metadata.refresh.interval.ms": 1000,
+                                      "client.id": "app-%s" % group})
+        else:
+            from kafka import KafkaConsumer
+            self.consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=group,
+                                          client_id="app-%s" % group,
+                                          enable_auto_commit=False,
+                                          auto_offset_reset="earliest",
+                                          session_timeout_ms=6000, heartbeat_interval_ms=500,
+                                          metadata_max_age_ms=1000)
+        self.ledger = ledger or Ledger()
+        self.consumed = 0  # by this member
+        self.commit_errors = []
+        self.commits = 0
+        self.stop_flag = threading.Event()
+        self.lock = self.ledger.lock
+        self.failure = None
+
+    def _batch(self):
+        if self.kind == "librdkafka":
+            return [m for m in self.consumer.consume(num_messages=self.batch, timeout=0.5)
+                    if not m.error()]
+        out = []
+        for records in self.consumer.poll(timeout_ms=500, max_records=self.batch).values():
+            out.extend(records)
+        return out
+
+    def _commit(self):
+        if self.kind == "librdkafka":
+            self.consumer.commit(asynchronous=False)
+        else:
+            self.consumer.commit()
+
+    def run(self):
+        try:
+            self.consumer.subscribe([TOPIC])
+            while not self.stop_flag.is_set():
+                records = self._batch()
+                if not records:
+                    continue
+                with self.lock:
+                    ledger = self.ledger
+                    for m in records:
+                        value = m.value() if self.kind == "librdkafka" else m.value
+                        seq = int(value.split(b"-")[1])
+                        if seq in ledger.seen_set:
+                            ledger.duplicates.append(seq)
+                        ledger.seen_set.add(seq)
+                        ledger.seen_count += 1
+                        self.consumed += 1
+                try:
+                    self._commit()
+                    self.commits += 1
+                except Exception as e:  # the application ignores a failed commit
+                    with self.lock:
+                        self.commit_errors.append("%s: %s" % (type(e).__name__, e))
+            self.consumer.close()
+        except Exception as e:
+            self.failure = "%s: %s" % (type(e).__name__, e)
+
+    def figures(self):
+        """(records the group consumed twice, commits this member saw fail,
+        records the group consumed)"""
+        with self.lock:
+            return len(self.ledger.duplicates), len(self.commit_errors), self.ledger.seen_count
+
+    def missing(self, seqs):
+        with self.lock:
+            return seqs - self.ledger.seen_set
+
+    def wait_seen(self, seqs, timeout_s):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.missing(seqs):
+            time.sleep(0.2)
+        return self.missing(seqs)
 
     def finish(self):
         self.stop_flag.set()
