@@ -426,7 +426,8 @@ static int on_flow_key(load_state *s, const yaml_map_entry *e, const char *rest)
         return set_duration(s, e, shown, 100, &f->refresh_interval_ms);
     if (!strcmp(field, "sync_acls")) {
         if (e->is_sequence || config_value_parse_bool(e->value, &f->sync_acls, msg, sizeof msg))
-            return fail(s, e->line, "%s: expected true or false", shown);
+            return fail(s, e->line, "%s: expected true or false, got '%s'", shown,
+                        e->is_sequence ? "a list" : config_value_quoted(e->value, q, sizeof q));
         return 0;
     }
     if (!strcmp(field, "linger"))
