@@ -24,7 +24,11 @@ The client is User:ANONYMOUS (PLAINTEXT, nobody authenticates it yet):
    - the region state on the BROKER resource: CLUSTER_AUTHORIZATION_FAILED
      for a principal without ALTER_CONFIGS + CLUSTER_ACTION, even with the
      sidecar's client.id; the sidecar's client.id no longer lifts a
-     standby's fence.
+     standby's fence;
+   - DeleteRecords on the standby's mirrored topic with DELETE on it:
+     POLICY_VIOLATION, whatever the client.id;
+   - every ACL change, region-state change and refusal above is an `audit:`
+     line with the principal and the peer address.
 3. A broker without an authorizer answers the ACL APIs SECURITY_DISABLED.
 4. The attacks of issue 11 on the region state, on a broker without an
    authorizer (as the failover drills run): an AlterConfigs with an empty
