@@ -4,7 +4,8 @@
  * the bindings never copied (sidecar principals, cluster, "*", topics and
  * groups the flow does not cover); the sidecars' principals taken from the
  * region-link security; the sync_acls flow key; and the sync's record in
- * the sidecar's SQLite file (checkpoints/acl_record.c).
+ * the sidecar's SQLite file (checkpoints/acl_record.c); and when a cycle may
+ * change the target at all (the authority: the active region).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 #include "checkpoints/acl_record.h"
 #include "common/error.h"
+#include "mirror/acl_sync.h"
 #include "mirror/acl_sync_rules.h"
 #include "topology/topology.h"
 
@@ -250,6 +252,61 @@ static void test_record(void **state)
     acl_record_close(s);
 }
 
+/* The cycle's state before any region is asked: the sync changes a target
+ * only while its source is the authority (no client handle is touched
+ * otherwise, so NULL handles are safe here). */
+static void run_state(const topology *t, int flow, int active, char *state, char *reason)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/authority.sqlite", temp_dir);
+    mirror_acl_sync *s = NULL;
+    assert_int_equal(mirror_acl_sync_open(t, &t->flows[flow], "east->west", path, &s), 0);
+    if (active >= 0)
+        mirror_acl_sync_set_source_active(s, active == 1);
+    mirror_acl_sync_run(s, NULL, NULL, NULL, 0, 1000);
+    mirror_acl_sync_status st;
+    mirror_acl_sync_status_get(s, &st);
+    strcpy(state, st.state);
+    strcpy(reason, st.reason);
+    mirror_acl_sync_close(s);
+}
+
+static void test_authority(void **state)
+{
+    (void)state;
+    char err[512], st[16], reason[400];
+    int rc;
+    /* flows both ways and no failover section: nobody is the authority */
+    topology *t = load("flows:\n  - {source: east, target: west, topics: [a]}\n"
+                       "  - {source: west, target: east, topics: [a]}\n",
+                       err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    run_state(t, 0, -1, st, reason);
+    assert_string_equal(st, "paused");
+    assert_non_null(strstr(reason, "flows run both ways between east and west"));
+    free(t);
+    /* the same with a failover section: the active region is */
+    t = load("flows:\n  - {source: east, target: west, topics: [a]}\n"
+             "  - {source: west, target: east, topics: [a]}\n"
+             "failover: {mode: manual, active: east}\n",
+             err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    run_state(t, 0, -1, st, reason);
+    assert_string_equal(st, "paused");
+    assert_string_equal(reason, "waiting for the failover state");
+    run_state(t, 0, 0, st, reason);
+    assert_string_equal(st, "paused");
+    assert_non_null(strstr(reason, "source region east is not the active region"));
+    free(t);
+    /* sync_acls: false */
+    t = load("flows:\n  - {source: east, target: west, topics: [a], sync_acls: false}\n", err,
+             sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    run_state(t, 0, 1, st, reason);
+    assert_string_equal(st, "off");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_prefix_flow),
         cmocka_unit_test(test_sync_acls_key),
         cmocka_unit_test(test_record),
+        cmocka_unit_test(test_authority),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
