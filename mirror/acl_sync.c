@@ -52,6 +52,7 @@ struct mirror_acl_sync {
     acl_sync_principals sidecars;
     bool reverse_syncs;          /* a flow target -> source syncs ACLs too */
     atomic_int authority;        /* enum authority, from the failover state */
+    char record_problem[300];    /* why record is NULL with sync_acls on */
 
     pthread_mutex_t lock;        /* guards status */
     mirror_acl_sync_status status;
@@ -339,12 +340,11 @@ int mirror_acl_sync_open(const topology *t, const topology_flow *flow, const cha
     pthread_mutex_init(&s->lock, NULL);
     s->status.enabled = flow->sync_acls;
     if (flow->sync_acls) {
+        /* a record that cannot be opened stops the ACL sync, not the flow */
         int rc = acl_record_open(store_path, &s->record);
-        if (rc != 0) {
-            pthread_mutex_destroy(&s->lock);
-            free(s);
-            return rc;
-        }
+        if (rc != 0)
+            snprintf(s->record_problem, sizeof s->record_problem,
+                     "cannot open the sync's record in %s: %s", store_path, strait_strerror(rc));
         acl_sync_sidecar_principals(t, &s->sidecars);
     }
     *out = s;
@@ -493,6 +493,10 @@ void mirror_acl_sync_run(mirror_acl_sync *s, rd_kafka_t *source, rd_kafka_t *tar
 {
     if (!s->flow->sync_acls) {
         report(s, "off", "sync_acls: false in the topology");
+        return;
+    }
+    if (!s->record) {
+        report(s, "refused", "%s", s->record_problem);
         return;
     }
     if (!authoritative(s))

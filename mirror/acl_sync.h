@@ -43,7 +43,8 @@ typedef struct mirror_acl_sync_status {
     int64_t last_sync_ms;        /* wall clock of the last complete cycle, 0 never */
 } mirror_acl_sync_status;
 
-/* For flow (named flow_name), with its record in the SQLite file store_path. */
+/* For flow (named flow_name), with its record in the SQLite file store_path
+ * (a record that cannot be opened is reported by every run as a refusal). */
 int mirror_acl_sync_open(const topology *t, const topology_flow *flow, const char *flow_name,
                          const char *store_path, mirror_acl_sync **out);
 void mirror_acl_sync_close(mirror_acl_sync *s);
