@@ -3,7 +3,7 @@
  * ordered migrations. The format is documented here, where it is created.
  *
  * File: one SQLite database in WAL mode, PRAGMA application_id = "STRT"
- * (0x53545254), PRAGMA user_version = schema version (1 today).
+ * (0x53545254), PRAGMA user_version = schema version (3 today).
  *
  * Version 1
  *
@@ -63,6 +63,30 @@
  *     lag_records    INTEGER  mirror lag into the target at that moment (-1 unknown)
  *     outcome        TEXT     e.g. fenced, promoting, completed, aborted, adopted
  *     detail         TEXT     free text for people
+ *
+ * Version 3 (ACL sync, mirror/acl_sync.c; read and written by acl_record.c)
+ *
+ *   acl_synced_bindings        WITHOUT ROWID: the ACL bindings a flow's ACL sync
+ *                              created in its TARGET region (and only those:
+ *                              a binding that already existed there is never
+ *                              recorded, so it is never removed by the sync)
+ *     flow           TEXT     "<source region>-><target region>"
+ *     resource_type  INTEGER  Kafka's code: 2 topic, 3 group
+ *     resource_name  TEXT     the name as created in the target (prefixed
+ *                             under prefix naming)
+ *     pattern_type   INTEGER  Kafka's code: 3 literal, 4 prefixed
+ *     principal      TEXT     "User:alice"
+ *     host           TEXT     "*" or an address
+ *     operation      INTEGER  Kafka's code (3 READ, 4 WRITE, ...)
+ *     permission     INTEGER  Kafka's code: 2 DENY, 3 ALLOW
+ *     created_at_ms  INTEGER  wall clock when recorded
+ *     PRIMARY KEY (flow, resource_type, resource_name, pattern_type,
+ *                  principal, host, operation, permission)
+ *   A row is written BEFORE its CreateAcls is sent and deleted AFTER its
+ *   DeleteAcls succeeded, so a crash in between leaves a row whose binding
+ *   may be missing (the next cycle creates or deletes it again, both
+ *   idempotent), never a created binding without its row (which the sync
+ *   would then take for a local one and never remove).
  *
  * All missing migrations run in one IMMEDIATE transaction together with the
  * user_version bump (user_version is transactional), so a crash leaves
@@ -132,6 +156,19 @@ static const checkpoint_migration migrations[] = {
      "  lag_records INTEGER NOT NULL,"
      "  outcome TEXT NOT NULL,"
      "  detail TEXT NOT NULL);"},
+    {3,
+     "CREATE TABLE acl_synced_bindings ("
+     "  flow TEXT NOT NULL,"
+     "  resource_type INTEGER NOT NULL,"
+     "  resource_name TEXT NOT NULL,"
+     "  pattern_type INTEGER NOT NULL,"
+     "  principal TEXT NOT NULL,"
+     "  host TEXT NOT NULL,"
+     "  operation INTEGER NOT NULL,"
+     "  permission INTEGER NOT NULL,"
+     "  created_at_ms INTEGER NOT NULL,"
+     "  PRIMARY KEY (flow, resource_type, resource_name, pattern_type, principal, host,"
+     "               operation, permission)) WITHOUT ROWID;"},
 };
 
 _Static_assert(CHECKPOINT_APPLICATION_ID == 1398035028, "migration 1 writes the application id literally");

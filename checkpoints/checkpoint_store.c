@@ -416,6 +416,8 @@ int checkpoint_store_open(const char *path, checkpoint_store **out)
     return 0;
 }
 
+const char *checkpoint_store_path(const checkpoint_store *s) { return s->path; }
+
 void checkpoint_store_close(checkpoint_store *s)
 {
     if (!s)

@@ -29,6 +29,8 @@ typedef struct checkpoint_store checkpoint_store;
 /* Opens or creates the database at path, applies migrations. */
 int checkpoint_store_open(const char *path, checkpoint_store **out);
 void checkpoint_store_close(checkpoint_store *s);
+/* The file the store was opened on (others open their own connection to it). */
+const char *checkpoint_store_path(const checkpoint_store *s);
 
 /*
  * Records that source offsets [source_offset ...] were written at target

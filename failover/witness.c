@@ -354,6 +354,8 @@ static void request_cb(struct evhttp_request *req, void *arg)
                         "POST /witness/vote?candidate=R&epoch=E&suspect=A\n");
         code = 404;
     }
+    if (post) /* the vote: one audit line, whatever the outcome */
+        control_auth_audit(control_plane_auth(w->control), req, path ? path : "?", code, p.text);
     send_page(req, code, &p);
     evhttp_clear_headers(&query);
 }

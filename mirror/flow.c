@@ -450,10 +450,14 @@ static int flow_start(const topology *t, int flow_index, checkpoint_store *store
     pthread_mutex_init(&f->lock, &attr);
     pthread_mutexattr_destroy(&attr);
     f->running = true;
-    if (pthread_create(&f->thread, NULL, flow_thread, f) != 0) {
+    int rc = diverged ? 0
+                      : mirror_acl_sync_open(t, f->config, f->name, checkpoint_store_path(store),
+                                             &f->acl_sync);
+    if (rc != 0 || pthread_create(&f->thread, NULL, flow_thread, f) != 0) {
+        mirror_acl_sync_close(f->acl_sync);
         pthread_mutex_destroy(&f->lock);
         free(f);
-        return ST_ENOMEM;
+        return rc != 0 ? rc : ST_ENOMEM;
     }
     f->thread_started = true;
     *out = f;
@@ -479,8 +483,15 @@ void mirror_flow_stop(mirror_flow *f)
     if (f->thread_started)
         pthread_join(f->thread, NULL);
     flow_topics_free(f);
+    mirror_acl_sync_close(f->acl_sync);
     pthread_mutex_destroy(&f->lock);
     free(f);
+}
+
+void mirror_flow_set_source_active(mirror_flow *f, bool active)
+{
+    if (f->acl_sync)
+        mirror_acl_sync_set_source_active(f->acl_sync, active);
 }
 
 int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
@@ -547,6 +558,9 @@ int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
     }
     out->partition_count = n;
     pthread_mutex_unlock(&f->lock);
+    out->has_acl_sync = f->acl_sync != NULL;
+    if (f->acl_sync)
+        mirror_acl_sync_status_get(f->acl_sync, &out->acl_sync);
     return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "checkpoints/checkpoint_store.h"
+#include "mirror/acl_sync.h"
 #include "topology/topology.h"
 
 /* Provenance header on every mirrored record: key "strait.src", value
@@ -48,6 +49,8 @@ typedef struct mirror_flow_status {
     int64_t in_flight;           /* records handed to the producer, not yet acknowledged */
     int partition_count;
     mirror_partition_status *partitions; /* malloc'ed; mirror_flow_status_free */
+    bool has_acl_sync;           /* false for a diverged copy */
+    mirror_acl_sync_status acl_sync;
 } mirror_flow_status;
 
 /* Starts flow t->flows[flow_index] on its own thread. The store outlives the flow. */
@@ -69,6 +72,9 @@ int mirror_flow_start_diverged(const topology *t, int flow_index, checkpoint_sto
 /* Stops: finishes in-flight produce requests (flush), joins the thread, frees. */
 void mirror_flow_stop(mirror_flow *f);
 int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out);
+/* Whether the flow's source is the active region now (the ACL sync copies
+ * from the active region only; acl_sync.h). Any thread. */
+void mirror_flow_set_source_active(mirror_flow *f, bool active);
 void mirror_flow_status_free(mirror_flow_status *s);
 /* The flow's lag: records summed over its partitions, ms of the worst one. */
 void mirror_flow_status_lag(const mirror_flow_status *s, int64_t *records, int64_t *max_ms);

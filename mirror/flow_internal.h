@@ -19,6 +19,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "checkpoints/checkpoint_store.h"
+#include "mirror/acl_sync.h"
 #include "mirror/flow.h"
 #include "mirror/topic_config.h"
 #include "topology/topology.h"
@@ -104,6 +105,7 @@ struct mirror_flow {
     rd_kafka_t *producer;        /* idempotent producer on the target */
     rd_kafka_t *tail;            /* consumer on the target for resume scans */
     rd_kafka_topic_t *heartbeat_rkt;
+    mirror_acl_sync *acl_sync;   /* NULL for a diverged copy */
 
     int topic_count;
     flow_topic *topics[FLOW_TOPICS_MAX];

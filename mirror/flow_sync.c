@@ -4,7 +4,8 @@
  * create missing target topics with the source's partition count and
  * portable configs, follow partition increases and config changes, never
  * delete a target topic; then resume new partitions from the target tail and
- * (re)assign the source consumer.
+ * (re)assign the source consumer. After each discovery the ACL sync runs
+ * (acl_sync.c).
  *
  * Runs on the flow's thread; admin calls and tail scans block without the
  * lock, state changes take it.
@@ -186,6 +187,22 @@ static void prune_maps(mirror_flow *f)
     }
 }
 
+/* The ACL sync, on the same cadence as the topic sync (acl_sync.h). */
+static void sync_acls(mirror_flow *f, int timeout_ms)
+{
+    if (f->acl_sync == NULL || atomic_load(&f->stopping))
+        return;
+    const char **topics = f->topic_count ? calloc((size_t)f->topic_count, sizeof *topics) : NULL;
+    if (f->topic_count && topics == NULL)
+        return;
+    int count = 0;
+    for (int i = 0; i < f->topic_count; i++)
+        if (f->topics[i]->present)
+            topics[count++] = f->topics[i]->source;
+    mirror_acl_sync_run(f->acl_sync, f->source, f->producer, topics, count, timeout_ms);
+    free(topics);
+}
+
 int flow_discover(mirror_flow *f)
 {
     if (f->producer == NULL)
@@ -225,6 +242,7 @@ int flow_discover(mirror_flow *f)
     free(sources);
     free(targets);
     prune_maps(f);
+    sync_acls(f, timeout_ms);
     return 0;
 }
 

@@ -44,6 +44,55 @@ bool control_auth_decide(const control_auth *auth, const char *authorization, SS
     return true;
 }
 
+/* "host:port" of the request's peer. */
+static const char *peer_of(struct evhttp_request *req, char *out, size_t outlen)
+{
+    char *peer = NULL;
+    ev_uint16_t port = 0;
+    struct evhttp_connection *connection = evhttp_request_get_connection(req);
+    if (connection)
+        evhttp_connection_get_peer(connection, &peer, &port);
+    snprintf(out, outlen, "%s:%u", peer ? peer : "?", (unsigned)port);
+    return out;
+}
+
+static const char *method_of(struct evhttp_request *req)
+{
+    return evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" : "GET";
+}
+
+/* The credential an admitted request presented (decided again: cheap). */
+static void caller_of(const control_auth *auth, struct evhttp_request *req, char *out,
+                      size_t outlen)
+{
+    struct evkeyvalq *headers = evhttp_request_get_input_headers(req);
+    const char *reason = NULL;
+    if (!control_auth_decide(auth, evhttp_find_header(headers, "Authorization"),
+                             http_listen_request_tls(req), out, outlen, &reason) ||
+        !out[0])
+        snprintf(out, outlen, "-");
+}
+
+void control_auth_audit(const control_auth *auth, struct evhttp_request *req, const char *route,
+                        int code, const char *result)
+{
+    char principal[CONTROL_AUTH_IDENTITY_MAX + 16], peer[96];
+    caller_of(auth, req, principal, sizeof principal);
+    int result_len = 0;
+    while (result && result[result_len] && result[result_len] != '\n' && result_len < 300)
+        result_len++;
+    if (code >= 200 && code < 300)
+        log_info("audit", "control-plane request principal=%s peer=%s service=%s method=%s "
+                 "route=%s outcome=%d%s%.*s", principal, peer_of(req, peer, sizeof peer),
+                 auth->service, method_of(req), route, code, result_len ? " result=" : "",
+                 result_len, result ? result : "");
+    else
+        log_warn("audit", "control-plane request principal=%s peer=%s service=%s method=%s "
+                 "route=%s outcome=%d%s%.*s", principal, peer_of(req, peer, sizeof peer),
+                 auth->service, method_of(req), route, code, result_len ? " result=" : "",
+                 result_len, result ? result : "");
+}
+
 bool control_auth_admit(const control_auth *auth, struct evhttp_request *req, const char *route)
 {
     struct evkeyvalq *headers = evhttp_request_get_input_headers(req);
@@ -53,17 +102,11 @@ bool control_auth_admit(const control_auth *auth, struct evhttp_request *req, co
     const char *reason = NULL;
     if (control_auth_decide(auth, authorization, tls, principal, sizeof principal, &reason))
         return true;
-    char *peer = NULL;
-    ev_uint16_t port = 0;
-    struct evhttp_connection *connection = evhttp_request_get_connection(req);
-    if (connection)
-        evhttp_connection_get_peer(connection, &peer, &port);
-    char subject[256] = "";
+    char subject[256] = "", peer[96];
     control_tls_peer_subject(tls, subject, sizeof subject);
-    log_warn(auth->service, "unauthorized request refused peer=%s:%u route=%s %s reason=%s%s%s",
-             peer ? peer : "?", (unsigned)port,
-             evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" : "GET", route, reason,
-             subject[0] ? " certificate=" : "", subject);
+    log_warn("audit", "control-plane request refused principal=- peer=%s service=%s method=%s "
+             "route=%s outcome=401 reason=%s%s%s", peer_of(req, peer, sizeof peer), auth->service,
+             method_of(req), route, reason, subject[0] ? " certificate=" : "", subject);
     struct evbuffer *body = evbuffer_new();
     if (body)
         evbuffer_add_printf(body, "error=unauthorized: %s\n", reason);

@@ -11,8 +11,19 @@
  *     ("sidecar-<region>", "witness"; control_tls.h), the credential of
  *     the sidecars and the witness between themselves (mTLS).
  * With `insecure` (control_plane.insecure: true) every request is admitted.
- * Anything else gets 401, changes nothing, and one warning line with the
- * peer address, the method and route, and the reason.
+ * Anything else gets 401, changes nothing, and one warning audit line with
+ * the peer address, the method and route, and the reason:
+ *
+ *   WARN audit: control-plane request refused principal=- peer=10.0.0.9:41234
+ *        service=sidecar method=POST route=/failover/state outcome=401
+ *        reason=no credentials [certificate=/CN=mallory]
+ *
+ * and every admitted request that changes (or tries to change) state is
+ * logged by its route with control_auth_audit:
+ *
+ *   INFO audit: control-plane request principal=token peer=10.0.0.7:52210
+ *        service=sidecar method=POST route=/failover/state outcome=200
+ *        result=changed=1
  */
 #ifndef STRAIT_SECURITY_CONTROL_AUTH_H
 #define STRAIT_SECURITY_CONTROL_AUTH_H
@@ -54,5 +65,15 @@ bool control_auth_decide(const control_auth *auth, const char *authorization, SS
  * Runs on the listener's loop thread.
  */
 bool control_auth_admit(const control_auth *auth, struct evhttp_request *req, const char *route);
+
+/*
+ * The audit line of an admitted request on route answered with HTTP code:
+ * the caller's credential ("token", "certificate:sidecar-west",
+ * "insecure"), its address, and result (the first line of the answer, e.g.
+ * "changed=1" or "error=..."; NULL for none). Info level for 2xx, warning
+ * otherwise. Runs on the listener's loop thread.
+ */
+void control_auth_audit(const control_auth *auth, struct evhttp_request *req, const char *route,
+                        int code, const char *result);
 
 #endif

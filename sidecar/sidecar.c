@@ -144,6 +144,12 @@ int sidecar_gate_flows(sidecar *sc, char *err, size_t errlen)
             rc = start_flow(sc, &sc->diverged[i], true, err, errlen);
         if (rc != 0)
             return rc;
+        /* the ACL sync copies from the active region only (mirror/acl_sync.h) */
+        const char *source =
+            sc->topology->regions[sc->topology->flows[sc->flows[i].flow_index].source].name;
+        if (sc->agent && sc->flows[i].flow)
+            mirror_flow_set_source_active(sc->flows[i].flow, failover_role_of(&info.state, source) ==
+                                                                 FAILOVER_ROLE_ACTIVE);
     }
     return 0;
 }

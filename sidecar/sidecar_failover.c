@@ -52,6 +52,7 @@
 #include "failover/agent.h"
 #include "failover/auto_failover.h"
 #include "failover/broker_push.h"
+#include "failover/control_plane.h"
 #include "failover/roles.h"
 #include "failover/route_params.h"
 #include "sidecar/sidecar_internal.h"
@@ -533,6 +534,12 @@ bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char 
         sidecar_puts(&page, "error=unknown failover route (state, drain, checkpoint, flows, history, "
                             "heartbeat, vote)\n");
         code = 404;
+    }
+    if (post) { /* the state-changing routes: one audit line, whatever the outcome */
+        char result[320];
+        snprintf(result, sizeof result, "%.*s", (int)(page.len < 319 ? page.len : 319),
+                 page.data ? (const char *)page.data : "");
+        control_auth_audit(control_plane_auth(sc->control), req, path, code, result);
     }
     sidecar_http_reply(req, code, type, &page);
     buf_free(&page);

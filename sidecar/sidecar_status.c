@@ -13,6 +13,8 @@
  *               "last_poll_ms": N, "last_produce_ms": N,
  *               "last_checkpoint_ms": N, "checkpoint_groups": N, "map_ranges": N,
  *               "group_sync": {...},
+ *               "acl_sync": {"enabled", "state", "reason", "bindings",
+ *                            "created_total", "deleted_total", "last_sync_ms"} or null,
  *               "partitions": [{"source_topic", "target_topic", "partition",
  *                               "source_end_offset", "next_source_offset",
  *                               "lag_records", "lag_ms", "last_poll_ms",
@@ -162,6 +164,23 @@ static void json_group_sync(const flow_view *v, buf *out)
     sidecar_printf(out, ", \"last_error_ms\": %" PRId64 "}", g->last_error_ms);
 }
 
+/* "acl_sync": the flow's ACL sync (mirror/acl_sync.h); null while the flow is not running. */
+static void json_acl_sync(const flow_view *v, buf *out)
+{
+    if (!v->have_status || !v->status.has_acl_sync) {
+        sidecar_puts(out, ", \"acl_sync\": null");
+        return;
+    }
+    const mirror_acl_sync_status *a = &v->status.acl_sync;
+    sidecar_printf(out, ", \"acl_sync\": {\"enabled\": %s, \"state\": ", a->enabled ? "true" : "false");
+    sidecar_json_string(out, a->state);
+    sidecar_puts(out, ", \"reason\": ");
+    sidecar_json_string(out, a->reason);
+    sidecar_printf(out, ", \"bindings\": %" PRId64 ", \"created_total\": %" PRId64
+                   ", \"deleted_total\": %" PRId64 ", \"last_sync_ms\": %" PRId64 "}",
+                   a->bindings, a->created_total, a->deleted_total, a->last_sync_ms);
+}
+
 static void json_flow(sidecar *sc, const sidecar_flow *f, buf *out, bool first)
 {
     const topology *t = sc->topology;
@@ -197,6 +216,7 @@ static void json_flow(sidecar *sc, const sidecar_flow *f, buf *out, bool first)
                    last_poll, last_produce, v.last_checkpoint_ms, v.checkpoint_rows,
                    v.map_ranges);
     json_group_sync(&v, out);
+    json_acl_sync(&v, out);
     sidecar_puts(out, ", \"partitions\": [");
     for (int i = 0; v.have_status && i < v.status.partition_count; i++)
         json_partition(out, &v.status.partitions[i], i == 0);
@@ -249,6 +269,28 @@ static void metrics_flow_family(buf *out, sidecar *sc, flow_view *views, const c
         default: value = v->have_sync ? v->sync.skipped_active_count : 0; break;
         }
         metrics_text_sample_int(out, name, labels, 1, value);
+    }
+}
+
+/* strait_mirror_acl_bindings_synced_total{flow, action="created|deleted"}. */
+static void metrics_acl_sync(buf *out, sidecar *sc, flow_view *views)
+{
+    const char *name = "strait_mirror_acl_bindings_synced_total";
+    metrics_text_family(out, name, "counter",
+                        "ACL bindings the flow's ACL sync created in or deleted from the target.");
+    for (int i = 0; i < sc->flow_count; i++) {
+        const flow_view *v = &views[i];
+        bool has = v->have_status && v->status.has_acl_sync;
+        for (int created = 1; created >= 0; created--) {
+            const char *action = created ? "created" : "deleted";
+            metrics_label labels[] = {
+                FLOW_LABEL(sc->flows[i].name),
+                {.name = "action", .value = action, .value_len = strlen(action)}};
+            int64_t value = !has ? 0
+                            : created ? v->status.acl_sync.created_total
+                                      : v->status.acl_sync.deleted_total;
+            metrics_text_sample_int(out, name, labels, 2, value);
+        }
     }
 }
 
@@ -327,6 +369,7 @@ void sidecar_status_metrics(sidecar *sc, buf *out)
                         "Wall-clock time the last group sync round ended, 0 for none.", 11);
     metrics_flow_family(out, sc, views, "strait_mirror_group_sync_skipped_active_groups", "gauge",
                         "Groups left alone in the last round (members active on the target).", 12);
+    metrics_acl_sync(out, sc, views);
 
     metrics_partition_family(out, sc, views, "strait_mirror_partition_lag_records", "gauge",
                              "Source records not yet copied.", 0);

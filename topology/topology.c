@@ -368,6 +368,7 @@ static int on_flow_key(load_state *s, const yaml_map_entry *e, const char *rest)
     static const char *const fields[] = {
         "source", "target", "topics", "topics_exclude", "groups", "naming",
         "prefix_separator", "refresh_interval", "compression", "batch_bytes", "linger",
+        "sync_acls",
     };
     const int field_count = (int)(sizeof fields / sizeof fields[0]);
     char *end = NULL;
@@ -423,6 +424,12 @@ static int on_flow_key(load_state *s, const yaml_map_entry *e, const char *rest)
     }
     if (!strcmp(field, "refresh_interval"))
         return set_duration(s, e, shown, 100, &f->refresh_interval_ms);
+    if (!strcmp(field, "sync_acls")) {
+        if (e->is_sequence || config_value_parse_bool(e->value, &f->sync_acls, msg, sizeof msg))
+            return fail(s, e->line, "%s: expected true or false, got '%s'", shown,
+                        e->is_sequence ? "a list" : config_value_quoted(e->value, q, sizeof q));
+        return 0;
+    }
     if (!strcmp(field, "linger"))
         return set_duration(s, e, shown, 0, &f->linger_ms);
     if (!strcmp(field, "compression")) {
@@ -571,6 +578,7 @@ static void flow_defaults(topology_flow *f)
     snprintf(f->compression, sizeof f->compression, "lz4");
     f->batch_bytes = DEFAULT_BATCH_BYTES;
     f->linger_ms = DEFAULT_LINGER_MS;
+    f->sync_acls = true;
 }
 
 static void topology_defaults(topology *t, const char *path)

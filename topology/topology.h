@@ -77,6 +77,8 @@ typedef struct topology_flow {
     char compression[16];                 /* target producer codec, default "lz4" */
     int64_t batch_bytes;                  /* target producer batch.size, default 1 MiB */
     int64_t linger_ms;                    /* target producer linger.ms, default 5 */
+    bool sync_acls;                       /* copy the source's topic and group ACLs
+                                             (mirror/acl_sync.c), default true */
     int line;
 } topology_flow;
 

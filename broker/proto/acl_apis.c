@@ -398,6 +398,8 @@ static int create_acls_handle(broker_request *req)
         }
         if (acl_store_count(store) > before)
             added[added_count++] = b;
+        else
+            audit_binding(req, "create", &b, "ok (already present)");
     }
     if (added_count > 0) {
         int rc = acl_file_save(store, topic_registry_data_dir(req->broker->topics));
@@ -503,6 +505,10 @@ static int delete_acls_handle(broker_request *req)
                          in->operation, in->permission_type, &f, &out[i].error_message);
         if (out[i].error_code == KERR_NONE)
             acl_store_remove(store, &f, collect_removed, &all);
+        else
+            log_info("audit", "acl delete refused principal=%s peer=%s outcome=INVALID_REQUEST "
+                     "reason=%.*s", authorize_principal(req), peer_of(req),
+                     ADMIN_STR_ARGS(out[i].error_message));
         ends[i] = all.count;
     }
     int rc = all.failed ? ST_ENOMEM : 0;

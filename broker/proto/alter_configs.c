@@ -36,11 +36,14 @@
  * the stored one) answer INVALID_CONFIG naming the key and the reason; any
  * other key, APPEND/SUBTRACT, or another node's id answer INVALID_REQUEST.
  * All keys of a resource apply together or not at all, persisted before the
- * answer.
+ * answer. Every change of the stored region state (a lease renewal that
+ * changes no key is none) and every refusal is an `audit:` line with the
+ * principal and the peer address (docs/security.md, "Audit").
  *
  * Runs on the broker's event-loop thread.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "broker/cluster/region_epochs.h"
@@ -209,6 +212,26 @@ static void alter_topic(broker_request *req, const alter_input *in, topic *t, bo
  * node's id; the only dynamic broker configs are the region state keys
  * (cluster/region_state.h). Becoming active raises the leader epochs of the
  * redirected topics to the region epoch (cluster/region_epochs.h). */
+static const char *peer_of(const broker_request *req)
+{
+    return req->responder ? req->responder->peer : "-";
+}
+
+/* The stored region keys as one text, to tell a change from a renewal. */
+typedef struct region_text {
+    char text[16384];
+    size_t used;
+} region_text;
+
+static void append_region_key(void *arg, const char *key, const char *value)
+{
+    region_text *t = arg;
+    if (t->used < sizeof t->text) {
+        int n = snprintf(t->text + t->used, sizeof t->text - t->used, "%s=%s\n", key, value);
+        t->used += n > 0 ? (size_t)n : 0;
+    }
+}
+
 static bool group_matches_region(void *arg, const char *group_id)
 {
     return region_state_group_matches(arg, group_id, strlen(group_id));
@@ -233,8 +256,8 @@ static void alter_broker(broker_request *req, const alter_input *in, bool valida
         set_error(req, out, KERR_CLUSTER_AUTHORIZATION_FAILED,
                   "the region state keys need ALTER_CONFIGS and CLUSTER_ACTION on the cluster");
         log_info("audit", "region state change refused principal=%s peer=%s api=%s "
-                 "outcome=CLUSTER_AUTHORIZATION_FAILED", authorize_principal(req),
-                 req->responder ? req->responder->peer : "-", req->api->name);
+                 "outcome=CLUSTER_AUTHORIZATION_FAILED", authorize_principal(req), peer_of(req),
+                 req->api->name);
         return;
     }
     if (!b->region) {
@@ -251,14 +274,30 @@ static void alter_broker(broker_request *req, const alter_input *in, bool valida
     /* stored roles, not effective ones: a lease that lapsed or is renewed
      * is no handover (region_redirect.h) */
     enum region_role before = region_state_role(b->region);
+    int32_t epoch_before = region_state_epoch(b->region);
+    region_text text_before = {.used = 0}, text_after = {.used = 0};
+    region_state_each(b->region, append_region_key, &text_before);
     int rc = region_state_apply(b->region, keys, values, in->incremental ? ops : NULL, n,
                                 !in->incremental, validate_only, err, sizeof err);
     if (rc != 0) {
         set_error(req, out, error_for(rc), err);
+        if (!validate_only)
+            log_info("audit", "region state change refused principal=%s peer=%s api=%s "
+                     "outcome=%s reason=%s", authorize_principal(req), peer_of(req),
+                     req->api->name, kafka_error_name(error_for(rc)), err);
         return;
     }
     if (validate_only)
         return;
+    region_state_each(b->region, append_region_key, &text_after);
+    if (strcmp(text_before.text, text_after.text) != 0) /* a lease renewal is no change */
+        log_info("audit", "region state change principal=%s peer=%s api=%s role=%s->%s "
+                 "epoch=%d->%d active=%s outcome=ok", authorize_principal(req), peer_of(req),
+                 req->api->name, region_role_name(before),
+                 region_role_name(region_state_role(b->region)), (int)epoch_before,
+                 (int)region_state_epoch(b->region),
+                 region_state_active_region(b->region)[0] ? region_state_active_region(b->region)
+                                                          : "-");
     region_epochs_raise_all(b->region, b->topics); /* failures are logged there */
     enum region_role after = region_state_role(b->region);
     /* members of redirected groups belong to the other region once this one

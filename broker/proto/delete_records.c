@@ -23,6 +23,19 @@
  * with an authorizer, client.id "__admin_client" without). With an
  * authorizer, DELETE on the topic is needed (TOPIC_AUTHORIZATION_FAILED).
  *
+ * Mirrored topics (docs/security.md, "DeleteRecords on mirrored topics"):
+ * on a broker whose region does not take writes for the mirrored topics
+ * (effective role standby, fenced or promoting: region_fences_produce) a
+ * topic matching strait.redirect.topics is the mirror's copy or is being
+ * drained into the other region, so deleting its records would destroy data
+ * the region needs after a failover, or records not mirrored yet. Only the
+ * sidecar may: CLUSTER_ACTION on the cluster with an authorizer (the
+ * client.id prefix "strait-sidecar" without one, which is not a security
+ * boundary); anyone else gets POLICY_VIOLATION (non-retriable: a client
+ * does not loop on it), with an audit line. The active region's own
+ * DeleteRecords cannot tell records the mirror has copied from those it has
+ * not: the broker does not know how far the other region's mirror got.
+ *
  * Runs on the broker's event-loop thread.
  */
 #include <stdint.h>
@@ -31,7 +44,9 @@
 #include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/data_apis.h"
+#include "broker/proto/region_redirect.h"
 #include "broker/proto/request_park.h"
+#include "broker/proto/responder.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -102,6 +117,17 @@ static void delete_partition(broker_request *req, proto_str topic_name,
         return;
     if (p->topic->internal && !authorize_internal_write(req)) {
         out->error_code = KERR_INVALID_TOPIC_EXCEPTION;
+        return;
+    }
+    if (region_fences_produce(req, topic_name.ptr, (size_t)topic_name.len)) {
+        /* the roles that refuse writes to a mirrored topic also keep its records */
+        log_info("audit", "delete records refused principal=%s peer=%s topic=%.*s partition=%d "
+                 "region_role=%s outcome=POLICY_VIOLATION reason=a mirrored topic on a region "
+                 "that is not active; only the sidecar (CLUSTER_ACTION on the cluster) may",
+                 authorize_principal(req), req->responder ? req->responder->peer : "-",
+                 (int)topic_name.len, topic_name.ptr, in->partition_index,
+                 region_role_name(region_request_role(req)));
+        out->error_code = KERR_POLICY_VIOLATION;
         return;
     }
     if (!policy_allows_delete(b, p->topic)) {

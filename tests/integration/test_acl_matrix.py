@@ -24,7 +24,11 @@ The client is User:ANONYMOUS (PLAINTEXT, nobody authenticates it yet):
    - the region state on the BROKER resource: CLUSTER_AUTHORIZATION_FAILED
      for a principal without ALTER_CONFIGS + CLUSTER_ACTION, even with the
      sidecar's client.id; the sidecar's client.id no longer lifts a
-     standby's fence.
+     standby's fence;
+   - DeleteRecords on the standby's mirrored topic with DELETE on it:
+     POLICY_VIOLATION, whatever the client.id;
+   - every ACL change, region-state change and refusal above is an `audit:`
+     line with the principal and the peer address.
 3. A broker without an authorizer answers the ACL APIs SECURITY_DISABLED.
 4. The attacks of issue 11 on the region state, on a broker without an
    authorizer (as the failover drills run): an AlterConfigs with an empty
@@ -33,6 +37,7 @@ The client is User:ANONYMOUS (PLAINTEXT, nobody authenticates it yet):
 # strait-test: asan
 
 import os
+import re
 import sys
 import time
 
@@ -56,6 +61,7 @@ INVALID_REQUEST = 42
 SECURITY_DISABLED = 54
 NOT_LEADER_OR_FOLLOWER = 6
 INVALID_TOPIC_EXCEPTION = 17
+POLICY_VIOLATION = 44
 API_DESCRIBE_ACLS = 29
 API_ALTER_CONFIGS = 33
 RESOURCE_BROKER = 4
@@ -144,6 +150,26 @@ def manage_acls(b):
     check_eq(len(listed), len(GRANTS), "describe_acls after delete_acls")
     a.close()
     check_eq(alter_configs_broker(b, STANDBY), 0, "the super user sets the standby role")
+    audit_lines(b)
+
+
+def audit_lines(b):
+    """Every ACL change and region-state change is an audit line with the
+    principal, the peer address, each binding and the outcome."""
+    log = b.log_text()
+    peer = r"principal=User:ANONYMOUS peer=127\.0\.0\.1:\d+ "
+    for pattern, what in (
+            (r"INFO audit: acl create " + peer + r"binding=\(ALLOW TOPIC:LITERAL:allowed "
+             r"User:ANONYMOUS from \* ALL\) outcome=ok", "a created binding"),
+            (r"INFO audit: acl create " + peer + r"binding=\(ALLOW TOPIC:PREFIXED:pre- "
+             r"User:ANONYMOUS from \* ALL\) outcome=ok", "a created prefixed binding"),
+            (r"INFO audit: acl create refused " + peer + r"outcome=INVALID_REQUEST reason=",
+             "the malformed binding"),
+            (r"INFO audit: acl delete " + peer + r"binding=\(ALLOW TOPIC:LITERAL:denied "
+             r"User:mallory from \* READ\) outcome=ok", "the deleted binding"),
+            (r"INFO audit: region state change " + peer + r"api=AlterConfigs "
+             r"role=none->standby epoch=0->5 active=east outcome=ok", "the region state change")):
+        check(re.search(pattern, log), "no audit line for %s:\n%s" % (what, log[-3000:]))
 
 
 # ---- 2. the matrix, without the super user -------------------------------------
@@ -257,6 +283,24 @@ def matrix(b):
              "the sidecar's client.id does not lift the standby's fence (no CLUSTER_ACTION)")
     check_eq(produce_raw(b, "__consumer_offsets", "__admin_client"), INVALID_TOPIC_EXCEPTION,
              "an internal topic needs CLUSTER_ACTION, whatever the client.id")
+    # DELETE on the mirrored topic (ALL) is not enough on a standby: its records are the
+    # mirror's (docs/security.md, "DeleteRecords on mirrored topics")
+    for client_id in ("strait-test", "strait-sidecar-spoof"):
+        got = kwire.parse_delete_records_v0(call(b, kwire.API_DELETE_RECORDS, 0,
+                                                 kwire.delete_records_v0_body("orders", 0, 0),
+                                                 client_id=client_id))
+        check_eq(got[("orders", 0)], (POLICY_VIOLATION, -1), "DeleteRecords on a standby's "
+                 "mirrored topic as " + client_id)
+    log = b.log_text()
+    peer = r"principal=User:ANONYMOUS peer=127\.0\.0\.1:\d+ "
+    for pattern, what in (
+            (r"INFO audit: acl change refused " + peer + r"api=CreateAcls "
+             r"outcome=CLUSTER_AUTHORIZATION_FAILED", "CreateAcls refused"),
+            (r"INFO audit: region state change refused " + peer + r"api=AlterConfigs "
+             r"outcome=CLUSTER_AUTHORIZATION_FAILED", "the region takeover refused"),
+            (r"INFO audit: delete records refused " + peer + r"topic=orders partition=0 "
+             r"region_role=standby outcome=POLICY_VIOLATION", "DeleteRecords refused")):
+        check(re.search(pattern, log), "no audit line for %s" % what)
 
 
 def fetch_error(b, topic, replica_id=-1):
@@ -314,6 +358,9 @@ def region_attacks(b):
              INVALID_CONFIG, "a lower epoch refused")
     no_role = {k: v for k, v in standby.items() if k != "strait.region.role"}
     check_eq(alter_configs_broker(b, no_role), INVALID_CONFIG, "removing the role refused")
+    check(re.search(r"INFO audit: region state change refused principal=User:ANONYMOUS "
+                    r"peer=127\.0\.0\.1:\d+ api=AlterConfigs outcome=INVALID_CONFIG reason=",
+                    b.log_text()), "the refused region-state changes are audited")
     # the state is intact: a plain client's produce to orders is still fenced
     admin(b).create_topics([NewTopic("orders", 1, 1)])
     check_eq(produce_raw(b, "orders", "strait-test"), NOT_LEADER_OR_FOLLOWER,

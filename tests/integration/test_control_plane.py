@@ -118,11 +118,17 @@ def attacks_on_sidecars(d, token):
     for region, sc in d.sidecars.items():
         with open(sc.log_path, errors="replace") as f:
             log = f.read()
-        check(re.search(r"WARN sidecar: unauthorized request refused peer=127\.0\.0\.1:\d+ "
-                        r"route=POST /failover/state reason=no credentials", log),
+        check(re.search(r"WARN audit: control-plane request refused principal=- "
+                        r"peer=127\.0\.0\.1:\d+ service=sidecar method=POST "
+                        r"route=/failover/state outcome=401 reason=no credentials", log),
               "%s logs the refusal with the peer, the route and the reason" % region)
-        check("wrong token" in log and "route=GET /failover/heartbeat" in log,
+        check("wrong token" in log and "method=GET route=/failover/heartbeat outcome=401" in log,
               "%s logs the wrong token and the heartbeat" % region)
+        # refused by the route, with the token: the caller's credential and the reason
+        check(re.search(r"WARN audit: control-plane request principal=token "
+                        r"peer=127\.0\.0\.1:\d+ service=sidecar method=POST "
+                        r"route=/failover/state outcome=400 result=error=bad parameter epoch", log),
+              "%s logs the refused epoch with the caller's credential" % region)
         check(token not in log, "%s never logs the token" % region)
 
 
@@ -179,8 +185,13 @@ def witness_attacks(t, d, token):
     check_eq(proc.wait(15), 0, "witness exit status after SIGTERM")
     with open(log_path, errors="replace") as f:
         log = f.read()
-    check("WARN witness: unauthorized request refused peer=127.0.0.1:" in log,
+    check(re.search(r"WARN audit: control-plane request refused principal=- "
+                    r"peer=127\.0\.0\.1:\d+ service=witness method=POST route=/witness/vote "
+                    r"outcome=401 reason=no credentials", log),
           "the witness logs refusals:\n" + log[-2000:])
+    check(re.search(r"WARN audit: control-plane request principal=token peer=127\.0\.0\.1:\d+ "
+                    r"service=witness method=POST route=/witness/vote outcome=400 result=granted=0",
+                    log), "the witness logs the refused vote with the caller's credential")
 
 
 def cli_finds_the_token(d):
@@ -240,6 +251,26 @@ def insecure_is_explicit(t, d):
           "an insecure sidecar generates no token")
 
 
+def audited_state_change(d):
+    """A state change with the token: one audit line on the sidecar (caller,
+    peer, route, outcome) and one on each broker that took the new state
+    (principal, peer, roles and epochs)."""
+    code, body = d.sidecars["east"].post("/failover/state?epoch=2&active=east&actor=operator")
+    check_eq((code, kv(body).get("changed")), (200, "1"), "a state change with the token: %r" % body)
+    with open(d.sidecars["east"].log_path, errors="replace") as f:
+        log = f.read()
+    check(re.search(r"INFO audit: control-plane request principal=token peer=127\.0\.0\.1:\d+ "
+                    r"service=sidecar method=POST route=/failover/state outcome=200 "
+                    r"result=changed=1", log), "east's sidecar logs the change it accepted")
+    for region, b in (("east", d.east), ("west", d.west)):
+        role = "active" if region == "east" else "standby"
+        line = re.compile(r"INFO audit: region state change principal=User:ANONYMOUS "
+                          r"peer=127\.0\.0\.1:\d+ api=\w+ role=%s->%s epoch=1->2 active=east "
+                          r"outcome=ok" % (role, role))
+        mirror.wait_for("%s's broker audits the epoch 2 state" % region,
+                        lambda: line.search(b.log_text()), 20)
+
+
 def run(t, d):
     d.start_sidecars()
     d.wait_roles({"east": "active", "west": "standby"})
@@ -249,6 +280,7 @@ def run(t, d):
     witness_attacks(t, d, token)
     cli_finds_the_token(d)
     check_eq(snapshot(d)["east"][:2], ("1", "east"), "east's state after everything")
+    audited_state_change(d)
     for sc in d.sidecars.values():
         sc.stop()
     reads_can_be_closed(t, d)

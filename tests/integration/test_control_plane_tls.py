@@ -165,7 +165,7 @@ def refused_clients(d, pki, east):
 
 def refusals(sc):
     with open(sc.log_path, errors="replace") as f:
-        return f.read().count("unauthorized request refused")
+        return f.read().count("control-plane request refused")
 
 
 def witness_over_mtls(t, d, pki):

@@ -276,7 +276,7 @@ static void test_migrations(void **state)
     checkpoint_store *s = NULL;
     assert_int_equal(checkpoint_store_open(path, &s), 0);
     checkpoint_store_close(s);
-    assert_int_equal(sqlite_int(path, "PRAGMA user_version"), 2);
+    assert_int_equal(sqlite_int(path, "PRAGMA user_version"), 3);
     assert_int_equal(sqlite_int(path, "PRAGMA application_id"), 0x53545254);
     assert_int_equal(sqlite_int(path, "SELECT count(*) FROM map_ranges"), 0);
     /* opening again applies nothing and keeps the data */
