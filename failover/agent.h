@@ -94,6 +94,9 @@ int failover_agent_apply(failover_agent *a, const failover_state *next, const fa
  * why when the brokers did not accept the push yet (the timer retries).
  */
 int failover_agent_unfence(failover_agent *a, const char *actor, char *why, size_t whylen);
+/* The risk= value POST /failover/unfence requires (the CLI sends it). */
+#define FAILOVER_UNFENCE_RISK "other-regions-down"
+
 
 /* Timer: retries a failed push, re-pushes now and then, adopts a newer
  * state from a peer. *changed when the state changed. */

@@ -344,9 +344,14 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
         char candidate[FAILOVER_NAME_MAX];
         cli_kv(body, "vote_candidate", candidate, sizeof candidate);
         int64_t vote_epoch = answer_epoch(body, "vote_epoch");
-        /* a witness that granted another region a newer epoch has moved on */
-        bool counts = !(vote_epoch > epoch && strcmp(candidate, self) != 0);
-        contact(af, slot, sent, answer_epoch(body, "epoch_seen"), counts);
+        /* a witness that granted another region a newer epoch has moved on,
+         * and so has one that heard of an epoch above ours from any region:
+         * a region restarted on a stale `active` must not count it towards
+         * the majority that lets it take writes (its lease stays expired
+         * until the agent learns the newer state from a peer) */
+        int64_t seen = answer_epoch(body, "epoch_seen");
+        bool counts = !(vote_epoch > epoch && strcmp(candidate, self) != 0) && seen <= epoch;
+        contact(af, slot, sent, seen, counts);
     } else {
         int64_t peer_epoch = answer_epoch(body, "epoch");
         contact(af, slot, sent, peer_epoch, peer_epoch <= epoch);
