@@ -14,8 +14,8 @@
  *          the line (values never hold control characters: refused on input),
  *          e.g. "strait.region.lease.ms=1500"
  *
- * The lease's renewal time is not in the file: it is a monotonic time of
- * this process, and a state read back must be confirmed (any apply) by its
+ * The lease's renewal time and the last anchor are not in the file: they
+ * are monotonic times of this process, and a state read back must be confirmed (any apply) by its
  * sidecar before an active role takes writes again, with a lease or without
  * (region_state.h).
  *
