@@ -929,6 +929,14 @@ void region_state_each(const region_state *rs,
     for (int k = 0; k < KEY_COUNT; k++)
         if (rs->v->set[k])
             fn(arg, key_names[k], rs->v->text[k]);
+}
+
+void region_state_describe(const region_state *rs,
+                           void (*fn)(void *arg, const char *key, const char *value), void *arg)
+{
+    if (!rs)
+        return;
+    region_state_each(rs, fn, arg);
     /* not state: the anchor a sidecar reads before it renews the lease */
     char clock[32];
     snprintf(clock, sizeof clock, "%lld", (long long)clock_mono_ms());

@@ -176,10 +176,14 @@ const region_broker *region_state_group_broker(const region_state *rs, const cha
                                                size_t len);
 
 /* Calls fn for every key that is set, in the order of the table above, with
- * its value as stored, then strait.region.clock.ms with this broker's
- * clock_mono_ms now (DescribeConfigs; the sidecar's lease anchor). */
+ * its value as stored. */
 void region_state_each(const region_state *rs,
                        void (*fn)(void *arg, const char *key, const char *value), void *arg);
+/* What DescribeConfigs lists: region_state_each, then strait.region.clock.ms
+ * with this broker's clock_mono_ms now (the sidecar's lease anchor; not
+ * state, so never in region_state_each). */
+void region_state_describe(const region_state *rs,
+                           void (*fn)(void *arg, const char *key, const char *value), void *arg);
 
 /* True if client_id (len bytes, len < 0 = null) names the sidecar: how the
  * sidecar is told apart when no authorizer is configured (not a security
