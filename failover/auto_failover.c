@@ -361,12 +361,15 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
         cli_kv(body, "vote_candidate", candidate, sizeof candidate);
         int64_t vote_epoch = answer_epoch(body, "vote_epoch");
         /* a witness that granted another region a newer epoch has moved on,
-         * and so has one that heard of an epoch above ours from any region:
-         * a region restarted on a stale `active` must not count it towards
-         * the majority that lets it take writes (its lease stays expired
-         * until the agent learns the newer state from a peer) */
+         * and so has one that heard of an epoch above ours from any region
+         * (unless that epoch is its vote for us: our own promotion, before
+         * our heartbeats carry it): a region restarted on a stale `active`
+         * must not count it towards the majority that lets it take writes
+         * (its lease stays expired until it learns the newer state) */
         int64_t seen = answer_epoch(body, "epoch_seen");
-        bool counts = !(vote_epoch > epoch && strcmp(candidate, self) != 0) && seen <= epoch;
+        bool own_vote = vote_epoch >= seen && strcmp(candidate, self) == 0; /* our promotion */
+        bool counts = !(vote_epoch > epoch && strcmp(candidate, self) != 0) &&
+                      (seen <= epoch || own_vote);
         contact(af, slot, sent, seen, counts);
     } else {
         int64_t peer_epoch = answer_epoch(body, "epoch");
@@ -660,6 +663,9 @@ static void promote(auto_failover *af, const failover_state *st, int suspect, in
              (double)silent_ms(af, suspect, clock_mono_ms()) / 1000.0, votes, granted,
              af->voter_count, lag);
     af->lease_expired = false; /* a majority just answered */
+    pthread_mutex_lock(&af->lock);
+    af->epoch = epoch; /* the heartbeats carry it from now on, not at the next tick */
+    pthread_mutex_unlock(&af->lock);
     char why[512];
     bool stored = false;
     int rc = failover_agent_apply(af->agent, &next, &ev, &stored, why, sizeof why);
