@@ -9,6 +9,7 @@
  *   strait witness --listen HOST:PORT --topology FILE [--state-dir DIR] (failover/witness.h)
  *   strait acls add|list|remove --bootstrap HOST:PORT ... (failover/cli_acls.c)
  *   strait users add|list|delete --bootstrap HOST:PORT ... (failover/cli_users.c)
+ *   strait unfence REGION --topology FILE --i-know-... (failover/cli_confirm.c)
  *   strait version | help
  *
  * Exit status: 0 success, 1 the role failed at run time, 2 bad command line
@@ -67,6 +68,10 @@ static void usage(FILE *out)
           "                 switch back to a returned region once it has caught up\n"
           "                 (exit codes: 0 done, 1 failed mid-way, 2 usage, 3 refused;\n"
           "                 docs/dr-runbook.md)\n"
+          "  unfence REGION --topology FILE --i-know-the-other-regions-are-down [--json]\n"
+          "                 let a region that restarted as active take writes before it\n"
+          "                 has heard from a peer (manual mode; split brain if another\n"
+          "                 region was promoted meanwhile: docs/dr-runbook.md)\n"
           "  witness --listen HOST:PORT --topology FILE [--state-dir DIR]\n"
           "                 the third vote of automatic failover, for a third site\n"
           "                 (its vote is kept in DIR, default ./strait-witness)\n"
@@ -423,6 +428,8 @@ int main(int argc, char **argv)
         return failover_cli_acls(argc - 2, argv + 2);
     if (!strcmp(command, "users"))
         return failover_cli_users(argc - 2, argv + 2);
+    if (!strcmp(command, "unfence"))
+        return failover_cli_unfence(argc - 2, argv + 2);
     if (!strcmp(command, "version") || !strcmp(command, "--version")) {
         printf("strait %s\n", STRAIT_VERSION);
         return 0;

@@ -23,6 +23,19 @@
  *                             even when they match strait.redirect.topics
  *   strait.redirect.groups    the same, for consumer group ids
  *
+ * Two keys are not state (never stored, never listed as set):
+ *   strait.region.clock.ms    read-only, DescribeConfigs of the BROKER
+ *                             resource: the broker's monotonic clock (ms) at
+ *                             the moment it answers
+ *   strait.region.lease.anchor.ms
+ *                             in a change: a strait.region.clock.ms value this
+ *                             broker reported BEFORE the sender decided to send
+ *                             the change; the lease the change renews runs from
+ *                             it, not from when the change arrives (a renewal
+ *                             delayed in flight or behind a busy loop can only
+ *                             shorten the lease; the argument is in
+ *                             broker/cluster/region_state.h)
+ *
  * The rules a change must follow (a role needs an epoch, epochs never go
  * down, the lease, the confirmation of a role read back at start) are the
  * broker's, in broker/cluster/region_state.h.
@@ -43,6 +56,8 @@
 #define REGION_KEY_TOPICS "strait.redirect.topics"
 #define REGION_KEY_TOPICS_EXCLUDE "strait.redirect.topics.exclude"
 #define REGION_KEY_GROUPS "strait.redirect.groups"
+#define REGION_KEY_CLOCK_MS "strait.region.clock.ms"
+#define REGION_KEY_LEASE_ANCHOR_MS "strait.region.lease.anchor.ms"
 
 /* Values of strait.region.role. */
 #define REGION_ROLE_NAME_ACTIVE "active"

@@ -32,6 +32,7 @@ import time
 import urllib.request
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("STRAIT_BIN", os.path.join(ROOT, "build", "bin", "strait"))
@@ -121,6 +122,23 @@ def sidecar_state(region):
             return dict(l.split("=", 1) for l in r.read().decode().splitlines() if "=" in l)
     except Exception:
         return None
+
+
+def wait_roles(expected, timeout=60):
+    """Until every region's brokers were told its expected role: a sidecar
+    of an active region tells them `fenced` until it has heard from a peer
+    (docs/dr-runbook.md), and a broker takes writes before its sidecar's
+    first push (no role yet), so clients start once the roles are in place."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = {r: sidecar_state(r) for r in expected}
+        if all(st and st.get("effective_role", st.get("role")) == role and
+               st.get("pushed_epoch") == st.get("epoch") for r, st in states.items()
+               for role in [expected[r]]):
+            return
+        time.sleep(0.2)
+    sys.exit("demo: the regions did not reach the roles %s within %d s (see %s)"
+             % (expected, timeout, DATA))
 
 
 def sidecar_flows(region):
@@ -238,6 +256,12 @@ def main():
             start(region, "broker")
         for region in REGIONS:
             start(region, "sidecar")
+        wait_roles({"east": "active", "west": "standby"})
+        # the topic exists in the active region before clients arrive (the
+        # mirror creates it in west): a standby never auto-creates a mirrored
+        # topic, so a producer that asks west first would otherwise wait
+        admin = AdminClient({"bootstrap.servers": "127.0.0.1:%d" % REGIONS["east"]["port"]})
+        admin.create_topics([NewTopic(TOPIC, num_partitions=1)])[TOPIC].result(30)
         say("two regions up: east 127.0.0.1:9092 (active), west 127.0.0.1:9192 (standby); "
             "logs in %s" % DATA)
         clients = Clients()

@@ -31,10 +31,16 @@ struct failover_agent {
     peer_poll *peers;          /* peers' states, polled on their own thread */
     role_pusher *pusher;       /* every push, and the brokers' lease renewals */
     bool peers_asked;          /* every peer was asked once since start: the timer's
-                                  first push waits for it, so a region returning after a
-                                  failover elsewhere never confirms its stored `active`
-                                  role to its brokers (region_state.h) before it has
-                                  learnt of the newer state */
+                                  first push waits for it, so a region whose peers answer
+                                  learns of a newer state before it pushes anything */
+    /* Manual mode's restart fence (agent.h, failover_agent_open): while
+     * restart_fenced, a state at restart_fence_epoch that makes this region
+     * active is pushed as `fenced`. Asked was never enough: a region that was
+     * failed over while it was down and returns while the links are cut has
+     * asked every peer (and heard nothing), and must not take writes. */
+    bool restart_fenced;
+    int64_t restart_fence_epoch;
+    int peers_needed;          /* answers (from distinct peers) that end the fence */
 };
 
 /* Runs a hook command with {region} replaced, without waiting for it. */
@@ -74,12 +80,65 @@ static void reap_hooks(void)
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+/* True while the restart fence holds the stored `active` role back. A state
+ * at a newer epoch (adopted from a peer, or posted by the CLI) ends it for
+ * good: whoever made that state knew more than this region's stored one. */
+static bool held_fenced(failover_agent *a)
+{
+    if (!a->restart_fenced)
+        return false;
+    const char *self = a->topology->regions[a->region].name;
+    if (a->info.state.epoch != a->restart_fence_epoch ||
+        failover_role_of(&a->info.state, self) != FAILOVER_ROLE_ACTIVE) {
+        log_info("failover", "restart fence ended: the state is now epoch=%lld active=%s",
+                 (long long)a->info.state.epoch, a->info.state.active);
+        a->restart_fenced = false;
+        a->info.fenced_reason[0] = '\0';
+    }
+    return a->restart_fenced;
+}
+
+/* st with this region fenced (same epoch; nothing else changes): what the
+ * brokers hear while the region must not take writes on st's role. */
+static void fence_self(const failover_agent *a, failover_state *st)
+{
+    snprintf(st->fenced, sizeof st->fenced, "%s", a->topology->regions[a->region].name);
+    st->promoting[0] = '\0'; /* `fenced` wins in failover_role_of anyway */
+}
+
 static void push(failover_agent *a)
 {
     char err[512] = "";
     failover_state pushed = a->info.state;
     auto_failover_pushed_state(a->automatic, &pushed); /* `fenced` while its lease lapsed */
+    if (held_fenced(a))
+        fence_self(a, &pushed);
     int rc = role_pusher_push(a->pusher, &pushed, err, sizeof err);
+    if (rc == ST_ENOTFOUND) {
+        /* A demotion that cannot be pushed fences instead: `standby` needs
+         * the active region's broker list over the cross-region link, and a
+         * region that holds on to its old role while another one is active
+         * is a split brain. `fenced` needs nothing remote; the timer keeps
+         * retrying `standby`, and the renewals never re-send the old
+         * `active` (role_pusher.h: they renew only what was last asked). */
+        failover_state fenced = pushed;
+        fence_self(a, &fenced);
+        char fence_err[512] = "";
+        if (role_pusher_push(a->pusher, &fenced, fence_err, sizeof fence_err) == 0) {
+            if (strcmp(err, a->info.push_error) != 0)
+                log_warn("failover", "role %s not pushed epoch=%lld (%s): the brokers are "
+                         "fenced meanwhile",
+                         failover_role_name(failover_role_of(&pushed,
+                                                             a->topology->regions[a->region].name)),
+                         (long long)pushed.epoch, err);
+            size_t used = strlen(err);
+            snprintf(err + used, sizeof err - used, "; fenced meanwhile");
+        } else {
+            size_t used = strlen(err);
+            snprintf(err + used, sizeof err - used, "; fencing failed too: %s", fence_err);
+        }
+        rc = ST_EIO;
+    }
     int64_t now = clock_mono_ms();
     if (rc == 0) {
         a->info.pushed_epoch = a->info.state.epoch;
@@ -111,6 +170,32 @@ static void changed_to(failover_agent *a, const failover_state *previous, const 
     if (before == FAILOVER_ROLE_ACTIVE && after != FAILOVER_ROLE_ACTIVE)
         run_hook(a, "on_demote", a->topology->hook_on_demote);
     push(a);
+}
+
+/* At open, manual mode: an `active` role read back (or a fresh store's) is
+ * not trusted until a majority of the regions (this one included) answered
+ * with no newer epoch. Automatic mode needs no fence of its own: its lease
+ * starts expired and holds only with a majority of voters (auto_failover.c). */
+static void restart_fence_raise(failover_agent *a)
+{
+    const topology *t = a->topology;
+    const char *self = t->regions[a->region].name;
+    /* A single-region topology has no peer to split the brain with, and no
+     * one whose answer could ever lift a fence: it comes up active. */
+    if (a->automatic || t->region_count < 2 ||
+        failover_role_of(&a->info.state, self) != FAILOVER_ROLE_ACTIVE)
+        return;
+    a->restart_fenced = true;
+    a->restart_fence_epoch = a->info.state.epoch;
+    a->peers_needed = t->region_count / 2; /* a majority of regions, minus this one */
+    snprintf(a->info.fenced_reason, sizeof a->info.fenced_reason,
+             "restarted as active at epoch %lld and has not heard from %d peer sidecar%s yet "
+             "(another region may have been promoted meanwhile)",
+             (long long)a->info.state.epoch, a->peers_needed, a->peers_needed == 1 ? "" : "s");
+    log_warn("failover", "%s is fenced until %d peer sidecar%s answer%s with no newer epoch, "
+             "or an operator runs strait unfence %s --i-know-the-other-regions-are-down",
+             self, a->peers_needed, a->peers_needed == 1 ? "" : "s",
+             a->peers_needed == 1 ? "s" : "", self);
 }
 
 int failover_agent_open(const topology *t, int region, const char *store_path,
@@ -171,6 +256,7 @@ int failover_agent_open(const topology *t, int region, const char *store_path,
     log_info("failover", "state loaded epoch=%lld active=%s role=%s", (long long)a->info.state.epoch,
              a->info.state.active,
              failover_role_name(failover_role_of(&a->info.state, t->regions[region].name)));
+    restart_fence_raise(a);
     a->next_push_ms = 0; /* first tick pushes */
     *out = a;
     return 0;
@@ -250,17 +336,78 @@ static void adopt_from_peers(failover_agent *a, bool *changed)
     *changed = *changed || stored;
 }
 
+/* The restart fence ends once enough peers answered and none of them holds
+ * an epoch above this region's (a newer one was adopted just before; one
+ * that could not be adopted keeps the fence). True when it just ended. */
+static bool restart_fence_check(failover_agent *a, int answered)
+{
+    if (!held_fenced(a))
+        return false;
+    failover_state newer;
+    int from = -1;
+    if (answered < a->peers_needed ||
+        peer_poll_newer(a->peers, a->info.state.epoch, &newer, &from))
+        return false;
+    log_info("failover", "restart fence lifted: %d peer sidecar%s answered and none holds an "
+             "epoch above %lld; %s takes writes again", answered, answered == 1 ? "" : "s",
+             (long long)a->info.state.epoch, a->topology->regions[a->region].name);
+    a->restart_fenced = false;
+    a->info.fenced_reason[0] = '\0';
+    return true;
+}
+
+int failover_agent_unfence(failover_agent *a, const char *actor, char *why, size_t whylen)
+{
+    const char *self = a->topology->regions[a->region].name;
+    why[0] = '\0';
+    if (!held_fenced(a)) {
+        snprintf(why, whylen, "%s is not held fenced after a restart (role %s at epoch %lld): "
+                 "nothing to lift", self,
+                 failover_role_name(failover_role_of(&a->info.state, self)),
+                 (long long)a->info.state.epoch);
+        return ST_EINVAL;
+    }
+    failover_event ev = {.at_ms = clock_wall_ms(), .epoch = a->info.state.epoch,
+                         .lag_records = -1};
+    snprintf(ev.actor, sizeof ev.actor, "%s", actor && actor[0] ? actor : "operator");
+    snprintf(ev.operation, sizeof ev.operation, "unfence");
+    snprintf(ev.from, sizeof ev.from, "%s", self);
+    snprintf(ev.to, sizeof ev.to, "%s", self);
+    snprintf(ev.outcome, sizeof ev.outcome, "unfenced");
+    snprintf(ev.detail, sizeof ev.detail, "the operator lifted the restart fence without an "
+             "answer from a peer; it %s", a->info.fenced_reason);
+    int rc = failover_event_add(a->store, &ev);
+    if (rc != 0) {
+        snprintf(why, whylen, "the audit record could not be stored: %s", strait_strerror(rc));
+        return ST_EIO;
+    }
+    log_warn("failover", "restart fence lifted by %s: %s takes writes at epoch %lld without "
+             "having heard from a peer", ev.actor, self, (long long)a->info.state.epoch);
+    a->restart_fenced = false;
+    a->info.fenced_reason[0] = '\0';
+    push(a);
+    if (a->info.push_error[0]) {
+        snprintf(why, whylen, "unfenced, but the brokers have not accepted it yet: %s",
+                 a->info.push_error);
+        return ST_EIO;
+    }
+    return 0;
+}
+
 void failover_agent_tick(failover_agent *a, bool *changed)
 {
     *changed = false;
     reap_hooks();
-    bool asked = a->peers && peer_poll_asked_all(a->peers); /* before adopting what they said */
+    /* both read before adopting what the peers said (peer_poll.h) */
+    bool asked = a->peers && peer_poll_asked_all(a->peers);
+    int answered = a->peers ? peer_poll_answered(a->peers) : 0;
     adopt_from_peers(a, changed);
+    bool fence_lifted = restart_fence_check(a, answered);
     bool lease_changed = auto_failover_tick(a->automatic, changed);
     if (!a->peers_asked && !asked)
         return; /* no push before every peer was asked once (see peers_asked) */
     a->peers_asked = true;
-    if (lease_changed || clock_mono_ms() >= a->next_push_ms)
+    if (fence_lifted || lease_changed || clock_mono_ms() >= a->next_push_ms)
         push(a);
 }
 

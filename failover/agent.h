@@ -37,6 +37,10 @@ typedef struct failover_agent failover_agent;
 
 typedef struct failover_agent_info {
     failover_state state;
+    /* Manual mode's restart fence (failover_agent_open): the stored role is
+     * `active` but not trusted yet, so the brokers hear `fenced`. "" when
+     * the region is not held fenced this way; otherwise why, for /status. */
+    char fenced_reason[256];
     int64_t pushed_epoch;          /* epoch the brokers last accepted; 0 = not yet */
     int64_t pushed_at_ms;
     char push_error[512];          /* "" after a successful push */
@@ -45,7 +49,19 @@ typedef struct failover_agent_info {
 
 /* Opens the state in store_path; a fresh store starts from the topology's
  * failover.active at epoch 1. ST_ECONFIG (err says why) when the stored
- * state names a region the topology does not have. */
+ * state names a region the topology does not have.
+ *
+ * A region never takes writes on its stored role alone. In automatic mode
+ * its brokers hear `active` only while a majority of voters answers
+ * (auto_failover.h: the lease starts expired). In manual mode a region whose
+ * stored (or fresh) state makes it active starts behind a restart fence: its
+ * brokers hear `fenced` at the stored epoch until answers from enough peers
+ * arrived (a majority of the regions counting itself; a failed request is no
+ * answer) and none of them holds a newer epoch (a newer one is adopted and
+ * ends the fence), or until an operator lifts it with
+ * failover_agent_unfence. Any state at a newer epoch (adopted, or posted by
+ * the CLI) ends the fence too: whoever made it knew more. A topology with a
+ * single region has no one to split with and no fence. */
 struct control_plane;
 /* control: the credentials of the calls to peers and the witness
  * (failover/control_plane.h); it must outlive the agent. */
@@ -68,6 +84,19 @@ struct auto_failover *failover_agent_automatic(failover_agent *a);
  */
 int failover_agent_apply(failover_agent *a, const failover_state *next, const failover_event *ev,
                          bool *changed, char *why, size_t whylen);
+
+/*
+ * The operator lifts the restart fence (`strait unfence REGION
+ * --i-know-the-other-regions-are-down`, failover/cli_confirm.c): the region
+ * takes writes on its stored role without having heard from a peer. actor
+ * and the fence's reason go to the audit history. 0 (lifted and pushed),
+ * ST_EINVAL with why (not fenced that way: nothing to lift), or ST_EIO with
+ * why when the brokers did not accept the push yet (the timer retries).
+ */
+int failover_agent_unfence(failover_agent *a, const char *actor, char *why, size_t whylen);
+/* The risk= value POST /failover/unfence requires (the CLI sends it). */
+#define FAILOVER_UNFENCE_RISK "other-regions-down"
+
 
 /* Timer: retries a failed push, re-pushes now and then, adopts a newer
  * state from a peer. *changed when the state changed. */

@@ -39,11 +39,27 @@
  * whose sidecar alone died is not failed over.
  *
  * An active region whose sidecar has died cannot push `fenced`: its brokers
- * hold a lease of their own for that (failover.broker_lease, at most
- * d/2 - tick; failover/lease_renew.h). The sidecar renews it only while
- * this lease holds (checked at each renewal, not only once per tick), so a
- * renewal is sent no later than S + d/2 - tick and the brokers stop taking
- * writes no later than S + d - 2 ticks, before any grant. A standby still
+ * hold a lease of their own for that (failover.broker_lease, L <= d/2 -
+ * tick; failover/role_pusher.h). The sidecar decides each renewal only
+ * while this lease holds, and decides it AFTER reading the brokers' clocks
+ * (the anchor, broker/cluster/region_state.h), so the decision is at some
+ * t_d <= S + d/2 - tick and each broker's lease ends by its own clock no
+ * later than t_d + L(1 + rho), rho the broker host's clock rate error:
+ * no later than S + d - 2 ticks + rho L, before any grant at S + d as long
+ * as rho L < 2 ticks (2 s; rho is below 1e-3 on any host, L at most an
+ * hour). How long the renewal then takes to arrive does not matter: it
+ * can only shorten the brokers' lease. Clock rates on the voters matter the
+ * same way for the d and d/2 above: each side measures only its own
+ * intervals, and a voter's grant waits d by its clock while the active's
+ * lease runs d/2 by its own, a margin of d/2 that drift cannot eat.
+ *
+ * A region restarted on a stale `active` (failed over while it was down)
+ * starts with its lease expired and gets it only from voters that answer
+ * at its epoch or below: a peer at a newer epoch does not count, nor does a
+ * witness that voted for another region or heard a newer epoch from any
+ * region (epoch_seen), so it cannot reach a majority before it adopts the
+ * newer state from a peer. Manual mode has no majority: its restart fence
+ * is in failover/agent.h. A standby still
  * promotes only if the active region's brokers do not answer Metadata, so
  * a region whose sidecar alone died is not failed over (its writes stop
  * until the sidecar is back: safety over availability; broker_lease: 0s
@@ -344,9 +360,17 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
         char candidate[FAILOVER_NAME_MAX];
         cli_kv(body, "vote_candidate", candidate, sizeof candidate);
         int64_t vote_epoch = answer_epoch(body, "vote_epoch");
-        /* a witness that granted another region a newer epoch has moved on */
-        bool counts = !(vote_epoch > epoch && strcmp(candidate, self) != 0);
-        contact(af, slot, sent, answer_epoch(body, "epoch_seen"), counts);
+        /* a witness that granted another region a newer epoch has moved on,
+         * and so has one that heard of an epoch above ours from any region
+         * (unless that epoch is its vote for us: our own promotion, before
+         * our heartbeats carry it): a region restarted on a stale `active`
+         * must not count it towards the majority that lets it take writes
+         * (its lease stays expired until it learns the newer state) */
+        int64_t seen = answer_epoch(body, "epoch_seen");
+        bool own_vote = vote_epoch >= seen && strcmp(candidate, self) == 0; /* our promotion */
+        bool counts = !(vote_epoch > epoch && strcmp(candidate, self) != 0) &&
+                      (seen <= epoch || own_vote);
+        contact(af, slot, sent, seen, counts);
     } else {
         int64_t peer_epoch = answer_epoch(body, "epoch");
         contact(af, slot, sent, peer_epoch, peer_epoch <= epoch);
@@ -639,6 +663,9 @@ static void promote(auto_failover *af, const failover_state *st, int suspect, in
              (double)silent_ms(af, suspect, clock_mono_ms()) / 1000.0, votes, granted,
              af->voter_count, lag);
     af->lease_expired = false; /* a majority just answered */
+    pthread_mutex_lock(&af->lock);
+    af->epoch = epoch; /* the heartbeats carry it from now on, not at the next tick */
+    pthread_mutex_unlock(&af->lock);
     char why[512];
     bool stored = false;
     int rc = failover_agent_apply(af->agent, &next, &ev, &stored, why, sizeof why);

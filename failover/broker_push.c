@@ -218,6 +218,79 @@ static rd_kafka_resp_err_t set_config(rd_kafka_ConfigResource_t *r, const char *
     return rd_kafka_ConfigResource_set_config(r, name, value);
 }
 
+/* Waits for the admin result of type want on queue; 0, or ST_EIO with err. */
+static int admin_wait(rd_kafka_queue_t *queue, int timeout_ms, rd_kafka_event_type_t want,
+                      const char *what, rd_kafka_event_t **out, char *err, size_t errlen)
+{
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, timeout_ms + 1000);
+    *out = ev;
+    if (!ev) {
+        snprintf(err, errlen, "%s timed out", what);
+        return ST_EIO;
+    }
+    if (rd_kafka_event_type(ev) != want) {
+        snprintf(err, errlen, "%s: unexpected admin event %s", what, rd_kafka_event_name(ev));
+        return ST_EIO;
+    }
+    if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errlen, "%s failed: %s", what, rd_kafka_event_error_string(ev));
+        return ST_EIO;
+    }
+    return 0;
+}
+
+/* The lease anchor of one broker: its strait.region.clock.ms, read with a
+ * DescribeConfigs of its BROKER resource (one call per broker: librdkafka
+ * sends a BROKER resource to that broker). Decimal text into out. */
+static int read_anchor(rd_kafka_t *rk, const char *region, const broker_entry *b, int timeout_ms,
+                       char *out, size_t outlen, char *err, size_t errlen)
+{
+    char id[16], what[128];
+    snprintf(id, sizeof id, "%" PRId32, b->id);
+    snprintf(what, sizeof what, "region %s broker %s: DescribeConfigs %s", region, id,
+             REGION_KEY_CLOCK_MS);
+    rd_kafka_ConfigResource_t *resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, id);
+    set_config(resource, REGION_KEY_CLOCK_MS, NULL); /* only this name is asked for */
+    rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *options =
+        rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, NULL, 0);
+    rd_kafka_DescribeConfigs(rk, &resource, 1, options, queue);
+    rd_kafka_event_t *ev = NULL;
+    int rc = admin_wait(queue, timeout_ms, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, what, &ev, err,
+                        errlen);
+    out[0] = '\0';
+    if (rc == 0) {
+        size_t n = 0;
+        const rd_kafka_ConfigResource_t **done = rd_kafka_DescribeConfigs_result_resources(
+            rd_kafka_event_DescribeConfigs_result(ev), &n);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (rd_kafka_ConfigResource_error(done[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                snprintf(err, errlen, "%s: %s", what, rd_kafka_ConfigResource_error_string(done[i]));
+                rc = ST_EIO;
+                break;
+            }
+            size_t entries = 0;
+            const rd_kafka_ConfigEntry_t **e = rd_kafka_ConfigResource_configs(done[i], &entries);
+            for (size_t j = 0; j < entries; j++) {
+                const char *value = rd_kafka_ConfigEntry_value(e[j]);
+                if (!strcmp(rd_kafka_ConfigEntry_name(e[j]), REGION_KEY_CLOCK_MS) && value)
+                    snprintf(out, outlen, "%s", value);
+            }
+        }
+        if (rc == 0 && !out[0]) {
+            snprintf(err, errlen, "%s: the broker does not report it", what);
+            rc = ST_EIO;
+        }
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(options);
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_ConfigResource_destroy(resource);
+    return rc;
+}
+
 int failover_push_roles(const topology *t, int region, const failover_state *st,
                         const failover_push_options *opt, char *err, size_t errlen)
 {
@@ -236,10 +309,13 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
                                         err, errlen);
     if (rc == 0)
         rc = flow_groups(t, region, groups, sizeof groups, err, errlen);
-    if (rc == 0 && role == FAILOVER_ROLE_STANDBY) /* a standby must know where to send clients */
-        rc = failover_region_brokers(t, active, redirect, sizeof redirect, err, errlen);
     if (rc != 0)
         return rc;
+    if (role == FAILOVER_ROLE_STANDBY) { /* a standby must know where to send clients */
+        rc = failover_region_brokers(t, active, redirect, sizeof redirect, err, errlen);
+        if (rc != 0) /* nothing was sent to this region's brokers (broker_push.h) */
+            return rc == ST_EIO ? ST_ENOTFOUND : rc;
+    }
 
     char lease[32];
     snprintf(lease, sizeof lease, "%" PRId64, opt->lease_ms);
@@ -250,8 +326,21 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
     int count = 0;
     int timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : FAILOVER_PUSH_TIMEOUT_MS;
     rc = list_brokers(rk, t, region, timeout_ms, brokers, &count, err, errlen);
+    /* every broker's lease anchor first, then the sender's decision: the
+     * lease this change renews runs from a time the broker read before it
+     * (region_state.h), however long the change then takes to arrive */
+    char anchors[PUSH_BROKERS_MAX][32];
+    for (int i = 0; rc == 0 && i < count; i++)
+        rc = read_anchor(rk, name, &brokers[i], timeout_ms, anchors[i], sizeof anchors[i], err,
+                         errlen);
+    if (rc == 0 && opt->proceed && !opt->proceed(opt->proceed_arg)) {
+        snprintf(err, errlen, "region %s: the push was called off after the anchors were read "
+                 "(the state it carries is no longer this sidecar's to send)", name);
+        rc = ST_EINVAL;
+    }
     rd_kafka_ConfigResource_t *resources[PUSH_BROKERS_MAX];
-    for (int i = 0; rc == 0 && i < count; i++) {
+    int made = 0;
+    for (int i = 0; rc == 0 && i < count; i++, made++) {
         char id[16];
         snprintf(id, sizeof id, "%" PRId32, brokers[i].id);
         resources[i] = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_BROKER, id);
@@ -266,6 +355,7 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
         set_config(resources[i], REGION_KEY_GROUPS, groups);
         if (opt->lease_ms > 0)
             set_config(resources[i], REGION_KEY_LEASE_MS, lease);
+        set_config(resources[i], REGION_KEY_LEASE_ANCHOR_MS, anchors[i]);
     }
     if (rc == 0) {
         rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
@@ -300,7 +390,7 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
         rd_kafka_AdminOptions_destroy(options);
         rd_kafka_queue_destroy(queue);
     }
-    for (int i = 0; i < count; i++) /* AlterConfigs copied them */
+    for (int i = 0; i < made; i++) /* AlterConfigs copied them */
         rd_kafka_ConfigResource_destroy(resources[i]);
     if (!opt->client)
         rd_kafka_destroy(rk);

@@ -23,6 +23,10 @@
  *   strait.redirect.groups   the group patterns of those flows
  *   strait.region.lease.ms   the brokers' lease on `active` (failover.broker_lease;
  *                            only when one is configured)
+ *   strait.region.lease.anchor.ms
+ *                            each broker's own strait.region.clock.ms, read with
+ *                            DescribeConfigs just before the change is decided and
+ *                            sent: the lease runs from it (region_state.h)
  *
  * Blocking (librdkafka admin calls with a timeout); the sidecar calls it
  * through failover/role_pusher.h only, which serializes the agent's pushes
@@ -59,12 +63,22 @@ typedef struct failover_push_options {
                            NULL = a fresh one for this call */
     bool quiet;         /* no info line on success (lease renewals) */
     int timeout_ms;     /* per request; 0 = FAILOVER_PUSH_TIMEOUT_MS */
+    /* Asked after every broker's lease anchor was read and right before the
+     * change is sent: false calls the push off (ST_EINVAL, nothing sent). The
+     * lease renewals decide here whether they may still renew (role_pusher.c),
+     * so the decision comes after the anchor, as the lease argument needs.
+     * NULL = always proceed. */
+    bool (*proceed)(void *arg);
+    void *proceed_arg;
 } failover_push_options;
 
 /* Applies st's role for t->regions[region] to every broker of that region.
  * 0 when every broker accepted; ST_EIO with err naming the broker and the
  * reason otherwise (a broker that refuses an older epoch says so); ST_ETOOBIG
- * when the flows' patterns do not fit in one config value. */
+ * when the flows' patterns do not fit in one config value; ST_ENOTFOUND when
+ * st makes the region a standby and the active region's brokers could not be
+ * listed (the cross-region link is down): nothing was sent, and the caller
+ * (failover/agent.c) pushes `fenced` instead, which needs nothing remote. */
 int failover_push_roles(const topology *t, int region, const failover_state *st,
                         const failover_push_options *opt, char *err, size_t errlen);
 

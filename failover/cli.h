@@ -30,6 +30,11 @@ int failover_cli_failover(const char *topology_path, const char *to, bool force,
 int failover_cli_failback(const char *topology_path, const char *to, int64_t timeout_ms,
                           bool json);
 
+/* `strait unfence REGION --topology FILE --i-know-the-other-regions-are-down
+ * [--json]` (argv after "unfence", failover/cli_confirm.c): lifts the restart
+ * fence of a manual-mode region that has not heard from a peer. */
+int failover_cli_unfence(int argc, char **argv);
+
 /* `strait acls add|list|remove ...` (argv after "acls"): the broker's ACLs
  * through librdkafka's admin API (failover/cli_acls.c). 0 done, 1 the broker
  * refused or was not reached, 2 bad command line or command config. */

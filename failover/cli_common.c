@@ -126,7 +126,7 @@ int cli_read_states(cli_context *ctx)
         memset(&r->state, 0, sizeof r->state);
         r->reachable = false;
         r->role[0] = r->push_error[0] = r->error[0] = r->lease[0] = '\0';
-        r->broker_lease_error[0] = '\0';
+        r->broker_lease_error[0] = r->effective_role[0] = r->fenced_reason[0] = '\0';
         r->broker_lease_ms = r->broker_lease_renewed_at_ms = 0;
         r->broker_lease_renewing = false;
         int status = 0;
@@ -162,6 +162,10 @@ int cli_read_states(cli_context *ctx)
                 r->broker_lease_renewing = !strcmp(value, "1");
             else if (!strcmp(line, "broker_lease_renewed_at_ms"))
                 r->broker_lease_renewed_at_ms = strtoll(value, NULL, 10);
+            else if (!strcmp(line, "effective_role"))
+                snprintf(r->effective_role, sizeof r->effective_role, "%s", value);
+            else if (!strcmp(line, "fenced_reason"))
+                snprintf(r->fenced_reason, sizeof r->fenced_reason, "%s", value);
             else if (!strcmp(line, "broker_lease_error"))
                 snprintf(r->broker_lease_error, sizeof r->broker_lease_error, "%s", value);
             else

@@ -40,6 +40,8 @@ typedef struct cli_region {
     bool broker_lease_renewing;
     int64_t broker_lease_renewed_at_ms;
     char broker_lease_error[256];
+    char effective_role[16];       /* what the brokers are told ("" from an older sidecar) */
+    char fenced_reason[256];       /* why effective_role is `fenced` when role is not */
 } cli_region;
 
 struct control_plane;

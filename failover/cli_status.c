@@ -192,6 +192,10 @@ int failover_cli_status(const char *topology_path, bool json, bool history)
             cli_json_string(r->push_error);
             printf(", \"lease\": ");
             cli_json_string(r->lease);
+            printf(", \"effective_role\": ");
+            cli_json_string(r->effective_role);
+            printf(", \"fenced_reason\": ");
+            cli_json_string(r->fenced_reason);
             printf(", \"broker_lease_ms\": %" PRId64 ", \"broker_lease_renewing\": %s"
                    ", \"broker_lease_renewed_at_ms\": %" PRId64 ", \"broker_lease_error\": ",
                    r->broker_lease_ms, r->broker_lease_renewing ? "true" : "false",
@@ -207,6 +211,8 @@ int failover_cli_status(const char *topology_path, bool json, bool history)
             if (r->push_error[0])
                 printf("  brokers have not accepted epoch %" PRId64 ": %s\n", r->state.epoch,
                        r->push_error);
+            if (r->fenced_reason[0])
+                printf("  FENCED (its brokers refuse writes): %s\n", r->fenced_reason);
             print_leases(r);
         }
         int status = 0;

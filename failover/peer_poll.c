@@ -28,7 +28,8 @@ struct peer_poll {
     pthread_mutex_t lock;        /* guards the fields below */
     pthread_cond_t wake;
     bool have;
-    bool asked_all;              /* one whole round is done */
+    bool asked_all;              /* one whole round is done (answered or not) */
+    bool answered[TOPOLOGY_REGIONS_MAX]; /* this peer answered with a state at least once */
     failover_state newest;
     int newest_from;
 };
@@ -67,6 +68,7 @@ static void *poll_thread(void *arg)
             if (i == p->self || !read_peer(p, i, &st))
                 continue;
             pthread_mutex_lock(&p->lock);
+            p->answered[i] = true; /* with newest updated under the same lock */
             if (!p->have || st.epoch > p->newest.epoch) {
                 p->newest = st;
                 p->newest_from = i;
@@ -145,4 +147,14 @@ bool peer_poll_asked_all(peer_poll *p)
     bool done = p->asked_all;
     pthread_mutex_unlock(&p->lock);
     return done;
+}
+
+int peer_poll_answered(peer_poll *p)
+{
+    int count = 0;
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < p->topology->region_count; i++)
+        count += p->answered[i] ? 1 : 0;
+    pthread_mutex_unlock(&p->lock);
+    return count;
 }

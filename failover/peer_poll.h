@@ -25,9 +25,18 @@ void peer_poll_stop(peer_poll *p);
 /* The newest state a peer reported whose epoch is above min_epoch, and the
  * peer's region index; false when there is none. @locality any thread. */
 bool peer_poll_newer(peer_poll *p, int64_t min_epoch, failover_state *out, int *from);
-/* True once every peer has been asked at least once (answered or not): a
- * region that restarts as `active` waits for it before its brokers' lease
- * is renewed, so it learns of a promotion elsewhere first. @locality any thread. */
+/* True once every peer has been asked at least once (answered or not): the
+ * agent's first push waits for it, so a region whose peers answer learns of
+ * a promotion elsewhere before it pushes anything. Being asked is NOT being
+ * heard: a failed request says nothing about the peer's epoch.
+ * @locality any thread. */
 bool peer_poll_asked_all(peer_poll *p);
+/* How many peers have answered with a state at least once since start (a
+ * failed request, a timeout or an answer that is not a state does not
+ * count). Every answer counted here is already reflected in
+ * peer_poll_newer (both are updated under one lock), so a caller that reads
+ * this count first and then adopts peer_poll_newer has adopted every epoch
+ * those answers carried. @locality any thread. */
+int peer_poll_answered(peer_poll *p);
 
 #endif

@@ -35,6 +35,9 @@ struct role_pusher {
     pthread_mutex_t lock;            /* one push or renewal at a time; guards below */
     bool have;                       /* last is a state the brokers accepted */
     failover_state last;
+    bool have_wanted;                /* wanted is the state of the latest push, accepted
+                                        or not: what the sidecar holds now */
+    failover_state wanted;
     rd_kafka_t *client;              /* the renewals' client, made on first use */
     char error[256];                 /* the last renewal's failure */
     pthread_mutex_t info_lock;       /* guards info: never held across a request, so
@@ -42,15 +45,20 @@ struct role_pusher {
     role_pusher_lease_info info;
 };
 
+static bool makes_active(const role_pusher *p, const failover_state *st)
+{
+    return failover_role_of(st, p->topology->regions[p->region].name) == FAILOVER_ROLE_ACTIVE;
+}
+
 /* Publishes what role_pusher_info reports (lock held). */
 static void publish(role_pusher *p, bool accepted)
 {
     pthread_mutex_lock(&p->info_lock);
     if (accepted)
         p->info.renewed_at_ms = clock_wall_ms();
-    p->info.renewing = p->lease_ms > 0 && p->have &&
-                       failover_role_of(&p->last, p->topology->regions[p->region].name) ==
-                           FAILOVER_ROLE_ACTIVE;
+    p->info.renewing = p->lease_ms > 0 && p->have && p->have_wanted &&
+                       makes_active(p, &p->last) && makes_active(p, &p->wanted) &&
+                       p->wanted.epoch == p->last.epoch;
     snprintf(p->info.error, sizeof p->info.error, "%s", p->error);
     pthread_mutex_unlock(&p->info_lock);
 }
@@ -81,14 +89,31 @@ int role_pusher_lease_ms(const topology *t, int64_t *out, char *err, size_t errl
     return 0;
 }
 
-/* A renewal is due: the last accepted state makes this region active and
- * (automatic mode) the sidecar's own lease holds right now. Lock held. */
+/* A renewal is due: the last accepted state makes this region active, it is
+ * the state of the latest push (a renewal never renews a role the sidecar no
+ * longer holds: a demotion whose push failed leaves `last` active, and must
+ * let the brokers' lease run out, not renew it), and (automatic mode) the
+ * sidecar's own lease holds right now. Lock held. */
 static bool renewal_due(role_pusher *p)
 {
-    return p->have &&
-           failover_role_of(&p->last, p->topology->regions[p->region].name) ==
-               FAILOVER_ROLE_ACTIVE &&
+    return p->have && p->have_wanted && makes_active(p, &p->last) &&
+           p->wanted.epoch == p->last.epoch && makes_active(p, &p->wanted) &&
            auto_failover_lease_valid_now(p->automatic);
+}
+
+/* failover_push_options.proceed of a renewal: asked again once the brokers'
+ * anchors are read, so the decision comes after them (lock held). */
+static bool renewal_proceeds(void *arg)
+{
+    return renewal_due(arg);
+}
+
+/* ... and of a push: one that makes the region active goes out only while
+ * (automatic mode) the sidecar's own lease holds; any other role always. */
+static bool push_proceeds(void *arg)
+{
+    role_pusher *p = arg;
+    return !makes_active(p, &p->wanted) || auto_failover_lease_valid_now(p->automatic);
 }
 
 static void renew(role_pusher *p)
@@ -110,7 +135,9 @@ static void renew(role_pusher *p)
     failover_push_options opt = {.lease_ms = p->lease_ms,
                                  .client = p->client,
                                  .quiet = true,
-                                 .timeout_ms = (int)(interval < 1000 ? 1000 : interval)};
+                                 .timeout_ms = (int)(interval < 1000 ? 1000 : interval),
+                                 .proceed = renewal_proceeds,
+                                 .proceed_arg = p};
     if (failover_push_roles(p->topology, p->region, &p->last, &opt, err, sizeof err) == 0) {
         if (p->error[0])
             log_info("failover", "broker lease renewed again region=%s",
@@ -208,8 +235,12 @@ int64_t role_pusher_lease(const role_pusher *p) { return p->lease_ms; }
 
 int role_pusher_push(role_pusher *p, const failover_state *st, char *err, size_t errlen)
 {
-    failover_push_options opt = {.lease_ms = p->lease_ms};
+    failover_push_options opt = {.lease_ms = p->lease_ms, .proceed = push_proceeds,
+                                 .proceed_arg = p};
     pthread_mutex_lock(&p->lock);
+    p->wanted = *st; /* from now on only this state may be renewed */
+    p->have_wanted = true;
+    publish(p, false);
     int rc = failover_push_roles(p->topology, p->region, st, &opt, err, errlen);
     if (rc == 0) {
         p->last = *st;

@@ -10,11 +10,17 @@
  * every lease_ms / 3 (every ROLE_PUSHER_CONFIRM_MS without a lease: a
  * broker restarted from its stored `active` role waits for that
  * confirmation before it takes writes, lease or not), and only while that
- * state makes this region active and the sidecar's own lease holds
- * (automatic mode: auto_failover_lease_valid_now, asked before each
- * renewal). Pushes and renewals take one lock, so a renewal never re-sends
- * a state older than the last push (a push at the same epoch may fence the
- * region: the brokers accept equal epochs).
+ * state makes this region active, is the state of the latest push (a
+ * demotion whose push failed must let the lease run out, never renew the
+ * old `active`: issue 12), and the sidecar's own lease holds (automatic
+ * mode: auto_failover_lease_valid_now). That decision is taken after the
+ * brokers' clocks were read for the renewal's anchor (broker_push.h
+ * `proceed`), so each broker's lease ends within lease_ms of it by the
+ * broker's own clock, however late the renewal arrives
+ * (broker/cluster/region_state.h). Pushes and renewals take one lock, so a
+ * renewal never re-sends a state older than the last push (a push at the
+ * same epoch may fence the region: the brokers accept equal epochs, and
+ * refuse a change anchored before one they applied).
  *
  * The lease length (failover.broker_lease):
  *   automatic mode  default and maximum detect_after/2 - FAILOVER_TICK_MS:

@@ -25,6 +25,18 @@
  *   POST /failover/vote?candidate=R&epoch=E&suspect=A
  *                                        this sidecar's vote (failover/vote.h):
  *                                        200 granted=1, or 409 granted=0 error=
+ *   POST /failover/unfence?region=R&risk=other-regions-down[&actor=A]
+ *                                        lifts the restart fence of manual mode
+ *                                        (failover_agent_unfence): R must be this
+ *                                        sidecar's region and risk= must say what
+ *                                        the operator accepts; 409 error= when it
+ *                                        is not fenced that way, 503 when the
+ *                                        brokers did not accept the push yet
+ *
+ * The state answers (GET /failover/state, and "failover" in /status) carry
+ * effective_role (the role the brokers are told: `fenced` while the restart
+ * fence or the automatic lease holds an active region back) and
+ * fenced_reason (why, "" otherwise).
  *
  * Every route here has passed the credential check of sidecar_http.c
  * before it is served. Every epoch parameter is 1..2147483647
@@ -141,15 +153,31 @@ void sidecar_failover_close(sidecar *sc)
     sc->agent = NULL;
 }
 
+/* The role the brokers are told, and why it is not the stored one. */
+static const char *effective_role(sidecar *sc, const failover_agent_info *info, char *reason,
+                                  size_t reasonlen)
+{
+    const char *region = sc->topology->regions[sc->region].name;
+    enum failover_role role = failover_role_of(&info->state, region);
+    snprintf(reason, reasonlen, "%s", info->fenced_reason);
+    if (role == FAILOVER_ROLE_ACTIVE && !reason[0] && !info->state.operation[0] &&
+        !strcmp(auto_failover_lease(failover_agent_automatic(sc->agent)), "expired"))
+        snprintf(reason, reasonlen, "automatic mode: fewer than a majority of voters answer "
+                 "(the lease expired)");
+    return reason[0] ? failover_role_name(FAILOVER_ROLE_FENCED) : failover_role_name(role);
+}
+
 static void state_kv(sidecar *sc, buf *page)
 {
     failover_agent_info info;
     failover_agent_info_get(sc->agent, &info);
     const char *region = sc->topology->regions[sc->region].name;
-    char text[2048];
+    char text[2048], reason[512];
     failover_state_format(&info.state, text, sizeof text);
-    sidecar_printf(page, "region=%s\nrole=%s\n", region,
-                   failover_role_name(failover_role_of(&info.state, region)));
+    const char *effective = effective_role(sc, &info, reason, sizeof reason);
+    sidecar_printf(page, "region=%s\nrole=%s\neffective_role=%s\nfenced_reason=%s\n", region,
+                   failover_role_name(failover_role_of(&info.state, region)), effective,
+                   reason);
     sidecar_puts(page, text);
     sidecar_printf(page, "pushed_epoch=%" PRId64 "\npushed_at_ms=%" PRId64 "\npush_error=%s\n",
                    info.pushed_epoch, info.pushed_at_ms, info.push_error);
@@ -160,16 +188,20 @@ static void state_kv(sidecar *sc, buf *page)
                    info.lease.error);
 }
 
-static void state_json(sidecar *sc, buf *page)
+void sidecar_failover_state_json(sidecar *sc, buf *page)
 {
     failover_agent_info info;
     failover_agent_info_get(sc->agent, &info);
     const failover_state *st = &info.state;
     const char *region = sc->topology->regions[sc->region].name;
+    char reason[512];
+    const char *effective = effective_role(sc, &info, reason, sizeof reason);
     sidecar_puts(page, "{\"region\": ");
     sidecar_json_string(page, region);
-    sidecar_printf(page, ", \"role\": \"%s\", \"epoch\": %" PRId64 ", \"active\": ",
-                   failover_role_name(failover_role_of(st, region)), st->epoch);
+    sidecar_printf(page, ", \"role\": \"%s\", \"effective_role\": \"%s\", \"fenced_reason\": ",
+                   failover_role_name(failover_role_of(st, region)), effective);
+    sidecar_json_string(page, reason);
+    sidecar_printf(page, ", \"epoch\": %" PRId64 ", \"active\": ", st->epoch);
     sidecar_json_string(page, st->active);
     sidecar_puts(page, ", \"fenced\": ");
     sidecar_json_string(page, st->fenced);
@@ -194,6 +226,41 @@ static void state_json(sidecar *sc, buf *page)
                    info.lease.renewing ? "true" : "false", info.lease.renewed_at_ms);
     sidecar_json_string(page, info.lease.error);
     sidecar_puts(page, "}\n");
+}
+
+/* POST /failover/unfence: the operator lifts manual mode's restart fence.
+ * The region is named, and the risk spelt out, so that a call meant for
+ * another sidecar or made without reading what it does changes nothing. */
+static int post_unfence(sidecar *sc, struct evkeyvalq *query, buf *page)
+{
+    const char *self = sc->topology->regions[sc->region].name;
+    const char *region = evhttp_find_header(query, "region");
+    const char *risk = evhttp_find_header(query, "risk");
+    const char *actor = evhttp_find_header(query, "actor");
+    if (!region || strcmp(region, self) != 0) {
+        sidecar_printf(page, "error=region= must name this sidecar's region (%s)\n", self);
+        return 400;
+    }
+    if (!risk || strcmp(risk, FAILOVER_UNFENCE_RISK) != 0) {
+        sidecar_printf(page, "error=risk=%s is required: %s takes writes without having heard "
+                       "from a peer, and if another region was promoted meanwhile both take "
+                       "writes until the links heal\n", FAILOVER_UNFENCE_RISK, self);
+        return 400;
+    }
+    char who[FAILOVER_ACTOR_MAX];
+    snprintf(who, sizeof who, "%s", actor && actor[0] ? actor : "operator");
+    char why[512] = "";
+    int rc = failover_agent_unfence(sc->agent, who, why, sizeof why);
+    if (rc == ST_EINVAL) {
+        sidecar_printf(page, "error=%s\n", why);
+        return 409;
+    }
+    state_kv(sc, page);
+    if (rc != 0) {
+        sidecar_printf(page, "error=%s\n", why);
+        return 503;
+    }
+    return 200;
 }
 
 /* POST /failover/state */
@@ -489,7 +556,7 @@ bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char 
         if (post) {
             code = post_state(sc, &query, &page);
         } else if (format && !strcmp(format, "json")) {
-            state_json(sc, &page);
+            sidecar_failover_state_json(sc, &page);
             type = "application/json";
         } else {
             state_kv(sc, &page);
@@ -512,8 +579,12 @@ bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char 
         code = get_heartbeat(sc, &query, &page);
     } else if (!strcmp(path, "/failover/vote") && post) {
         code = post_vote(sc, &query, &page);
-    } else if (!strcmp(path, "/failover/heartbeat") || !strcmp(path, "/failover/vote")) {
-        sidecar_printf(&page, "error=%s %s expected\n", post ? "GET" : "POST", path);
+    } else if (!strcmp(path, "/failover/unfence") && post) {
+        code = post_unfence(sc, &query, &page);
+    } else if (!strcmp(path, "/failover/heartbeat") || !strcmp(path, "/failover/vote") ||
+               !strcmp(path, "/failover/unfence")) {
+        bool wants_get = !strcmp(path, "/failover/heartbeat");
+        sidecar_printf(&page, "error=%s %s expected\n", wants_get ? "GET" : "POST", path);
         code = 405;
     } else if (!strcmp(path, "/failover/flows")) {
         get_flows(sc, &page);
@@ -532,7 +603,7 @@ bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char 
         }
     } else {
         sidecar_puts(&page, "error=unknown failover route (state, drain, checkpoint, flows, history, "
-                            "heartbeat, vote)\n");
+                            "heartbeat, vote, unfence)\n");
         code = 404;
     }
     if (post) { /* the state-changing routes: one audit line, whatever the outcome */

@@ -63,6 +63,8 @@ int sidecar_gate_flows(sidecar *sc, char *err, size_t errlen);
 /* Failover endpoints and timer (sidecar_failover.c). */
 int sidecar_failover_open(sidecar *sc, char *err, size_t errlen);
 void sidecar_failover_close(sidecar *sc);
+/* The failover state as one JSON object (also "failover" in /status). */
+void sidecar_failover_state_json(sidecar *sc, buf *page);
 /* Serves /failover/...; false if path is not one of its routes. */
 bool sidecar_failover_serve(sidecar *sc, struct evhttp_request *req, const char *path);
 

@@ -234,6 +234,10 @@ void sidecar_status_json(sidecar *sc, buf *out)
     sidecar_json_string(out, t->path);
     sidecar_puts(out, ", \"store\": ");
     sidecar_json_string(out, sc->store_path);
+    if (sc->agent) { /* role, effective role and why it is fenced (sidecar_failover.c) */
+        sidecar_puts(out, ", \"failover\": ");
+        sidecar_failover_state_json(sc, out);
+    }
     sidecar_printf(out, ", \"started_at_ms\": %" PRId64 ", \"uptime_ms\": %" PRId64
                    ", \"flows\": [", sc->started_ms, now - sc->started_ms);
     for (int i = 0; i < sc->flow_count; i++)

@@ -14,8 +14,8 @@
  *          the line (values never hold control characters: refused on input),
  *          e.g. "strait.region.lease.ms=1500"
  *
- * The lease's renewal time is not in the file: it is a monotonic time of
- * this process, and a state read back must be confirmed (any apply) by its
+ * The lease's renewal time and the last anchor are not in the file: they
+ * are monotonic times of this process, and a state read back must be confirmed (any apply) by its
  * sidecar before an active role takes writes again, with a lease or without
  * (region_state.h).
  *
@@ -99,6 +99,13 @@ struct region_state {
     /* Whether region_state_lease_check last logged a lapse (so each
      * transition is logged once). */
     bool lapse_logged;
+    /* The anchors (strait.region.lease.anchor.ms, region_state.h): the
+     * clock_mono_ms when this state was opened (an anchor read before it
+     * belongs to an earlier process: stale), and the anchor of the last
+     * change applied with one (0 = none yet; changes are refused with an
+     * older anchor, so a delayed change never overtakes a later one). */
+    int64_t opened_mono_ms;
+    int64_t last_anchor_ms;
 };
 
 static const char *const role_names[] = {
@@ -529,6 +536,7 @@ int region_state_new(const char *data_dir, region_state **out)
         return ST_ENOMEM;
     }
     rs->confirmed = true; /* nothing was read back */
+    rs->opened_mono_ms = clock_mono_ms();
     *out = rs;
     return 0;
 }
@@ -572,15 +580,46 @@ void region_state_close(region_state *rs)
 
 /* ---- applying a change ----------------------------------------------------- */
 
+/* The anchor of a change (strait.region.lease.anchor.ms): a SET with a
+ * decimal 1..INT64_MAX into *anchor_ms (-1 when the change has none). */
+static int anchor_parse(const char *value, int op, int64_t *anchor_ms, char *err, size_t errlen)
+{
+    char msg[160], q[80];
+    if (*anchor_ms >= 0) {
+        snprintf(err, errlen, "%s is given more than once", REGION_KEY_LEASE_ANCHOR_MS);
+        return ST_EINVAL;
+    }
+    if (op != REGION_OP_SET || !value) {
+        snprintf(err, errlen, "%s is not state: only SET with a value", REGION_KEY_LEASE_ANCHOR_MS);
+        return ST_EINVAL;
+    }
+    if (config_value_parse_int(value, 1, INT64_MAX, anchor_ms, msg, sizeof msg) != 0) {
+        *anchor_ms = -1;
+        snprintf(err, errlen, "%s: %s, got '%s'", REGION_KEY_LEASE_ANCHOR_MS, msg,
+                 config_value_quoted(value, q, sizeof q));
+        return ST_ECONFIG;
+    }
+    return 0;
+}
+
 /* Copies the text of keys[]/values[] into v (which starts as the stored
- * state, or empty for replace). */
+ * state, or empty for replace); the anchor, which is not state, goes to
+ * *anchor_ms (-1 when absent). */
 static int values_edit(region_values *v, const char *const *keys, const char *const *values,
-                       const int8_t *ops, int count, char *err, size_t errlen)
+                       const int8_t *ops, int count, int64_t *anchor_ms, char *err,
+                       size_t errlen)
 {
     bool seen[KEY_COUNT] = {false};
+    *anchor_ms = -1;
     for (int i = 0; i < count; i++) {
         int k = key_index(keys[i]);
         int op = ops ? ops[i] : REGION_OP_SET;
+        if (strcmp(keys[i], REGION_KEY_LEASE_ANCHOR_MS) == 0) {
+            int rc = anchor_parse(values[i], op, anchor_ms, err, errlen);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
         if (k < 0) {
             snprintf(err, errlen, "broker config '%s' cannot be changed dynamically: strait "
                      "accepts only strait.region.* and strait.redirect.* keys", keys[i]);
@@ -625,13 +664,40 @@ static bool values_same_text(const region_values *a, const region_values *b)
     return true;
 }
 
+/* An anchor must be a clock value this broker process reported, and not
+ * older than the anchor of a change already applied (region_state.h). */
+static int anchor_check(const region_state *rs, int64_t anchor_ms, int64_t now_ms, char *err,
+                        size_t errlen)
+{
+    if (anchor_ms > now_ms) {
+        snprintf(err, errlen, "%s %lld is ahead of this broker's clock (%lld): not a %s this "
+                 "broker reported", REGION_KEY_LEASE_ANCHOR_MS, (long long)anchor_ms,
+                 (long long)now_ms, REGION_KEY_CLOCK_MS);
+        return ST_ECONFIG;
+    }
+    if (anchor_ms < rs->opened_mono_ms) {
+        snprintf(err, errlen, "%s %lld was read before this broker started (%lld): a stale change",
+                 REGION_KEY_LEASE_ANCHOR_MS, (long long)anchor_ms, (long long)rs->opened_mono_ms);
+        return ST_ECONFIG;
+    }
+    if (anchor_ms < rs->last_anchor_ms) {
+        snprintf(err, errlen, "%s %lld is older than the anchor of the last change applied "
+                 "(%lld): a delayed change, decided before one already applied",
+                 REGION_KEY_LEASE_ANCHOR_MS, (long long)anchor_ms, (long long)rs->last_anchor_ms);
+        return ST_ECONFIG;
+    }
+    return 0;
+}
+
 int region_state_apply(region_state *rs, const char *const *keys, const char *const *values,
                        const int8_t *ops, int count, bool replace, bool validate_only, char *err,
                        size_t errlen)
 {
-    /* the renewal time is taken before persisting: a slow fsync shortens the
-     * lease rather than extending it past what the sidecar was answered */
+    /* without an anchor the renewal time is taken before persisting: a slow
+     * fsync shortens the lease rather than extending it past what the
+     * sidecar was answered */
     int64_t now_ms = clock_mono_ms();
+    int64_t anchor_ms = -1;
     region_values *next = calloc(1, sizeof *next);
     if (!next)
         return ST_ENOMEM;
@@ -639,7 +705,9 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
         memcpy(next->set, rs->v->set, sizeof next->set);
         memcpy(next->text, rs->v->text, sizeof next->text);
     }
-    int rc = values_edit(next, keys, values, ops, count, err, errlen);
+    int rc = values_edit(next, keys, values, ops, count, &anchor_ms, err, errlen);
+    if (rc == 0 && anchor_ms >= 0)
+        rc = anchor_check(rs, anchor_ms, now_ms, err, errlen);
     if (rc == 0)
         rc = values_compile(next, err, errlen);
     /* once set, the failover state is never removed through the Kafka
@@ -691,16 +759,23 @@ int region_state_apply(region_state *rs, const char *const *keys, const char *co
         values_free(rs->v);
         rs->v = next;
     }
+    /* the lease runs from the anchor when there is one: a time this broker
+     * read before the sender decided to renew, so the lease never outlasts
+     * the sender's view of it by the renewal's delay (region_state.h) */
+    int64_t lease_start_ms = anchor_ms >= 0 ? anchor_ms : now_ms;
+    if (anchor_ms >= 0)
+        rs->last_anchor_ms = anchor_ms;
     if (rs->v->lease_ms > 0) {
         rs->renewed = true;
-        rs->renewed_mono_ms = now_ms;
+        rs->renewed_mono_ms = lease_start_ms;
     }
     if (!rs->confirmed)
         log_info("cluster", "region role confirmed by the sidecar role=%s epoch=%d",
                  role_names[rs->v->role], (int)rs->v->epoch);
     rs->confirmed = true;
     region_state_lease_check(rs, now_ms);
-    INVARIANT(rs->v->lease_ms == 0 || (rs->renewed && rs->renewed_mono_ms == now_ms));
+    INVARIANT(rs->v->lease_ms == 0 || (rs->renewed && rs->renewed_mono_ms == lease_start_ms &&
+                                       rs->renewed_mono_ms <= now_ms));
     return 0;
 }
 
@@ -854,6 +929,18 @@ void region_state_each(const region_state *rs,
     for (int k = 0; k < KEY_COUNT; k++)
         if (rs->v->set[k])
             fn(arg, key_names[k], rs->v->text[k]);
+}
+
+void region_state_describe(const region_state *rs,
+                           void (*fn)(void *arg, const char *key, const char *value), void *arg)
+{
+    if (!rs)
+        return;
+    region_state_each(rs, fn, arg);
+    /* not state: the anchor a sidecar reads before it renews the lease */
+    char clock[32];
+    snprintf(clock, sizeof clock, "%lld", (long long)clock_mono_ms());
+    fn(arg, REGION_KEY_CLOCK_MS, clock);
 }
 
 bool region_client_is_sidecar(const char *client_id, int32_t len)

@@ -19,11 +19,38 @@
  * deleting strait-region-state while the broker is stopped.
  *
  * Lease (strait.region.lease.ms > 0): every successful change that is not
- * validate_only renews it at that moment (monotonic clock), even one that
- * leaves the state as it was: the sidecar renews by re-applying the same
- * state every few hundred ms, and such an apply neither rewrites the file
- * nor logs a change. A state loaded from the file at start has never been
- * renewed: its lease is lapsed until the first apply. The stored role is
+ * validate_only renews it, even one that leaves the state as it was: the
+ * sidecar renews by re-applying the same state every third of the lease,
+ * and such an apply neither rewrites the file nor logs a change. A state
+ * loaded from the file at start has never been renewed: its lease is lapsed
+ * until the first apply.
+ *
+ * When a renewal starts (strait.region.lease.anchor.ms). The sidecar first
+ * reads this broker's monotonic clock (strait.region.clock.ms, DescribeConfigs,
+ * read at real time r0), THEN decides to renew (its state still makes the
+ * region active, and in automatic mode its own majority lease holds, at a
+ * time t_d >= r0), then sends the change carrying r0's reading as the anchor.
+ * The lease runs from the anchor: it ends when this broker's clock reads
+ * anchor + lease.ms, i.e. no later than r0 + lease.ms * (1 + rho) in real
+ * time, rho being the rate error of this host's monotonic clock (NTP slews
+ * it by at most 500 ppm; an unsynchronised quartz is within ~100 ppm). So
+ * the brokers stop taking writes no later than t_d + lease.ms * (1 + rho)
+ * however long the change took to arrive: a renewal delayed in the network
+ * or behind this busy loop only shortens the lease (one delayed for longer
+ * than lease.ms renews nothing). Only readings of ONE clock are compared,
+ * this broker's, so the sidecar's and the broker's hosts need no clock
+ * agreement. Before the anchor a broker started its lease when it processed
+ * the renewal, which a delay of D stretched to t_d + D + lease.ms, past the
+ * bound auto_failover.c argues.
+ * Checked for every change that carries an anchor (any failure changes
+ * nothing, ST_ECONFIG): not ahead of this broker's clock (it must be a
+ * reading this broker gave), not older than when this state was opened (a
+ * reading of an earlier process), and not older than the anchor of the last
+ * change applied with one: anchors order changes by the time they were
+ * decided, so a delayed renewal of `active` never overtakes a later `fenced`
+ * at the same epoch on another connection. A change without an anchor (an
+ * operator's AlterConfigs) renews from when it is applied, as before; the
+ * sidecar always sends one. The stored role is
  * what was set (region_state_role: handovers, leader epochs); the effective
  * role is what clients see (region_state_effective_role): the stored one,
  * except that an active region whose lease lapsed (no renewal within
@@ -98,7 +125,8 @@ bool region_state_key_known(const char *key);
  * above; with validate_only nothing changes. On success (not validate_only)
  * the new state is persisted first, then replaces the current one (a state
  * identical to the stored one, key for key, is neither persisted nor logged),
- * and the lease is renewed (at the time of the call, before persisting).
+ * and the lease is renewed (from the change's anchor, or else from the time
+ * of the call, before persisting).
  * Returns 0, ST_ECONFIG (bad value or rule broken; err names the key and the
  * reason), ST_EINVAL (unknown key, key given twice, unsupported operation),
  * ST_EIO (could not persist: nothing changed) or ST_ENOMEM.
@@ -148,9 +176,14 @@ const region_broker *region_state_group_broker(const region_state *rs, const cha
                                                size_t len);
 
 /* Calls fn for every key that is set, in the order of the table above, with
- * its value as stored (DescribeConfigs). */
+ * its value as stored. */
 void region_state_each(const region_state *rs,
                        void (*fn)(void *arg, const char *key, const char *value), void *arg);
+/* What DescribeConfigs lists: region_state_each, then strait.region.clock.ms
+ * with this broker's clock_mono_ms now (the sidecar's lease anchor; not
+ * state, so never in region_state_each). */
+void region_state_describe(const region_state *rs,
+                           void (*fn)(void *arg, const char *key, const char *value), void *arg);
 
 /* True if client_id (len bytes, len < 0 = null) names the sidecar: how the
  * sidecar is told apart when no authorizer is configured (not a security

@@ -280,7 +280,7 @@ static bool collect(describe_ctx *c, describe_configs_result *out, const topic_c
             topic_config_each(tc, c->broker_config, topic_entry, c);
         else {
             broker_config_each(c->broker_config, broker_entry, c);
-            region_state_each(c->req->broker->region, region_entry, c);
+            region_state_describe(c->req->broker->region, region_entry, c);
         }
         if (!c->filling)
             out->configs.count = c->count;

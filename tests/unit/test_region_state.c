@@ -862,6 +862,147 @@ static void describe_lists_region_keys(void **state)
     }
 }
 
+
+/* ---- the lease anchor (strait.region.lease.anchor.ms) ------------------------- */
+
+/* Applies the active state with lease_ms and, unless anchor_ms is 0, that
+ * anchor: region_state_apply's answer (err filled). */
+static int apply_anchored(region_state *rs, int64_t lease_ms, int64_t anchor_ms, bool validate_only,
+                          char *err, size_t errlen)
+{
+    char lease[32], anchor[32];
+    snprintf(lease, sizeof lease, "%lld", (long long)lease_ms);
+    snprintf(anchor, sizeof anchor, "%lld", (long long)anchor_ms);
+    const char *keys[] = {REGION_KEY_ROLE, REGION_KEY_EPOCH, REGION_KEY_ACTIVE, REGION_KEY_TOPICS,
+                          REGION_KEY_LEASE_MS, REGION_KEY_LEASE_ANCHOR_MS};
+    const char *values[] = {"active", "3", "west", "orders", lease, anchor};
+    err[0] = '\0';
+    return region_state_apply(rs, keys, values, NULL, anchor_ms ? 6 : 5, true, validate_only, err,
+                              errlen);
+}
+
+/* The lease runs from the anchor, a time the broker read before the sender
+ * decided to renew, not from when the renewal arrives: a renewal that took
+ * `delay` ms to arrive leaves delay ms less of lease, never more. */
+static void lease_runs_from_the_anchor(void **state)
+{
+    fixture *f = *state;
+    region_state *rs = f->b.region;
+    char err[512];
+    const int64_t lease_ms = 10000;
+    int64_t anchor = clock_mono_ms(); /* the broker's clock.ms, as the sidecar read it */
+    sleep_ms(40);                     /* the renewal is delayed in flight */
+    int64_t arrived = clock_mono_ms();
+    assert_int_equal(apply_anchored(rs, lease_ms, anchor, false, err, sizeof err), 0);
+    assert_int_equal(region_state_effective_role_at(rs, anchor + lease_ms), REGION_ROLE_ACTIVE);
+    assert_false(region_state_lease_lapsed_at(rs, anchor + lease_ms));
+    /* measured from the arrival it would still hold here: it must not */
+    assert_true(anchor + lease_ms + 1 < arrived + lease_ms);
+    assert_true(region_state_lease_lapsed_at(rs, anchor + lease_ms + 1));
+    assert_int_equal(region_state_effective_role_at(rs, anchor + lease_ms + 1), REGION_ROLE_FENCED);
+
+    /* a renewal delayed for longer than the lease renews nothing, but a
+     * change it carries applies (a demotion is never refused for its age),
+     * and it confirms nothing beyond what it says */
+    region_state *late = NULL;
+    char dir[] = "/tmp/strait-region-anchor-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(region_state_new(dir, &late), 0);
+    int64_t old_anchor = clock_mono_ms();
+    sleep_ms(60);
+    assert_int_equal(apply_anchored(late, 300, old_anchor, false, err, sizeof err), 0);
+    assert_int_equal(region_state_role(late), REGION_ROLE_ACTIVE);
+    int64_t now = clock_mono_ms();
+    if (now - old_anchor > 300) /* always, unless the machine stalled for the whole test */
+        assert_true(region_state_lease_lapsed_at(late, now));
+    assert_true(region_state_lease_lapsed_at(late, old_anchor + 301));
+    region_state_close(late);
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Changes are refused with an anchor this broker cannot have reported (from
+ * the future, from before it started) or older than the anchor of a change
+ * already applied: a delayed renewal of `active` never overtakes a later
+ * `fenced` at the same epoch. */
+static void anchor_order_and_range(void **state)
+{
+    fixture *f = *state;
+    region_state *rs = f->b.region;
+    char err[512];
+    int64_t first = clock_mono_ms();
+    sleep_ms(5);
+    int64_t second = clock_mono_ms();
+    assert_int_equal(apply_anchored(rs, 10000, second, false, err, sizeof err), 0);
+    /* the same anchor again: accepted (one read can carry one change) */
+    assert_int_equal(apply_anchored(rs, 10000, second, false, err, sizeof err), 0);
+    /* an older anchor: a change decided before the one applied */
+    assert_int_equal(apply_anchored(rs, 10000, first, false, err, sizeof err), ST_ECONFIG);
+    assert_non_null(strstr(err, "older than the anchor of the last change applied"));
+    assert_false(region_state_lease_lapsed_at(rs, second + 10000));
+    assert_true(region_state_lease_lapsed_at(rs, second + 10001));
+    /* from the future */
+    int64_t ahead = clock_mono_ms() + 3600000;
+    assert_int_equal(apply_anchored(rs, 10000, ahead, false, err, sizeof err), ST_ECONFIG);
+    assert_non_null(strstr(err, "ahead of this broker's clock"));
+    /* from before this broker (state) was opened */
+    assert_int_equal(apply_anchored(rs, 10000, 1, false, err, sizeof err), ST_ECONFIG);
+    assert_non_null(strstr(err, "before this broker started"));
+    /* validate_only checks the anchor and moves nothing */
+    sleep_ms(5);
+    int64_t third = clock_mono_ms();
+    assert_int_equal(apply_anchored(rs, 10000, third, true, err, sizeof err), 0);
+    assert_int_equal(apply_anchored(rs, 10000, second, false, err, sizeof err), 0);
+    /* malformed anchors name the key */
+    const char *bad[] = {"0", "-5", "soon", "", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *keys[] = {REGION_KEY_EPOCH, REGION_KEY_LEASE_ANCHOR_MS};
+        const char *values[] = {"3", bad[i]};
+        assert_int_equal(region_state_apply(rs, keys, values, NULL, 2, false, false, err,
+                                            sizeof err),
+                         ST_ECONFIG);
+        assert_non_null(strstr(err, REGION_KEY_LEASE_ANCHOR_MS));
+    }
+    const char *keys[] = {REGION_KEY_LEASE_ANCHOR_MS};
+    const char *values[] = {"5"};
+    const int8_t del[] = {REGION_OP_DELETE};
+    assert_int_equal(region_state_apply(rs, keys, values, del, 1, false, false, err, sizeof err),
+                     ST_EINVAL);
+    /* the anchor is not state: neither stored nor listed; the clock is listed */
+    char path[256], *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/%s", f->root, REGION_STATE_FILE_NAME);
+    assert_int_equal(file_read_all(path, 1 << 16, &text, &len), 0);
+    assert_null(strstr(text, "anchor"));
+    assert_null(strstr(text, "clock"));
+    free(text);
+}
+
+static void count_key(void *arg, const char *key, const char *value)
+{
+    int *found = arg;
+    (void)value;
+    if (!strcmp(key, REGION_KEY_LEASE_ANCHOR_MS))
+        found[0]++;
+    if (!strcmp(key, REGION_KEY_CLOCK_MS) && atoll(value) > 0)
+        found[1]++;
+}
+
+static void clock_is_described(void **state)
+{
+    fixture *f = *state;
+    char err[512];
+    assert_int_equal(apply_anchored(f->b.region, 10000, clock_mono_ms(), false, err, sizeof err),
+                     0);
+    int found[2] = {0, 0};
+    region_state_describe(f->b.region, count_key, found);
+    assert_int_equal(found[0], 0);
+    assert_int_equal(found[1], 1);
+    /* the state itself never lists it (it is not state) */
+    found[0] = found[1] = 0;
+    region_state_each(f->b.region, count_key, found);
+    assert_int_equal(found[0] + found[1], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -882,6 +1023,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(reopened_lease_starts_lapsed, setup, teardown),
         cmocka_unit_test_setup_teardown(unchanged_apply_keeps_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(lapsed_lease_fences_produce, setup, teardown),
+        cmocka_unit_test_setup_teardown(lease_runs_from_the_anchor, setup, teardown),
+        cmocka_unit_test_setup_teardown(anchor_order_and_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(clock_is_described, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,12 +93,15 @@ class Deployment:
 
     def wait_roles(self, expected, timeout_s=30):
         """expected: {"east": "active", "west": "standby"} as /failover/state says,
-        with the brokers having accepted the epoch."""
+        with the brokers having accepted the epoch and told that role (not
+        `fenced` by a restart fence or an expired lease: effective_role)."""
         def ok():
             for region, role in expected.items():
                 code, body = self.sidecars[region].get("/failover/state")
                 kv = dict(l.split("=", 1) for l in body.splitlines() if "=" in l)
                 if code != 200 or kv.get("role") != role or kv.get("pushed_epoch") != kv.get("epoch"):
+                    return False
+                if kv.get("effective_role", role) != role:
                     return False
             return True
         mirror.wait_for("roles %s" % expected, ok, timeout_s)
