@@ -48,6 +48,8 @@ The rules (each broken one is a line in result["violations"]):
   (d) the epoch never decreases on any sidecar or broker sample, each
       sidecar's history has non-decreasing epochs, and no two sidecars'
       histories name different regions for one epoch.
+  (e) no broker, sidecar or witness exits unless the nemesis killed it
+      (event crash {t, process, region, status}).
 """
 import collections
 import json
@@ -334,6 +336,9 @@ def check(events):
         violations.append("the group never read %d records of %s's final %s (first: %s)"
                           % (len(skipped), active, topic, ", ".join(skipped[:5])))
     violations += epochs(t["sample"], t["history"])
+    for e in t["crash"]:
+        violations.append("the %s of %s exited on its own (status %s) at %s" % (
+            e["process"], e["region"], e["status"], _clock(e["t"])))
     unknown = sum(1 for a in acks if a.get("region") is None)
     return {"seed": run.get("seed"), "topology": run.get("topology"),
             "ops": len(ops), "acks": len(acks), "acks_unlocated": unknown,

@@ -162,11 +162,14 @@ class Run:
         members = [workload.GroupMember(self.c, self.history, "c%d" % k) for k in range(2)]
         for th in producers + probes + members:
             th.start()
+        self.workers = [sampler] + producers + probes + members
         started = time.monotonic()
         for step in self.plan:
             time.sleep(max(0.0, started + step.at_s - time.monotonic()))
+            self.check_processes()
             (self.inject if step.action == "inject" else self.heal)(step)
             self.history.flush()
+        self.check_processes()
         time.sleep(2)
         note("plan done in %.1f s; every fault healed" % (time.monotonic() - started))
         active = self.converge()
@@ -182,6 +185,32 @@ class Run:
             th.finish()
         sampler.finish()
         self.final(active)
+
+    def check_processes(self):
+        """A broker, sidecar or witness that exited without the nemesis
+        killing it is a crash: recorded (the checker fails the run) and
+        started again so the run goes on."""
+        down = {(inject_kind, a.get("region")) for _, inject_kind, a in self.injected.values()}
+        procs = [("kill_broker", r, self.c.brokers[r].proc, lambda r=r: self.c.start_broker(r))
+                 for r in self.c.regions]
+        procs += [("kill_sidecar", r, self.c.sidecars[r].proc,
+                   lambda r=r: self.c.start_sidecar(r)) for r in self.c.regions]
+        if self.c.witness is not None:
+            procs.append(("kill_witness", "witness", self.c.witness.proc, self.c.start_witness))
+        for kind, region, proc, restart in procs:
+            if (kind, region) in down or proc is None or proc.poll() is None:
+                continue
+            what = kind.split("_", 1)[1]
+            self.history.add("crash", t=time.time(), process=what, region=region,
+                             status=proc.poll())
+            note("CRASH: the %s of %s exited with %s on its own" % (what, region, proc.poll()))
+            if kind == "kill_broker":
+                self.c.brokers[region].proc = None
+            restart()
+
+    def stop_workers(self):
+        for th in getattr(self, "workers", []):
+            th.stop_flag.set()
 
     def agreed(self):
         """The active region if every sidecar answers with the same epoch and
@@ -222,6 +251,7 @@ class Run:
                                              "promoting", "operation", "push_error")}
             for r, s in states.items()})
         note(self.why)
+        self.c.dump_logs()
         return None
 
     def counts(self, active):
@@ -352,9 +382,11 @@ def main_with(args):
         try:
             run.execute()
         except BaseException:
+            run.stop_workers()
             run.c.dump_logs()
             raise
         finally:
+            run.stop_workers()
             run.c.close()
             run.history.close()
         events = dedupe_promotions(checker.load(run.history.path))

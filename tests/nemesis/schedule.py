@@ -84,14 +84,17 @@ def plan(seed, regions, witness, mix, ops, gap_s=(1.0, 3.0), fault_s=(2.0, 9.0))
                                   inject.n))
                 active.remove((end, inject))
 
+    def target(kind, args):
+        """What a fault breaks: a link, or a process (two faults never share one)."""
+        if kind in ("cut", "drop", "delay"):
+            return ("link",) + tuple(sorted((args["a"], args["b"])))
+        if kind == "kill_broker":
+            return ("broker", args["region"])
+        return ("sidecar", args["region"])   # kill_sidecar, pause_sidecar, kill_witness
+
     def busy(kind, args):
-        for _, inject in active:
-            if kind in ("cut", "drop", "delay") and inject.kind in ("cut", "drop", "delay") \
-                    and {inject.args["a"], inject.args["b"]} == {args["a"], args["b"]}:
-                return True
-            if inject.kind == kind and inject.args.get("region") == args.get("region"):
-                return True
-        return False
+        return any(target(kind, args) == target(inject.kind, inject.args)
+                   for _, inject in active)
 
     for n in range(1, ops + 1):
         t += rng.uniform(*gap_s)

@@ -220,6 +220,12 @@ class CheckerTest(unittest.TestCase):
                 e["events"][1]["to"] = "east"
         self.assert_fails(ev, "histories disagree on epoch 4")
 
+    def test_a_process_that_exited_on_its_own_is_flagged(self):
+        ev = clean_history()
+        ev.append({"type": "crash", "t": T0 + 5, "process": "sidecar", "region": "west",
+                   "status": -6})
+        self.assert_fails(ev, "the sidecar of west exited on its own (status -6)")
+
     def test_no_agreed_active_region_is_flagged(self):
         ev = clean_history()
         final_of(ev)["active"] = None

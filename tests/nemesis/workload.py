@@ -45,6 +45,8 @@ class History:
         fields["type"] = event_type
         line = json.dumps(fields, sort_keys=True)
         with self.lock:
+            if self.file.closed:   # a thread still running after the end
+                return
             self.events.append(fields)
             self.file.write(line + "\n")
 
@@ -73,7 +75,8 @@ class ProducerLoad(threading.Thread):
         return wan.in_netns(self.c.clients_ns, Producer, {
             "bootstrap.servers": self.bootstrap, "acks": "all", "enable.idempotence": True,
             "linger.ms": 5, "message.timeout.ms": 30000, "client.id": "nemesis-" + self.name_,
-            "topic.metadata.refresh.interval.ms": 1000, "reconnect.backoff.max.ms": 1000})
+            "topic.metadata.refresh.interval.ms": 1000, "reconnect.backoff.max.ms": 1000,
+            "log_level": 2})
 
     def _delivered(self, err, msg):
         value = msg.value().decode()
@@ -184,7 +187,7 @@ class GroupMember(threading.Thread):
             "enable.auto.commit": False, "auto.offset.reset": "earliest",
             "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
             "topic.metadata.refresh.interval.ms": 1000, "client.id": "nemesis-" + name,
-            "reconnect.backoff.max.ms": 1000})
+            "reconnect.backoff.max.ms": 1000, "log_level": 2})
 
     def run(self):
         self.consumer.subscribe([cl.TOPIC])
