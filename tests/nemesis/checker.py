@@ -146,7 +146,7 @@ def split_brain(acks):
                                           _clock(max(a["acked"] for a in v)))
                 for r, v in sorted(per_region.items()))))
     # an older epoch acknowledging after a newer one elsewhere
-    latest_send = {}   # region -> sorted [(hi epoch, latest sent among acks with that hi)]
+    latest_send = {}   # region -> sorted [(hi epoch, the ack sent last with that hi)]
     for r in regions:
         best = {}
         for a in known:
@@ -155,6 +155,7 @@ def split_brain(acks):
                 if hi not in best or a["sent"] > best[hi]["sent"]:
                     best[hi] = a
         latest_send[r] = sorted(best.items())
+    pairs = []
     for y in known:
         ly = y["epoch"][0]
         for r in regions:
@@ -166,12 +167,16 @@ def split_brain(acks):
             x = max(older, key=lambda a: a["sent"])
             if x["sent"] > y["acked"]:
                 windows.append((y["acked"], x["sent"]))
-                if len(examples) < 5:
-                    examples.append(
-                        "%s acked %s at epoch %d (sent %s) after %s acked %s at epoch %d "
-                        "(received %s)" % (x["region"], x["value"], x["epoch"][1],
-                                           _clock(x["sent"]), y["region"], y["value"], ly,
-                                           _clock(y["acked"])))
+                pairs.append((y["acked"], x, y))
+    # one example a window: the newer epoch's first ack and the older one's last
+    for window in _merge([(y["acked"], x["sent"]) for _, x, y in pairs]):
+        inside = [(x, y) for t, x, y in pairs if window[0] <= t <= window[1]]
+        y = min((y for _, y in inside), key=lambda a: a["acked"])
+        x = max((x for x, _ in inside), key=lambda a: a["sent"])
+        examples.append("%s acknowledged %s at epoch %d (sent %s), after %s acknowledged %s "
+                        "at epoch %d (received %s)" % (
+                            x["region"], x["value"], x["epoch"][1], _clock(x["sent"]),
+                            y["region"], y["value"], y["epoch"][0], _clock(y["acked"])))
     return _merge(windows), examples
 
 

@@ -231,6 +231,7 @@ class Run:
         deadline = time.monotonic() + CONVERGE_TIMEOUT_S
         completed = False
         while time.monotonic() < deadline:
+            self.check_processes()
             active = self.agreed()
             if active:
                 note("regions agree: %s active" % active)
