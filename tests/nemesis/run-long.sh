@@ -6,7 +6,8 @@
 #
 # Environment: NEMESIS_TOPOLOGIES (default: 2r-manual 2r-auto 3r-manual
 # 3r-auto 3r-auto-witness), NEMESIS_SEEDS (default 1..10), NEMESIS_OPS
-# (steps a run, default 20), NEMESIS_MIX (default full; see schedule.py).
+# (steps a run, default 20), NEMESIS_MIX (default full; see schedule.py),
+# NEMESIS_OUT (default build/nemesis).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$(pwd)
@@ -15,7 +16,7 @@ TOPOLOGIES=${NEMESIS_TOPOLOGIES:-"2r-manual 2r-auto 3r-manual 3r-auto 3r-auto-wi
 SEEDS=${NEMESIS_SEEDS:-"1 2 3 4 5 6 7 8 9 10"}
 OPS=${NEMESIS_OPS:-20}
 MIX=${NEMESIS_MIX:-full}
-OUT=$ROOT/build/nemesis
+OUT=${NEMESIS_OUT:-$ROOT/build/nemesis}
 mkdir -p "$OUT"
 : >"$OUT/verdicts.txt"
 exec </dev/null
