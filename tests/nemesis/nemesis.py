@@ -201,8 +201,16 @@ class Run:
             if (kind, region) in down or proc is None or proc.poll() is None:
                 continue
             what = kind.split("_", 1)[1]
+            log = {"broker": lambda: self.c.brokers[region].log_path,
+                   "sidecar": lambda: self.c.sidecars[region].log_path,
+                   "witness": lambda: self.c.witness.log_path}[what]()
+            try:
+                with open(log, errors="replace") as f:
+                    tail = f.readlines()[-15:]
+            except (OSError, TypeError):
+                tail = []
             self.history.add("crash", t=time.time(), process=what, region=region,
-                             status=proc.poll())
+                             status=proc.poll(), log_tail=[l.rstrip() for l in tail])
             note("CRASH: the %s of %s exited with %s on its own" % (what, region, proc.poll()))
             if kind == "kill_broker":
                 self.c.brokers[region].proc = None
