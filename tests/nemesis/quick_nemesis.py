@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RUNS = (("2r-auto", 11, 6), ("3r-manual", 12, 5))   # topology, seed, steps
+RUNS = (("2r-auto", 15, 6), ("3r-manual", 14, 6))   # topology, seed, steps
 
 
 def main():
