@@ -11,7 +11,8 @@ Events it reads (every time is wall-clock seconds, time.time()):
             epoch: [lo, hi]|null}    one acknowledged record
   read     {consumer, value, partition, offset, t, batch}
   commit   {consumer, batch, t, ok, error}
-  sample   {kind: sidecar|broker, region, t, epoch, role}
+  sample   {kind: sidecar|broker, region, t, epoch, role}, or {kind:
+           checkpoint, region, t, flow, last_checkpoint_ms} (/failover/flows)
   op       {n, op, t, end, args, result}    one nemesis step; op is a fault
            (cut, drop, delay, kill_broker, ...; end = when it was healed) or
            switchover / failover / failback (result: rc, lag_records,
@@ -40,7 +41,9 @@ The rules (each broken one is a line in result["violations"]):
       unplanned failovers reported as their expected loss (RPO).
   (c) a value the group read twice is a duplicate; it is explained only by
       an unplanned failover (first read after that failover's last group
-      checkpoint, less one checkpoint interval and a second) or, when the
+      checkpoint, less one checkpoint interval and a second; for an
+      automatic promotion, the newest checkpoint of the flow from the old
+      active that the promoted region's sidecar showed before it) or, when the
       commit of the batch that first held it failed or never ran, by a
       fault active at that moment (a crash is at-least-once). Every other
       duplicate, any after a planned switchover, is a violation. A record of
@@ -194,18 +197,32 @@ def _reported_rpo(ops):
     return total
 
 
-def _unplanned_windows(ops, run):
+def _last_checkpoint_ms(checkpoints, region, flow, before):
+    """The newest checkpoint of flow into region sampled before a moment, 0
+    if none."""
+    best = 0
+    for s in checkpoints:
+        if s["region"] == region and s["flow"] == flow and s["t"] <= before:
+            best = max(best, s["last_checkpoint_ms"])
+    return best
+
+
+def _unplanned_windows(ops, run, checkpoints=()):
     """[(start, end, op)] in which a re-read is allowed (rule c)."""
     interval_s = run.get("checkpoint_interval_ms", 500) / 1000.0
-    detect_s = run.get("detect_after_s") or 0
     out = []
     for o in ops:
         r = o.get("result") or {}
         if o["op"] not in UNPLANNED or r.get("rc") != 0:
             continue
         if o["op"] == "promotion":
-            start = o["t"] - detect_s - interval_s - 2.0
-        elif (r.get("last_checkpoint_ms") or 0) > 0:
+            # an automatic promotion reports no checkpoint: the newest one
+            # the promoted region's sidecar showed for the flow from the old
+            # active before it (the sampler's /failover/flows)
+            to, old = o["args"].get("to"), o["args"].get("from")
+            r = dict(r, last_checkpoint_ms=_last_checkpoint_ms(
+                checkpoints, to, "%s->%s" % (old, to), o["t"]))
+        if (r.get("last_checkpoint_ms") or 0) > 0:
             start = r["last_checkpoint_ms"] / 1000.0 - interval_s - 1.0
         else:
             start = float("-inf")   # no checkpoint ever: everything may come again
@@ -213,13 +230,13 @@ def _unplanned_windows(ops, run):
     return out
 
 
-def consumers(reads, commits, ops, run, final_values):
+def consumers(reads, commits, ops, run, final_values, checkpoints=()):
     """(duplicates, explained, violations, skipped) of rule (c)."""
     committed = {(c["consumer"], c["batch"]): c["ok"] for c in commits}
     by_value = collections.defaultdict(list)
     for r in sorted(reads, key=lambda r: r["t"]):
         by_value[r["value"]].append(r)
-    unplanned = _unplanned_windows(ops, run)
+    unplanned = _unplanned_windows(ops, run, checkpoints)
     faults = [o for o in ops if o["op"] not in OPERATIONS]
     duplicates, explained, violations = 0, 0, []
     for value, seen in by_value.items():
@@ -332,8 +349,9 @@ def check(events):
         violations.append("%d acknowledged records stored more than once (first: %s)"
                           % (len(stored_twice), ", ".join(stored_twice[:5])))
 
+    checkpoints = [s for s in t["sample"] if s["kind"] == "checkpoint"]
     dups, explained, dup_violations, skipped = consumers(
-        t["read"], t["commit"], ops, run, final_values if final else [])
+        t["read"], t["commit"], ops, run, final_values if final else [], checkpoints)
     violations += dup_violations[:10]
     if len(dup_violations) > 10:
         violations.append("... %d more unexplained duplicates" % (len(dup_violations) - 10))

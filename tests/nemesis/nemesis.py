@@ -53,6 +53,8 @@ def parse_args(argv):
     p.add_argument("--ops", type=int, default=20, help="nemesis steps (faults and commands)")
     p.add_argument("--mix", default="full",
                    help="a mix (%s) or kind=weight,..." % ", ".join(sorted(schedule.MIXES)))
+    p.add_argument("--max-seconds", type=float, default=600,
+                   help="no fault is injected after this long (heals still run)")
     p.add_argument("--history", help="history file (JSON lines)")
     p.add_argument("--print-plan", action="store_true", help="print the plan and exit")
     return p.parse_args(argv)
@@ -166,6 +168,11 @@ class Run:
         started = time.monotonic()
         for step in self.plan:
             time.sleep(max(0.0, started + step.at_s - time.monotonic()))
+            if step.action == "inject" and time.monotonic() - started > self.args.max_seconds:
+                note("#%d %s skipped: past --max-seconds" % (step.n, step.kind))
+                continue
+            if step.action == "heal" and step.n not in self.injected:
+                continue
             self.check_processes()
             (self.inject if step.action == "inject" else self.heal)(step)
             self.history.flush()
@@ -361,6 +368,7 @@ class Run:
                 if e.get("outcome") == "automatic":
                     self.history.add("op", n=0, op="promotion", t=e["at_ms"] / 1000.0,
                                      end=e["at_ms"] / 1000.0, args={"to": e.get("to"),
+                                                                    "from": e.get("from"),
                                                                     "sidecar": r},
                                      result={"rc": 0, "lag_records": e["lag"],
                                              "epoch": e["epoch"]})

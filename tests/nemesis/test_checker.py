@@ -191,6 +191,29 @@ class CheckerTest(unittest.TestCase):
         ev.append(commit(4.61, 31, consumer="c1"))
         self.assert_fails(ev, "v0 read 2 times")
 
+    def automatic(self, checkpoint_at, value="v3"):
+        ev = clean_history()
+        for e in ev:
+            if e["type"] == "op":
+                e.update(op="promotion", t=T0 + 4, end=T0 + 4,
+                         args={"to": "west", "from": "east", "sidecar": "west"})
+        ev.append({"type": "sample", "kind": "checkpoint", "region": "west", "t": T0 + 3.9,
+                   "flow": "east->west", "last_checkpoint_ms": (T0 + checkpoint_at) * 1000,
+                   "epoch": None})
+        # v3 was first read at 3.5 s, v0 at 2.0 s
+        ev.append(read(value, 4.6, consumer="c1", batch=30, offset=int(value[1:])))
+        ev.append(commit(4.61, 30, consumer="c1"))
+        return ev
+
+    def test_reread_after_an_automatic_promotion_follows_the_sampled_checkpoint(self):
+        result = self.verdict(self.automatic(checkpoint_at=3.2))
+        self.assertEqual(result["violations"], [])
+        self.assertEqual(result["duplicates_explained"], 1)
+        # checkpointed at 3.6 s: a record first read at 2.0 s may not come again
+        self.assert_fails(self.automatic(checkpoint_at=3.6, value="v0"), "v0 read 2 times")
+        result = self.verdict(self.automatic(checkpoint_at=3.6, value="v3"))
+        self.assertEqual(result["violations"], [])
+
     def test_uncommitted_batch_during_a_crash_is_allowed(self):
         ev = clean_history()
         ev.append({"type": "op", "n": 2, "op": "kill_broker", "t": T0 + 6.4, "end": T0 + 7.5,

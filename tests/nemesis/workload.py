@@ -252,12 +252,30 @@ class Sampler(threading.Thread):
                                      epoch=int(key[0]), role=key[1], active=key[2])
 
     def _sidecar(self, region):
+        rounds = 0
         while not self.stop_flag.wait(0.3):
+            rounds += 1
+            if rounds % 3 == 0:
+                self._checkpoints(region)
             st = self.c.sidecar_state(region)
             if st and "epoch" in st:
                 self.history.add("sample", kind="sidecar", region=region, t=time.time(),
                                  epoch=int(st["epoch"]), role=st.get("role"),
                                  active=st.get("active"), lease=st.get("lease"))
+
+    def _checkpoints(self, region):
+        """The newest group checkpoint of each flow into region (GET
+        /failover/flows): what an automatic promotion of region re-reads from."""
+        code, body = self.c.sidecar_get(region, "/failover/flows")
+        if code != 200:
+            return
+        for line in body.splitlines():
+            kv = dict(p.split("=", 1) for p in line.split() if "=" in p)
+            if "flow" in kv and "last_checkpoint_ms" in kv and not kv["flow"].endswith(
+                    ".diverged"):
+                self.history.add("sample", kind="checkpoint", region=region, t=time.time(),
+                                 flow=kv["flow"], last_checkpoint_ms=int(kv["last_checkpoint_ms"]),
+                                 epoch=None)
 
     def finish(self):
         self.stop_flag.set()
