@@ -40,7 +40,8 @@ The rules (each broken one is a line in result["violations"]):
       nowhere is lost, and the lost count may not exceed the records the
       unplanned failovers reported as their expected loss (RPO).
   (c) a value the group read twice is a duplicate; it is explained only by
-      an unplanned failover (first read after that failover's last group
+      an unplanned failover (read no later than a second after it, and
+      committed - or, without a successful commit, first read - after its last group
       checkpoint, less one checkpoint interval and a second; for an
       automatic promotion, the newest checkpoint of the flow from the old
       active that the promoted region's sidecar showed before it) or, when the
@@ -233,6 +234,7 @@ def _unplanned_windows(ops, run, checkpoints=()):
 def consumers(reads, commits, ops, run, final_values, checkpoints=()):
     """(duplicates, explained, violations, skipped) of rule (c)."""
     committed = {(c["consumer"], c["batch"]): c["ok"] for c in commits}
+    committed_at = {(c["consumer"], c["batch"]): c["t"] for c in commits if c["ok"]}
     by_value = collections.defaultdict(list)
     for r in sorted(reads, key=lambda r: r["t"]):
         by_value[r["value"]].append(r)
@@ -246,8 +248,11 @@ def consumers(reads, commits, ops, run, final_values, checkpoints=()):
         duplicates += extra
         first = seen[0]
         why = None
+        # consumed = committed: a record whose commit came after the last
+        # checkpoint may come again, whenever it was read
+        consumed = committed_at.get((first["consumer"], first["batch"]), first["t"])
         for start, end, o in unplanned:
-            if start <= first["t"] <= end + 1.0:
+            if start <= consumed and first["t"] <= end + 1.0:
                 why = "unplanned %s #%d" % (o["op"], o["n"])
                 break
         commit_ok = committed.get((first["consumer"], first["batch"]))

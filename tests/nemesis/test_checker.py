@@ -180,6 +180,19 @@ class CheckerTest(unittest.TestCase):
         self.assertEqual(result["violations"], [])
         self.assertEqual((result["duplicates"], result["duplicates_explained"]), (1, 1))
 
+    def test_a_record_committed_after_the_last_checkpoint_may_come_again(self):
+        ev = clean_history()
+        for e in ev:
+            if e["type"] == "op":
+                e["op"] = "failover"
+                e["result"]["last_checkpoint_ms"] = (T0 + 4.0) * 1000
+        # v0 was read at 2.0 s but its batch committed only at 3.9 s
+        ev = [e for e in ev if not (e["type"] == "commit" and e["batch"] == 0)]
+        ev.append(commit(3.9, 0))
+        ev.append(read("v0", 4.6, consumer="c1", batch=31, offset=0))
+        ev.append(commit(4.61, 31, consumer="c1"))
+        self.assertEqual(self.verdict(ev)["violations"], [])
+
     def test_duplicate_read_long_before_the_failover_is_flagged(self):
         ev = clean_history()
         for e in ev:
