@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 from broker import _die_with_parent, check, free_port, note, strait_bin
 import mirror

@@ -22,6 +22,7 @@ addresses; every process and namespace is removed on exit, on a failure,
 on SIGTERM and on Ctrl-C. Needs CAP_NET_ADMIN; without it prints SKIP.
 """
 import argparse
+import json
 import os
 import signal
 import sys
@@ -408,7 +409,6 @@ def main_with(args):
             run.history.close()
         events = dedupe_promotions(checker.load(run.history.path))
         with open(run.history.path, "w") as f:
-            import json
             for e in events:
                 f.write(json.dumps(e, sort_keys=True) + "\n")
         result = checker.check(events)
