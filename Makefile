@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all deps build asan test unit demo bench fuzz clean
+.PHONY: all deps build asan test test-long unit demo bench fuzz clean
 
 all: build
 
@@ -24,6 +24,10 @@ unit: build
 
 test: build asan
 	@tests/run-tests.sh
+
+# the long region nemesis (docs/nemesis.md): NEMESIS_TOPOLOGIES, NEMESIS_SEEDS, NEMESIS_OPS
+test-long: build
+	@tests/nemesis/run-long.sh
 
 demo: build
 	@deploy/demo.sh

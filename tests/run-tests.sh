@@ -7,7 +7,8 @@
 #      (fuzz_replay_*, tests/fuzz/CMakeLists.txt: a few seconds, no fuzzing)
 #   2. every tests/integration/test_*.{sh,py} against build/bin/strait, then
 #      the ones marked "# strait-test: asan" again against build-asan/bin/strait
-#   3. every tests/fault/quick_*.{sh,py} against build/bin/strait
+#   3. every tests/fault/quick_*.{sh,py} against build/bin/strait, then the
+#      nemesis checker's unit tests and the short seeded nemesis (tests/nemesis/)
 #
 # Each test runs in its own process group under `timeout`, with no standard
 # input, its output captured to build/test-logs/NAME.log (shown on failure).
@@ -126,7 +127,7 @@ if [ -z "${STRAIT_SKIP_ASAN:-}" ]; then
 fi
 
 echo "== quick fault tests (build/bin/strait)"
-for f in tests/fault/quick_*.py tests/fault/quick_*.sh; do
+for f in tests/fault/quick_*.py tests/fault/quick_*.sh tests/nemesis/test_checker.py tests/nemesis/quick_*.py; do
     name=$(basename "${f%.*}")
     # shellcheck disable=SC2046
     STRAIT_BIN=$ROOT/build/bin/strait run "$name" $(runner "$f") "$f"

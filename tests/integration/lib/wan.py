@@ -325,3 +325,180 @@ def relay(dev_a, dev_b, delay_ms):
 
 if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "relay":
     relay(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+
+
+class Mesh:
+    """N sites (network namespaces) joined pairwise by links that run through
+    one user-space relay process, for the region nemesis (tests/nemesis/):
+    each direction of each link can be passed, dropped silently or delayed at
+    run time, and a link can also be taken down (connects then fail at once).
+
+    Each site has a service address on its loopback (addr[i], 10.214.0.i+1)
+    that a linked site reaches over the direct link only (no forwarding).
+
+        m = Mesh(["east", "west", "clients"], [(0, 1), (0, 2), (1, 2)]).setup()
+        m.set_direction(0, 1, "drop")     # east -> west packets vanish
+        m.set_direction(0, 1, "delay", 200)
+        m.link_down(0, 1); m.heal(0, 1)
+        m.cleanup()
+
+    Namespaces are strait-mesh-<pid>-<i>; setup() deletes those of dead
+    processes first. The relay gets SIGKILL when this process dies.
+    """
+
+    def __init__(self, names, links, tag=None):
+        tag = tag or str(os.getpid())
+        self.names = list(names)
+        self.ns = ["strait-mesh-%s-%d" % (tag, i) for i in range(len(names))]
+        self.addr = ["10.214.0.%d" % (i + 1) for i in range(len(names))]
+        self.links = {}   # (i, j), i < j -> (link index, dev_i, dev_j)
+        for k, (i, j) in enumerate(sorted((min(a, b), max(a, b)) for a, b in links)):
+            self.links[(i, j)] = (k, "sm%d_%d_%s" % (i, j, tag[-6:]),
+                                  "sm%d_%d_%sb" % (i, j, tag[-6:]))
+        self.relay = None
+        self.relay_lock = threading.Lock()
+
+    def index(self, name):
+        return self.names.index(name)
+
+    def setup(self):
+        delete_stale()
+        r = _ip("netns", "list", check=False)
+        for line in r.stdout.splitlines():
+            m = re.match(r"^(strait-mesh-(\d+)-\d+)\b", line)
+            if m and not os.path.exists("/proc/%s" % m.group(2)):
+                _ip("netns", "del", m.group(1), check=False)
+        for i, ns in enumerate(self.ns):
+            _ip("netns", "add", ns)
+            _ip("-n", ns, "link", "set", "lo", "up")
+            _ip("-n", ns, "addr", "add", self.addr[i] + "/32", "dev", "lo")
+        from broker import _die_with_parent
+        devs = []
+        for (i, j), (k, dev_i, dev_j) in sorted(self.links.items(), key=lambda kv: kv[1][0]):
+            devs += [dev_i, dev_j]
+        self.relay = subprocess.Popen(
+            [sys.executable, "-u", os.path.abspath(__file__), "mesh-relay"] + devs,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, preexec_fn=_die_with_parent)
+        line = self.relay.stdout.readline()
+        if line.strip() != b"ready":
+            raise RuntimeError("mesh relay did not start: %r (status %s)"
+                               % (line, self.relay.poll()))
+        for (i, j), (k, dev_i, dev_j) in self.links.items():
+            for site, dev in ((i, dev_i), (j, dev_j)):
+                _ip("link", "set", dev, "netns", self.ns[site])
+                _ip("-n", self.ns[site], "link", "set", dev, "mtu", "65000", "up")
+            self._routes(i, j)
+        return self
+
+    def _routes(self, i, j):
+        k, dev_i, dev_j = self.links[(min(i, j), max(i, j))]
+        if i > j:
+            i, j = j, i
+        for a, b, dev in ((i, j, dev_i), (j, i, dev_j)):
+            _ip("-n", self.ns[a], "route", "replace", self.addr[b] + "/32", "dev", dev,
+                "src", self.addr[a])
+
+    def _control(self, line):
+        with self.relay_lock:
+            self.relay.stdin.write((line + "\n").encode())
+            self.relay.stdin.flush()
+            answer = self.relay.stdout.readline().strip()
+        if answer != b"ok":
+            raise RuntimeError("mesh relay refused %r: %r" % (line, answer))
+
+    def set_direction(self, i, j, mode, delay_ms=0):
+        """Packets from site i to site j: "pass", "drop" or "delay" (delay_ms)."""
+        k, _, _ = self.links[(min(i, j), max(i, j))]
+        direction = 0 if i < j else 1
+        self._control("%d %d %s %d" % (k, direction, mode, int(delay_ms)))
+
+    def link_down(self, i, j):
+        """Takes the link down on both ends: connects fail at once."""
+        k, dev_i, dev_j = self.links[(min(i, j), max(i, j))]
+        lo, hi = min(i, j), max(i, j)
+        _ip("-n", self.ns[lo], "link", "set", dev_i, "down")
+        _ip("-n", self.ns[hi], "link", "set", dev_j, "down")
+
+    def heal(self, i, j):
+        """Link up, both directions passed without delay."""
+        k, dev_i, dev_j = self.links[(min(i, j), max(i, j))]
+        lo, hi = min(i, j), max(i, j)
+        _ip("-n", self.ns[lo], "link", "set", dev_i, "up")
+        _ip("-n", self.ns[hi], "link", "set", dev_j, "up")
+        self._routes(lo, hi)
+        self.set_direction(lo, hi, "pass")
+        self.set_direction(hi, lo, "pass")
+
+    def cleanup(self):
+        if self.relay is not None:
+            self.relay.kill()
+            self.relay.wait()
+            self.relay = None
+        for ns in self.ns:
+            _ip("netns", "del", ns, check=False)
+
+
+def mesh_relay(devs):
+    """Creates TUN devices devs (pairs: link k is devs[2k] <-> devs[2k+1]),
+    prints "ready", then passes packets across each link, in order, with a
+    per-direction mode read from standard input: lines "LINK DIR MODE MS"
+    (DIR 0: devs[2k] -> devs[2k+1], 1: back; MODE pass, drop or delay),
+    each answered "ok". Runs until killed or its input closes."""
+    fds = [_open_tun(d) for d in devs]
+    links = len(fds) // 2
+    delay = [[0.0, 0.0] for _ in range(links)]
+    drop = [[False, False] for _ in range(links)]
+    queues = {}   # (link, dir) -> deque of (due, packet)
+    print("ready", flush=True)
+    control = sys.stdin.buffer
+    while True:
+        now = time.monotonic()
+        for (k, d), q in queues.items():
+            out = fds[2 * k + 1 - d]
+            while q and q[0][0] <= now:
+                try:
+                    os.write(out, q.popleft()[1])
+                except OSError:
+                    pass  # device down or full: a lost packet, TCP resends
+        due = [q[0][0] for q in queues.values() if q]
+        timeout = max(0.0, min(due) - time.monotonic()) if due else None
+        readable, _, _ = select.select(fds + [control], [], [], timeout)
+        now = time.monotonic()
+        for fd in readable:
+            if fd is control:
+                line = control.readline()
+                if not line:
+                    return
+                try:
+                    k, d, mode, ms = line.split()
+                    k, d, ms = int(k), int(d), int(ms)
+                    if mode not in (b"pass", b"drop", b"delay") or not 0 <= k < links \
+                            or d not in (0, 1):
+                        raise ValueError(line)
+                except ValueError:
+                    sys.stdout.write("bad %r\n" % line)
+                    sys.stdout.flush()
+                    continue
+                drop[k][d] = mode == b"drop"
+                delay[k][d] = ms / 1000.0 if mode == b"delay" else 0.0
+                sys.stdout.write("ok\n")
+                sys.stdout.flush()
+                continue
+            index = fds.index(fd)
+            k, d = index // 2, index % 2
+            q = queues.setdefault((k, d), collections.deque())
+            while True:
+                try:
+                    pkt = os.read(fd, 65536)
+                except (BlockingIOError, OSError):
+                    break
+                if drop[k][d]:
+                    continue
+                at = now + delay[k][d]
+                if q and q[-1][0] > at:
+                    at = q[-1][0]  # a shorter delay never reorders
+                q.append((at, pkt))
+
+
+if __name__ == "__main__" and len(sys.argv) >= 3 and sys.argv[1] == "mesh-relay":
+    mesh_relay(sys.argv[2:])
