@@ -4,25 +4,27 @@
  *
  * libevent 2.1's evhttp has neither a connection cap nor a deadline for a
  * whole request (its timeout restarts at every byte), and no hook when it
- * accepts or frees a connection. It does let us make each connection's
- * bufferevent (evhttp_set_bevcb): ours is a pass-through filter
- * (bufferevent_filter) over the socket or TLS bufferevent, whose context
- * (http_connection) is freed by libevent when evhttp frees the connection.
- * That gives both ends of a connection's life, so:
- * - at most LIMIT_HTTP_CONNECTIONS are counted open; a connection past it
- *   gets its bufferevent all the same (evhttp would make one otherwise) and
- *   a timer of 0 s that ends it at the next turn of the loop, logged at
- *   most once a second;
- * - each connection has a deadline timer, LIMIT_HTTP_REQUEST_SECONDS from
- *   its accept, stopped when a request is handed to the callback and
- *   started again when its response is sent (evhttp's on-complete hook):
- *   a request that does not arrive whole in time ends the connection, as
- *   evhttp's own timeout does (a timeout event on its bufferevent).
+ * accepts a connection. It does let us make each connection's bufferevent
+ * (evhttp_set_bevcb), and evhttp hands its connection to that
+ * bufferevent's callbacks as their argument. So each connection gets a
+ * state (http_connection) and a timer of 0 s: at the next turn of the loop
+ * the timer finds the evhttp connection through the bufferevent and
+ *   - past LIMIT_HTTP_CONNECTIONS, frees it (the client sees the connection
+ *     closed; logged at most once a second);
+ *   - otherwise counts it, asks evhttp to call us when it frees the
+ *     connection (its close callback), and starts the deadline:
+ *     LIMIT_HTTP_REQUEST_SECONDS for a whole request, stopped when a
+ *     request is handed to the callback and started again once its
+ *     response is written (evhttp's on-complete hook). A request that has
+ *     not arrived whole by then ends the connection.
+ * If evhttp freed the connection before that turn (the client closed at
+ * once), its bufferevent has no callbacks left: libevent frees the
+ * bufferevent later in that same turn, after the timer, so the state is
+ * simply dropped.
  *
  * The listener's state (http_server) lives until the listener and every
- * one of its connections are gone: libevent frees a connection's filter
- * context after evhttp_free returns, at the next turn of the loop or at
- * event_base_free. http_listen_free finds it in a short process-wide list.
+ * one of its connections are gone (evhttp_free calls the close callbacks);
+ * http_listen_free finds it in a short process-wide list.
  */
 #include "common/http_listen.h"
 
@@ -50,19 +52,20 @@ typedef struct http_server {
     SSL_CTX *tls;             /* NULL for plain HTTP */
     void (*cb)(struct evhttp_request *, void *);
     void *arg;
-    int references;           /* the listener (until http_listen_free) + each connection */
-    int connections;          /* counted open (not the refused ones) */
-    struct http_connection *open; /* every connection whose filter is alive */
+    int references;           /* the listener (until http_listen_free) + each state */
+    int connections;          /* counted open */
+    struct http_connection *states; /* every connection state alive */
     int64_t refusal_logged_ms; /* -1 = never */
     uint64_t refusals_unlogged;
 } http_server;
 
 typedef struct http_connection {
-    struct http_connection *prev, *next; /* in server->open */
+    struct http_connection *prev, *next; /* in server->states */
     http_server *server;
-    struct bufferevent *bev; /* the filter evhttp reads through */
-    struct event *deadline;
-    bool counted;
+    struct bufferevent *bev;              /* until the first timer turn */
+    struct evhttp_connection *connection; /* once counted, until evhttp frees it */
+    struct event *timer;                  /* first 0 s, then the deadline */
+    bool in_deadline;                     /* evhttp frees it from our timer */
 } http_connection;
 
 /* Every listener open in the process, for http_listen_free. Several loops
@@ -77,50 +80,39 @@ static void server_unref(http_server *s)
         free(s);
 }
 
-/* Ends the connection as evhttp's own timeout would. Deferred, so that
- * evhttp frees it from the loop and never under our feet. */
-static void connection_end(http_connection *c)
+static void state_free(http_connection *c)
 {
-    void (*eventcb)(struct bufferevent *, short, void *) = NULL;
-    bufferevent_getcb(c->bev, NULL, NULL, &eventcb, NULL);
-    if (eventcb) /* NULL once evhttp has let the connection go */
-        bufferevent_trigger_event(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT,
-                                  BEV_OPT_DEFER_CALLBACKS);
-}
-
-static void deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    http_connection *c = arg;
-    if (c->counted)
-        log_info("http", "closing connection: no whole request within %d s",
-                 LIMIT_HTTP_REQUEST_SECONDS);
-    connection_end(c);
-}
-
-static void deadline_start(http_connection *c, int seconds)
-{
-    struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
-    evtimer_add(c->deadline, &tv);
-}
-
-/* libevent frees the filter: evhttp has freed the connection. */
-static void connection_free(void *arg)
-{
-    http_connection *c = arg;
-    event_free(c->deadline);
     http_server *s = c->server;
-    if (c->counted)
+    if (c->connection)
         s->connections--;
     if (c->prev)
         c->prev->next = c->next;
     else
-        s->open = c->next;
+        s->states = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    server_unref(s);
+    event_free(c->timer);
     free(c);
+    server_unref(s);
+}
+
+static void timer_start(http_connection *c, int seconds)
+{
+    struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
+    evtimer_add(c->timer, &tv);
+}
+
+/* evhttp frees the connection (its close callback). */
+static void connection_closed(struct evhttp_connection *connection, void *arg)
+{
+    (void)connection;
+    http_connection *c = arg;
+    if (c->in_deadline) { /* deadline_cb frees the state when evhttp returns */
+        c->connection = NULL;
+        c->server->connections--;
+        return;
+    }
+    state_free(c);
 }
 
 static void log_refusal(http_server *s)
@@ -136,51 +128,83 @@ static void log_refusal(http_server *s)
     s->refusals_unlogged = 0;
 }
 
-/* evhttp's bufferevent factory: the filter over a socket or TLS session. */
+/* The deadline passed without a whole request: evhttp frees the
+ * connection (and its request, never handed to the callback while the
+ * deadline runs). */
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    http_connection *c = arg;
+    log_info("http", "closing connection: no whole request within %d s",
+             LIMIT_HTTP_REQUEST_SECONDS);
+    c->in_deadline = true;
+    evhttp_connection_free(c->connection); /* calls connection_closed */
+    state_free(c);
+}
+
+/* The first turn of the loop after the accept: count or refuse. */
+static void admit_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    http_connection *c = arg;
+    http_server *s = c->server;
+    void (*eventcb)(struct bufferevent *, short, void *) = NULL;
+    void *connection = NULL;
+    bufferevent_getcb(c->bev, NULL, NULL, &eventcb, &connection);
+    c->bev = NULL; /* evhttp owns it; never touched again */
+    if (!eventcb || !connection) { /* evhttp let it go already */
+        state_free(c);
+        return;
+    }
+    if (s->connections >= LIMIT_HTTP_CONNECTIONS) {
+        log_refusal(s);
+        state_free(c);
+        evhttp_connection_free(connection);
+        return;
+    }
+    c->connection = connection;
+    s->connections++;
+    evhttp_connection_set_closecb(c->connection, connection_closed, c);
+    event_assign(c->timer, event_get_base(c->timer), -1, 0, deadline_cb, c);
+    timer_start(c, LIMIT_HTTP_REQUEST_SECONDS);
+}
+
+/* evhttp's bufferevent factory: a socket or TLS bufferevent, and its state. */
 static struct bufferevent *connection_bufferevent(struct event_base *base, void *arg)
 {
     http_server *s = arg;
-    struct bufferevent *transport = NULL;
+    struct bufferevent *bev = NULL;
     if (s->tls) {
         SSL *ssl = SSL_new(s->tls);
         if (!ssl)
             return NULL;
-        transport = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                   BEV_OPT_CLOSE_ON_FREE);
-        if (!transport)
+        bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                             BEV_OPT_CLOSE_ON_FREE);
+        if (!bev)
             SSL_free(ssl);
     } else {
-        transport = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+        bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     }
-    http_connection *c = transport ? calloc(1, sizeof *c) : NULL;
+    http_connection *c = bev ? calloc(1, sizeof *c) : NULL;
     if (c)
-        c->deadline = evtimer_new(base, deadline_cb, c);
-    if (c && c->deadline)
-        c->bev = bufferevent_filter_new(transport, NULL, NULL, BEV_OPT_CLOSE_ON_FREE,
-                                        connection_free, c);
-    if (!c || !c->bev) {
-        if (c && c->deadline)
-            event_free(c->deadline);
+        c->timer = evtimer_new(base, admit_cb, c);
+    if (!c || !c->timer) {
         free(c);
-        if (transport)
-            bufferevent_free(transport);
-        return NULL; /* evhttp falls back to a plain bufferevent: no worse than before */
+        if (bev)
+            bufferevent_free(bev);
+        return NULL; /* evhttp makes a plain one: uncounted, as before the limits */
     }
     c->server = s;
+    c->bev = bev;
     s->references++;
-    c->next = s->open;
-    if (s->open)
-        s->open->prev = c;
-    s->open = c;
-    if (s->connections >= LIMIT_HTTP_CONNECTIONS) {
-        log_refusal(s);
-        deadline_start(c, 0); /* evhttp has not set its callbacks yet: end it next turn */
-        return c->bev;
-    }
-    c->counted = true;
-    s->connections++;
-    deadline_start(c, LIMIT_HTTP_REQUEST_SECONDS);
-    return c->bev;
+    c->next = s->states;
+    if (s->states)
+        s->states->prev = c;
+    s->states = c;
+    timer_start(c, 0); /* evhttp sets its callbacks before the loop turns */
+    return bev;
 }
 
 /* The response is written: the next request gets a fresh deadline. */
@@ -188,16 +212,15 @@ static void request_complete(struct evhttp_request *req, void *arg)
 {
     (void)req;
     http_connection *c = arg;
-    deadline_start(c, LIMIT_HTTP_REQUEST_SECONDS);
+    timer_start(c, LIMIT_HTTP_REQUEST_SECONDS);
 }
 
-/* The connection req arrived on: its filter is in the server's list. */
+/* The counted state of the connection req arrived on, or NULL. */
 static http_connection *connection_of(http_server *s, struct evhttp_request *req)
 {
     struct evhttp_connection *connection = evhttp_request_get_connection(req);
-    struct bufferevent *bev = connection ? evhttp_connection_get_bufferevent(connection) : NULL;
-    for (http_connection *c = s->open; bev && c; c = c->next)
-        if (c->bev == bev)
+    for (http_connection *c = s->states; connection && c; c = c->next)
+        if (c->connection == connection)
             return c;
     return NULL;
 }
@@ -209,7 +232,7 @@ static void request_cb(struct evhttp_request *req, void *arg)
     http_server *s = arg;
     http_connection *c = connection_of(s, req);
     if (c) {
-        evtimer_del(c->deadline);
+        evtimer_del(c->timer);
         evhttp_request_set_on_complete_cb(req, request_complete, c);
     }
     s->cb(req, s->arg);
@@ -226,9 +249,7 @@ void *http_listen_request_tls(struct evhttp_request *req)
 {
     struct evhttp_connection *connection = evhttp_request_get_connection(req);
     struct bufferevent *bev = connection ? evhttp_connection_get_bufferevent(connection) : NULL;
-    struct bufferevent *transport = bev ? bufferevent_get_underlying(bev) : NULL;
-    /* the filter over the TLS session; a plain bufferevent if the filter could not be made */
-    return bufferevent_openssl_get_ssl(transport ? transport : bev);
+    return bev ? bufferevent_openssl_get_ssl(bev) : NULL;
 }
 
 int http_listen_tls(struct event_base *base, const char *host, int port, int methods,
@@ -290,7 +311,9 @@ void http_listen_free(struct evhttp *http)
         }
     }
     pthread_mutex_unlock(&servers_lock);
-    evhttp_free(http); /* frees its connections; libevent frees their filters later */
+    evhttp_free(http); /* frees its connections: their close callbacks drop their states */
+    while (s && s->states) /* accepted in this turn of the loop, not yet admitted */
+        state_free(s->states);
     if (s) {
         s->http = NULL;
         server_unref(s);
