@@ -7,11 +7,14 @@
  * accepts a connection. It does let us make each connection's bufferevent
  * (evhttp_set_bevcb), and evhttp hands its connection to that
  * bufferevent's callbacks as their argument. So each connection gets a
- * state (http_connection) and a timer of 0 s: at the next turn of the loop
- * the timer finds the evhttp connection through the bufferevent and
- *   - past LIMIT_HTTP_CONNECTIONS, frees it (the client sees the connection
- *     closed; logged at most once a second);
- *   - otherwise counts it, asks evhttp to call us when it frees the
+ * state (http_connection), counted at once against LIMIT_HTTP_CONNECTIONS
+ * (past it, refused and logged at most once a second), and a timer of 0 s:
+ * at the next turn of the loop the timer finds the evhttp connection
+ * through the bufferevent (or its first request does, when it comes in that
+ * same turn) and
+ *   - frees a refused one (the client sees the connection closed, or a 503
+ *     for a request that came first);
+ *   - for a counted one, asks evhttp to call us when it frees the
  *     connection (its close callback), and starts the deadline:
  *     LIMIT_HTTP_REQUEST_SECONDS for a whole request, stopped when a
  *     request is handed to the callback and started again once its
@@ -53,7 +56,7 @@ typedef struct http_server {
     void (*cb)(struct evhttp_request *, void *);
     void *arg;
     int references;           /* the listener (until http_listen_free) + each state */
-    int connections;          /* counted open */
+    int connections;          /* states holding a slot (counted) */
     struct http_connection *states; /* every connection state alive */
     int64_t refusal_logged_ms; /* -1 = never */
     uint64_t refusals_unlogged;
@@ -63,8 +66,9 @@ typedef struct http_connection {
     struct http_connection *prev, *next; /* in server->states */
     http_server *server;
     struct bufferevent *bev;              /* until the first timer turn */
-    struct evhttp_connection *connection; /* once counted, until evhttp frees it */
+    struct evhttp_connection *connection; /* once admitted, until evhttp frees it */
     struct event *timer;                  /* first 0 s, then the deadline */
+    bool counted;                         /* holds one of LIMIT_HTTP_CONNECTIONS */
     bool in_deadline;                     /* evhttp frees it from our timer */
 } http_connection;
 
@@ -83,7 +87,7 @@ static void server_unref(http_server *s)
 static void state_free(http_connection *c)
 {
     http_server *s = c->server;
-    if (c->connection)
+    if (c->counted)
         s->connections--;
     if (c->prev)
         c->prev->next = c->next;
@@ -109,7 +113,6 @@ static void connection_closed(struct evhttp_connection *connection, void *arg)
     http_connection *c = arg;
     if (c->in_deadline) { /* deadline_cb frees the state when evhttp returns */
         c->connection = NULL;
-        c->server->connections--;
         return;
     }
     state_free(c);
@@ -143,32 +146,40 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     state_free(c);
 }
 
+/* Takes over c's evhttp connection: for a counted one, asks evhttp for its
+ * close callback and starts the deadline; a refused one (past
+ * LIMIT_HTTP_CONNECTIONS when it was accepted) is freed and false returned
+ * (the caller ends the connection). */
+static bool admit(http_connection *c, struct evhttp_connection *connection)
+{
+    c->bev = NULL; /* evhttp owns it; never touched again */
+    evtimer_del(c->timer);
+    if (!c->counted) {
+        state_free(c);
+        return false;
+    }
+    c->connection = connection;
+    evhttp_connection_set_closecb(c->connection, connection_closed, c);
+    event_assign(c->timer, event_get_base(c->timer), -1, 0, deadline_cb, c);
+    timer_start(c, LIMIT_HTTP_REQUEST_SECONDS);
+    return true;
+}
+
 /* The first turn of the loop after the accept: count or refuse. */
 static void admit_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     http_connection *c = arg;
-    http_server *s = c->server;
     void (*eventcb)(struct bufferevent *, short, void *) = NULL;
     void *connection = NULL;
     bufferevent_getcb(c->bev, NULL, NULL, &eventcb, &connection);
-    c->bev = NULL; /* evhttp owns it; never touched again */
     if (!eventcb || !connection) { /* evhttp let it go already */
         state_free(c);
         return;
     }
-    if (s->connections >= LIMIT_HTTP_CONNECTIONS) {
-        log_refusal(s);
-        state_free(c);
+    if (!admit(c, connection))
         evhttp_connection_free(connection);
-        return;
-    }
-    c->connection = connection;
-    s->connections++;
-    evhttp_connection_set_closecb(c->connection, connection_closed, c);
-    event_assign(c->timer, event_get_base(c->timer), -1, 0, deadline_cb, c);
-    timer_start(c, LIMIT_HTTP_REQUEST_SECONDS);
 }
 
 /* evhttp's bufferevent factory: a socket or TLS bufferevent, and its state. */
@@ -199,6 +210,14 @@ static struct bufferevent *connection_bufferevent(struct event_base *base, void 
     c->server = s;
     c->bev = bev;
     s->references++;
+    /* counted at once: connections accepted in one burst all count before
+     * the first of them is admitted */
+    if (s->connections < LIMIT_HTTP_CONNECTIONS) {
+        c->counted = true;
+        s->connections++;
+    } else {
+        log_refusal(s);
+    }
     c->next = s->states;
     if (s->states)
         s->states->prev = c;
@@ -215,12 +234,15 @@ static void request_complete(struct evhttp_request *req, void *arg)
     timer_start(c, LIMIT_HTTP_REQUEST_SECONDS);
 }
 
-/* The counted state of the connection req arrived on, or NULL. */
+/* The state of the connection req arrived on: counted, or (when its
+ * request came in the same turn of the loop as its accept) not yet
+ * admitted; NULL if it has none (evhttp made its bufferevent). */
 static http_connection *connection_of(http_server *s, struct evhttp_request *req)
 {
     struct evhttp_connection *connection = evhttp_request_get_connection(req);
+    struct bufferevent *bev = connection ? evhttp_connection_get_bufferevent(connection) : NULL;
     for (http_connection *c = s->states; connection && c; c = c->next)
-        if (c->connection == connection)
+        if (c->connection == connection || (c->bev && c->bev == bev))
             return c;
     return NULL;
 }
@@ -231,6 +253,11 @@ static void request_cb(struct evhttp_request *req, void *arg)
 {
     http_server *s = arg;
     http_connection *c = connection_of(s, req);
+    if (c && !c->connection && !admit(c, evhttp_request_get_connection(req))) {
+        /* past the limit: evhttp closes it once this is written */
+        evhttp_send_error(req, HTTP_SERVUNAVAIL, "too many connections");
+        return;
+    }
     if (c) {
         evtimer_del(c->timer);
         evhttp_request_set_on_complete_cb(req, request_complete, c);
