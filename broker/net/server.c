@@ -389,7 +389,9 @@ static void conn_free(conn *c)
     free(c);
 }
 
-/* peer gets "ip:port" ("[ip]:port" for IPv6), ip the address alone. */
+/* peer gets "ip:port" ("[ip]:port" for IPv6), ip the address alone; an
+ * IPv4-mapped address is written as IPv4, so that ACL hosts and
+ * max.connections.per.ip.overrides name it one way. */
 static void format_peer(const struct sockaddr *addr, char *peer, size_t peerlen, char *ip,
                         size_t iplen)
 {
@@ -401,6 +403,11 @@ static void format_peer(const struct sockaddr *addr, char *peer, size_t peerlen,
         snprintf(peer, peerlen, "%s:%d", ip, ntohs(in4->sin_port));
     } else if (addr->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) { /* an IPv4 client of a "::" listener */
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
+            snprintf(peer, peerlen, "%s:%d", ip, ntohs(in6->sin6_port));
+            return;
+        }
         inet_ntop(AF_INET6, &in6->sin6_addr, ip, (socklen_t)iplen);
         snprintf(peer, peerlen, "[%s]:%d", ip, ntohs(in6->sin6_port));
     }

@@ -9,7 +9,8 @@ broker:
   the broker stops reading the socket (the client's own buffers fill, the
   send would block), /metrics shows the paused connection, other clients
   are served meanwhile, and once the Fetch is answered every pipelined
-  request is answered, in order;
+  request is answered, in order; likewise a client that pipelines 400 MB of
+  Fetches and reads nothing is paused once 256 MiB of answers wait unsent;
 - connections.max.idle.ms: an idle connection is closed (log line, metric);
   a long-poll Fetch longer than the idle time is answered, not closed;
 - fetch.wait.limit.ms: a Fetch with max_wait_ms = 2^31-1 is answered;
@@ -158,6 +159,40 @@ def check_pause(t):
     b.stop()
 
 
+def check_output_pause(t):
+    """A client that pipelines Fetches and reads nothing: once 256 MiB of
+    answers wait unsent the broker stops reading it, and resumes as the
+    client reads."""
+    b = t.broker(name="output", overrides={"metrics.listener": "127.0.0.1:0"})
+    bs = b.bootstrap
+    create_topic(bs, "big", 1)
+    with kwire.Conn(bs) as p:
+        for i in range(8):
+            batch = kwire.record_batch([(b"k", bytes([65 + i]) * 200000, [])])
+            res = kwire.parse_produce_v3(p.call(kwire.API_PRODUCE, 3,
+                                                kwire.produce_v3_body("big", 0, batch)))
+            check_eq(res[("big", 0)][0], 0, "produce error on big")
+    fetches = 400  # about 1 MB each: 400 MB of answers, over the 256 MiB limit
+    c = kwire.Conn(bs, timeout_s=120)
+    for i in range(fetches):
+        c.send(kwire.request(kwire.API_FETCH, 4, 1000 + i, fetch_v4_body("big", 0, 0, 0)))
+    wait_for("the broker paused reading for unsent output",
+             lambda: (metric(b, "strait_broker_connection_output_pauses_total") or 0) >= 1,
+             timeout_s=120)
+    check_eq(metric(b, "strait_broker_connections_reading_paused", '{reason="output_limit"}'),
+             1.0, "connections paused for output")
+    b.assert_serving("while a connection is paused for its output")
+    total = 0
+    for i in range(fetches):
+        cid, body = c.recv_response()
+        check_eq(cid, 1000 + i, "correlation id of pipelined Fetch %d" % i)
+        total += len(body)
+    c.close()
+    note("output pause: %d Fetch answers, %d MB, read after the pause" % (fetches, total // 10**6))
+    check(total > 256 * 1024 * 1024, "the answers were smaller than the output limit")
+    b.stop()
+
+
 # ---------------------------------------------------------------- idle + clamp
 
 
@@ -277,6 +312,7 @@ def main(t):
     check_idle_and_clamp(t)
     check_decompression_budget(t)
     check_pause(t)
+    check_output_pause(t)
 
 
 if __name__ == "__main__":
