@@ -168,6 +168,14 @@ void broker_metrics_render(metrics *m, broker_node *node, buf *out)
                             "Kafka client connections open now.");
         metrics_text_sample_int(out, "strait_broker_connections_open", NULL, 0,
                                 server_connection_count(node->server));
+        metrics_text_family(out, "strait_broker_connections_reading_paused", "gauge",
+                            "Kafka client connections whose socket is not read now, by reason.");
+        metrics_label in_flight = {"reason", "request_in_flight", 17};
+        metrics_label output = {"reason", "output_limit", 12};
+        metrics_text_sample_int(out, "strait_broker_connections_reading_paused", &in_flight, 1,
+                                server_paused_connection_count(node->server, false));
+        metrics_text_sample_int(out, "strait_broker_connections_reading_paused", &output, 1,
+                                server_paused_connection_count(node->server, true));
     }
     metrics_render_connections(m, out);
     if (b && b->topics)

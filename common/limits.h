@@ -60,8 +60,51 @@
  * requests (back-pressure instead of unbounded memory). */
 #define LIMIT_CONNECTION_OUTPUT_BYTES (256 * 1024 * 1024)
 
-/* Open connections per broker; beyond this new ones are accepted and closed. */
-#define LIMIT_CONNECTIONS 10000
+/* max.connections default: open Kafka connections per broker over all
+ * listeners; beyond it a new one is accepted and closed at once. Kafka's
+ * default is unlimited; every connection costs a file descriptor and up to
+ * LIMIT_CONNECTION_OUTPUT_BYTES of buffers, so strait starts from a number
+ * one node serves and an operator raises it deliberately. */
+#define LIMIT_CONNECTIONS_DEFAULT 10000
+
+/* Ceiling of max.connections, listener.name.<name>.max.connections and
+ * max.connections.per.ip(.overrides): far above the descriptors one process
+ * gets, so the configured value, not this, is what binds. */
+#define LIMIT_CONNECTIONS_CEILING 1000000
+
+/* Entries of max.connections.per.ip.overrides ("ip:count,ip:count"): each
+ * is looked up once per accepted connection; an operator names a few
+ * gateways or NAT addresses, not a whole network. */
+#define LIMIT_CONNECTION_IP_OVERRIDES 256
+
+/* Refused connections are logged at most once per this many ms per reason
+ * (with the number refused since the last line): a connection flood must
+ * not turn into a log flood. */
+#define LIMIT_CONNECTION_REFUSAL_LOG_MS 1000
+
+/* connections.max.idle.ms default: Kafka's (10 minutes). A connection that
+ * neither sends a request nor reads a response for this long is closed; one
+ * with a request in flight (a long poll, a delayed SASL failure) is not
+ * idle. */
+#define LIMIT_CONNECTION_IDLE_MS_DEFAULT 600000
+
+/* Ceiling of fetch.wait.limit.ms and its default: a Fetch's max_wait_ms is
+ * clamped to the configured value, so a client asking for INT32_MAX ms
+ * (24 days) cannot park a request, its decoded state and its connection
+ * for days. Kafka bounds it in effect by the client's request timeout
+ * (30 s by default); 5 minutes is far above any consumer's
+ * fetch.max.wait.ms (500 ms by default). */
+#define LIMIT_FETCH_WAIT_MS_DEFAULT 300000
+#define LIMIT_FETCH_WAIT_MS_CEILING 3600000
+
+/* Decompressed bytes one Produce request may make the broker inflate, over
+ * all its batches and partitions (each batch is also bounded by
+ * LIMIT_BATCH_DECOMPRESSED_BYTES). Without it a 100 MiB request of small
+ * zstd or gzip bombs inflates a hundred times the per-batch cap. Producers
+ * send requests of about 1 MiB (max.request.size, message.max.bytes), so
+ * only a ratio above 256:1 on a whole request reaches it; the partitions
+ * past it get MESSAGE_TOO_LARGE (the Java producer splits and retries). */
+#define LIMIT_PRODUCE_DECOMPRESSED_BYTES (256 * 1024 * 1024)
 
 /* Named listeners of one broker (listeners): each is a bound socket and, for
  * SSL, a TLS context; Kafka deployments use two to four. */
@@ -156,8 +199,23 @@
 /* Body of an HTTP request to the metrics listener: GET has none. */
 #define LIMIT_METRICS_REQUEST_BODY_BYTES 1024
 
-/* Seconds an idle or slow metrics HTTP connection may take per read or write. */
+/* Seconds an idle or slow HTTP connection (broker /metrics, sidecar,
+ * witness) may take per read or write. */
 #define LIMIT_METRICS_HTTP_TIMEOUT_SECONDS 10
+
+/* Seconds one HTTP request may take to arrive whole (request line, headers
+ * and body), counted from the connection's accept or its previous request:
+ * the per-read timeout above restarts at every byte, so without this a
+ * client sending a header byte a second (slowloris) holds a connection for
+ * ever. Checked at every byte that arrives; a silent connection meets the
+ * per-read timeout first. */
+#define LIMIT_HTTP_REQUEST_SECONDS 15
+
+/* Concurrent connections one HTTP server (broker /metrics, sidecar,
+ * witness) holds; past it a new one is accepted and closed at once. Its
+ * clients are a scraper, the CLI, two or three peers: a few at a time. With
+ * LIMIT_HTTP_REQUEST_SECONDS this bounds what slow clients can hold. */
+#define LIMIT_HTTP_CONNECTIONS 128
 
 /* Brokers of the active region listed in strait.redirect.brokers: every
  * redirected Metadata answer carries them all, and a client needs only one to
@@ -209,6 +267,14 @@ _Static_assert(LIMIT_REQUEST_BYTES_DEFAULT <= LIMIT_REQUEST_BYTES_CEILING,
                "default request size must be under the ceiling");
 _Static_assert(LIMIT_MESSAGE_BYTES_DEFAULT < LIMIT_REQUEST_BYTES_DEFAULT,
                "a maximal message must fit in a request");
+_Static_assert(LIMIT_PRODUCE_DECOMPRESSED_BYTES >= LIMIT_BATCH_DECOMPRESSED_BYTES,
+               "one maximal batch must fit the per-request decompression budget");
+_Static_assert(LIMIT_CONNECTIONS_DEFAULT <= LIMIT_CONNECTIONS_CEILING,
+               "the default connection limit must be under the ceiling");
+_Static_assert(LIMIT_FETCH_WAIT_MS_DEFAULT <= LIMIT_FETCH_WAIT_MS_CEILING,
+               "the default fetch wait limit must be under the ceiling");
+_Static_assert(LIMIT_HTTP_REQUEST_SECONDS > LIMIT_METRICS_HTTP_TIMEOUT_SECONDS,
+               "the whole-request deadline is longer than one read's timeout");
 _Static_assert(LIMIT_REGION_STATE_FILE_BYTES > 8 * (LIMIT_CONFIG_VALUE_LENGTH + 32),
                "every region state value must fit in its file");
 

@@ -476,7 +476,7 @@ void witness_close(witness *w)
     if (w->sigint)
         event_free(w->sigint);
     if (w->http)
-        evhttp_free(w->http);
+        http_listen_free(w->http);
     if (w->base)
         event_base_free(w->base);
     control_plane_close(w->control);

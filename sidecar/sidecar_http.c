@@ -157,6 +157,6 @@ int sidecar_http_open(sidecar *sc, char *err, size_t errlen)
 void sidecar_http_close(sidecar *sc)
 {
     if (sc->http)
-        evhttp_free(sc->http);
+        http_listen_free(sc->http);
     sc->http = NULL;
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "broker/config/connection_limits.h"
 #include "broker/config/listeners.h"
 #include "common/config_value.h"
 #include "common/error.h"
@@ -138,6 +139,21 @@ static const key_def keys[] = {
         "largest record batch accepted (topic: max.message.bytes)"),
     INT("socket.request.max.bytes", socket_request_max_bytes, 1, LIMIT_REQUEST_BYTES_CEILING,
         "104857600", "largest request accepted; larger frames are refused before allocating"),
+    INT("max.connections", max_connections, 0, LIMIT_CONNECTIONS_CEILING, "10000",
+        "open Kafka connections over all listeners; a new one past it is closed at accept "
+        "(per listener: listener.name.<name>.max.connections)"),
+    INT("max.connections.per.ip", max_connections_per_ip, 0, INT32_MAX, "2147483647",
+        "open Kafka connections from one IP address; a new one past it is closed at accept"),
+    STRING("max.connections.per.ip.overrides", max_connections_per_ip_overrides,
+           connection_limits_check_ip_overrides, "",
+           "ip:count,ip:count: max.connections.per.ip for these addresses (IP addresses, not "
+           "host names)"),
+    INT("connections.max.idle.ms", connections_max_idle_ms, 1, INT32_MAX, "600000",
+        "a connection with no request in flight that neither sends nor reads for this long is "
+        "closed"),
+    INT("fetch.wait.limit.ms", fetch_wait_limit_ms, 0, LIMIT_FETCH_WAIT_MS_CEILING, "300000",
+        "strait: longest a Fetch waits for fetch.min.bytes; a larger max_wait_ms is clamped to "
+        "it"),
     INT("log.segment.bytes", log_segment_bytes, 14, INT32_MAX, "1073741824",
         "segment file size at which the log rolls (topic: segment.bytes)"),
     INT("log.roll.ms", log_roll_ms, 1, INT64_MAX, "604800000",
@@ -513,6 +529,19 @@ static int check_sizes(const broker_config *c, char *msg, size_t msglen)
     return 0;
 }
 
+/* max.connections.per.ip=0 refuses every address but the overrides: Kafka
+ * requires overrides then, or no client could ever connect. */
+static int check_connection_relations(const broker_config *c, char *msg, size_t msglen)
+{
+    if (c->max_connections_per_ip == 0 && c->max_connections_per_ip_overrides[0] == '\0') {
+        snprintf(msg, msglen, "max.connections.per.ip is 0 and max.connections.per.ip.overrides "
+                 "is empty: no client could connect (name the addresses allowed in the "
+                 "overrides)");
+        return ST_ECONFIG;
+    }
+    return 0;
+}
+
 /* The listener keys agree with each other (listeners_resolve). */
 static int check_listener_relations(const broker_config *c, char *msg, size_t msglen)
 {
@@ -576,7 +605,8 @@ int broker_config_set(broker_config *c, const char *key, const char *value, char
     if (def && def->offset == offsetof(broker_config, advertised_listeners) &&
         !next.advertised_listeners[0])
         memcpy(next.advertised_listeners, next.listeners, sizeof next.listeners);
-    if (check_sizes(&next, err, errlen) != 0 || check_listener_relations(&next, err, errlen) != 0)
+    if (check_sizes(&next, err, errlen) != 0 || check_listener_relations(&next, err, errlen) != 0 ||
+        check_connection_relations(&next, err, errlen) != 0)
         return ST_ECONFIG;
     *c = next;
     if (def && def->offset == offsetof(broker_config, log_level))
@@ -691,7 +721,8 @@ int broker_config_load(const char *path, const char *const *overrides, int overr
         snprintf(err, errlen, "%s%s", where, msg);
         return ST_ECONFIG;
     }
-    if (check_listener_relations(&next, msg, sizeof msg) != 0) {
+    if (check_listener_relations(&next, msg, sizeof msg) != 0 ||
+        check_connection_relations(&next, msg, sizeof msg) != 0) {
         snprintf(err, errlen, "%s%s%s", path ? path : "", path ? ": " : "", msg);
         return ST_ECONFIG;
     }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/limits.h"
+
 #define BROKER_CONFIG_STRING_MAX 1024
 
 typedef struct broker_config {
@@ -43,6 +45,11 @@ typedef struct broker_config {
     bool delete_topic_enable;                      /* delete.topic.enable, default true */
     int32_t message_max_bytes;                     /* message.max.bytes, default 1048588 */
     int32_t socket_request_max_bytes;              /* socket.request.max.bytes, default 104857600 */
+    int32_t max_connections;                       /* max.connections, default 10000 */
+    int32_t max_connections_per_ip;                /* max.connections.per.ip, default 2147483647 */
+    char max_connections_per_ip_overrides[LIMIT_CONFIG_VALUE_LENGTH + 1]; /* "ip:count,..." */
+    int64_t connections_max_idle_ms;               /* connections.max.idle.ms, default 600000 */
+    int64_t fetch_wait_limit_ms;                   /* fetch.wait.limit.ms (strait), default 300000 */
     int64_t log_segment_bytes;                     /* log.segment.bytes, default 1 GiB */
     int64_t log_roll_ms;                           /* log.roll.ms (log.roll.hours), default 7 days */
     int64_t log_retention_ms;                      /* log.retention.ms (.minutes/.hours), default 7 days */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "broker/config/broker_config.h"
+#include "broker/config/connection_limits.h"
 #include "common/config_value.h"
 #include "common/error.h"
 #include "security/principal_rules.h"
@@ -351,6 +352,7 @@ static const struct {
     {"ssl.cipher.suites", check_any},
     {"ssl.principal.mapping.rules", listeners_check_mapping_rules},
     {"sasl.enabled.mechanisms", listeners_check_sasl_mechanisms},
+    {"max.connections", connection_limits_check_count},
 };
 
 #define OVERRIDE_KEY_COUNT ((int)(sizeof override_keys / sizeof override_keys[0]))
@@ -430,6 +432,13 @@ static void override_or(const broker_config *c, const char *name, const char *ke
 void listeners_sasl_mechanisms(const broker_config *c, const char *name, char *out, size_t outlen)
 {
     override_or(c, name, "sasl.enabled.mechanisms", c->sasl_enabled_mechanisms, out, outlen);
+}
+
+int32_t listeners_max_connections(const broker_config *c, const char *name)
+{
+    char value[32];
+    override_or(c, name, "max.connections", "", value, sizeof value);
+    return value[0] ? (int32_t)strtol(value, NULL, 10) : -1; /* checked when it was set */
 }
 
 void listeners_tls_settings(const broker_config *c, const char *name, listener_tls_settings *out)

@@ -7,8 +7,8 @@
  *   listener.security.protocol.map:  NAME:PROTOCOL,...     (default: each protocol
  *                                    name maps to itself)
  *   inter.broker.listener.name:      NAME                  (default: the first listener)
- *   listener.name.<name>.<key>:      per-listener value of an ssl.* key, or of
- *                                    sasl.enabled.mechanisms
+ *   listener.name.<name>.<key>:      per-listener value of an ssl.* key, of
+ *                                    sasl.enabled.mechanisms or of max.connections
  *
  * Names are case-insensitive and kept in upper case. Protocols are PLAINTEXT,
  * SSL, SASL_PLAINTEXT and SASL_SSL (SASL: PLAIN and SCRAM-SHA-256/512).
@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/limits.h"
 
@@ -110,6 +111,10 @@ int listeners_resolve(const struct broker_config *c, listener_set *out, char *ms
 /* sasl.enabled.mechanisms of listener name (upper case), override first. */
 void listeners_sasl_mechanisms(const struct broker_config *c, const char *name, char *out,
                                size_t outlen);
+
+/* listener.name.<name>.max.connections of listener name (upper case), -1
+ * when not set (only max.connections applies). */
+int32_t listeners_max_connections(const struct broker_config *c, const char *name);
 
 /* The TLS settings of listener name (upper case). */
 void listeners_tls_settings(const struct broker_config *c, const char *name,

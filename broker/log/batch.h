@@ -118,6 +118,7 @@ typedef struct batch_info {
     int32_t records_seen;     /* equals header.record_count when valid */
     int64_t max_timestamp;    /* from the records themselves */
     int64_t first_timestamp;
+    size_t decompressed_bytes; /* records section once inflated; 0 when not compressed */
 } batch_info;
 
 /*

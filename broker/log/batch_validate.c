@@ -180,6 +180,7 @@ int batch_validate(const uint8_t *data, size_t len, const batch_limits *limits, 
         return validate_records(section, section_len, &out->header, out);
     buf decompressed;
     rc = compression_decompress(codec, section, section_len, validate_cap(limits), &decompressed);
+    out->decompressed_bytes = decompressed.len;
     if (rc == 0) {
         static const uint8_t empty[1];
         rc = validate_records(decompressed.data ? decompressed.data : empty, decompressed.len, &out->header, out);

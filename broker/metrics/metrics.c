@@ -35,7 +35,9 @@ struct metrics {
     uint64_t requests[METRICS_API_KEYS];
     uint64_t request_errors[METRICS_REQUEST_ERROR_COUNT];
     uint64_t connections_accepted;
-    uint64_t connections_refused;
+    uint64_t connections_refused[METRICS_REFUSAL_COUNT];
+    uint64_t connections_idle_closed;
+    uint64_t connection_output_pauses;
     uint64_t authentications_succeeded;
     uint64_t authentications_failed;
     uint64_t fetch_bytes;
@@ -50,6 +52,17 @@ static const char *const request_error_names[METRICS_REQUEST_ERROR_COUNT] = {
     [METRICS_REQUEST_ERROR_MALFORMED] = "malformed",
     [METRICS_REQUEST_ERROR_UNAUTHENTICATED] = "unauthenticated",
 };
+
+static const char *const refusal_names[METRICS_REFUSAL_COUNT] = {
+    [METRICS_REFUSAL_MAX_CONNECTIONS] = "max_connections",
+    [METRICS_REFUSAL_LISTENER] = "listener_max_connections",
+    [METRICS_REFUSAL_PER_IP] = "max_connections_per_ip",
+};
+
+const char *metrics_connection_refusal_name(enum metrics_connection_refusal reason)
+{
+    return (unsigned)reason < METRICS_REFUSAL_COUNT ? refusal_names[reason] : "unknown";
+}
 
 const char *metrics_request_error_name(enum metrics_request_error reason)
 {
@@ -95,14 +108,28 @@ void metrics_count_request_error(metrics *m, enum metrics_request_error reason)
         m->request_errors[reason]++;
 }
 
-void metrics_count_connection(metrics *m, bool accepted)
+void metrics_count_connection_accepted(metrics *m)
 {
-    if (!m)
-        return;
-    if (accepted)
+    if (m)
         m->connections_accepted++;
-    else
-        m->connections_refused++;
+}
+
+void metrics_count_connection_refused(metrics *m, enum metrics_connection_refusal reason)
+{
+    if (m && (unsigned)reason < METRICS_REFUSAL_COUNT)
+        m->connections_refused[reason]++;
+}
+
+void metrics_count_connection_idle_closed(metrics *m)
+{
+    if (m)
+        m->connections_idle_closed++;
+}
+
+void metrics_count_connection_output_pause(metrics *m)
+{
+    if (m)
+        m->connection_output_pauses++;
 }
 
 void metrics_count_authentication(metrics *m, bool succeeded)
@@ -209,9 +236,21 @@ void metrics_render_connections(const metrics *m, buf *out)
     metrics_text_sample_uint(out, "strait_broker_connections_accepted_total", NULL, 0,
                              m->connections_accepted);
     metrics_text_family(out, "strait_broker_connections_refused_total", "counter",
-                        "Kafka client connections closed at once: the connection limit was reached.");
-    metrics_text_sample_uint(out, "strait_broker_connections_refused_total", NULL, 0,
-                             m->connections_refused);
+                        "Kafka client connections closed at accept, by the limit that was reached.");
+    for (int i = 0; i < METRICS_REFUSAL_COUNT; i++) {
+        metrics_label label = LABEL("reason", refusal_names[i]);
+        metrics_text_sample_uint(out, "strait_broker_connections_refused_total", &label, 1,
+                                 m->connections_refused[i]);
+    }
+    metrics_text_family(out, "strait_broker_connections_idle_closed_total", "counter",
+                        "Kafka client connections closed by connections.max.idle.ms.");
+    metrics_text_sample_uint(out, "strait_broker_connections_idle_closed_total", NULL, 0,
+                             m->connections_idle_closed);
+    metrics_text_family(out, "strait_broker_connection_output_pauses_total", "counter",
+                        "Times a connection's requests stopped being read because its unsent "
+                        "responses passed the output limit.");
+    metrics_text_sample_uint(out, "strait_broker_connection_output_pauses_total", NULL, 0,
+                             m->connection_output_pauses);
 }
 
 void metrics_prune_topics(metrics *m, bool (*exists)(void *arg, const char *name, size_t name_len),

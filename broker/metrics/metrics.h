@@ -53,8 +53,26 @@ void metrics_close(metrics *m);
 /* One decoded request of api_key (a key from the API table). */
 void metrics_count_request(metrics *m, int16_t api_key);
 void metrics_count_request_error(metrics *m, enum metrics_request_error reason);
-/* A TCP connection accepted (accepted=true) or refused at the connection limit. */
-void metrics_count_connection(metrics *m, bool accepted);
+/* Why a connection was closed at accept. */
+enum metrics_connection_refusal {
+    METRICS_REFUSAL_MAX_CONNECTIONS = 0,  /* max.connections over all listeners */
+    METRICS_REFUSAL_LISTENER,             /* listener.name.<name>.max.connections */
+    METRICS_REFUSAL_PER_IP,               /* max.connections.per.ip (or its override) */
+    METRICS_REFUSAL_COUNT
+};
+
+/* Label value of a refusal reason ("max_connections", ...). */
+const char *metrics_connection_refusal_name(enum metrics_connection_refusal reason);
+
+/* A TCP connection accepted. */
+void metrics_count_connection_accepted(metrics *m);
+/* A TCP connection closed at accept, for reason. */
+void metrics_count_connection_refused(metrics *m, enum metrics_connection_refusal reason);
+/* A connection closed by connections.max.idle.ms. */
+void metrics_count_connection_idle_closed(metrics *m);
+/* A connection whose socket stopped being read because its unsent
+ * responses passed LIMIT_CONNECTION_OUTPUT_BYTES. */
+void metrics_count_connection_output_pause(metrics *m);
 /* A SASL authentication that succeeded or failed. */
 void metrics_count_authentication(metrics *m, bool succeeded);
 /* records / bytes of batches appended to topic by Produce (bytes as received). */
@@ -69,7 +87,8 @@ void metrics_count_fetch(metrics *m, int64_t bytes);
  *                               key, NULL for a key the broker does not
  *                               serve; keys are rendered in ascending
  *                               order) and request errors by reason
- *   metrics_render_connections  connections accepted and refused
+ *   metrics_render_connections  SASL outcomes; connections accepted, refused
+ *                               by reason, closed idle, paused for output
  *   metrics_render_produce_fetch  produce records and bytes by topic, fetch bytes
  */
 void metrics_render_uptime(const metrics *m, buf *out);

@@ -104,6 +104,6 @@ void metrics_http_close(struct metrics_http *h)
     if (!h)
         return;
     if (h->http)
-        evhttp_free(h->http);
+        http_listen_free(h->http);
     free(h);
 }

@@ -7,6 +7,21 @@
  * log data on plaintext connections (file ranges are read and encrypted on
  * TLS ones).
  *
+ * Limits a client cannot exceed, authenticated or not (common/limits.h):
+ * - the socket is read only while the connection has no request in flight
+ *   (handled, or parked: a long-poll Fetch, a delayed SASL failure) and its
+ *   unsent responses are under LIMIT_CONNECTION_OUTPUT_BYTES; otherwise
+ *   reading stops, so a client that pipelines requests without reading the
+ *   answers fills its own socket buffers, never the broker's memory;
+ * - connections.max.idle.ms: libevent's read and write timeouts of each
+ *   connection (reading is off while a request is in flight, so a long poll
+ *   is never idle); a read timeout while responses are still being sent
+ *   only resumes reading;
+ * - max.connections, listener.name.<name>.max.connections and
+ *   max.connections.per.ip(.overrides) (ip_connections.h): a connection past
+ *   one is closed at accept, counted by reason and logged at most once a
+ *   second per reason.
+ *
  * Each connection hands its frames to proto (proto/dispatch.h) with a
  * proto_responder (proto/responder.h) that this file fills in: proto answers
  * through it and never sees a connection.
@@ -32,12 +47,14 @@
 
 #include "broker/config/listeners.h"
 #include "broker/metrics/metrics.h"
+#include "broker/net/ip_connections.h"
 #include "broker/net/tls.h"
 #include "broker/proto/broker_context.h"
 #include "broker/proto/dispatch.h"
 #include "broker/proto/responder.h"
 #include "broker/proto/sasl_apis.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -58,6 +75,8 @@ typedef struct conn {
     uint64_t id;
     bool closing;                   /* close once the output is flushed */
     bool authenticated;             /* TLS: handshake done and principal set; plaintext: true */
+    bool ip_counted;                /* counted in the server's per_ip table */
+    bool output_full;               /* reading stopped: unsent responses over the limit */
     struct conn *prev, *next;       /* the server's list */
 } conn;
 
@@ -71,6 +90,8 @@ typedef struct server_listener {
     net_tls *tls; /* NULL on PLAINTEXT and SASL_PLAINTEXT */
     bool sasl;    /* SASL_PLAINTEXT or SASL_SSL: clients authenticate first */
     char sasl_mechanisms[128]; /* sasl.enabled.mechanisms of this listener */
+    int32_t max_connections;   /* listener.name.<name>.max.connections, -1 = none */
+    int conn_count;            /* connections accepted on this listener and open */
 } server_listener;
 
 struct server {
@@ -80,10 +101,15 @@ struct server {
     conn *conns;
     int conn_count;
     uint64_t next_id;
+    ip_connections *per_ip;             /* max.connections.per.ip(.overrides) */
+    const struct timeval *idle_timeout; /* connections.max.idle.ms (a common timeout) */
+    int64_t refusal_logged_ms[METRICS_REFUSAL_COUNT]; /* last log line per reason, -1 = none */
+    uint64_t refusals_unlogged[METRICS_REFUSAL_COUNT]; /* refused since that line */
 };
 
 static void conn_free(conn *c);
 static void conn_process(conn *c);
+static void conn_update_reading(conn *c);
 static int conn_send(proto_responder *responder, proto_out *o);
 static void conn_request_done(proto_responder *responder);
 static void conn_close_after_flush(proto_responder *responder);
@@ -130,9 +156,33 @@ static void conn_tls_connected(conn *c)
     conn_process(c);
 }
 
+/* connections.max.idle.ms passed without a byte read (what has
+ * BEV_EVENT_READING) or written (BEV_EVENT_WRITING). libevent has turned
+ * that direction off. */
+static void conn_timeout(conn *c, short what)
+{
+    bool output_pending = evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+    if ((what & BEV_EVENT_READING) && (c->responder.current != NULL || output_pending) &&
+        !c->closing) {
+        conn_update_reading(c); /* not idle: its answers are still being sent */
+        return;
+    }
+    metrics_count_connection_idle_closed(c->broker->metrics);
+    log_info("net", "closing idle connection peer=%s id=%llu idle_ms=%lld reason=%s", c->peer,
+             (unsigned long long)c->id, (long long)c->broker->config.connections_max_idle_ms,
+             !c->authenticated           ? "TLS handshake not finished"
+             : (what & BEV_EVENT_WRITING) ? "its responses are not read"
+                                          : "no request");
+    conn_free(c);
+}
+
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     conn *c = arg;
+    if (what & BEV_EVENT_TIMEOUT) {
+        conn_timeout(c, what);
+        return;
+    }
     if (what & BEV_EVENT_CONNECTED) {
         if (!c->authenticated)
             conn_tls_connected(c);
@@ -147,8 +197,34 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
     }
 }
 
+/* Reads the socket only while the connection can take a request: none in
+ * flight and its unsent responses under the limit. Otherwise reading stops
+ * (the client's requests wait in its socket buffers, then in its own
+ * memory); conn_request_done and the write callback resume it. Before the
+ * TLS handshake and while closing, reading is left as it is. */
+static void conn_update_reading(conn *c)
+{
+    if (!c->authenticated || c->closing)
+        return;
+    bool output_full = evbuffer_get_length(bufferevent_get_output(c->bev)) >
+                       LIMIT_CONNECTION_OUTPUT_BYTES;
+    if (output_full && !c->output_full) {
+        metrics_count_connection_output_pause(c->broker->metrics);
+        log_debug("net", "pausing reads: unsent responses over the limit peer=%s bytes=%zu "
+                  "limit=%d", c->peer, evbuffer_get_length(bufferevent_get_output(c->bev)),
+                  LIMIT_CONNECTION_OUTPUT_BYTES);
+    }
+    c->output_full = output_full;
+    bool want = c->responder.current == NULL && !output_full;
+    bool reading = (bufferevent_get_enabled(c->bev) & EV_READ) != 0;
+    if (want && !reading)
+        bufferevent_enable(c->bev, EV_READ);
+    else if (!want && reading)
+        bufferevent_disable(c->bev, EV_READ);
+}
+
 /* Reads and handles complete frames while no request is in flight and the
- * client keeps up with its responses. */
+ * client keeps up with its responses; then sets reading on or off. */
 static void conn_process(conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
@@ -158,10 +234,10 @@ static void conn_process(conn *c)
         if (!proto_sasl_authenticated(&c->responder) && max_request > LIMIT_PREAUTH_REQUEST_BYTES)
             max_request = LIMIT_PREAUTH_REQUEST_BYTES;
         if (evbuffer_get_length(out) > LIMIT_CONNECTION_OUTPUT_BYTES)
-            return; /* resumed by the write callback */
+            break; /* resumed by the write callback */
         size_t available = evbuffer_get_length(in);
         if (available < 4)
-            return;
+            break;
         uint8_t prefix[4];
         evbuffer_copyout(in, prefix, 4);
         int32_t size = load_i32(prefix);
@@ -175,7 +251,7 @@ static void conn_process(conn *c)
         if (available - 4 < (size_t)size) {
             /* wake only when the whole frame is here */
             bufferevent_setwatermark(c->bev, EV_READ, 4 + (size_t)size, 0);
-            return;
+            break;
         }
         bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
         uint8_t *frame = malloc((size_t)size);
@@ -192,6 +268,7 @@ static void conn_process(conn *c)
             return;
         }
     }
+    conn_update_reading(c);
 }
 
 static void file_segment_cleanup(struct evbuffer_file_segment const *seg, int flags, void *arg)
@@ -304,9 +381,83 @@ static void conn_free(conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->conn_count--;
+    c->listener->conn_count--;
+    if (c->ip_counted)
+        ip_connections_release(s->per_ip, c->responder.client_host);
     log_debug("net", "connection closed peer=%s id=%llu", c->peer, (unsigned long long)c->id);
     bufferevent_free(c->bev);
     free(c);
+}
+
+/* peer gets "ip:port" ("[ip]:port" for IPv6), ip the address alone; an
+ * IPv4-mapped address is written as IPv4, so that ACL hosts and
+ * max.connections.per.ip.overrides name it one way. */
+static void format_peer(const struct sockaddr *addr, char *peer, size_t peerlen, char *ip,
+                        size_t iplen)
+{
+    snprintf(peer, peerlen, "?");
+    snprintf(ip, iplen, "?");
+    if (addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)addr;
+        inet_ntop(AF_INET, &in4->sin_addr, ip, (socklen_t)iplen);
+        snprintf(peer, peerlen, "%s:%d", ip, ntohs(in4->sin_port));
+    } else if (addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+        if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) { /* an IPv4 client of a "::" listener */
+            inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip, (socklen_t)iplen);
+            snprintf(peer, peerlen, "%s:%d", ip, ntohs(in6->sin6_port));
+            return;
+        }
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, (socklen_t)iplen);
+        snprintf(peer, peerlen, "[%s]:%d", ip, ntohs(in6->sin6_port));
+    }
+}
+
+/* One line per reason and LIMIT_CONNECTION_REFUSAL_LOG_MS at most, saying
+ * how many went unlogged since the previous one: a flood of connections
+ * must not become a flood of log lines. */
+static void log_refusal(struct server *s, enum metrics_connection_refusal reason,
+                        const server_listener *l, const char *peer, const char *ip)
+{
+    int64_t now = clock_mono_ms();
+    if (s->refusal_logged_ms[reason] >= 0 &&
+        now - s->refusal_logged_ms[reason] < LIMIT_CONNECTION_REFUSAL_LOG_MS) {
+        s->refusals_unlogged[reason]++;
+        return;
+    }
+    char limit[160];
+    switch (reason) {
+    case METRICS_REFUSAL_MAX_CONNECTIONS:
+        snprintf(limit, sizeof limit, "max.connections=%d", (int)s->broker->config.max_connections);
+        break;
+    case METRICS_REFUSAL_LISTENER:
+        snprintf(limit, sizeof limit, "listener.name.%s.max.connections=%d", l->name,
+                 (int)l->max_connections);
+        break;
+    default:
+        snprintf(limit, sizeof limit, "max.connections.per.ip=%d for %s",
+                 (int)ip_connections_limit(s->per_ip, ip), ip);
+        break;
+    }
+    log_warn("net", "refusing connection: %s reached peer=%s listener=%s open=%d "
+             "refused_unlogged=%llu", limit, peer, l->name, s->conn_count,
+             (unsigned long long)s->refusals_unlogged[reason]);
+    s->refusal_logged_ms[reason] = now;
+    s->refusals_unlogged[reason] = 0;
+}
+
+/* Whether a new connection from ip on l stays within every connection
+ * limit; counts it in the per-IP table when it does (returns -1), else
+ * returns the reason it is refused. */
+static int admit(struct server *s, server_listener *l, const char *ip)
+{
+    if (s->conn_count >= s->broker->config.max_connections)
+        return METRICS_REFUSAL_MAX_CONNECTIONS;
+    if (l->max_connections >= 0 && l->conn_count >= l->max_connections)
+        return METRICS_REFUSAL_LISTENER;
+    if (ip_connections_acquire(s->per_ip, ip) != 0)
+        return METRICS_REFUSAL_PER_IP; /* at its limit, or no memory to count it */
+    return -1;
 }
 
 static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr,
@@ -316,42 +467,37 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
     (void)addrlen;
     server_listener *l = arg;
     struct server *s = l->server;
-    if (s->conn_count >= LIMIT_CONNECTIONS) {
-        log_warn("net", "refusing connection: limit reached connections=%d", s->conn_count);
-        metrics_count_connection(s->broker->metrics, false);
+    char peer[64], ip[INET6_ADDRSTRLEN];
+    format_peer(addr, peer, sizeof peer, ip, sizeof ip);
+    int refusal = admit(s, l, ip);
+    if (refusal >= 0) {
+        metrics_count_connection_refused(s->broker->metrics, (enum metrics_connection_refusal)refusal);
+        log_refusal(s, (enum metrics_connection_refusal)refusal, l, peer, ip);
         evutil_closesocket(fd);
         return;
     }
     conn *c = calloc(1, sizeof *c);
     if (!c) {
+        ip_connections_release(s->per_ip, ip);
         evutil_closesocket(fd);
         return;
     }
     c->broker = s->broker;
     c->server = s;
     c->listener = l;
+    c->ip_counted = true;
     c->responder.listener = l->index;
     c->responder.ops = &conn_responder_ops;
     c->responder.peer = c->peer;
     snprintf(c->responder.principal, sizeof c->responder.principal, "%s",
              PROTO_PRINCIPAL_ANONYMOUS);
     c->id = ++s->next_id;
-    if (addr->sa_family == AF_INET) {
-        struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
-        char ip[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &in4->sin_addr, ip, sizeof ip);
-        snprintf(c->peer, sizeof c->peer, "%s:%d", ip, ntohs(in4->sin_port));
-        snprintf(c->responder.client_host, sizeof c->responder.client_host, "%s", ip);
-    } else if (addr->sa_family == AF_INET6) {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
-        char ip[INET6_ADDRSTRLEN];
-        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-        snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip, ntohs(in6->sin6_port));
-        snprintf(c->responder.client_host, sizeof c->responder.client_host, "%s", ip);
-    }
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    snprintf(c->responder.client_host, sizeof c->responder.client_host, "%s", ip);
     if (l->sasl) {
         c->responder.sasl = proto_sasl_new(l->sasl_mechanisms, c->peer);
         if (!c->responder.sasl) {
+            ip_connections_release(s->per_ip, ip);
             evutil_closesocket(fd);
             free(c);
             return;
@@ -368,12 +514,14 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
         c->authenticated = true;
     }
     if (!c->bev) {
+        ip_connections_release(s->per_ip, ip);
         proto_sasl_free(c->responder.sasl);
         free(c);
         return;
     }
     /* write callback fires when output drops to half the back-pressure limit */
     bufferevent_setwatermark(c->bev, EV_WRITE, LIMIT_CONNECTION_OUTPUT_BYTES / 2, 0);
+    bufferevent_set_timeouts(c->bev, s->idle_timeout, s->idle_timeout);
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->next = s->conns;
@@ -381,7 +529,8 @@ static void accept_cb(struct evconnlistener *listener, evutil_socket_t fd, struc
         s->conns->prev = c;
     s->conns = c;
     s->conn_count++;
-    metrics_count_connection(s->broker->metrics, true);
+    l->conn_count++;
+    metrics_count_connection_accepted(s->broker->metrics);
     log_debug("net", "connection accepted peer=%s id=%llu listener=%s", c->peer,
               (unsigned long long)c->id, l->name);
 }
@@ -436,7 +585,23 @@ int server_open(struct broker *b, const listener_set *set, struct server **out)
     if (!s)
         return ST_ENOMEM;
     s->broker = b;
-    int rc = 0;
+    for (int i = 0; i < METRICS_REFUSAL_COUNT; i++)
+        s->refusal_logged_ms[i] = -1;
+    struct timeval idle = {
+        .tv_sec = (time_t)(b->config.connections_max_idle_ms / 1000),
+        .tv_usec = (suseconds_t)(b->config.connections_max_idle_ms % 1000) * 1000,
+    };
+    /* one shared timeout for every connection: libevent keeps them in a
+     * queue instead of its heap, O(1) to re-arm at each read */
+    s->idle_timeout = event_base_init_common_timeout(b->base, &idle);
+    int rc = ip_connections_open(b->config.max_connections_per_ip,
+                                 b->config.max_connections_per_ip_overrides,
+                                 b->config.max_connections, &s->per_ip);
+    if (rc != 0 || !s->idle_timeout) {
+        ip_connections_close(s->per_ip);
+        free(s);
+        return rc != 0 ? rc : ST_ENOMEM;
+    }
     for (int i = 0; rc == 0 && i < set->count; i++) {
         const listener_endpoint *e = &set->items[i];
         server_listener *l = &s->listeners[i];
@@ -445,6 +610,7 @@ int server_open(struct broker *b, const listener_set *set, struct server **out)
         snprintf(l->name, sizeof l->name, "%s", e->name);
         s->listener_count = i + 1;
         l->sasl = e->protocol == LISTENER_SASL_PLAINTEXT || e->protocol == LISTENER_SASL_SSL;
+        l->max_connections = listeners_max_connections(&b->config, e->name);
         if (l->sasl)
             listeners_sasl_mechanisms(&b->config, e->name, l->sasl_mechanisms,
                                       sizeof l->sasl_mechanisms);
@@ -466,6 +632,18 @@ int server_listener_count(const struct server *s) { return s->listener_count; }
 int server_port(const struct server *s, int listener) { return s->listeners[listener].port; }
 
 int server_connection_count(const struct server *s) { return s->conn_count; }
+
+int server_paused_connection_count(const struct server *s, bool for_output)
+{
+    int count = 0;
+    for (const conn *c = s->conns; c; c = c->next) {
+        if (!c->authenticated || c->closing)
+            continue;
+        if (for_output ? c->output_full : (c->responder.current != NULL && !c->output_full))
+            count++;
+    }
+    return count;
+}
 
 int server_reload_tls(struct server *s)
 {
@@ -491,5 +669,6 @@ void server_close(struct server *s)
         conn_free(s->conns);
     for (int i = 0; i < s->listener_count; i++)
         net_tls_close(s->listeners[i].tls);
+    ip_connections_close(s->per_ip);
     free(s);
 }

@@ -6,6 +6,8 @@
 #ifndef STRAIT_NET_SERVER_H
 #define STRAIT_NET_SERVER_H
 
+#include <stdbool.h>
+
 struct broker;
 struct server;
 struct listener_set;
@@ -22,5 +24,9 @@ int server_reload_tls(struct server *s);
 /* Stops accepting and closes every connection (parked requests are dropped). */
 void server_close(struct server *s);
 int server_connection_count(const struct server *s);
+/* Connections whose socket is not being read now: for_output, because
+ * their unsent responses passed LIMIT_CONNECTION_OUTPUT_BYTES; otherwise
+ * because a request of theirs is in flight (handled or parked). */
+int server_paused_connection_count(const struct server *s, bool for_output);
 
 #endif

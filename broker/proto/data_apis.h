@@ -34,6 +34,11 @@ extern const proto_api api_offset_for_leader_epoch; /* key 23, v2-3 */
  * call it (sessions hold only names and numbers, never pointers into logs). */
 void fetch_sessions_release(const struct broker *b);
 
+/* How long a Fetch asking for max_wait_ms may be parked: 0 for a
+ * non-positive wait, else max_wait_ms clamped to limit_ms
+ * (fetch.wait.limit.ms). */
+int64_t fetch_wait_ms(int32_t max_wait_ms, int64_t limit_ms);
+
 /* ---- Produce (key 0) --------------------------------------------------- */
 
 typedef struct produce_partition_data {

@@ -43,7 +43,11 @@
  *
  * Long poll: with fewer than min_bytes and max_wait_ms > 0 the request is
  * parked until an append wakes it or the wait ends; it is then read again.
- * Any partition error answers at once.
+ * Any partition error answers at once. max_wait_ms is clamped to
+ * fetch.wait.limit.ms (LIMIT_FETCH_WAIT_MS_DEFAULT: 5 minutes), so a client
+ * asking for INT32_MAX ms cannot park a request, and stop its connection
+ * being read, for 24 days; the clamped fetch is answered like any other
+ * whose wait ended (with what there is, maybe nothing).
  *
  * Sessions: epoch -1 is sessionless (and closes session_id if given); epoch
  * 0 opens a session holding the request's partitions (any old session_id is
@@ -699,6 +703,13 @@ static void fetch_on_wake(broker_request *req, bool timed_out)
     broker_request_finish(req);
 }
 
+int64_t fetch_wait_ms(int32_t max_wait_ms, int64_t limit_ms)
+{
+    if (max_wait_ms <= 0)
+        return 0;
+    return max_wait_ms < limit_ms ? max_wait_ms : limit_ms;
+}
+
 static int handle_fetch(broker_request *req)
 {
     const fetch_request *in = req->request;
@@ -707,7 +718,8 @@ static int handle_fetch(broker_request *req)
     if (!st)
         return PROTO_CLOSE;
     req->handler_state = st;
-    st->deadline_mono_ms = clock_mono_ms() + (in->max_wait_ms > 0 ? in->max_wait_ms : 0);
+    st->deadline_mono_ms = clock_mono_ms() + fetch_wait_ms(in->max_wait_ms,
+                                                         req->broker->config.fetch_wait_limit_ms);
     int rc;
     if (req->api_version >= 7 && !(in->session_id == 0 && in->session_epoch == -1))
         rc = session_prepare(req, in, st);

@@ -61,6 +61,19 @@
  *   rest of the batch as failed because of them.
  * - acks=0: nothing is sent back; when any partition failed the connection
  *   is closed, as Kafka does, so the producer notices and refreshes metadata.
+ * - Decompression is bounded per batch (LIMIT_BATCH_DECOMPRESSED_BYTES) and
+ *   per request (LIMIT_PRODUCE_DECOMPRESSED_BYTES, which Kafka does not
+ *   have): validation inflates each compressed batch once and counts its
+ *   size against the request's budget, in request order. A partition whose
+ *   batch would take the request past the budget gets MESSAGE_TOO_LARGE
+ *   (10) and nothing of it is written; the partitions before it are served.
+ *   MESSAGE_TOO_LARGE rather than CORRUPT_MESSAGE (retriable: a client would
+ *   send the same bytes again) or INVALID_RECORD (nothing is wrong with any
+ *   record): the request is too big once inflated, and the Java producer
+ *   answers that code by splitting its batches and retrying; librdkafka
+ *   fails the messages with MSG_SIZE_TOO_LARGE. The key check of compacted
+ *   topics and recompression re-inflate batches already counted, so one
+ *   request inflates at most three times the budget.
  *
  * Runs on the broker's event-loop thread.
  */
@@ -165,17 +178,29 @@ static int16_t batch_error_code(int rc)
     }
 }
 
+/* The request's decompression budget is spent: the batch at position is
+ * refused (see the top of this file). */
+static int16_t fail_budget(produce_failure *f, int index, size_t position)
+{
+    char detail[120];
+    snprintf(detail, sizeof detail, "the request inflates to more than %d bytes of records; "
+             "send fewer or smaller batches per request", LIMIT_PRODUCE_DECOMPRESSED_BYTES);
+    return fail(f, KERR_MESSAGE_TOO_LARGE, index, position, detail);
+}
+
 /*
  * Checks every batch in data[0..len) without writing to it; *batch_count
- * gets the number of batches. Returns KERR_NONE or the first failure.
+ * gets the number of batches. Each compressed batch's inflated size is taken
+ * from *budget (the request's decompression budget). Returns KERR_NONE or
+ * the first failure.
  */
 static int16_t validate_batches(const uint8_t *data, size_t len, int16_t version,
-                                int32_t max_message_bytes, int *batch_count, produce_failure *f)
+                                int32_t max_message_bytes, size_t *budget, int *batch_count,
+                                produce_failure *f)
 {
     *batch_count = 0;
     if (len == 0)
         return fail(f, KERR_CORRUPT_MESSAGE, 0, 0, "no record batch");
-    const batch_limits limits = {.max_decompressed_bytes = LIMIT_BATCH_DECOMPRESSED_BYTES};
     size_t position = 0;
     for (int index = 0; position < len; index++) {
         batch_header header;
@@ -204,8 +229,19 @@ static int16_t validate_batches(const uint8_t *data, size_t len, int16_t version
         if (header.attributes & BATCH_ATTR_TRANSACTIONAL)
             return fail(f, KERR_INVALID_TXN_STATE, index, position,
                         "transactions are not supported yet");
+        if (codec != BATCH_CODEC_NONE && *budget == 0)
+            return fail_budget(f, index, position);
+        /* a batch gets its own cap or what is left of the request's, the lower */
+        bool capped_by_request = *budget < LIMIT_BATCH_DECOMPRESSED_BYTES;
+        const batch_limits limits = {
+            .max_decompressed_bytes = capped_by_request ? *budget : LIMIT_BATCH_DECOMPRESSED_BYTES};
         batch_info info;
         rc = batch_validate(data + position, total, &limits, &info);
+        *budget -= info.decompressed_bytes <= *budget ? info.decompressed_bytes : *budget;
+        if (rc == ST_ETOOBIG && codec != BATCH_CODEC_NONE && capped_by_request) {
+            *budget = 0; /* what was inflated before the cap stopped it is spent too */
+            return fail_budget(f, index, position);
+        }
         if (rc != 0)
             return fail(f, batch_error_code(rc), index, position, strait_strerror(rc));
         position += total;
@@ -298,9 +334,10 @@ static int16_t check_compacted_keys(broker_request *req, const uint8_t *data, si
     return KERR_NONE;
 }
 
-/* Validates then appends one partition's batches; fills pr. */
+/* Validates then appends one partition's batches; fills pr. budget: the
+ * request's decompression budget left. */
 static void produce_partition(broker_request *req, topic *t, const produce_partition_data *pd,
-                              produce_partition_response *pr)
+                              size_t *budget, produce_partition_response *pr)
 {
     broker *b = req->broker;
     partition *p = topic_partition(t, pd->partition_index);
@@ -317,7 +354,7 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
     int batch_count = 0;
     size_t len = pd->records.len > 0 ? (size_t)pd->records.len : 0;
     int16_t code = validate_batches(pd->records.ptr, len, req->api_version,
-                                    t->produce.max_message_bytes,
+                                    t->produce.max_message_bytes, budget,
                                     &batch_count, &failure);
     if (code == KERR_NONE && t->produce.compact)
         code = check_compacted_keys(req, pd->records.ptr, len, &failure, pr);
@@ -449,6 +486,7 @@ static int handle_produce(broker_request *req)
             return PROTO_CLOSE; /* nothing written yet */
     }
     bool any_error = false;
+    size_t decompress_budget = LIMIT_PRODUCE_DECOMPRESSED_BYTES;
     for (int32_t i = 0; i < in->topics.count; i++) {
         const produce_topic_data *td = (const produce_topic_data *)in->topics.items + i;
         produce_topic_response *tr = (produce_topic_response *)out->responses.items + i;
@@ -494,7 +532,7 @@ static int handle_produce(broker_request *req)
             } else if (!t) {
                 pr->error_code = KERR_UNKNOWN_TOPIC_OR_PARTITION;
             } else {
-                produce_partition(req, t, pd, pr);
+                produce_partition(req, t, pd, &decompress_budget, pr);
             }
             any_error |= pr->error_code != KERR_NONE;
         }

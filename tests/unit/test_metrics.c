@@ -161,9 +161,13 @@ static void broker_counters_render(void **state)
     metrics_count_request(m, 0);
     metrics_count_request(m, 1); /* Fetch */
     metrics_count_request_error(m, METRICS_REQUEST_ERROR_MALFORMED);
-    metrics_count_connection(m, true);
-    metrics_count_connection(m, true);
-    metrics_count_connection(m, false);
+    metrics_count_connection_accepted(m);
+    metrics_count_connection_accepted(m);
+    metrics_count_connection_refused(m, METRICS_REFUSAL_PER_IP);
+    metrics_count_connection_refused(m, METRICS_REFUSAL_PER_IP);
+    metrics_count_connection_refused(m, METRICS_REFUSAL_MAX_CONNECTIONS);
+    metrics_count_connection_idle_closed(m);
+    metrics_count_connection_output_pause(m);
     metrics_count_produce(m, "orders", 10, 700);
     metrics_count_produce(m, "orders", 5, 300);
     metrics_count_produce(m, "we\"ird", 1, 1);
@@ -183,7 +187,11 @@ static void broker_counters_render(void **state)
     assert_non_null(strstr(text, "\nstrait_broker_request_errors_total{reason=\"malformed\"} 1\n"));
     assert_non_null(strstr(text, "\nstrait_broker_request_errors_total{reason=\"frame_size\"} 0\n"));
     assert_non_null(strstr(text, "\nstrait_broker_connections_accepted_total 2\n"));
-    assert_non_null(strstr(text, "\nstrait_broker_connections_refused_total 1\n"));
+    assert_non_null(strstr(text, "\nstrait_broker_connections_refused_total{reason=\"max_connections_per_ip\"} 2\n"));
+    assert_non_null(strstr(text, "\nstrait_broker_connections_refused_total{reason=\"max_connections\"} 1\n"));
+    assert_non_null(strstr(text, "\nstrait_broker_connections_refused_total{reason=\"listener_max_connections\"} 0\n"));
+    assert_non_null(strstr(text, "\nstrait_broker_connections_idle_closed_total 1\n"));
+    assert_non_null(strstr(text, "\nstrait_broker_connection_output_pauses_total 1\n"));
     assert_non_null(strstr(text, "\nstrait_broker_produce_records_total{topic=\"orders\"} 15\n"));
     assert_non_null(strstr(text, "\nstrait_broker_produce_bytes_total{topic=\"orders\"} 1000\n"));
     assert_non_null(strstr(text, "\nstrait_broker_produce_records_total{topic=\"we\\\"ird\"} 1\n"));
