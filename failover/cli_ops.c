@@ -432,9 +432,11 @@ int failover_cli_failover(const char *topology_path, const char *to, bool force,
         snprintf(next.previous, sizeof next.previous, "%s", st.active);
         /* the lag is the flow's last reading: only a lower bound when the
          * old active cannot be asked (rpo.h) */
-        failover_rpo rpo = {.lag_records = r.lag_records, .lower_bound = !ctx.regions[a].reachable};
+        failover_rpo rpo = {.lag_records = r.lag_records,
+                            .lower_bound = !ctx.regions[a].reachable};
         char detail[FAILOVER_DETAIL_MAX] = "unplanned; ";
-        failover_rpo_format(&rpo, st.active, detail + strlen(detail), sizeof detail - strlen(detail));
+        size_t used = strlen(detail);
+        failover_rpo_format(&rpo, st.active, detail + used, sizeof detail - used);
         step("promoting %s now (epoch %" PRId64 "); %s is demoted to standby%s", to, next.epoch,
              st.active, ctx.regions[a].reachable ? "" : " when it returns");
         if (broadcast(&ctx, b, &next, st.active, r.lag_records, "completed", detail, &r) != 0) {

@@ -109,8 +109,8 @@ static bool diverged_runs(const sidecar *sc, const failover_agent_info *info, in
     if (!sc->agent)
         return false;
     const topology *t = sc->topology;
-    return failover_diverged_runs(&info->state, t->regions[t->flows[sc->flows[i].flow_index].source].name,
-                                  t->regions[sc->region].name);
+    const char *source = t->regions[t->flows[sc->flows[i].flow_index].source].name;
+    return failover_diverged_runs(&info->state, source, t->regions[sc->region].name);
 }
 
 int sidecar_gate_flows(sidecar *sc, char *err, size_t errlen)
