@@ -25,6 +25,7 @@ Checked (each failed before the fix):
   every acknowledged record is in west's orders or orders.diverged, exactly
   once (the nemesis checker's rule), nothing lost.
 """
+# strait-test: asan
 import json
 import os
 import signal

@@ -19,6 +19,11 @@ east just the same; and, the nemesis checker's rule, every acknowledged
 record is in the active region's orders or in some region's
 orders.diverged exactly once. Before the fix north copied the same records
 into its own orders.diverged: each of them stored twice.
+
+Not run under ASan: there, the resumed sidecar of west can take more than
+the CLI's 10 s to answer `strait failover` (its loop waits on a flow whose
+source is down: issue 12 item 4, blocking work off the loop), which this
+test does not exercise.
 """
 import os
 import signal
