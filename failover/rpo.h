@@ -28,7 +28,11 @@ typedef struct failover_rpo {
     int64_t lag_records; /* the flow's last reading; -1 when there is none */
     bool lower_bound;    /* the flow could not read the demoted region at the promotion */
     int64_t unknown_ms;  /* lower_bound: how far back before the promotion records may be
-                          * uncounted (the demoted region's last answer); 0 when not known */
+                          * uncounted: since the demoted region's sidecar last answered
+                          * (the flow reads over the same link, so its last reading is
+                          * from about then; a mirror stalled longer on its own, the
+                          * brokers' link alone cut, starts the window earlier);
+                          * 0 when not known */
 } failover_rpo;
 
 /* The phrase for an event's detail, e.g. "mirror lag 0 records" or "mirror
