@@ -85,6 +85,7 @@
 #include "failover/broker_push.h"
 #include "failover/cli_common.h"
 #include "failover/roles.h"
+#include "failover/rpo.h"
 #include "failover/vote.h"
 #include "common/http_client.h"
 #include "failover/control_plane.h"
@@ -607,11 +608,13 @@ static void announce(auto_failover *af, const failover_state *next, int suspect,
 {
     char query[4096] = "", text[32];
     snprintf(text, sizeof text, "%" PRId64, next->epoch);
-    const char *keys[] = {"epoch", "active", "actor", "event_from", "outcome", "detail", "lag"};
+    /* the whole state: a peer stores exactly what the promoted region stored */
+    const char *keys[] = {"epoch", "active", "step", "previous", "actor",
+                          "event_from", "outcome", "detail", "lag"};
     char lag_text[32];
     snprintf(lag_text, sizeof lag_text, "%" PRId64, lag);
-    const char *values[] = {text, next->active, next->actor, name_of(af, suspect), "automatic",
-                            detail, lag_text};
+    const char *values[] = {text, next->active, next->step, next->previous, next->actor,
+                            name_of(af, suspect), "automatic", detail, lag_text};
     size_t used = 0;
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
         used += (size_t)snprintf(query + used, sizeof query - used, "%s%s=", k ? "&" : "/failover/state?",
@@ -645,10 +648,16 @@ static void promote(auto_failover *af, const failover_state *st, int suspect, in
 {
     const char *self = name_of(af, af->region);
     int64_t lag = af->lag_fn ? af->lag_fn(af->lag_arg, suspect) : -1;
+    int64_t silent = silent_ms(af, suspect, clock_mono_ms());
     failover_state next;
     memset(&next, 0, sizeof next);
     next.epoch = epoch;
     snprintf(next.active, sizeof next.active, "%s", self);
+    /* as `strait failover` marks it: the demoted region may hold records it
+     * acknowledged but never mirrored, which this sidecar copies into
+     * <topic>.diverged once that region answers (failover_diverged_runs) */
+    snprintf(next.step, sizeof next.step, "%s", FAILOVER_STEP_UNPLANNED);
+    snprintf(next.previous, sizeof next.previous, "%s", st->active);
     snprintf(next.actor, sizeof next.actor, "sidecar %s (automatic failover)", self);
     next.updated_at_ms = clock_wall_ms();
     failover_event ev = {.at_ms = next.updated_at_ms, .epoch = epoch, .lag_records = lag};
@@ -657,11 +666,15 @@ static void promote(auto_failover *af, const failover_state *st, int suspect, in
     snprintf(ev.from, sizeof ev.from, "%s", st->active);
     snprintf(ev.to, sizeof ev.to, "%s", self);
     snprintf(ev.outcome, sizeof ev.outcome, "automatic");
+    /* the lag is the flow's last reading, from before the active went
+     * silent: its brokers do not answer now (detect), and it may have
+     * acknowledged records until its lease ran out, within the silence */
+    failover_rpo rpo = {.lag_records = lag, .lower_bound = true, .unknown_ms = silent};
+    char rpo_text[320];
+    failover_rpo_format(&rpo, st->active, rpo_text, sizeof rpo_text);
     snprintf(ev.detail, sizeof ev.detail,
-             "%s silent %.1f s and its brokers do not answer; votes %s (%d of %d); last known "
-             "mirror lag %" PRId64 " records", st->active,
-             (double)silent_ms(af, suspect, clock_mono_ms()) / 1000.0, votes, granted,
-             af->voter_count, lag);
+             "%s silent %.1f s and its brokers do not answer; votes %s (%d of %d); %s",
+             st->active, (double)silent / 1000.0, votes, granted, af->voter_count, rpo_text);
     af->lease_expired = false; /* a majority just answered */
     pthread_mutex_lock(&af->lock);
     af->epoch = epoch; /* the heartbeats carry it from now on, not at the next tick */

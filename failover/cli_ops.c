@@ -40,6 +40,7 @@
 #include "failover/cli.h"
 #include "failover/cli_common.h"
 #include "failover/roles.h"
+#include "failover/rpo.h"
 
 #define DRAIN_POLL_MS 200
 /* Sidecars adopt a newer state from a peer within about a second. */
@@ -429,9 +430,13 @@ int failover_cli_failover(const char *topology_path, const char *to, bool force,
         /* marks the demoted region for the diverged copy (sidecar.c) */
         snprintf(next.step, sizeof next.step, "unplanned");
         snprintf(next.previous, sizeof next.previous, "%s", st.active);
-        char detail[256];
-        snprintf(detail, sizeof detail, "unplanned; last known mirror lag %" PRId64 " records",
-                 r.lag_records);
+        /* the lag is the flow's last reading: only a lower bound when the
+         * old active cannot be asked (rpo.h) */
+        failover_rpo rpo = {.lag_records = r.lag_records,
+                            .lower_bound = !ctx.regions[a].reachable};
+        char detail[FAILOVER_DETAIL_MAX] = "unplanned; ";
+        size_t used = strlen(detail);
+        failover_rpo_format(&rpo, st.active, detail + used, sizeof detail - used);
         step("promoting %s now (epoch %" PRId64 "); %s is demoted to standby%s", to, next.epoch,
              st.active, ctx.regions[a].reachable ? "" : " when it returns");
         if (broadcast(&ctx, b, &next, st.active, r.lag_records, "completed", detail, &r) != 0) {
@@ -444,9 +449,15 @@ int failover_cli_failover(const char *topology_path, const char *to, bool force,
             r.outcome = "completed";
             snprintf(r.message, sizeof r.message,
                      "failover complete: %s is active at epoch %" PRId64 ".\n"
-                     "expected loss: %" PRId64 " records (the last known lag of %s->%s)\n"
+                     "expected loss: %s%" PRId64 " records (the last known lag of %s->%s)%s%s%s\n"
                      "duplicate window: records consumed since the last group checkpoint (%s)",
-                     to, next.epoch, r.lag_records < 0 ? 0 : r.lag_records, st.active, to, when);
+                     to, next.epoch, rpo.lower_bound ? "at least " : "",
+                     r.lag_records < 0 ? 0 : r.lag_records, st.active, to,
+                     rpo.lower_bound ? "; " : "", rpo.lower_bound ? st.active : "",
+                     rpo.lower_bound ? " does not answer: what it acknowledged after the flow "
+                                       "last read it is not counted, and is copied into "
+                                       "<topic>.diverged in the new active region when it "
+                                       "answers again" : "", when);
             rc = finish(&r, CLI_EXIT_OK, json);
         }
     }

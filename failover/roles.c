@@ -48,6 +48,14 @@ bool failover_flow_runs(const failover_state *st, const char *source_region,
     return failover_role_of(st, source_region) != FAILOVER_ROLE_STANDBY;
 }
 
+bool failover_diverged_runs(const failover_state *st, const char *source_region,
+                            const char *target_region)
+{
+    return !strcmp(st->step, FAILOVER_STEP_UNPLANNED) && !strcmp(st->previous, source_region) &&
+           failover_role_of(st, source_region) == FAILOVER_ROLE_STANDBY &&
+           failover_role_of(st, target_region) == FAILOVER_ROLE_ACTIVE;
+}
+
 void failover_state_initial(const topology *t, failover_state *out)
 {
     memset(out, 0, sizeof *out);

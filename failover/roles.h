@@ -39,6 +39,20 @@ const char *failover_role_name(enum failover_role role);
 bool failover_flow_runs(const failover_state *st, const char *source_region,
                         const char *target_region);
 
+/* The step an unplanned promotion leaves in the state (`strait failover`
+ * and the automatic promotion alike), with previous = the demoted region. */
+#define FAILOVER_STEP_UNPLANNED "unplanned"
+
+/* Whether the diverged copy of the flow source_region -> target_region
+ * runs (mirror_flow_start_diverged): after an unplanned promotion demoted
+ * source_region (step unplanned, previous = source_region), while it stays
+ * a standby, and only into the region that was promoted (the active one):
+ * any other standby already gets, or will get, the new active's records
+ * through the ordinary flows, so a diverged copy there would store the old
+ * active's records a second time. */
+bool failover_diverged_runs(const failover_state *st, const char *source_region,
+                            const char *target_region);
+
 /* The state a deployment starts in: epoch 1, topology's failover.active. */
 void failover_state_initial(const topology *t, failover_state *out);
 

@@ -102,17 +102,15 @@ static void list_flows(sidecar *sc)
     }
 }
 
-/* The diverged copy of flows[i] runs after an unplanned failover demoted
- * its source (the failover's state says step "unplanned", previous = that
- * region) for as long as the source stays a standby: only then can the
- * source hold records it acknowledged but never mirrored. */
+/* The diverged copy of flows[i]: its rule is failover_diverged_runs
+ * (failover/roles.h), into this region only when it is the promoted one. */
 static bool diverged_runs(const sidecar *sc, const failover_agent_info *info, int i)
 {
     if (!sc->agent)
         return false;
-    const char *source = sc->topology->regions[sc->topology->flows[sc->flows[i].flow_index].source].name;
-    return failover_role_of(&info->state, source) == FAILOVER_ROLE_STANDBY &&
-           !strcmp(info->state.step, "unplanned") && !strcmp(info->state.previous, source);
+    const topology *t = sc->topology;
+    const char *source = t->regions[t->flows[sc->flows[i].flow_index].source].name;
+    return failover_diverged_runs(&info->state, source, t->regions[sc->region].name);
 }
 
 int sidecar_gate_flows(sidecar *sc, char *err, size_t errlen)

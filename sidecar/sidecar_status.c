@@ -18,7 +18,18 @@
  *               "partitions": [{"source_topic", "target_topic", "partition",
  *                               "source_end_offset", "next_source_offset",
  *                               "lag_records", "lag_ms", "last_poll_ms",
- *                               "last_produce_ms", "records_copied"}]}]}
+ *                               "last_produce_ms", "records_copied"}]}],
+ *    with failover configured, also:
+ *    "last_unplanned_failover": the newest unplanned promotion in the audit
+ *        history (`strait failover` or automatic), null when none:
+ *        {"epoch", "at_ms", "from", "to", "outcome", "lag_records",
+ *         "lag_lower_bound": true when the old active could not be read at
+ *         the promotion (lag_records is then its last reading, rpo.h),
+ *         "lag_unknown_ms": how far back records may be uncounted (0: not
+ *         known), "detail"},
+ *    "diverged_copies": every diverged copy running into this region
+ *        (failover_diverged_runs): [{"name": "east->west.diverged",
+ *         "state", "records_copied", "lag_records", "last_error"}]}
  * Times are wall-clock milliseconds since the epoch, 0 for never.
  */
 #include <inttypes.h>
@@ -30,7 +41,13 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/metrics_text.h"
+#include "failover/agent.h"
+#include "failover/rpo.h"
 #include "sidecar/sidecar_internal.h"
+
+/* Audit events read for "last_unplanned_failover": enough to reach back past
+ * the switchovers and lease changes that follow a failover. */
+#define SIDECAR_STATUS_HISTORY_SCANNED 500
 
 void sidecar_puts(buf *out, const char *s) { buf_put(out, s, strlen(s)); }
 
@@ -224,6 +241,73 @@ static void json_flow(sidecar *sc, const sidecar_flow *f, buf *out, bool first)
     flow_view_free(&v);
 }
 
+/* The newest unplanned promotion of the history (failover_agent_history):
+ * an event that promoted a region and carries the recovery point phrase
+ * (rpo.h; a switchover's events carry none). */
+static int newest_unplanned(void *arg, const failover_event *ev)
+{
+    failover_event *newest = arg;
+    failover_rpo rpo;
+    if ((!strcmp(ev->outcome, "completed") || !strcmp(ev->outcome, "automatic")) &&
+        failover_rpo_parse(ev->detail, &rpo))
+        *newest = *ev;
+    return 0;
+}
+
+/* "last_unplanned_failover": what the newest unplanned promotion reported. */
+static void json_last_unplanned(sidecar *sc, buf *out)
+{
+    failover_event ev;
+    memset(&ev, 0, sizeof ev);
+    sidecar_puts(out, ", \"last_unplanned_failover\": ");
+    if (failover_agent_history(sc->agent, SIDECAR_STATUS_HISTORY_SCANNED, newest_unplanned,
+                               &ev) != 0 ||
+        !ev.epoch) {
+        sidecar_puts(out, "null");
+        return;
+    }
+    failover_rpo rpo = {.lag_records = ev.lag_records};
+    failover_rpo_parse(ev.detail, &rpo);
+    sidecar_printf(out, "{\"epoch\": %" PRId64 ", \"at_ms\": %" PRId64 ", \"from\": ", ev.epoch,
+                   ev.at_ms);
+    sidecar_json_string(out, ev.from);
+    sidecar_puts(out, ", \"to\": ");
+    sidecar_json_string(out, ev.to);
+    sidecar_puts(out, ", \"outcome\": ");
+    sidecar_json_string(out, ev.outcome);
+    sidecar_printf(out, ", \"lag_records\": %" PRId64 ", \"lag_lower_bound\": %s"
+                   ", \"lag_unknown_ms\": %" PRId64 ", \"detail\": ",
+                   ev.lag_records, rpo.lower_bound ? "true" : "false", rpo.unknown_ms);
+    sidecar_json_string(out, ev.detail);
+    sidecar_puts(out, "}");
+}
+
+/* "diverged_copies": the diverged copies running into this region. */
+static void json_diverged(sidecar *sc, buf *out)
+{
+    sidecar_puts(out, ", \"diverged_copies\": [");
+    bool first = true;
+    for (int i = 0; i < sc->flow_count; i++) {
+        const sidecar_flow *d = &sc->diverged[i];
+        mirror_flow_status st;
+        memset(&st, 0, sizeof st);
+        if (!d->flow || mirror_flow_status_get(d->flow, &st) != 0)
+            continue;
+        int64_t lag = 0, lag_ms = 0;
+        mirror_flow_status_lag(&st, &lag, &lag_ms);
+        sidecar_puts(out, first ? "{\"name\": " : ", {\"name\": ");
+        first = false;
+        sidecar_json_string(out, d->name);
+        sidecar_printf(out, ", \"state\": \"%s\", \"records_copied\": %" PRId64
+                       ", \"lag_records\": %" PRId64 ", \"last_error\": ",
+                       st.running ? "running" : "failed", st.records_copied, lag);
+        sidecar_json_string(out, st.last_error);
+        sidecar_puts(out, "}");
+        mirror_flow_status_free(&st);
+    }
+    sidecar_puts(out, "]");
+}
+
 void sidecar_status_json(sidecar *sc, buf *out)
 {
     const topology *t = sc->topology;
@@ -237,6 +321,8 @@ void sidecar_status_json(sidecar *sc, buf *out)
     if (sc->agent) { /* role, effective role and why it is fenced (sidecar_failover.c) */
         sidecar_puts(out, ", \"failover\": ");
         sidecar_failover_state_json(sc, out);
+        json_last_unplanned(sc, out);
+        json_diverged(sc, out);
     }
     sidecar_printf(out, ", \"started_at_ms\": %" PRId64 ", \"uptime_ms\": %" PRId64
                    ", \"flows\": [", sc->started_ms, now - sc->started_ms);

@@ -4,7 +4,8 @@
  * grows, an equal epoch must carry the same state, history in order,
  * persistence across reopen next to a checkpoint store, a version-1 store
  * migrated without losing its map; roles of regions through a switchover,
- * which flows run, the shape check against a topology, the kv text form.
+ * which flows run, where the diverged copy runs, the recovery point phrase,
+ * the shape check against a topology, the kv text form.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include "checkpoints/failover_state.h"
 #include "common/error.h"
 #include "failover/roles.h"
+#include "failover/rpo.h"
 #include "topology/topology.h"
 
 typedef struct fixture {
@@ -241,6 +243,73 @@ static void test_roles_through_a_switchover(void **state)
     free(t);
 }
 
+/* After an unplanned promotion the diverged copy of the old active's
+ * records runs into the promoted region only (N7: with three regions a
+ * standby that was not promoted copied them too). */
+static void test_diverged_copy_only_into_the_promoted_region(void **state)
+{
+    (void)state;
+    failover_state s = make(5, "east", "", "", FAILOVER_STEP_UNPLANNED);
+    strcpy(s.previous, "north");
+    assert_true(failover_diverged_runs(&s, "north", "east"));
+    assert_false(failover_diverged_runs(&s, "north", "west")); /* a standby, not promoted */
+    assert_false(failover_diverged_runs(&s, "west", "east"));  /* not the demoted region */
+    /* the demoted region active again, or the promotion not unplanned */
+    s = make(6, "north", "", "", FAILOVER_STEP_UNPLANNED);
+    strcpy(s.previous, "north");
+    assert_false(failover_diverged_runs(&s, "north", "east"));
+    s = make(7, "east", "", "", "");
+    strcpy(s.previous, "north");
+    assert_false(failover_diverged_runs(&s, "north", "east"));
+    /* an operation under way: the target is promoting, not yet active */
+    s = make(8, "west", "", "switchover", "promoting");
+    strcpy(s.promoting, "west");
+    strcpy(s.previous, "east");
+    assert_false(failover_diverged_runs(&s, "east", "west"));
+}
+
+/* The recovery point phrase: written into an event's detail, read back. */
+static void test_rpo_phrase(void **state)
+{
+    (void)state;
+    char text[FAILOVER_DETAIL_MAX];
+    failover_rpo in = {.lag_records = 12, .lower_bound = true, .unknown_ms = 5400}, out;
+    assert_int_equal(failover_rpo_format(&in, "east", text, sizeof text), 0);
+    assert_non_null(strstr(text, "mirror lag at least 12 records, unknown for the last 5400 ms"));
+    char detail[FAILOVER_DETAIL_MAX];
+    snprintf(detail, sizeof detail, "east silent 5.4 s; votes west, witness (2 of 3); %s", text);
+    assert_true(failover_rpo_parse(detail, &out));
+    assert_true(out.lower_bound);
+    assert_int_equal(out.lag_records, 12);
+    assert_int_equal(out.unknown_ms, 5400);
+
+    in = (failover_rpo){.lag_records = 3};
+    assert_int_equal(failover_rpo_format(&in, "east", text, sizeof text), 0);
+    assert_string_equal(text, "mirror lag 3 records");
+    assert_true(failover_rpo_parse(text, &out));
+    assert_false(out.lower_bound);
+    assert_int_equal(out.lag_records, 3);
+    assert_int_equal(out.unknown_ms, 0);
+
+    /* a lower bound whose window is not known; an unknown lag reads as 0 */
+    in = (failover_rpo){.lag_records = -1, .lower_bound = true};
+    assert_int_equal(failover_rpo_format(&in, "east", text, sizeof text), 0);
+    assert_true(failover_rpo_parse(text, &out));
+    assert_true(out.lower_bound);
+    assert_int_equal(out.lag_records, 0);
+    assert_int_equal(out.unknown_ms, 0);
+
+    /* an older event (before the phrase), and details that carry none */
+    assert_true(failover_rpo_parse("unplanned; last known mirror lag 7 records", &out));
+    assert_int_equal(out.lag_records, 7);
+    assert_false(failover_rpo_parse("switchover", &out));
+    assert_false(failover_rpo_parse("mirror lag east->west did not drain within 20000 ms", &out));
+    assert_false(failover_rpo_parse("mirror lag -4 records", &out));
+    assert_false(failover_rpo_parse("mirror lag at least 4 records, unknown for the last x ms",
+                                    &out));
+    assert_int_equal(failover_rpo_format(&in, "east", text, 16), ST_ETOOBIG);
+}
+
 static void test_state_check_and_text(void **state)
 {
     (void)state;
@@ -286,6 +355,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shares_the_checkpoint_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version1_store_migrates, setup, teardown),
         cmocka_unit_test(test_roles_through_a_switchover),
+        cmocka_unit_test(test_diverged_copy_only_into_the_promoted_region),
+        cmocka_unit_test(test_rpo_phrase),
         cmocka_unit_test(test_state_check_and_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
