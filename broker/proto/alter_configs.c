@@ -313,6 +313,11 @@ static void alter_broker(broker_request *req, const alter_input *in, bool valida
          * with their ids and commits in hand (coordinator_adopt.c) */
         coordinator_adoption_open(b->coordinator, before == REGION_ROLE_STANDBY &&
                                                       after == REGION_ROLE_PROMOTING);
+        /* an unplanned failover: they rejoin before reading here
+         * (coordinator_rejoin.c) */
+        coordinator_rejoin_hold_open(b->coordinator, before == REGION_ROLE_STANDBY &&
+                                                         after == REGION_ROLE_ACTIVE,
+                                     group_matches_region, b->region);
     }
 }
 
