@@ -11,14 +11,14 @@ commit): app-rdkafka with two librdkafka members, app-solo with one. (No
 kafka-python member: with east dead, kafka-python 2.0.2 never found west
 in this drill, on any build -- it kept to the brokers of east's metadata --
 so it cannot follow an unplanned failover whatever the broker does.) Then
-east's sidecar is killed (SIGKILL; its broker lives on), `strait failover
---to west` promotes west, and east's sidecar comes back, hears west and
-demotes east, so the clients move to west then (the order of events of
-nemesis finding N8). test_failover_consumers_automatic.py runs the same
+east's broker and sidecar are paused (SIGSTOP: unreachable, as behind a
+cut link), `strait failover --to west` promotes west, and east resumes: its
+sidecar hears west and demotes it, so the clients that waited on east move
+to west then (the order of events of nemesis finding N8). test_failover_consumers_automatic.py runs the same
 with west promoting itself (failover.mode automatic, a witness);
-test_failover_consumers_killed.py kills east's broker too.
+test_failover_consumers_killed.py kills east's broker and sidecar instead.
 
-Measured once west is active and before any client wrote to it: each group's
+Measured while east is silent, before west is promoted: each group's
 commits in west (the last checkpoint, what the sidecar synced) and west's
 log end per partition (the mirrored tail: a record at or past it was
 written in west). Checked, per group, over every record consumed:
@@ -32,6 +32,7 @@ commit fails UNKNOWN_MEMBER_ID and the batch is delivered again.
 """
 # strait-test: asan
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -49,12 +50,20 @@ RATE = 200
 
 
 class TracingConsumer(failover.BatchConsumer):
-    """BatchConsumer that also keeps, for every record it consumed, its
-    partition and offset, and for every failed commit the records of the
+    """BatchConsumer (librdkafka only) that also keeps, for every record it
+    consumed, its partition and offset, and for every failed commit the records of the
     batch it tried to commit."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # librdkafka's own session timeout and heartbeat interval (45 s, 3 s),
+        # as most applications run it: a member then often reads from the
+        # new leader before a heartbeat tells it its coordinator moved
+        self.consumer.close()
+        self.consumer = Consumer({"bootstrap.servers": args[0], "group.id": self.group,
+                                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                                  "topic.metadata.refresh.interval.ms": 1000,
+                                  "client.id": "app-%s" % self.group})
         self.positions = {}       # seq -> (partition, offset), shared through the ledger
         self.failed_batches = []  # [(partition, offset, seq)] per failed commit
 
@@ -158,33 +167,39 @@ def scenario(t, d, automatic, kill_broker):
         mirror.wait_for("%s member consuming" % m.group, lambda: m.consumed > 100, 60)
     time.sleep(1.5)  # at least one checkpoint of the groups' commits into west
 
-    d.sidecars["east"].proc.kill()
+    east_processes = [d.sidecars["east"].proc.pid, d.east.pid]
     if kill_broker:
+        d.sidecars["east"].proc.kill()
         d.east.kill9()
-    killed_at = time.monotonic()
-    note("east's %s killed with SIGKILL (%s failover)"
-         % ("broker and sidecar" if kill_broker else "sidecar",
-            "automatic" if automatic else "manual"))
-    if automatic:
-        d.wait_roles({"west": "active"}, timeout_s=90)
     else:
-        time.sleep(1)
-        rc, out, err = d.cli("failover", "--to", "west")
-        check_eq(rc, 0, "failover --to west exit status (%s)" % err.strip())
-        d.wait_roles({"west": "active"})
-    note("west active %.2f s after the kill" % (time.monotonic() - killed_at))
-    # west takes no client write yet (the clients are still with east, or
-    # east is gone): its log end is the mirrored tail
+        for pid in east_processes:
+            os.kill(pid, signal.SIGSTOP)
+    stopped_at = time.monotonic()
+    note("east's broker and sidecar %s (%s failover)"
+         % ("killed with SIGKILL" if kill_broker else "paused with SIGSTOP",
+            "automatic" if automatic else "manual"))
+    # east is silent and west not yet promoted: nothing writes into west,
+    # its log end is the mirrored tail, its groups' commits the last checkpoint
     time.sleep(1)
     tail = failover.local_high_watermarks(d.west.bootstrap)
     checkpoints = {g: local_commits(d.west.bootstrap, g) for g in members}
     note("west's mirrored tail %s; checkpoints %s" % (tail, checkpoints))
+    if automatic:
+        d.wait_roles({"west": "active"}, timeout_s=90)
+    else:
+        rc, out, err = d.cli("failover", "--to", "west")
+        check_eq(rc, 0, "failover --to west exit status (%s)" % err.strip())
+        d.wait_roles({"west": "active"})
+    note("west active %.2f s after east stopped" % (time.monotonic() - stopped_at))
     if not kill_broker:
-        # east's sidecar returns, hears west and demotes east: the clients
-        # move to west (the order of events of nemesis finding N8)
-        d.sidecars["east"].start()
+        # east comes back: its sidecar hears west and demotes it, and the
+        # clients that waited on east move to west (the order of events of
+        # nemesis finding N8: fetches move on NOT_LEADER_OR_FOLLOWER at once,
+        # the group on the next heartbeat or commit)
+        for pid in east_processes:
+            os.kill(pid, signal.SIGCONT)
         d.wait_roles({"east": "standby", "west": "active"}, timeout_s=60)
-        note("east a standby %.2f s after the kill" % (time.monotonic() - killed_at))
+        note("east a standby %.2f s after it stopped" % (time.monotonic() - stopped_at))
     seen = {g: ledgers[g].seen_count for g in members}
     for g in members:
         mirror.wait_for("%s consuming in west" % g,

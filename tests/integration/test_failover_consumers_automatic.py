@@ -2,8 +2,8 @@
 test_failover_consumers_automatic.py - issue 12 (nemesis finding N8): the
 scenario of test_failover_consumers.py, with west promoting itself
 (failover.mode automatic, a `strait witness` on loopback, detect_after 3s)
-after east's sidecar is killed (its broker, fenced when its lease lapses,
-lives on), instead of `strait failover`.
+after east's broker and sidecar are paused (SIGSTOP), instead of
+`strait failover`.
 """
 # strait-test: asan
 import os
