@@ -317,8 +317,8 @@ static void alter_broker(broker_request *req, const alter_input *in, bool valida
                                                       after == REGION_ROLE_PROMOTING);
     }
     /* an unplanned failover (manual or automatic; from standby, or from
-     * fenced when a switchover was cut short): this region takes the active
-     * role from another one without promoting. Its members rejoin before
+     * fenced, as after a switchover cut short): this region takes the
+     * active role from another one without promoting. Its members rejoin before
      * they read here (coordinator_rejoin.c); any other handover ends that. */
     bool takeover = after == REGION_ROLE_ACTIVE && before != REGION_ROLE_PROMOTING &&
                     before != REGION_ROLE_ACTIVE && before != REGION_ROLE_NONE &&
