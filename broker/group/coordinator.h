@@ -157,6 +157,18 @@ void coordinator_adoption_open(coordinator *c, bool open);
  * usual). */
 int coordinator_adopt(coordinator *c, const char *group_id, const group_adoptee *a);
 
+/* An unplanned failover made this region active (standby -> active): with
+ * open, every group match() selects that holds a commit synced from another
+ * region is awaited until its members rejoin here; without, none is
+ * (coordinator_rejoin.c). Returns the number of groups awaited. */
+int coordinator_rejoin_hold_open(coordinator *c, bool open,
+                                 bool (*match)(void *arg, const char *group_id), void *arg);
+/* Fetch of (topic, partition) by a client: true while a group awaited after
+ * an unplanned failover has a commit for it and has not rejoined here (the
+ * fetch then gets no records), for REJOIN_HOLD_WINDOW_MS at most. */
+bool coordinator_rejoin_holds(coordinator *c, const char *topic, size_t topic_len,
+                              int32_t partition);
+
 /* DeleteGroups of one group: GROUP_ENOT_FOUND, GROUP_ENOT_EMPTY,
  * GROUP_EUNAVAILABLE (not written) or GROUP_OK (offsets and group
  * tombstoned in __consumer_offsets). */

@@ -9,7 +9,8 @@
  * AlterConfigs handover calls coordinator_adoption_open(c, true)); any other
  * handover closes the window, and it closes on its own ADOPTION_WINDOW_MS
  * after it opened. An unplanned failover (standby straight to active) never
- * opens it: the members' positions there may lie beyond what was mirrored.
+ * opens it: the members' positions there may lie beyond what was mirrored
+ * (they rejoin before reading instead, coordinator_rejoin.c).
  * Adoption starts while the region is still promoting (group_api_adopt):
  * the old region refuses group calls from the moment it is standby, and a
  * client retries a commit refused with COORDINATOR_LOAD_IN_PROGRESS only a

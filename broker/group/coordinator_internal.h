@@ -28,6 +28,8 @@ typedef struct coord_group {
     int32_t partition;         /* of __consumer_offsets */
     bool tombstoned;           /* load: the last group record was a tombstone */
     int64_t adoption_refused_ms; /* adoption window (opened at) whose refusal was logged */
+    bool rejoin_awaited;       /* its members rejoin after an unplanned failover
+                                  (coordinator_rejoin.c) */
     struct coord_group *next;  /* hash chain */
 } coord_group;
 
@@ -45,6 +47,7 @@ struct coordinator {
     int64_t next_retention_check_ms;
     bool loading;              /* rebuilding: no writes, no timers */
     int64_t adoption_opened_ms; /* monotonic; 0 = closed (coordinator_adopt.c) */
+    int64_t rejoin_hold_opened_ms; /* monotonic; 0 = no group awaited (coordinator_rejoin.c) */
 };
 
 typedef struct collect_ctx {

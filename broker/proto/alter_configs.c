@@ -275,6 +275,8 @@ static void alter_broker(broker_request *req, const alter_input *in, bool valida
      * is no handover (region_redirect.h) */
     enum region_role before = region_state_role(b->region);
     int32_t epoch_before = region_state_epoch(b->region);
+    char active_before[LIMIT_REGION_NAME_LENGTH + 1];
+    snprintf(active_before, sizeof active_before, "%s", region_state_active_region(b->region));
     region_text text_before = {.used = 0}, text_after = {.used = 0};
     region_state_each(b->region, append_region_key, &text_before);
     int rc = region_state_apply(b->region, keys, values, in->incremental ? ops : NULL, n,
@@ -314,6 +316,15 @@ static void alter_broker(broker_request *req, const alter_input *in, bool valida
         coordinator_adoption_open(b->coordinator, before == REGION_ROLE_STANDBY &&
                                                       after == REGION_ROLE_PROMOTING);
     }
+    /* an unplanned failover (manual or automatic; from standby, or from
+     * fenced, as after a switchover cut short): this region takes the
+     * active role from another one without promoting. Its members rejoin before
+     * they read here (coordinator_rejoin.c); any other handover ends that. */
+    bool takeover = after == REGION_ROLE_ACTIVE && before != REGION_ROLE_PROMOTING &&
+                    before != REGION_ROLE_ACTIVE && before != REGION_ROLE_NONE &&
+                    strcmp(active_before, region_state_active_region(b->region)) != 0;
+    if ((handover || takeover) && b->coordinator)
+        coordinator_rejoin_hold_open(b->coordinator, takeover, group_matches_region, b->region);
 }
 
 static void alter_one(broker_request *req, const alter_input *in, bool duplicate,

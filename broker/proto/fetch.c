@@ -64,6 +64,8 @@
  * NOT_LEADER_OR_FOLLOWER to every client but the sidecar (region_redirect.h),
  * so a consumer still reading the old region re-reads metadata and follows
  * the redirect; the KIP-320 epoch check applies to the local epoch otherwise.
+ * After an unplanned failover, the partitions of groups still to rejoin here
+ * answer no records for a while (held_for_rejoin, coordinator_rejoin.c).
  *
  * Runs on the broker's event-loop thread (the session cache has no lock).
  */
@@ -72,6 +74,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "broker/group/coordinator.h"
 #include "broker/metrics/metrics.h"
 #include "broker/proto/authorize.h"
 #include "broker/proto/broker_context.h"
@@ -496,6 +499,18 @@ static void session_remember(const broker *b, const fetch_state *st, const bool 
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* After an unplanned failover, a mirrored partition a group synced from the
+ * old region has commits for is read by clients once that group rejoined
+ * here (broker/group/coordinator_rejoin.c); the sidecar reads it always. */
+static bool held_for_rejoin(broker_request *req, const fetch_item *it)
+{
+    broker *b = req->broker;
+    return b->coordinator && !region_request_from_sidecar(req) &&
+           region_state_topic_matches(b->region, it->topic.ptr, (size_t)it->topic.len) &&
+           coordinator_rejoin_holds(b->coordinator, it->topic.ptr, (size_t)it->topic.len,
+                                    it->partition_index);
+}
+
 /*
  * Reads one partition within *budget bytes; *have_data says whether an
  * earlier partition already returned records (KIP-74). Returns the bytes
@@ -521,6 +536,11 @@ static int64_t read_item(broker_request *req, fetch_item *it, int64_t *budget, b
         return 0;
     int64_t start = plog_log_start_offset(p->log);
     int64_t high_watermark = plog_high_watermark(p->log);
+    if (held_for_rejoin(req, it)) {
+        it->high_watermark = high_watermark; /* no records yet, as on an idle partition */
+        it->log_start_offset = start;
+        return 0;
+    }
     if (it->fetch_offset < start || it->fetch_offset > high_watermark) {
         it->error_code = KERR_OFFSET_OUT_OF_RANGE;
         return 0;

@@ -4,17 +4,23 @@
  * rebalance delay, sync and assignment, heartbeats and fencing errors,
  * session and rebalance timeouts, static members (KIP-345), protocol
  * selection; and the __consumer_offsets record layout and partitioning
- * (broker/group/offsets_store.h, coordinator.h).
+ * (broker/group/offsets_store.h, coordinator.h); and, against a real
+ * coordinator, the rejoin hold after an unplanned failover
+ * (coordinator_rejoin.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
+#include "broker/broker.h"
+#include "broker/cluster/topic_registry.h"
 #include "broker/group/coordinator.h"
 #include "broker/group/group.h"
 #include "broker/group/offsets_store.h"
@@ -640,6 +646,164 @@ static void commit_metadata_is_bytes(void **state)
     buf_free(&value);
 }
 
+/* ---- the rejoin hold after an unplanned failover (coordinator_rejoin.c) ---- */
+
+typedef struct coord_world {
+    broker_config config;
+    topic_registry *topics;
+    struct event_base *base;
+    coordinator *c;
+    char dir[64];
+    int joins, syncs;
+    int join_error, sync_error;
+    char member_id[128];
+    char leader_id[128];
+    int32_t generation;
+} coord_world;
+
+typedef struct test_waiter {
+    coordinator_waiter w;
+    coord_world *cw;
+} test_waiter;
+
+static void coord_join_fill(coordinator_waiter *w, const group *g, const group_join_outcome *o)
+{
+    (void)g;
+    coord_world *cw = ((test_waiter *)w)->cw;
+    cw->joins++;
+    cw->join_error = o->error;
+    snprintf(cw->member_id, sizeof cw->member_id, "%s", o->member_id);
+    snprintf(cw->leader_id, sizeof cw->leader_id, "%s", o->leader_id);
+    cw->generation = o->generation;
+}
+
+static void coord_sync_fill(coordinator_waiter *w, int error, const uint8_t *assignment,
+                            int32_t len)
+{
+    (void)assignment;
+    (void)len;
+    coord_world *cw = ((test_waiter *)w)->cw;
+    cw->syncs++;
+    cw->sync_error = error;
+}
+
+static void coord_finish(coordinator_waiter *w) { (void)w; }
+
+static coord_world *coord_world_open(void)
+{
+    coord_world *cw = calloc(1, sizeof *cw);
+    assert_non_null(cw);
+    snprintf(cw->dir, sizeof cw->dir, "/tmp/test_group_rejoin_XXXXXX");
+    assert_non_null(mkdtemp(cw->dir));
+    broker_config_default(&cw->config);
+    snprintf(cw->config.log_dirs, sizeof cw->config.log_dirs, "%s", cw->dir);
+    assert_int_equal(topic_registry_open(&cw->config, &cw->topics), 0);
+    cw->base = event_base_new();
+    assert_non_null(cw->base);
+    coordinator_deps deps = {.base = cw->base, .topics = cw->topics,
+                             .group = {.min_session_timeout_ms = 6000,
+                                       .max_session_timeout_ms = 1800000, .max_size = 100,
+                                       .initial_rebalance_delay_ms = 0},
+                             .offsets_topic_num_partitions = 2,
+                             .offsets_retention_minutes = 10080,
+                             .offsets_retention_check_interval_ms = 600000};
+    assert_int_equal(coordinator_open(&deps, &cw->c), 0);
+    return cw;
+}
+
+static void coord_world_close(coord_world *cw)
+{
+    coordinator_close(cw->c);
+    topic_registry_close(cw->topics);
+    event_base_free(cw->base);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf '%s'", cw->dir);
+    assert_int_equal(system(command), 0);
+    free(cw);
+}
+
+/* A commit of group_id to (topic, partition) with metadata, as the
+ * sidecar's group sync or a client writes it. */
+static void coord_commit_one(coord_world *cw, const char *group_id, const char *topic,
+                             int32_t partition, int64_t offset, const char *metadata)
+{
+    assert_int_equal(coordinator_find(cw->c), GROUP_OK);
+    assert_int_equal(coordinator_commit_check(cw->c, group_id, "", NULL, -1), GROUP_OK);
+    coordinator_offset_item item = {.topic = topic, .topic_len = strlen(topic),
+                                    .partition = partition, .offset = offset, .leader_epoch = -1,
+                                    .metadata = metadata, .metadata_len = strlen(metadata),
+                                    .error = GROUP_OK};
+    coordinator_commit(cw->c, group_id, &item, 1);
+    assert_int_equal(item.error, GROUP_OK);
+}
+
+static bool every_group(void *arg, const char *group_id)
+{
+    (void)arg;
+    (void)group_id;
+    return true;
+}
+
+static bool only_app(void *arg, const char *group_id)
+{
+    (void)arg;
+    return strncmp(group_id, "app", 3) == 0;
+}
+
+static void rejoin_hold_after_unplanned_failover(void **state)
+{
+    (void)state;
+    coord_world *cw = coord_world_open();
+    coordinator *c = cw->c;
+    /* synced from east by the sidecar: "app" reads t-0 and t-1 */
+    coord_commit_one(cw, "app", "t", 0, 40, "strait.src=east@40;");
+    coord_commit_one(cw, "app", "t", 1, 7, "strait.src=east@5;"); /* translated: held all the same */
+    /* a group of this region's own (no marker), and one the redirect excludes */
+    coord_commit_one(cw, "local", "u", 0, 3, "mine");
+    coord_commit_one(cw, "other", "v", 0, 9, "strait.src=east@9;");
+
+    assert_false(coordinator_rejoin_holds(c, "t", 1, 0)); /* nothing open yet */
+    assert_int_equal(coordinator_rejoin_hold_open(c, true, only_app, NULL), 1);
+    assert_true(coordinator_rejoin_holds(c, "t", 1, 0));
+    assert_true(coordinator_rejoin_holds(c, "t", 1, 1));
+    assert_false(coordinator_rejoin_holds(c, "t", 1, 2)); /* no commit of the group there */
+    assert_false(coordinator_rejoin_holds(c, "u", 1, 0));
+    assert_false(coordinator_rejoin_holds(c, "v", 1, 0)); /* "other" was not selected */
+
+    /* another handover ends it */
+    assert_int_equal(coordinator_rejoin_hold_open(c, false, every_group, NULL), 0);
+    assert_false(coordinator_rejoin_holds(c, "t", 1, 0));
+    assert_int_equal(coordinator_rejoin_hold_open(c, true, every_group, NULL), 2);
+    assert_true(coordinator_rejoin_holds(c, "v", 1, 0));
+
+    /* the member of "app" rejoins here: a new generation, Stable after its
+     * SyncGroup; from then on its partitions are read */
+    group_protocol protocol = {.name = "range", .metadata = (uint8_t *)"m", .metadata_len = 1};
+    group_join_params join = {.member_id = "", .client_id = "app", .client_host = "/127.0.0.1",
+                              .session_timeout_ms = 10000, .rebalance_timeout_ms = 10000,
+                              .protocol_type = "consumer", .protocols = &protocol,
+                              .protocol_count = 1};
+    test_waiter w = {.w = {.group_id = "app", .join_fill = coord_join_fill,
+                           .sync_fill = coord_sync_fill, .finish = coord_finish},
+                     .cw = cw};
+    assert_true(coordinator_join(c, &w.w, &join));
+    assert_int_equal(cw->join_error, GROUP_OK);
+    assert_string_equal(cw->member_id, cw->leader_id);
+    assert_true(coordinator_rejoin_holds(c, "t", 1, 0)); /* joined, not Stable yet */
+    group_assignment assignment = {.member_id = cw->member_id, .data = (const uint8_t *)"a",
+                                   .len = 1};
+    assert_true(coordinator_sync(c, &w.w, cw->member_id, NULL, cw->generation, &assignment, 1));
+    assert_int_equal(cw->sync_error, GROUP_OK);
+    assert_int_equal(group_current_state(coordinator_group(c, "app")), GROUP_STABLE);
+    assert_false(coordinator_rejoin_holds(c, "t", 1, 0));
+    assert_false(coordinator_rejoin_holds(c, "t", 1, 1));
+    assert_true(coordinator_rejoin_holds(c, "v", 1, 0)); /* "other" still awaited */
+    /* a Stable group is not awaited by a later failover */
+    assert_int_equal(coordinator_rejoin_hold_open(c, true, every_group, NULL), 1);
+    assert_false(coordinator_rejoin_holds(c, "t", 1, 0));
+    coord_world_close(cw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +818,7 @@ int main(void)
         cmocka_unit_test(simple_commit_on_empty_group),
         cmocka_unit_test(adoption_after_switchover),
         cmocka_unit_test(adopted_member_expires),
+        cmocka_unit_test(rejoin_hold_after_unplanned_failover),
         cmocka_unit_test(java_hash_partitioning),
         cmocka_unit_test(offsets_records_round_trip),
         cmocka_unit_test(offsets_flexible_values_decode),
