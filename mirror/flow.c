@@ -505,6 +505,7 @@ int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
     out->last_error_ms = f->last_error_ms;
     out->records_copied = f->records_copied;
     out->records_skipped_loop = f->records_skipped_loop;
+    out->records_skipped_held = f->records_skipped_held;
     out->in_flight = f->producer != NULL ? rd_kafka_outq_len(f->producer) : 0;
     int count = 0;
     for (int i = 0; i < f->topic_count; i++)
