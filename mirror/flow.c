@@ -420,7 +420,9 @@ static void *flow_thread(void *arg)
         rd_kafka_consumer_close(f->tail);
         rd_kafka_destroy(f->tail);
     }
-    log_info("mirror", "flow=%s stopped records_copied=%lld", f->name, (long long)f->records_copied);
+    log_info("mirror", "flow=%s stopped records_copied=%lld skipped_loop=%lld skipped_held=%lld",
+             f->name, (long long)f->records_copied, (long long)f->records_skipped_loop,
+             (long long)f->records_skipped_held);
     return NULL;
 }
 
