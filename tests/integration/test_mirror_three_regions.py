@@ -4,8 +4,10 @@ north) with identity-named flows between every pair and sidecars under a
 manual failover section. Records are written in east, east is switched over
 to west at once (east->north may still lag: a switchover drains only the
 flow into its target, and west->north carries the rest), records are
-written in west, west is switched over to north, and records are written
-in north. At the end every record is in every region's
+written in west, west is switched over to north, records are written in
+north, north is switched back to east (east's flows resume into regions
+that may hold east's records relayed by another region), and records are
+written in east again. At the end every record is in every region's
 topic exactly once (counted by value): the old active's records reach the
 switchover's target from the old active only (a standby third region's flow
 into the target stays paused), and a region's copies of a third region's
@@ -63,8 +65,8 @@ class ThreeRegions(failover.Deployment):
         self.sidecars = {name: Sidecar(t, self.topology, name, ports[name]) for name in REGIONS}
 
 
-def records(region):
-    return [(None, ("%s-%d" % (region, i)).encode(), None, 1700000000000 + i)
+def records(region, round_number):
+    return [(None, ("%s%d-%d" % (region, round_number, i)).encode(), None, 1700000000000 + i)
             for i in range(PER_REGION)]
 
 
@@ -82,8 +84,9 @@ def run(t, d):
     d.start_sidecars()
     d.wait_roles({"east": "active", "west": "standby", "north": "standby"})
     written = []
-    for region, next_region in (("east", "west"), ("west", "north"), ("north", None)):
-        recs = records(region)
+    rounds = (("east", "west"), ("west", "north"), ("north", "east"), ("east", None))
+    for number, (region, next_region) in enumerate(rounds):
+        recs = records(region, number)
         mirror.produce(d.brokers[region].bootstrap, failover.TOPIC, recs, failover.PARTITIONS)
         written += [r[1] for r in recs]
         if next_region is not None:
