@@ -14,6 +14,7 @@ into the target stays paused), and a region's copies of a third region's
 records are not copied again into a region that holds them from their
 origin (that origin's flow's offset map says how far it got).
 """
+# strait-test: asan
 import collections
 import os
 import sys
