@@ -40,10 +40,17 @@ const char *failover_role_name(enum failover_role role)
     return REGION_ROLE_NAME_STANDBY;
 }
 
+/* Besides every flow out of a non-standby region, an operation's old active
+ * keeps its flow into the operation's target (the switchover's final group
+ * checkpoint reads it after the old active turned standby). Only that one:
+ * a standby third region's flow into the target would copy its copies of the
+ * old active's records, which the target already holds from the old active
+ * itself (docs/architecture.md, "Mirroring between more than two regions"). */
 bool failover_flow_runs(const failover_state *st, const char *source_region,
                         const char *target_region)
 {
-    if (st->operation[0] && !strcmp(st->target, target_region))
+    if (st->operation[0] && !strcmp(st->target, target_region) &&
+        !strcmp(st->previous, source_region))
         return true;
     return failover_role_of(st, source_region) != FAILOVER_ROLE_STANDBY;
 }

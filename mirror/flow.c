@@ -420,7 +420,9 @@ static void *flow_thread(void *arg)
         rd_kafka_consumer_close(f->tail);
         rd_kafka_destroy(f->tail);
     }
-    log_info("mirror", "flow=%s stopped records_copied=%lld", f->name, (long long)f->records_copied);
+    log_info("mirror", "flow=%s stopped records_copied=%lld skipped_loop=%lld skipped_held=%lld",
+             f->name, (long long)f->records_copied, (long long)f->records_skipped_loop,
+             (long long)f->records_skipped_held);
     return NULL;
 }
 
@@ -505,6 +507,7 @@ int mirror_flow_status_get(mirror_flow *f, mirror_flow_status *out)
     out->last_error_ms = f->last_error_ms;
     out->records_copied = f->records_copied;
     out->records_skipped_loop = f->records_skipped_loop;
+    out->records_skipped_held = f->records_skipped_held;
     out->in_flight = f->producer != NULL ? rd_kafka_outq_len(f->producer) : 0;
     int count = 0;
     for (int i = 0; i < f->topic_count; i++)

@@ -46,6 +46,7 @@ typedef struct mirror_flow_status {
     int64_t last_error_ms;
     int64_t records_copied;
     int64_t records_skipped_loop; /* identity naming: records whose provenance is the target */
+    int64_t records_skipped_held; /* identity naming: relayed records the target held already */
     int64_t in_flight;           /* records handed to the producer, not yet acknowledged */
     int partition_count;
     mirror_partition_status *partitions; /* malloc'ed; mirror_flow_status_free */

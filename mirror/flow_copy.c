@@ -110,22 +110,76 @@ void flow_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
     rd_kafka_message_destroy(source);
 }
 
-/* Identity naming: did this record come from the flow's target originally? */
-static bool from_target(const mirror_flow *f, rd_kafka_headers_t *headers)
+/* The record's strait.src chain, read for a flow into the flow's target. */
+static void read_chain(const mirror_flow *f, rd_kafka_headers_t *headers,
+                       mirror_provenance_chain *chain)
 {
+    mirror_provenance_chain_init(chain);
     if (headers == NULL)
-        return false;
+        return;
     const void *value;
     size_t size;
     for (size_t i = 0; rd_kafka_header_get(headers, i, MIRROR_PROVENANCE_HEADER, &value, &size) ==
                        RD_KAFKA_RESP_ERR_NO_ERROR;
-         i++) {
-        mirror_provenance p;
-        if (value != NULL && mirror_provenance_parse(value, size, &p) == 0 &&
-            strcmp(p.region, f->target_region) == 0)
-            return true;
+         i++)
+        mirror_provenance_chain_add(chain, value, size, f->target_region);
+}
+
+/* The highest offset of origin's partition the target holds through the
+ * origin's own flow into it (that flow's offset map in this sidecar's store:
+ * a region's flows into it all run here, one at a time, since the gate stops
+ * a flow before it starts another), or -1. Lock held; one store read per
+ * partition and origin between resumes. */
+static int64_t held_from_origin(mirror_flow *f, flow_topic *topic, flow_partition *fp,
+                                const mirror_provenance *origin, int32_t partition)
+{
+    const topology *t = f->topology;
+    int origin_index = topology_region_index(t, origin->region);
+    int target_index = topology_region_index(t, f->target_region);
+    if (origin_index < 0 || target_index < 0 || origin_index >= TOPOLOGY_REGIONS_MAX ||
+        origin->partition != partition)
+        return -1;
+    if (fp->held_known[origin_index])
+        return fp->held_offset[origin_index];
+    int64_t held = -1;
+    for (int i = 0; i < t->flow_count; i++) {
+        if (t->flows[i].source != origin_index || t->flows[i].target != target_index ||
+            t->flows[i].naming != TOPOLOGY_NAMING_IDENTITY)
+            continue;
+        char name[sizeof f->name];
+        topology_flow_name(t, &t->flows[i], name, sizeof name);
+        checkpoint_pair last;
+        bool found = false;
+        if (checkpoint_map_last(f->store, name, topic->source, partition, &last, &found) == 0 &&
+            found)
+            held = last.source_offset;
+        break;
     }
-    return false;
+    fp->held_known[origin_index] = true;
+    fp->held_offset[origin_index] = held;
+    return held;
+}
+
+/* Identity naming: the verdict on one record (mirror_identity_verdict). A
+ * relayed record that is copied raises what the target holds of its origin. */
+static enum mirror_identity_verdict identity_verdict(mirror_flow *f, flow_topic *topic,
+                                                     flow_partition *fp, int32_t partition,
+                                                     rd_kafka_headers_t *headers)
+{
+    mirror_provenance_chain chain;
+    read_chain(f, headers, &chain);
+    bool relayed = chain.has_origin && strcmp(chain.origin.region, f->source_region) != 0;
+    int64_t held = relayed && !chain.names_target
+                       ? held_from_origin(f, topic, fp, &chain.origin, partition)
+                       : -1;
+    enum mirror_identity_verdict verdict = mirror_identity_verdict(&chain, f->source_region, held);
+    if (verdict == MIRROR_IDENTITY_COPY && relayed) {
+        int origin_index = topology_region_index(f->topology, chain.origin.region);
+        if (origin_index >= 0 && origin_index < TOPOLOGY_REGIONS_MAX &&
+            fp->held_known[origin_index] && chain.origin.partition == partition)
+            fp->held_offset[origin_index] = chain.origin.offset;
+    }
+    return verdict;
 }
 
 static flow_topic *find_topic(mirror_flow *f, const char *source)
@@ -148,8 +202,15 @@ static bool copy_record(mirror_flow *f, flow_topic *topic, rd_kafka_message_t *m
     if (rd_kafka_message_detach_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR)
         headers = NULL;
     fp->last_poll_ms = now_ms;
-    if (f->config->naming == TOPOLOGY_NAMING_IDENTITY && from_target(f, headers)) {
-        f->records_skipped_loop++;
+    enum mirror_identity_verdict verdict =
+        f->config->naming == TOPOLOGY_NAMING_IDENTITY
+            ? identity_verdict(f, topic, fp, m->partition, headers)
+            : MIRROR_IDENTITY_COPY;
+    if (verdict != MIRROR_IDENTITY_COPY) {
+        if (verdict == MIRROR_IDENTITY_SKIP_LOOP)
+            f->records_skipped_loop++;
+        else
+            f->records_skipped_held++;
         fp->next_offset = m->offset + 1;
         if (headers != NULL)
             rd_kafka_headers_destroy(headers);

@@ -70,6 +70,11 @@ typedef struct flow_partition {
     int64_t in_flight;         /* produced, delivery report not served yet (part of the lag) */
     size_t pending_count;
     checkpoint_pair pending[FLOW_PENDING_PAIRS];
+    /* Identity naming: per origin region (topology index), the highest offset
+     * of this partition the target holds from that region's own flow; read
+     * from the store at the first relayed record, forgotten at each resume. */
+    bool held_known[TOPOLOGY_REGIONS_MAX];
+    int64_t held_offset[TOPOLOGY_REGIONS_MAX];
 } flow_partition;
 
 struct flow_topic {
@@ -121,6 +126,7 @@ struct mirror_flow {
     int64_t last_error_ms;
     int64_t records_copied;
     int64_t records_skipped_loop;
+    int64_t records_skipped_held; /* relayed records the target held from their origin */
 };
 
 /* flow.c */

@@ -297,6 +297,7 @@ static int resume_one(mirror_flow *f, flow_topic *topic, int32_t partition)
     fp->next_offset = start;
     fp->in_flight = 0; /* purged before the resume (prepare_resync) */
     fp->needs_resume = false;
+    memset(fp->held_known, 0, sizeof fp->held_known); /* re-read from the store */
     pthread_mutex_unlock(&f->lock);
     return 0;
 }

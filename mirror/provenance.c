@@ -1,6 +1,7 @@
 /*
  * provenance.c - formats and strictly parses the strait.src header value
- * (the format table is in provenance.h).
+ * (the format table is in provenance.h), and reads a record's chain of them
+ * into the identity-naming verdict (copy, loop, already held).
  */
 #include "mirror/provenance.h"
 
@@ -102,4 +103,36 @@ int mirror_provenance_parse(const void *value, size_t size, mirror_provenance *o
     out->partition = (int32_t)partition;
     out->offset = offset;
     return 0;
+}
+
+void mirror_provenance_chain_init(mirror_provenance_chain *chain)
+{
+    memset(chain, 0, sizeof *chain);
+}
+
+void mirror_provenance_chain_add(mirror_provenance_chain *chain, const void *value, size_t size,
+                                 const char *target_region)
+{
+    mirror_provenance p;
+    if (value == NULL || mirror_provenance_parse(value, size, &p) != 0)
+        return;
+    if (!chain->has_origin) {
+        chain->origin = p;
+        chain->has_origin = true;
+    }
+    if (target_region != NULL && strcmp(p.region, target_region) == 0)
+        chain->names_target = true;
+}
+
+enum mirror_identity_verdict mirror_identity_verdict(const mirror_provenance_chain *chain,
+                                                     const char *source_region,
+                                                     int64_t held_offset)
+{
+    if (chain->names_target)
+        return MIRROR_IDENTITY_SKIP_LOOP;
+    if (!chain->has_origin || strcmp(chain->origin.region, source_region) == 0)
+        return MIRROR_IDENTITY_COPY; /* written in the source: this flow is its path */
+    if (chain->origin.offset <= held_offset)
+        return MIRROR_IDENTITY_SKIP_HELD;
+    return MIRROR_IDENTITY_COPY;
 }

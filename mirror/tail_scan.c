@@ -9,18 +9,35 @@
 #include "common/error.h"
 #include "mirror/provenance.h"
 
-bool mirror_tail_match(const mirror_tail_record *record, const char *source_region,
-                       int32_t partition, int64_t *source_offset)
+static bool value_match(const void *value, size_t size, const char *source_region,
+                        int32_t partition, int64_t *source_offset)
 {
-    if (record->provenance == NULL)
+    if (value == NULL)
         return false;
     mirror_provenance p;
-    if (mirror_provenance_parse(record->provenance, record->provenance_size, &p) != 0)
+    if (mirror_provenance_parse(value, size, &p) != 0)
         return false; /* someone else's header: not ours, keep looking */
     if (strcmp(p.region, source_region) != 0 || p.partition != partition)
         return false;
     *source_offset = p.offset;
     return true;
+}
+
+bool mirror_tail_match(const mirror_tail_record *record, const char *source_region,
+                       int32_t partition, int64_t *source_offset)
+{
+    if (record->provenance == NULL)
+        return false;
+    if (value_match(record->provenance, record->provenance_size, source_region, partition,
+                    source_offset))
+        return true;
+    int earlier = record->earlier_count < MIRROR_TAIL_EARLIER_MAX ? record->earlier_count
+                                                                  : MIRROR_TAIL_EARLIER_MAX;
+    for (int i = 0; i < earlier; i++)
+        if (value_match(record->earlier[i], record->earlier_size[i], source_region, partition,
+                        source_offset))
+            return true;
+    return false;
 }
 
 typedef struct scan_state {

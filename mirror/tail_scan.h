@@ -3,8 +3,10 @@
  * partition is read from the TARGET partition itself, never from a saved
  * position. The target may also hold local records and records mirrored from
  * other regions, so the scan walks backwards from the high watermark in
- * chunks until it meets the last record whose strait.src header names this
- * flow's source region (and the same partition); the flow resumes the source
+ * chunks until it meets the last record one of whose strait.src values names
+ * this flow's source region (and the same partition: the last value, or an
+ * earlier one when another region relayed the source's record, see
+ * docs/architecture.md "Mirroring between more than two regions"); the flow resumes the source
  * at that record's source offset + 1, or at the source's log start when the
  * target holds no such record.
  *
@@ -25,10 +27,21 @@
 #define MIRROR_TAIL_CHUNK_RECORDS 1000
 #define MIRROR_TAIL_CHUNK_RECORDS_MAX 1000000
 
+/* strait.src values before the last one a record's chain keeps for the scan
+ * (one a region it went through). */
+#define MIRROR_TAIL_EARLIER_MAX 16
+
 typedef struct mirror_tail_record {
     int64_t offset;          /* target offset */
-    const void *provenance;  /* strait.src value, NULL if the record has none */
+    const void *provenance;  /* the last strait.src value, NULL if the record has none */
     size_t provenance_size;
+    /* Identity naming with three regions or more: a record relayed to this
+     * target through another region also carries the values of the regions
+     * before (its origin first). It holds the source's record as much as a
+     * direct copy does, so it counts for the scan too. */
+    int earlier_count;
+    const void *earlier[MIRROR_TAIL_EARLIER_MAX];
+    size_t earlier_size[MIRROR_TAIL_EARLIER_MAX];
 } mirror_tail_record;
 
 typedef void (*mirror_tail_visit_fn)(void *visit_arg, const mirror_tail_record *record);
@@ -44,7 +57,8 @@ typedef struct mirror_tail_result {
     int64_t target_offset;   /* where it sits in the target */
 } mirror_tail_result;
 
-/* True (and *source_offset set) if record came from source_region's partition. */
+/* True (and *source_offset set) if record holds a record of source_region's
+ * partition (its last strait.src value names it, or an earlier one). */
 bool mirror_tail_match(const mirror_tail_record *record, const char *source_region,
                        int32_t partition, int64_t *source_offset);
 

@@ -1,7 +1,7 @@
 /*
  * target_tail.c - the librdkafka side of the resume scan: reads a range of
  * one target partition with a group-less consumer (manual assignment) and
- * hands each record's offset and strait.src header to the scan.
+ * hands each record's offset and strait.src values to the scan.
  *
  * Runs on the flow's thread; the consumer is the flow's own tail consumer.
  */
@@ -62,9 +62,16 @@ static void visit_message(const rd_kafka_message_t *m, mirror_tail_visit_fn visi
     if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers != NULL) {
         const void *value = NULL;
         size_t size = 0;
-        if (rd_kafka_header_get_last(headers, MIRROR_PROVENANCE_HEADER, &value, &size) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR &&
-            value != NULL) {
+        /* every value in header order: the last one is the hop that wrote
+         * the record here, the earlier ones (relays) are kept too */
+        for (size_t i = 0; rd_kafka_header_get(headers, i, MIRROR_PROVENANCE_HEADER, &value,
+                                               &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+             i++) {
+            if (record.provenance != NULL && record.earlier_count < MIRROR_TAIL_EARLIER_MAX) {
+                record.earlier[record.earlier_count] = record.provenance;
+                record.earlier_size[record.earlier_count] = record.provenance_size;
+                record.earlier_count++;
+            }
             record.provenance = value;
             record.provenance_size = size;
         }

@@ -232,10 +232,16 @@ static void test_roles_through_a_switchover(void **state)
     s = make(3, "west", "", "switchover", "promoting");
     strcpy(s.promoting, "west");
     strcpy(s.target, "west");
+    strcpy(s.previous, "east");
     assert_int_equal(failover_role_of(&s, "west"), FAILOVER_ROLE_PROMOTING);
     assert_int_equal(failover_role_of(&s, "east"), FAILOVER_ROLE_STANDBY);
     assert_true(failover_flow_runs(&s, "east", "west"));
     assert_true(failover_flow_runs(&s, "west", "east"));
+    /* a third region, standby: its flow into the target stays paused (it
+     * would copy its copies of east's records, which west has from east) */
+    assert_false(failover_flow_runs(&s, "north", "west"));
+    assert_false(failover_flow_runs(&s, "east", "north"));
+    assert_true(failover_flow_runs(&s, "west", "north"));
     /* done */
     s = make(4, "west", "", "", "");
     assert_false(failover_flow_runs(&s, "east", "west"));

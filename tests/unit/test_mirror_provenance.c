@@ -91,6 +91,74 @@ static void parse_rejects_hostile_values(void **state)
     assert_int_equal(mirror_provenance_parse("ea\0t:1:2", 8, &p), ST_ECORRUPT);
 }
 
+/* A record's chain: the first parseable value is its origin, any value may
+ * name the target, and someone else's header under our name is ignored. */
+static void chain_reads_origin_and_target(void **state)
+{
+    (void)state;
+    mirror_provenance_chain chain;
+    mirror_provenance_chain_init(&chain);
+    assert_false(chain.has_origin);
+    assert_false(chain.names_target);
+
+    mirror_provenance_chain_add(&chain, "not ours", 8, "west");
+    assert_false(chain.has_origin);
+    mirror_provenance_chain_add(&chain, "east:1:42", 9, "west");
+    mirror_provenance_chain_add(&chain, "north:1:7", 9, "west");
+    assert_true(chain.has_origin);
+    assert_string_equal(chain.origin.region, "east");
+    assert_int_equal(chain.origin.partition, 1);
+    assert_int_equal(chain.origin.offset, 42);
+    assert_false(chain.names_target);
+
+    /* a later hop naming the target is a loop, whatever the origin */
+    mirror_provenance_chain_add(&chain, "west:1:9", 8, "west");
+    assert_true(chain.names_target);
+    assert_string_equal(chain.origin.region, "east");
+    mirror_provenance_chain_add(&chain, NULL, 0, "west");
+    assert_string_equal(chain.origin.region, "east");
+}
+
+static mirror_provenance_chain chain_of(const char *first, const char *second, const char *target)
+{
+    mirror_provenance_chain chain;
+    mirror_provenance_chain_init(&chain);
+    if (first != NULL)
+        mirror_provenance_chain_add(&chain, first, strlen(first), target);
+    if (second != NULL)
+        mirror_provenance_chain_add(&chain, second, strlen(second), target);
+    return chain;
+}
+
+/* The identity-naming rule of issue 12 N4 (docs/architecture.md). */
+static void identity_verdicts(void **state)
+{
+    (void)state;
+    /* written in the source: copied, whatever the held offset */
+    mirror_provenance_chain c = chain_of(NULL, NULL, "west");
+    assert_int_equal(mirror_identity_verdict(&c, "east", 1000), MIRROR_IDENTITY_COPY);
+    /* a chain whose origin is the source itself: still the source's record */
+    c = chain_of("east:0:5", NULL, "west");
+    assert_int_equal(mirror_identity_verdict(&c, "east", 1000), MIRROR_IDENTITY_COPY);
+    /* from the target: never back (two regions, and any hop) */
+    c = chain_of("west:0:5", NULL, "west");
+    assert_int_equal(mirror_identity_verdict(&c, "east", -1), MIRROR_IDENTITY_SKIP_LOOP);
+    c = chain_of("north:0:5", "west:0:9", "west");
+    assert_int_equal(mirror_identity_verdict(&c, "east", -1), MIRROR_IDENTITY_SKIP_LOOP);
+    /* north's copy of east's record 5 into west: west holds east up to 5 */
+    c = chain_of("east:0:5", NULL, "west");
+    assert_int_equal(mirror_identity_verdict(&c, "north", 5), MIRROR_IDENTITY_SKIP_HELD);
+    assert_int_equal(mirror_identity_verdict(&c, "north", 6), MIRROR_IDENTITY_SKIP_HELD);
+    /* ... but not east's record 6, nor anything when west holds none of east */
+    c = chain_of("east:0:6", NULL, "west");
+    assert_int_equal(mirror_identity_verdict(&c, "north", 5), MIRROR_IDENTITY_COPY);
+    assert_int_equal(mirror_identity_verdict(&c, "north", -1), MIRROR_IDENTITY_COPY);
+    /* the origin decides, not the last hop */
+    c = chain_of("east:0:5", "north:0:77", "south");
+    assert_int_equal(mirror_identity_verdict(&c, "west", 5), MIRROR_IDENTITY_SKIP_HELD);
+    assert_int_equal(mirror_identity_verdict(&c, "west", 4), MIRROR_IDENTITY_COPY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -98,6 +166,8 @@ int main(void)
         cmocka_unit_test(format_refuses_bad_input),
         cmocka_unit_test(format_buffer_boundaries),
         cmocka_unit_test(parse_rejects_hostile_values),
+        cmocka_unit_test(chain_reads_origin_and_target),
+        cmocka_unit_test(identity_verdicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

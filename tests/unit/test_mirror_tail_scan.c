@@ -164,6 +164,27 @@ static void match_helper(void **state)
     assert_false(mirror_tail_match(&record, "east", 4, &source_offset));
 }
 
+/* A record another region relayed (identity naming, three regions): its
+ * earlier values count, so the origin's flow resumes after it. */
+static void match_relayed_record(void **state)
+{
+    (void)state;
+    mirror_tail_record record = {.offset = 9, .provenance = "west:2:500", .provenance_size = 10,
+                                 .earlier_count = 1, .earlier = {"east:2:40"},
+                                 .earlier_size = {9}};
+    int64_t source_offset = -1;
+    assert_true(mirror_tail_match(&record, "west", 2, &source_offset));
+    assert_int_equal(source_offset, 500);
+    assert_true(mirror_tail_match(&record, "east", 2, &source_offset));
+    assert_int_equal(source_offset, 40);
+    assert_false(mirror_tail_match(&record, "east", 1, &source_offset));
+    assert_false(mirror_tail_match(&record, "north", 2, &source_offset));
+    /* an unparseable earlier value is someone else's header */
+    record.earlier[0] = "east:x:40";
+    record.earlier_size[0] = 9;
+    assert_false(mirror_tail_match(&record, "east", 2, &source_offset));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +194,7 @@ int main(void)
         cmocka_unit_test_setup(respects_log_start_and_gaps, reset),
         cmocka_unit_test_setup(read_errors_propagate, reset),
         cmocka_unit_test_setup(match_helper, reset),
+        cmocka_unit_test_setup(match_relayed_record, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
