@@ -329,6 +329,19 @@ static int64_t answer_epoch(const char *body, const char *key)
     return epoch;
 }
 
+/* The highest of epoch and every epoch a voter reported (any thread, no
+ * lock held). */
+static int64_t highest_epoch_heard(auto_failover *af, int64_t epoch)
+{
+    int64_t seen = epoch;
+    pthread_mutex_lock(&af->lock);
+    for (int slot = 0; slot < af->voter_count; slot++)
+        if (af->voters[slot].epoch > seen)
+            seen = af->voters[slot].epoch;
+    pthread_mutex_unlock(&af->lock);
+    return seen;
+}
+
 /* One heartbeat to a peer sidecar or the witness (its thread, no lock held). */
 static void heartbeat(auto_failover *af, int slot, int64_t epoch)
 {
@@ -337,6 +350,14 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
     bool witness = slot == af->witness_slot;
     snprintf(path, sizeof path, "%s?from=%s&epoch=%" PRId64,
              witness ? "/witness/state" : "/failover/heartbeat", self, epoch);
+    if (witness) {
+        /* what this sidecar has heard of from anywhere: the witness learns
+         * every epoch any sidecar knows, even one whose holder it never
+         * reaches (issue 12, nemesis N2) */
+        int64_t seen = highest_epoch_heard(af, epoch);
+        size_t used = strlen(path);
+        snprintf(path + used, sizeof path - used, "&seen=%" PRId64, seen);
+    }
     const char *address = witness ? af->topology->failover_witness
                                   : af->topology->regions[slot].sidecar;
     int status = 0;

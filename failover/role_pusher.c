@@ -69,7 +69,7 @@ int role_pusher_lease_ms(const topology *t, int64_t *out, char *err, size_t errl
     int64_t most = t->failover_detect_after_ms / 2 - FAILOVER_TICK_MS;
     int64_t lease = t->failover_broker_lease_ms;
     if (lease < 0)
-        lease = automatic ? most : 0;
+        lease = automatic ? most : ROLE_PUSHER_MANUAL_LEASE_MS;
     *out = 0;
     if (lease > 0 && lease < ROLE_PUSHER_LEASE_MIN_MS) {
         snprintf(err, errlen, "%s: failover.broker_lease %" PRId64 "ms is too short: at least "
@@ -208,6 +208,10 @@ int role_pusher_start(const topology *t, int region, struct auto_failover *af, r
     else if (t->failover_mode == TOPOLOGY_FAILOVER_AUTOMATIC)
         log_warn("failover", "broker lease off (failover.broker_lease: 0s): if this sidecar dies "
                  "while its region is cut off, its brokers keep taking writes");
+    else
+        log_warn("failover", "broker lease off (failover.broker_lease: 0s): if this sidecar dies "
+                 "while its brokers live, they keep taking writes, and strait failover cannot "
+                 "promote another region without --force");
     *out = p;
     return 0;
 }
