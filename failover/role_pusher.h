@@ -98,4 +98,11 @@ typedef struct role_pusher_lease_info {
 
 void role_pusher_info(role_pusher *p, role_pusher_lease_info *out);
 
+/* Manual mode: true when the last accepted state makes the region active
+ * and the brokers' lease on it may have run out unrenewed (about a lease
+ * since the last accepted push or renewal began): the renewals have
+ * stopped, and only a new push (after the agent's fence was lifted)
+ * confirms the role again. Never waits for a push or renewal. */
+bool role_pusher_lease_lapsed(role_pusher *p);
+
 #endif
