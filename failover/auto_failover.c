@@ -388,9 +388,14 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
          * must not count it towards the majority that lets it take writes
          * (its lease stays expired until it learns the newer state) */
         int64_t seen = answer_epoch(body, "epoch_seen");
+        char seen_active[FAILOVER_NAME_MAX];
+        cli_kv(body, "epoch_seen_active", seen_active, sizeof seen_active);
         bool own_vote = vote_epoch >= seen && strcmp(candidate, self) == 0; /* our promotion */
+        /* the operator's failover promoting us: the witness learnt its epoch
+         * before our heartbeats carry it (failover/cli_demote.c) */
+        bool own_failover = strcmp(seen_active, self) == 0;
         bool counts = !(vote_epoch > epoch && strcmp(candidate, self) != 0) &&
-                      (seen <= epoch || own_vote);
+                      (seen <= epoch || own_vote || own_failover);
         contact(af, slot, sent, seen, counts);
     } else {
         int64_t peer_epoch = answer_epoch(body, "epoch");

@@ -81,10 +81,11 @@ __attribute__((format(printf, 2, 3))) static void say(void (*step_fn)(const char
 }
 
 /* Step 1: the witness learns epoch (POST /witness/epoch). 0 or ST_EIO. */
-static int tell_witness(cli_context *ctx, int64_t epoch, char *err, size_t errlen)
+static int tell_witness(cli_context *ctx, int64_t epoch, const char *active, char *err,
+                        size_t errlen)
 {
-    char path[128];
-    snprintf(path, sizeof path, "/witness/epoch?epoch=%" PRId64, epoch);
+    char path[256];
+    snprintf(path, sizeof path, "/witness/epoch?epoch=%" PRId64 "&active=%s", epoch, active);
     int status = 0;
     char *body = NULL;
     size_t len = 0;
@@ -138,7 +139,7 @@ int cli_demote_old_active(cli_context *ctx, int a, const failover_state *next,
     size_t used = 0;
 
     if (automatic && t->failover_witness[0]) {
-        if (tell_witness(ctx, next->epoch, why, sizeof why) == 0)
+        if (tell_witness(ctx, next->epoch, next->active, why, sizeof why) == 0)
             say(step_fn, "the witness knows epoch %" PRId64 ": it no longer counts towards %s's "
                 "majority", next->epoch, name);
         else

@@ -59,6 +59,9 @@ struct witness {
     bool stopping;
     witness_contact contacts[TOPOLOGY_REGIONS_MAX];
     int64_t epoch_seen;
+    char epoch_seen_active[TOPOLOGY_NAME_MAX]; /* the region epoch_seen makes active when
+                                                  whoever told it said so (the operator's
+                                                  failover, a vote); "" when unknown */
     failover_vote vote;                  /* written by the loop thread only */
 };
 
@@ -85,13 +88,18 @@ static bool split_listen(const char *address, char *host, size_t hostlen, int *p
     return true;
 }
 
-/* Raises epoch_seen to epoch (lock held). */
-static void saw_epoch(witness *w, int64_t epoch)
+/* Raises epoch_seen to epoch; active: the region that epoch promotes, ""
+ * when the teller does not say (lock held). */
+static void saw_epoch(witness *w, int64_t epoch, const char *active)
 {
     if (epoch > w->epoch_seen) {
-        log_info("witness", "epoch %" PRId64 " seen (was %" PRId64 "): heartbeats at an older "
-                 "epoch no longer count towards a majority", epoch, w->epoch_seen);
+        log_info("witness", "epoch %" PRId64 " seen (was %" PRId64 ") active=%s: heartbeats at "
+                 "an older epoch no longer count towards a majority", epoch, w->epoch_seen,
+                 active[0] ? active : "-");
         w->epoch_seen = epoch;
+        snprintf(w->epoch_seen_active, sizeof w->epoch_seen_active, "%s", active);
+    } else if (epoch == w->epoch_seen && active[0] && !w->epoch_seen_active[0]) {
+        snprintf(w->epoch_seen_active, sizeof w->epoch_seen_active, "%s", active);
     }
 }
 
@@ -109,9 +117,9 @@ static void heard(witness *w, int region, int64_t epoch, int64_t seen)
     c->silent_logged = false;
     if (epoch > 0) {
         c->epoch = epoch;
-        saw_epoch(w, epoch);
+        saw_epoch(w, epoch, "");
     }
-    saw_epoch(w, seen);
+    saw_epoch(w, seen, "");
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -223,8 +231,9 @@ static void state_page(witness *w, page *p)
 {
     int64_t now = clock_mono_ms();
     pthread_mutex_lock(&w->lock);
-    page_printf(p, "witness=%s\ndetect_after_ms=%" PRId64 "\nepoch_seen=%" PRId64 "\n",
-                w->listen, w->topology->failover_detect_after_ms, w->epoch_seen);
+    page_printf(p, "witness=%s\ndetect_after_ms=%" PRId64 "\nepoch_seen=%" PRId64
+                "\nepoch_seen_active=%s\n", w->listen, w->topology->failover_detect_after_ms,
+                w->epoch_seen, w->epoch_seen_active);
     for (int i = 0; i < w->topology->region_count; i++) {
         const witness_contact *c = &w->contacts[i];
         const char *name = w->topology->regions[i].name;
@@ -307,8 +316,7 @@ static int vote(witness *w, struct evkeyvalq *query, page *p)
     pthread_mutex_lock(&w->lock);
     if (!again)
         w->vote = granted;
-    if (epoch > w->epoch_seen)
-        w->epoch_seen = epoch;
+    saw_epoch(w, epoch, cname);
     pthread_mutex_unlock(&w->lock);
     log_info("witness", "vote granted candidate=%s epoch=%" PRId64 " suspect=%s silent_ms=%" PRId64
              "%s", cname, epoch, sname, view.suspect_silent_ms, again ? " (asked again)" : "");
@@ -333,18 +341,23 @@ static bool seen_param(struct evkeyvalq *query, int64_t *out, page *p)
     return true;
 }
 
-/* POST /witness/epoch?epoch=E: the operator's `strait failover` tells the
- * witness of the epoch it creates before the promoted region takes writes
- * (failover/cli_demote.h), so the witness never again counts towards the
- * majority of a region at an older epoch (its answers carry epoch_seen,
- * which the heartbeat's sender compares with its own: auto_failover.c). */
+/* POST /witness/epoch?epoch=E&active=R: the operator's `strait failover`
+ * tells the witness of the epoch it creates, and the region it promotes,
+ * before that region takes writes (failover/cli_demote.h), so the witness
+ * never again counts towards the majority of a region at an older epoch
+ * (its answers carry epoch_seen, which the heartbeat's sender compares with
+ * its own: auto_failover.c), except the promoted region's own, whose
+ * heartbeats carry the new epoch only a tick later. */
 static int learn_epoch(witness *w, struct evkeyvalq *query, page *p)
 {
     int64_t epoch = 0;
     if (!epoch_param(query, true, &epoch, p))
         return 400;
+    int active = region_param(w, query, "active", p);
+    if (active < 0)
+        return 400;
     pthread_mutex_lock(&w->lock);
-    saw_epoch(w, epoch);
+    saw_epoch(w, epoch, w->topology->regions[active].name);
     int64_t seen = w->epoch_seen;
     pthread_mutex_unlock(&w->lock);
     page_printf(p, "epoch_seen=%" PRId64 "\n", seen);

@@ -19,8 +19,9 @@
  *                                            last vote; from= records a heartbeat,
  *                                            seen= the highest epoch the sender knows
  *                                            of from anywhere (raises epoch_seen)
- *   POST /witness/epoch?epoch=E              the operator's failover created epoch E
- *                                            (raises epoch_seen; 200 epoch_seen=)
+ *   POST /witness/epoch?epoch=E&active=R     the operator's failover created epoch E,
+ *                                            which makes R active (raises epoch_seen and
+ *                                            epoch_seen_active; 200 epoch_seen=)
  *   POST /witness/vote?candidate=R&epoch=E&suspect=A
  *                                            200 granted=1, or 409 granted=0 error=
  *                                            (rules in vote.h; a suspect that looks
