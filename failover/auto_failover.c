@@ -58,7 +58,18 @@
  * at its epoch or below: a peer at a newer epoch does not count, nor does a
  * witness that voted for another region or heard a newer epoch from any
  * region (epoch_seen), so it cannot reach a majority before it adopts the
- * newer state from a peer. Manual mode has no majority: its restart fence
+ * newer state from a peer.
+ *
+ * An operator's `strait failover` asks no vote, so the witness would not
+ * know its epoch if the promoted region were cut off or stopped right after
+ * the promotion (nemesis N2): the CLI tells the witness the new epoch and
+ * the region it promotes before that region takes writes (POST
+ * /witness/epoch, failover/cli_demote.c), and every sidecar's heartbeat
+ * tells the witness the highest epoch it has heard of (seen=). A witness
+ * whose epoch_seen is above the heartbeat's counts only for the region
+ * that epoch promotes (its vote's candidate, or the operator's target),
+ * whose heartbeats carry the new epoch a tick later; for every other
+ * region it is a voter that has moved on. Manual mode has no majority: its restart fence
  * is in failover/agent.h. A standby still
  * promotes only if the active region's brokers do not answer Metadata, so
  * a region whose sidecar alone died is not failed over (its writes stop
