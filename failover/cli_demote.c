@@ -50,6 +50,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/http_client.h"
@@ -113,8 +115,16 @@ static int fence_brokers(cli_context *ctx, int a, const failover_state *next, ch
     char why[256];
     if (role_pusher_lease_ms(ctx->topology, &lease, why, sizeof why) != 0)
         lease = 0; /* the sidecars refuse such a topology anyway; fenced needs none */
-    failover_push_options opt = {.lease_ms = lease, .quiet = true};
-    return failover_push_roles(ctx->topology, a, &fenced, &opt, err, errlen);
+    /* log level 0: a region that does not answer is the expected case here,
+     * and the CLI's own line says so (librdkafka would print to stderr) */
+    rd_kafka_t *rk = failover_sidecar_client(ctx->topology, a, ctx->topology->regions[a].name,
+                                             "roles", RD_KAFKA_PRODUCER, "0", err, errlen);
+    if (!rk)
+        return ST_EIO;
+    failover_push_options opt = {.lease_ms = lease, .client = rk, .quiet = true};
+    int rc = failover_push_roles(ctx->topology, a, &fenced, &opt, err, errlen);
+    rd_kafka_destroy(rk);
+    return rc;
 }
 
 static void sleep_ms(int64_t ms)
