@@ -41,6 +41,8 @@ struct failover_agent {
     bool restart_fenced;
     int64_t restart_fence_epoch;
     int peers_needed;          /* answers (from distinct peers) that end the fence */
+    bool lapse_fenced;         /* the fence was raised again because the brokers' lease
+                                  may have run out; cleared once `active` is accepted */
 };
 
 /* Runs a hook command with {region} replaced, without waiting for it. */
@@ -140,6 +142,9 @@ static void push(failover_agent *a)
         rc = ST_EIO;
     }
     int64_t now = clock_mono_ms();
+    if (rc == 0 &&
+        failover_role_of(&pushed, a->topology->regions[a->region].name) == FAILOVER_ROLE_ACTIVE)
+        a->lapse_fenced = false;
     if (rc == 0) {
         a->info.pushed_epoch = a->info.state.epoch;
         a->info.pushed_at_ms = clock_wall_ms();
@@ -176,6 +181,39 @@ static void changed_to(failover_agent *a, const failover_state *previous, const 
  * not trusted until a majority of the regions (this one included) answered
  * with no newer epoch. Automatic mode needs no fence of its own: its lease
  * starts expired and holds only with a majority of voters (auto_failover.c). */
+static void restart_fence_raise(failover_agent *a);
+
+/* Manual mode: a region whose brokers' lease may have run out unrenewed
+ * (its sidecar was stopped for about a lease, or its brokers did not
+ * answer) is fenced as after a restart. `strait failover` may have waited
+ * that lease out and promoted another region while this sidecar did not
+ * answer (failover/cli_demote.c), so the stored role is no better than a
+ * restarted one's: a peer's answer to a request sent from now on (B's
+ * carries the new epoch, which is adopted instead) or the operator's
+ * unfence lifts it. */
+static bool lapse_fence_check(failover_agent *a)
+{
+    if (a->automatic || a->restart_fenced || a->lapse_fenced || !a->pusher ||
+        !role_pusher_lease_lapsed(a->pusher))
+        return false;
+    const char *self = a->topology->regions[a->region].name;
+    if (failover_role_of(&a->info.state, self) != FAILOVER_ROLE_ACTIVE)
+        return false;
+    restart_fence_raise(a);
+    if (!a->restart_fenced)
+        return false;
+    a->lapse_fenced = true;
+    peer_poll_forget_answers(a->peers);
+    snprintf(a->info.fenced_reason, sizeof a->info.fenced_reason,
+             "its brokers' lease on active at epoch %lld may have run out unrenewed (this "
+             "sidecar was stopped or its brokers did not answer), and it has not heard from %d "
+             "peer sidecar%s since (another region may have been promoted meanwhile)",
+             (long long)a->info.state.epoch, a->peers_needed, a->peers_needed == 1 ? "" : "s");
+    log_warn("failover", "%s fenced again: %s", self, a->info.fenced_reason);
+    push(a);
+    return true;
+}
+
 static void restart_fence_raise(failover_agent *a)
 {
     const topology *t = a->topology;
@@ -402,6 +440,8 @@ void failover_agent_tick(failover_agent *a, bool *changed)
     bool asked = a->peers && peer_poll_asked_all(a->peers);
     int answered = a->peers ? peer_poll_answered(a->peers) : 0;
     adopt_from_peers(a, changed);
+    if (lapse_fence_check(a))
+        answered = 0; /* the answers counted so far were forgotten */
     bool fence_lifted = restart_fence_check(a, answered);
     bool lease_changed = auto_failover_tick(a->automatic, changed);
     if (!a->peers_asked && !asked)

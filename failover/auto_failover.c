@@ -58,7 +58,18 @@
  * at its epoch or below: a peer at a newer epoch does not count, nor does a
  * witness that voted for another region or heard a newer epoch from any
  * region (epoch_seen), so it cannot reach a majority before it adopts the
- * newer state from a peer. Manual mode has no majority: its restart fence
+ * newer state from a peer.
+ *
+ * An operator's `strait failover` asks no vote, so the witness would not
+ * know its epoch if the promoted region were cut off or stopped right after
+ * the promotion (nemesis N2): the CLI tells the witness the new epoch and
+ * the region it promotes before that region takes writes (POST
+ * /witness/epoch, failover/cli_demote.c), and every sidecar's heartbeat
+ * tells the witness the highest epoch it has heard of (seen=). A witness
+ * whose epoch_seen is above the heartbeat's counts only for the region
+ * that epoch promotes (its vote's candidate, or the operator's target),
+ * whose heartbeats carry the new epoch a tick later; for every other
+ * region it is a voter that has moved on. Manual mode has no majority: its restart fence
  * is in failover/agent.h. A standby still
  * promotes only if the active region's brokers do not answer Metadata, so
  * a region whose sidecar alone died is not failed over (its writes stop
@@ -330,6 +341,19 @@ static int64_t answer_epoch(const char *body, const char *key)
     return epoch;
 }
 
+/* The highest of epoch and every epoch a voter reported (any thread, no
+ * lock held). */
+static int64_t highest_epoch_heard(auto_failover *af, int64_t epoch)
+{
+    int64_t seen = epoch;
+    pthread_mutex_lock(&af->lock);
+    for (int slot = 0; slot < af->voter_count; slot++)
+        if (af->voters[slot].epoch > seen)
+            seen = af->voters[slot].epoch;
+    pthread_mutex_unlock(&af->lock);
+    return seen;
+}
+
 /* One heartbeat to a peer sidecar or the witness (its thread, no lock held). */
 static void heartbeat(auto_failover *af, int slot, int64_t epoch)
 {
@@ -338,6 +362,14 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
     bool witness = slot == af->witness_slot;
     snprintf(path, sizeof path, "%s?from=%s&epoch=%" PRId64,
              witness ? "/witness/state" : "/failover/heartbeat", self, epoch);
+    if (witness) {
+        /* what this sidecar has heard of from anywhere: the witness learns
+         * every epoch any sidecar knows, even one whose holder it never
+         * reaches (issue 12, nemesis N2) */
+        int64_t seen = highest_epoch_heard(af, epoch);
+        size_t used = strlen(path);
+        snprintf(path + used, sizeof path - used, "&seen=%" PRId64, seen);
+    }
     const char *address = witness ? af->topology->failover_witness
                                   : af->topology->regions[slot].sidecar;
     int status = 0;
@@ -368,9 +400,14 @@ static void heartbeat(auto_failover *af, int slot, int64_t epoch)
          * must not count it towards the majority that lets it take writes
          * (its lease stays expired until it learns the newer state) */
         int64_t seen = answer_epoch(body, "epoch_seen");
+        char seen_active[FAILOVER_NAME_MAX];
+        cli_kv(body, "epoch_seen_active", seen_active, sizeof seen_active);
         bool own_vote = vote_epoch >= seen && strcmp(candidate, self) == 0; /* our promotion */
+        /* the operator's failover promoting us: the witness learnt its epoch
+         * before our heartbeats carry it (failover/cli_demote.c) */
+        bool own_failover = strcmp(seen_active, self) == 0;
         bool counts = !(vote_epoch > epoch && strcmp(candidate, self) != 0) &&
-                      (seen <= epoch || own_vote);
+                      (seen <= epoch || own_vote || own_failover);
         contact(af, slot, sent, seen, counts);
     } else {
         int64_t peer_epoch = answer_epoch(body, "epoch");

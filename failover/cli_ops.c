@@ -38,6 +38,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "failover/cli.h"
+#include "failover/cli_demote.h"
 #include "failover/cli_common.h"
 #include "failover/roles.h"
 #include "failover/rpo.h"
@@ -55,6 +56,8 @@ typedef struct op_result {
     int64_t lag_records;
     int64_t last_checkpoint_ms;
     int64_t started_ms;
+    int64_t read_started_ms;   /* monotonic start of the last read of every state */
+    int64_t demotion_wait_ms;  /* failover: the wait for the old active's lease */
     char groups_kept[1024];
     char message[1024];
 } op_result;
@@ -84,8 +87,9 @@ static int finish(const op_result *r, int code, bool json)
         cli_json_string(r->to);
         printf(", \"epoch\": %" PRId64 ", \"lag_records\": %" PRId64
                ", \"last_checkpoint_ms\": %" PRId64 ", \"duration_ms\": %" PRId64
-               ", \"groups_kept\": ",
-               r->epoch, r->lag_records, r->last_checkpoint_ms, clock_mono_ms() - r->started_ms);
+               ", \"demotion_wait_ms\": %" PRId64 ", \"groups_kept\": ",
+               r->epoch, r->lag_records, r->last_checkpoint_ms, clock_mono_ms() - r->started_ms,
+               r->demotion_wait_ms);
         cli_json_string(r->groups_kept);
         printf(", \"message\": ");
         cli_json_string(r->message);
@@ -104,6 +108,7 @@ static int read_agreed(cli_context *ctx, bool need_all, op_result *r)
 {
     int64_t deadline = clock_mono_ms() + AGREE_WAIT_MS;
     for (;;) {
+        r->read_started_ms = clock_mono_ms();
         int reachable = cli_read_states(ctx);
         int newest = -1;
         bool agree = true;
@@ -168,6 +173,35 @@ static int broadcast(cli_context *ctx, int first, const failover_state *st, cons
     r->epoch = st->epoch;
     return failed;
 }
+
+/* Sends st to every reachable region but skip, `last` after all the
+ * others: an unplanned promotion reaches the promoted region only once the
+ * old active was demoted (cli_demote.h) and the other standbys know the
+ * epoch. 0 or the first failure (r->message says which). */
+static int broadcast_last(cli_context *ctx, int last, int skip, const failover_state *st,
+                          const char *from, int64_t lag, const char *outcome, const char *detail,
+                          op_result *r)
+{
+    int failed = 0;
+    for (int k = 0; k <= ctx->topology->region_count; k++) {
+        int i = k < ctx->topology->region_count ? k : last;
+        if ((k < ctx->topology->region_count && i == last) || i == skip ||
+            !ctx->regions[i].reachable)
+            continue;
+        char err[1024];
+        int rc = cli_send_state(ctx, i, st, from, lag, outcome, detail, err, sizeof err);
+        if (rc != 0) {
+            if (!failed)
+                snprintf(r->message, sizeof r->message, "epoch %" PRId64 " (%s) on %s: %s",
+                         st->epoch, outcome, ctx->regions[i].name, err);
+            failed = rc;
+        }
+    }
+    r->epoch = st->epoch;
+    return failed;
+}
+
+static void step_line(const char *line) { step("%s", line); }
 
 static void state_next(const failover_state *from, failover_state *next, const char *active,
                        const char *fenced, const char *promoting, const char *operation,
@@ -437,9 +471,25 @@ int failover_cli_failover(const char *topology_path, const char *to, bool force,
         char detail[FAILOVER_DETAIL_MAX] = "unplanned; ";
         size_t used = strlen(detail);
         failover_rpo_format(&rpo, st.active, detail + used, sizeof detail - used);
-        step("promoting %s now (epoch %" PRId64 "); %s is demoted to standby%s", to, next.epoch,
-             st.active, ctx.regions[a].reachable ? "" : " when it returns");
-        if (broadcast(&ctx, b, &next, st.active, r.lag_records, "completed", detail, &r) != 0) {
+        step("promoting %s (epoch %" PRId64 ") once %s takes no more writes", to, next.epoch,
+             st.active);
+        cli_demotion demotion;
+        char why[1024];
+        int demoted = cli_demote_old_active(&ctx, a, &next, st.active, r.lag_records, detail,
+                                            r.read_started_ms, step_line, &demotion, why,
+                                            sizeof why);
+        if (demoted == ST_EUNSUPPORTED && force) {
+            step("promoting anyway (--force): %s", why);
+            demoted = 0;
+        }
+        int skip = demotion.how && strcmp(demotion.how, "sidecar") == 0 ? a : -1;
+        if (demoted != 0) {
+            snprintf(r.message, sizeof r.message, "%s%s", why,
+                     demoted == ST_EUNSUPPORTED ? "; --force promotes anyway" : "");
+            rc = finish(&r, demoted == ST_EUNSUPPORTED ? CLI_EXIT_REFUSED : CLI_EXIT_FAILED,
+                        json);
+        } else if (broadcast_last(&ctx, b, skip, &next, st.active, r.lag_records, "completed",
+                                  detail, &r) != 0) {
             rc = finish(&r, CLI_EXIT_FAILED, json);
         } else {
             char when[64] = "never";
@@ -447,11 +497,14 @@ int failover_cli_failover(const char *topology_path, const char *to, bool force,
                 snprintf(when, sizeof when, "%.1f s before the promotion",
                          (double)(clock_wall_ms() - r.last_checkpoint_ms) / 1000.0);
             r.outcome = "completed";
+            r.demotion_wait_ms = demotion.waited_ms;
             snprintf(r.message, sizeof r.message,
                      "failover complete: %s is active at epoch %" PRId64 ".\n"
+                     "old active %s: %s\n"
                      "expected loss: %s%" PRId64 " records (the last known lag of %s->%s)%s%s%s\n"
                      "duplicate window: records consumed since the last group checkpoint (%s)",
-                     to, next.epoch, rpo.lower_bound ? "at least " : "",
+                     to, next.epoch, st.active, demotion.detail,
+                     rpo.lower_bound ? "at least " : "",
                      r.lag_records < 0 ? 0 : r.lag_records, st.active, to,
                      rpo.lower_bound ? "; " : "", rpo.lower_bound ? st.active : "",
                      rpo.lower_bound ? " does not answer: what it acknowledged after the flow "

@@ -29,7 +29,9 @@ struct peer_poll {
     pthread_cond_t wake;
     bool have;
     bool asked_all;              /* one whole round is done (answered or not) */
-    bool answered[TOPOLOGY_REGIONS_MAX]; /* this peer answered with a state at least once */
+    bool answered[TOPOLOGY_REGIONS_MAX]; /* this peer answered with a state at least once
+                                            to a request sent in this generation */
+    int64_t generation;          /* peer_poll_forget_answers starts a new one */
     failover_state newest;
     int newest_from;
 };
@@ -65,10 +67,19 @@ static void *poll_thread(void *arg)
     while (!atomic_load(&p->stopping)) {
         for (int i = 0; i < p->topology->region_count && !atomic_load(&p->stopping); i++) {
             failover_state st;
-            if (i == p->self || !read_peer(p, i, &st))
+            if (i == p->self)
                 continue;
             pthread_mutex_lock(&p->lock);
-            p->answered[i] = true; /* with newest updated under the same lock */
+            int64_t generation = p->generation;
+            pthread_mutex_unlock(&p->lock);
+            if (!read_peer(p, i, &st))
+                continue;
+            pthread_mutex_lock(&p->lock);
+            /* an answer to a request sent before the answers were forgotten
+             * may describe the peer from before: its epoch still counts, the
+             * answer does not */
+            if (generation == p->generation)
+                p->answered[i] = true; /* with newest updated under the same lock */
             if (!p->have || st.epoch > p->newest.epoch) {
                 p->newest = st;
                 p->newest_from = i;
@@ -157,4 +168,12 @@ int peer_poll_answered(peer_poll *p)
         count += p->answered[i] ? 1 : 0;
     pthread_mutex_unlock(&p->lock);
     return count;
+}
+
+void peer_poll_forget_answers(peer_poll *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->generation++;
+    memset(p->answered, 0, sizeof p->answered);
+    pthread_mutex_unlock(&p->lock);
 }

@@ -38,5 +38,9 @@ bool peer_poll_asked_all(peer_poll *p);
  * this count first and then adopts peer_poll_newer has adopted every epoch
  * those answers carried. @locality any thread. */
 int peer_poll_answered(peer_poll *p);
+/* From now on peer_poll_answered counts only answers to requests sent
+ * after this call (the agent's fence raised again: an answer from before
+ * cannot lift it). @locality any thread. */
+void peer_poll_forget_answers(peer_poll *p);
 
 #endif

@@ -38,11 +38,17 @@ struct role_pusher {
     bool have_wanted;                /* wanted is the state of the latest push, accepted
                                         or not: what the sidecar holds now */
     failover_state wanted;
+    int64_t held_from_ms;            /* monotonic start of the last accepted push or
+                                        renewal of an active role (before its anchors
+                                        were read: the brokers' lease runs at least
+                                        from then); 0 = none */
     rd_kafka_t *client;              /* the renewals' client, made on first use */
     char error[256];                 /* the last renewal's failure */
     pthread_mutex_t info_lock;       /* guards info: never held across a request, so
                                         /status does not wait for a slow renewal */
     role_pusher_lease_info info;
+    int64_t info_held_from_ms;       /* held_from_ms, and whether last makes the region */
+    bool info_active;                /* active, as published (under info_lock) */
 };
 
 static bool makes_active(const role_pusher *p, const failover_state *st)
@@ -60,6 +66,8 @@ static void publish(role_pusher *p, bool accepted)
                        makes_active(p, &p->last) && makes_active(p, &p->wanted) &&
                        p->wanted.epoch == p->last.epoch;
     snprintf(p->info.error, sizeof p->info.error, "%s", p->error);
+    p->info_held_from_ms = p->held_from_ms;
+    p->info_active = p->have && makes_active(p, &p->last);
     pthread_mutex_unlock(&p->info_lock);
 }
 
@@ -69,7 +77,7 @@ int role_pusher_lease_ms(const topology *t, int64_t *out, char *err, size_t errl
     int64_t most = t->failover_detect_after_ms / 2 - FAILOVER_TICK_MS;
     int64_t lease = t->failover_broker_lease_ms;
     if (lease < 0)
-        lease = automatic ? most : 0;
+        lease = automatic ? most : ROLE_PUSHER_MANUAL_LEASE_MS;
     *out = 0;
     if (lease > 0 && lease < ROLE_PUSHER_LEASE_MIN_MS) {
         snprintf(err, errlen, "%s: failover.broker_lease %" PRId64 "ms is too short: at least "
@@ -89,6 +97,25 @@ int role_pusher_lease_ms(const topology *t, int64_t *out, char *err, size_t errl
     return 0;
 }
 
+/* Manual mode: the brokers' lease may have run out since the last accepted
+ * push or renewal (the sidecar was stopped, or its brokers did not answer,
+ * for about a lease). Then `strait failover` may have waited it out and
+ * promoted another region (failover/cli_demote.c), so this sidecar must not
+ * renew the old role on its own: the renewals stop, and the agent fences
+ * the region as after a restart until a peer answers (agent.c). A tenth of
+ * the lease covers the two hosts' clock rates. Automatic mode needs none of
+ * this: its own majority lease decides every renewal. Lock held. */
+static bool lapsed_since(const role_pusher *p, int64_t held_from_ms)
+{
+    return !p->automatic && p->lease_ms > 0 && held_from_ms > 0 &&
+           clock_mono_ms() - held_from_ms >= p->lease_ms - p->lease_ms / 10;
+}
+
+static bool lease_may_have_lapsed(const role_pusher *p)
+{
+    return lapsed_since(p, p->held_from_ms);
+}
+
 /* A renewal is due: the last accepted state makes this region active, it is
  * the state of the latest push (a renewal never renews a role the sidecar no
  * longer holds: a demotion whose push failed leaves `last` active, and must
@@ -98,7 +125,7 @@ static bool renewal_due(role_pusher *p)
 {
     return p->have && p->have_wanted && makes_active(p, &p->last) &&
            p->wanted.epoch == p->last.epoch && makes_active(p, &p->wanted) &&
-           auto_failover_lease_valid_now(p->automatic);
+           auto_failover_lease_valid_now(p->automatic) && !lease_may_have_lapsed(p);
 }
 
 /* failover_push_options.proceed of a renewal: asked again once the brokers'
@@ -138,7 +165,9 @@ static void renew(role_pusher *p)
                                  .timeout_ms = (int)(interval < 1000 ? 1000 : interval),
                                  .proceed = renewal_proceeds,
                                  .proceed_arg = p};
+    int64_t started = clock_mono_ms();
     if (failover_push_roles(p->topology, p->region, &p->last, &opt, err, sizeof err) == 0) {
+        p->held_from_ms = started; /* published below */
         if (p->error[0])
             log_info("failover", "broker lease renewed again region=%s",
                      p->topology->regions[p->region].name);
@@ -208,6 +237,10 @@ int role_pusher_start(const topology *t, int region, struct auto_failover *af, r
     else if (t->failover_mode == TOPOLOGY_FAILOVER_AUTOMATIC)
         log_warn("failover", "broker lease off (failover.broker_lease: 0s): if this sidecar dies "
                  "while its region is cut off, its brokers keep taking writes");
+    else
+        log_warn("failover", "broker lease off (failover.broker_lease: 0s): if this sidecar dies "
+                 "while its brokers live, they keep taking writes, and strait failover cannot "
+                 "promote another region without --force");
     *out = p;
     return 0;
 }
@@ -241,10 +274,12 @@ int role_pusher_push(role_pusher *p, const failover_state *st, char *err, size_t
     p->wanted = *st; /* from now on only this state may be renewed */
     p->have_wanted = true;
     publish(p, false);
+    int64_t started = clock_mono_ms();
     int rc = failover_push_roles(p->topology, p->region, st, &opt, err, errlen);
     if (rc == 0) {
         p->last = *st;
         p->have = true;
+        p->held_from_ms = makes_active(p, st) ? started : 0;
         publish(p, true);
     }
     pthread_mutex_unlock(&p->lock);
@@ -256,4 +291,12 @@ void role_pusher_info(role_pusher *p, role_pusher_lease_info *out)
     pthread_mutex_lock(&p->info_lock);
     *out = p->info;
     pthread_mutex_unlock(&p->info_lock);
+}
+
+bool role_pusher_lease_lapsed(role_pusher *p)
+{
+    pthread_mutex_lock(&p->info_lock);
+    bool lapsed = p->info_active && lapsed_since(p, p->info_held_from_ms);
+    pthread_mutex_unlock(&p->info_lock);
+    return lapsed;
 }

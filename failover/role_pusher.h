@@ -29,8 +29,15 @@
  *                   contact), so its brokers stop taking writes before
  *                   S + d - 2 ticks, and no standby is granted a promotion
  *                   before S + d (auto_failover.c has the whole argument)
- *   manual mode     none unless given
- *   "0s"            none (writes continue without a live sidecar)
+ *   manual mode     default ROLE_PUSHER_MANUAL_LEASE_MS: a region whose
+ *                   sidecar died, or was stopped, stops taking writes by
+ *                   itself, so `strait failover` can wait it out when it
+ *                   cannot confirm the old active's demotion (cli_demote.c
+ *                   has the argument); the wait, L(1 + rho) + 1 s after the
+ *                   sidecar was found silent, is what that costs in RTO
+ *   "0s"            none (writes continue without a live sidecar; manual
+ *                   mode's failover then needs the old active's brokers, or
+ *                   --force)
  *
  * Threads: role_pusher_push and _info from the sidecar's loop; the renewal
  * thread is internal.
@@ -51,6 +58,11 @@ typedef struct role_pusher role_pusher;
 /* Without a broker lease, how often an active region's state is re-sent
  * (confirms the role to a broker that restarted). */
 #define ROLE_PUSHER_CONFIRM_MS 2000
+
+/* Manual mode's broker lease when failover.broker_lease is not given:
+ * renewed every 2 s (as often as the confirmation without a lease), and
+ * short enough that a failover waiting it out costs a few seconds. */
+#define ROLE_PUSHER_MANUAL_LEASE_MS 6000
 
 /* Shortest broker lease: renewals every lease/3 must stay well above the
  * time one AlterConfigs round trip to the local brokers takes. */
@@ -85,5 +97,12 @@ typedef struct role_pusher_lease_info {
 } role_pusher_lease_info;
 
 void role_pusher_info(role_pusher *p, role_pusher_lease_info *out);
+
+/* Manual mode: true when the last accepted state makes the region active
+ * and the brokers' lease on it may have run out unrenewed (about a lease
+ * since the last accepted push or renewal began): the renewals have
+ * stopped, and only a new push (after the agent's fence was lifted)
+ * confirms the role again. Never waits for a push or renewal. */
+bool role_pusher_lease_lapsed(role_pusher *p);
 
 #endif

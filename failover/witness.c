@@ -1,7 +1,7 @@
 /*
  * witness.c - `strait witness` (contract in witness.h): the contact table
  * fed by a probe thread and by sidecars' heartbeats, the durable vote, and
- * the three HTTP routes on evhttp.
+ * the HTTP routes on evhttp.
  */
 #include "failover/witness.h"
 
@@ -59,6 +59,9 @@ struct witness {
     bool stopping;
     witness_contact contacts[TOPOLOGY_REGIONS_MAX];
     int64_t epoch_seen;
+    char epoch_seen_active[TOPOLOGY_NAME_MAX]; /* the region epoch_seen makes active when
+                                                  whoever told it said so (the operator's
+                                                  failover, a vote); "" when unknown */
     failover_vote vote;                  /* written by the loop thread only */
 };
 
@@ -85,7 +88,24 @@ static bool split_listen(const char *address, char *host, size_t hostlen, int *p
     return true;
 }
 
-static void heard(witness *w, int region, int64_t epoch)
+/* Raises epoch_seen to epoch; active: the region that epoch promotes, ""
+ * when the teller does not say (lock held). */
+static void saw_epoch(witness *w, int64_t epoch, const char *active)
+{
+    if (epoch > w->epoch_seen) {
+        log_info("witness", "epoch %" PRId64 " seen (was %" PRId64 ") active=%s: heartbeats at "
+                 "an older epoch no longer count towards a majority", epoch, w->epoch_seen,
+                 active[0] ? active : "-");
+        w->epoch_seen = epoch;
+        snprintf(w->epoch_seen_active, sizeof w->epoch_seen_active, "%s", active);
+    } else if (epoch == w->epoch_seen && active[0] && !w->epoch_seen_active[0]) {
+        snprintf(w->epoch_seen_active, sizeof w->epoch_seen_active, "%s", active);
+    }
+}
+
+/* A sidecar's heartbeat or probe answer: its own epoch, and (seen, 0 when
+ * not sent) the highest epoch it knows of from anywhere. */
+static void heard(witness *w, int region, int64_t epoch, int64_t seen)
 {
     pthread_mutex_lock(&w->lock);
     witness_contact *c = &w->contacts[region];
@@ -97,9 +117,9 @@ static void heard(witness *w, int region, int64_t epoch)
     c->silent_logged = false;
     if (epoch > 0) {
         c->epoch = epoch;
-        if (epoch > w->epoch_seen)
-            w->epoch_seen = epoch;
+        saw_epoch(w, epoch, "");
     }
+    saw_epoch(w, seen, "");
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -134,7 +154,7 @@ static bool probe(witness *w, int region, int timeout_ms)
             epoch = 0;
     }
     free(body);
-    heard(w, region, epoch);
+    heard(w, region, epoch, 0);
     return true;
 }
 
@@ -211,8 +231,9 @@ static void state_page(witness *w, page *p)
 {
     int64_t now = clock_mono_ms();
     pthread_mutex_lock(&w->lock);
-    page_printf(p, "witness=%s\ndetect_after_ms=%" PRId64 "\nepoch_seen=%" PRId64 "\n",
-                w->listen, w->topology->failover_detect_after_ms, w->epoch_seen);
+    page_printf(p, "witness=%s\ndetect_after_ms=%" PRId64 "\nepoch_seen=%" PRId64
+                "\nepoch_seen_active=%s\n", w->listen, w->topology->failover_detect_after_ms,
+                w->epoch_seen, w->epoch_seen_active);
     for (int i = 0; i < w->topology->region_count; i++) {
         const witness_contact *c = &w->contacts[i];
         const char *name = w->topology->regions[i].name;
@@ -295,13 +316,51 @@ static int vote(witness *w, struct evkeyvalq *query, page *p)
     pthread_mutex_lock(&w->lock);
     if (!again)
         w->vote = granted;
-    if (epoch > w->epoch_seen)
-        w->epoch_seen = epoch;
+    saw_epoch(w, epoch, cname);
     pthread_mutex_unlock(&w->lock);
     log_info("witness", "vote granted candidate=%s epoch=%" PRId64 " suspect=%s silent_ms=%" PRId64
              "%s", cname, epoch, sname, view.suspect_silent_ms, again ? " (asked again)" : "");
     page_printf(p, "granted=1\ncandidate=%s\nepoch=%" PRId64 "\nsuspect=%s\n", cname, epoch,
                 sname);
+    return 200;
+}
+
+/* The optional seen=E of a heartbeat; false with the refusal in p. */
+static bool seen_param(struct evkeyvalq *query, int64_t *out, page *p)
+{
+    *out = 0;
+    const char *text = evhttp_find_header(query, "seen");
+    if (!text)
+        return true;
+    char msg[128];
+    if (config_value_parse_int(text, REGION_EPOCH_MIN, REGION_EPOCH_MAX, out, msg,
+                               sizeof msg) != 0) {
+        page_printf(p, "granted=0\nerror=seen: %s\n", msg);
+        return false;
+    }
+    return true;
+}
+
+/* POST /witness/epoch?epoch=E&active=R: the operator's `strait failover`
+ * tells the witness of the epoch it creates, and the region it promotes,
+ * before that region takes writes (failover/cli_demote.h), so the witness
+ * never again counts towards the majority of a region at an older epoch
+ * (its answers carry epoch_seen, which the heartbeat's sender compares with
+ * its own: auto_failover.c), except the promoted region's own, whose
+ * heartbeats carry the new epoch only a tick later. */
+static int learn_epoch(witness *w, struct evkeyvalq *query, page *p)
+{
+    int64_t epoch = 0;
+    if (!epoch_param(query, true, &epoch, p))
+        return 400;
+    int active = region_param(w, query, "active", p);
+    if (active < 0)
+        return 400;
+    pthread_mutex_lock(&w->lock);
+    saw_epoch(w, epoch, w->topology->regions[active].name);
+    int64_t seen = w->epoch_seen;
+    pthread_mutex_unlock(&w->lock);
+    page_printf(p, "epoch_seen=%" PRId64 "\n", seen);
     return 200;
 }
 
@@ -337,16 +396,22 @@ static void request_cb(struct evhttp_request *req, void *arg)
             code = 400;
         } else if (from) {
             int region = region_param(w, &query, "from", &p);
+            int64_t seen = 0;
             if (region < 0)
                 code = 400;
+            else if (!seen_param(&query, &seen, &p))
+                code = 400;
             else
-                heard(w, region, epoch);
+                heard(w, region, epoch, seen);
         }
         if (code == 200)
             state_page(w, &p);
     } else if (!strcmp(path, "/witness/vote") && post) {
         code = vote(w, &query, &p);
-    } else if (!strcmp(path, "/witness/vote") || !strcmp(path, "/witness/state")) {
+    } else if (!strcmp(path, "/witness/epoch") && post) {
+        code = learn_epoch(w, &query, &p);
+    } else if (!strcmp(path, "/witness/vote") || !strcmp(path, "/witness/state") ||
+               !strcmp(path, "/witness/epoch")) {
         page_printf(&p, "error=%s %s expected\n", post ? "GET" : "POST", path);
         code = 405;
     } else {

@@ -5,13 +5,23 @@
  *   - when it last heard from each region's sidecar: it probes every sidecar
  *     once a second (GET /failover/state) on its own thread, and a sidecar's
  *     heartbeat (GET /witness/state?from=R&epoch=E) counts as hearing from it;
+ *   - the highest epoch it has heard of (epoch_seen): from the sidecars'
+ *     heartbeats and probe answers, from what they report having seen, and
+ *     from the operator's `strait failover`; a heartbeat at an older epoch
+ *     does not count towards that region's majority (auto_failover.c);
  *   - its last vote, durable in DIR/witness.vote (failover/vote.h), so a
  *     restarted witness never grants a second candidate the same epoch.
  *
  * HTTP (kv answers, `key=value` lines):
  *   GET  /healthz                            "ok"
- *   GET  /witness/state[?from=R&epoch=E]     last contact per region, epoch seen,
- *                                            last vote; from= records a heartbeat
+ *   GET  /witness/state[?from=R&epoch=E&seen=S]
+ *                                            last contact per region, epoch seen,
+ *                                            last vote; from= records a heartbeat,
+ *                                            seen= the highest epoch the sender knows
+ *                                            of from anywhere (raises epoch_seen)
+ *   POST /witness/epoch?epoch=E&active=R     the operator's failover created epoch E,
+ *                                            which makes R active (raises epoch_seen and
+ *                                            epoch_seen_active; 200 epoch_seen=)
  *   POST /witness/vote?candidate=R&epoch=E&suspect=A
  *                                            200 granted=1, or 409 granted=0 error=
  *                                            (rules in vote.h; a suspect that looks

@@ -22,6 +22,7 @@
 
 #include "common/error.h"
 #include "failover/broker_push.h"
+#include "failover/cli_demote.h"
 #include "failover/role_pusher.h"
 #include "topology/region_client.h"
 #include "topology/topology.h"
@@ -387,8 +388,14 @@ static void test_broker_lease(void **state)
 {
     (void)state;
     int rc;
-    assert_int_equal(lease_of("failover:\n  mode: manual\n", &rc), 0);
+    /* manual: a lease by default too (cli_demote.c waits it out), 0s for none */
+    assert_int_equal(lease_of("failover:\n  mode: manual\n", &rc), ROLE_PUSHER_MANUAL_LEASE_MS);
     assert_int_equal(rc, 0);
+    assert_int_equal(lease_of("failover:\n  mode: manual\n  broker_lease: 0s\n", &rc), 0);
+    assert_int_equal(rc, 0);
+    /* the wait of strait failover: L (1 + 1/1000, rounded up) + the margin; none without a lease */
+    assert_int_equal(cli_demote_wait_ms(6000), 6000 + 7 + CLI_DEMOTE_MARGIN_MS);
+    assert_int_equal(cli_demote_wait_ms(0), 0);
     assert_int_equal(lease_of("failover:\n  broker_lease: 2s\n", &rc), 2000);
     assert_int_equal(rc, 0);
     /* automatic: d/2 - one tick by default, at most that */
