@@ -1,4 +1,3 @@
-# strait-test: asan
 """
 test_group_sync_target_down.py - issue 12 finding N5: the sidecar must survive
 a target broker that stays down longer than a group-sync request and then
@@ -21,6 +20,7 @@ running for a while after that (each a chance for the stale lookup to hit);
 the translated commit must then reach west, and the sidecar must still be
 running and stop cleanly (exit 0, no sanitizer report, no assertion).
 """
+# strait-test: asan
 import os
 import sys
 import time
