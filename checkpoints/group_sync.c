@@ -119,7 +119,8 @@ typedef struct round_counts {
  * librdkafka's timeout (GROUP_SYNC_REQUEST_TIMEOUT_MS), which also returns the
  * groups of the brokers that did answer. */
 #define COORDINATOR_REQUEST_TIMEOUT_MS (3600 * 1000) /* librdkafka 2.0's maximum */
-/* A result a non-coordinator request's own timeout produced arrives after it. */
+/* How much longer than librdkafka's own timeout the result of a
+ * non-coordinator request is waited for (the timeout's result is on its way). */
 #define RESULT_GRACE_MS 2000
 
 static bool coordinator_request(rd_kafka_admin_op_t op)
