@@ -6,7 +6,9 @@
  * group_sync_run_once runs one on the caller's thread; round_lock keeps
  * rounds from overlapping. status_lock guards `status` and `stopping` and is
  * never held across a network call or a store call. The two librdkafka admin
- * handles (source, target) are thread-safe and live as long as the task.
+ * clients (source, target) are used and replaced under round_lock only: a
+ * client that holds a coordinator request given up on is destroyed and made
+ * anew (the lifetime rule under "admin requests").
  */
 #include "checkpoints/group_sync.h"
 
@@ -41,8 +43,8 @@ struct group_sync {
     int flow_index;
     char flow[160];
     checkpoint_store *store;
-    rd_kafka_t *source;           /* admin handle on the source cluster */
-    rd_kafka_t *target;
+    rd_kafka_t *source;           /* admin client of the source cluster; NULL after forget_client */
+    rd_kafka_t *target;           /* (both under round_lock once the thread runs) */
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t round_lock;   /* one round at a time */
@@ -91,11 +93,74 @@ typedef struct round_counts {
 
 /* ---- admin requests ------------------------------------------------------- */
 
-/* Waits for the result of an admin request on q, in slices so stop is seen;
- * NULL on timeout or stop. */
-static rd_kafka_event_t *await_result(group_sync *g, rd_kafka_queue_t *q)
+/* Lifetime rule of the coordinator requests (issue 12, N5).
+ *
+ * ListConsumerGroupOffsets, DescribeConsumerGroups and AlterConsumerGroupOffsets
+ * go to the group's coordinator. librdkafka 2.0.2 first looks the coordinator
+ * up, and that lookup has no timeout of its own: it waits until the
+ * coordinator's broker is up. If the request's own timeout fires during that
+ * wait (the broker is down, or the link to it is cut), librdkafka fails the
+ * request and releases its reply slot, but the lookup stays; when the
+ * coordinator is reachable again the lookup releases the slot a second time
+ * and the process aborts (rdkafka_queue.h: rd_kafka_enq_once_del_source_return:
+ * Assertion `eonce->refcnt > 0'). Still so upstream (librdkafka issue 4605).
+ * A timeout that fires after the request was sent is harmless, and so is
+ * destroying the client: a terminating client fails its lookups without the
+ * second release.
+ *
+ * So librdkafka's timeout never ends a coordinator request here: it is set to
+ * librdkafka's maximum (COORDINATOR_REQUEST_TIMEOUT_MS), admin_call waits
+ * GROUP_SYNC_REQUEST_TIMEOUT_MS itself, and a client left with a request it
+ * gave up on is destroyed at once (forget_client; a new one is made for the
+ * next call), long before librdkafka's timeout could fire. The abandoned
+ * request's result, if one ever comes, is dropped with its queue.
+ *
+ * ListConsumerGroups does not go through a coordinator lookup: it keeps
+ * librdkafka's timeout (GROUP_SYNC_REQUEST_TIMEOUT_MS), which also returns the
+ * groups of the brokers that did answer. */
+#define COORDINATOR_REQUEST_TIMEOUT_MS (3600 * 1000) /* librdkafka 2.0's maximum */
+/* How much longer than librdkafka's own timeout the result of a
+ * non-coordinator request is waited for (the timeout's result is on its way). */
+#define RESULT_GRACE_MS 2000
+
+static bool coordinator_request(rd_kafka_admin_op_t op)
 {
-    int64_t deadline = clock_mono_ms() + GROUP_SYNC_REQUEST_TIMEOUT_MS + 2000;
+    return op == RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS || op == RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS ||
+           op == RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS;
+}
+
+static rd_kafka_t *admin_client(const char *flow, const char *side, const topology *t, int region_index);
+
+static const char *side_name(bool target)
+{
+    return target ? "target" : "source";
+}
+
+/* The admin client of one side, made anew if forget_client dropped it. */
+static rd_kafka_t *client(group_sync *g, bool target)
+{
+    rd_kafka_t **slot = target ? &g->target : &g->source;
+    if (!*slot) {
+        const topology_flow *flow = &g->topology.flows[g->flow_index];
+        *slot = admin_client(g->flow, side_name(target), &g->topology, target ? flow->target : flow->source);
+    }
+    return *slot;
+}
+
+/* Destroys a side's client that holds a request given up on (the lifetime
+ * rule above). */
+static void forget_client(group_sync *g, bool target)
+{
+    rd_kafka_t **slot = target ? &g->target : &g->source;
+    rd_kafka_destroy(*slot);
+    *slot = NULL;
+}
+
+/* Waits up to wait_ms for the result of an admin request on q, in slices so
+ * stop is seen; NULL on timeout or stop. */
+static rd_kafka_event_t *await_result(group_sync *g, rd_kafka_queue_t *q, int wait_ms)
+{
+    int64_t deadline = clock_mono_ms() + wait_ms;
     while (clock_mono_ms() < deadline && !stopping(g)) {
         rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
         if (ev)
@@ -104,28 +169,42 @@ static rd_kafka_event_t *await_result(group_sync *g, rd_kafka_queue_t *q)
     return NULL;
 }
 
-static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op)
+static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op, int timeout_ms)
 {
     rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new(rk, op);
     char err[256];
     if (options)
-        rd_kafka_AdminOptions_set_request_timeout(options, GROUP_SYNC_REQUEST_TIMEOUT_MS, err, sizeof err);
+        rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, err, sizeof err);
     return options;
 }
 
-/* Runs one admin call: start() issues it on q; returns the result event
- * (caller destroys) or NULL after recording why. */
-static rd_kafka_event_t *admin_call(group_sync *g, rd_kafka_t *rk, rd_kafka_admin_op_t op, const char *what,
+/* Runs one admin call on a side's client: start() issues it on q; returns
+ * the result event (caller destroys) or NULL after recording why. A request
+ * with no result in time is abandoned: its queue is destroyed here, and for
+ * a coordinator request the client too (the lifetime rule above). */
+static rd_kafka_event_t *admin_call(group_sync *g, bool target, rd_kafka_admin_op_t op, const char *what,
                                    void (*start)(rd_kafka_t *, const rd_kafka_AdminOptions_t *, rd_kafka_queue_t *,
                                                  void *),
                                    void *arg)
 {
+    if (stopping(g))
+        return NULL;
+    rd_kafka_t *rk = client(g, target);
+    if (!rk) {
+        set_error(g, "%s: no client for the %s region", what, side_name(target));
+        return NULL;
+    }
+    bool coordinator = coordinator_request(op);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_AdminOptions_t *options = admin_options(rk, op);
+    rd_kafka_AdminOptions_t *options =
+        admin_options(rk, op, coordinator ? COORDINATOR_REQUEST_TIMEOUT_MS : GROUP_SYNC_REQUEST_TIMEOUT_MS);
     rd_kafka_event_t *ev = NULL;
+    bool abandoned = false;
     if (q && options) {
         start(rk, options, q, arg);
-        ev = await_result(g, q);
+        ev = await_result(g, q,
+                          coordinator ? GROUP_SYNC_REQUEST_TIMEOUT_MS : GROUP_SYNC_REQUEST_TIMEOUT_MS + RESULT_GRACE_MS);
+        abandoned = !ev;
     }
     if (!ev && !stopping(g))
         set_error(g, "%s: no answer within %d ms", what, GROUP_SYNC_REQUEST_TIMEOUT_MS);
@@ -137,7 +216,9 @@ static rd_kafka_event_t *admin_call(group_sync *g, rd_kafka_t *rk, rd_kafka_admi
     if (options)
         rd_kafka_AdminOptions_destroy(options);
     if (q)
-        rd_kafka_queue_destroy(q);
+        rd_kafka_queue_destroy(q); /* a result that comes later is dropped */
+    if (abandoned && coordinator)
+        forget_client(g, target);
     return ev;
 }
 
@@ -163,17 +244,17 @@ static void start_alter(rd_kafka_t *rk, const rd_kafka_AdminOptions_t *o, rd_kaf
     rd_kafka_AlterConsumerGroupOffsets(rk, (rd_kafka_AlterConsumerGroupOffsets_t **)&arg, 1, o, q);
 }
 
-/* Committed offsets of group on rk (partitions NULL = all). Returns the
+/* Committed offsets of group on one side (partitions NULL = all). Returns the
  * event owning *out (caller destroys), or NULL. */
-static rd_kafka_event_t *fetch_offsets(group_sync *g, rd_kafka_t *rk, const char *side, const char *group,
+static rd_kafka_event_t *fetch_offsets(group_sync *g, bool target, const char *group,
                                        const rd_kafka_topic_partition_list_t *partitions,
                                        const rd_kafka_topic_partition_list_t **out)
 {
     char what[400];
-    snprintf(what, sizeof what, "reading committed offsets of group '%s' on the %s", group, side);
+    snprintf(what, sizeof what, "reading committed offsets of group '%s' on the %s", group, side_name(target));
     rd_kafka_ListConsumerGroupOffsets_t *request = rd_kafka_ListConsumerGroupOffsets_new(group, partitions);
     rd_kafka_event_t *ev =
-        admin_call(g, rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, what, start_list_offsets, request);
+        admin_call(g, target, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, what, start_list_offsets, request);
     rd_kafka_ListConsumerGroupOffsets_destroy(request);
     if (!ev)
         return NULL;
@@ -375,7 +456,7 @@ static bool active_on_target(group_sync *g, const char *group, bool *known)
     snprintf(what, sizeof what, "describing group '%s' on the target", group);
     *known = false;
     rd_kafka_event_t *ev =
-        admin_call(g, g->target, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, what, start_describe, (void *)group);
+        admin_call(g, true, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, what, start_describe, (void *)group);
     if (!ev)
         return false;
     size_t count = 0;
@@ -436,7 +517,7 @@ static int apply_group(group_sync *g, const char *group, round_counts *counts)
     for (size_t i = 0; i < g->item_count; i++)
         rd_kafka_topic_partition_list_add(wanted, g->items[i].target_topic, g->items[i].checkpoint.partition);
     const rd_kafka_topic_partition_list_t *current = NULL;
-    rd_kafka_event_t *fetched = fetch_offsets(g, g->target, "target", group, wanted, &current);
+    rd_kafka_event_t *fetched = fetch_offsets(g, true, group, wanted, &current);
     rd_kafka_topic_partition_list_destroy(wanted);
     if (!fetched) {
         counts->had_error = true;
@@ -477,7 +558,7 @@ static int apply_group(group_sync *g, const char *group, round_counts *counts)
     rd_kafka_AlterConsumerGroupOffsets_t *request = rd_kafka_AlterConsumerGroupOffsets_new(group, commit);
     rd_kafka_topic_partition_list_destroy(commit);
     rd_kafka_event_t *ev =
-        admin_call(g, g->target, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, what, start_alter, request);
+        admin_call(g, true, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, what, start_alter, request);
     rd_kafka_AlterConsumerGroupOffsets_destroy(request);
     if (!ev) {
         counts->had_error = true;
@@ -521,7 +602,7 @@ static int apply_group(group_sync *g, const char *group, round_counts *counts)
 static int sync_group(group_sync *g, const char *group, round_counts *counts)
 {
     const rd_kafka_topic_partition_list_t *offsets = NULL;
-    rd_kafka_event_t *ev = fetch_offsets(g, g->source, "source", group, NULL, &offsets);
+    rd_kafka_event_t *ev = fetch_offsets(g, false, group, NULL, &offsets);
     if (!ev) {
         counts->had_error = true;
         return 0;
@@ -556,7 +637,7 @@ static int run_round_locked(group_sync *g)
     round_counts counts;
     memset(&counts, 0, sizeof counts);
     const topology_flow *flow = &g->topology.flows[g->flow_index];
-    rd_kafka_event_t *ev = admin_call(g, g->source, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS,
+    rd_kafka_event_t *ev = admin_call(g, false, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS,
                                       "listing groups on the source", start_list_groups, NULL);
     if (!ev)
         return ST_EIO;

@@ -64,7 +64,9 @@
  * OffsetFetch request, so more than this would not finish within the default
  * 1 s interval on a loaded coordinator; the rest is logged and done next round. */
 #define GROUP_SYNC_GROUPS_PER_ROUND_MAX 10000
-/* Timeout of each admin request (list, describe, fetch, commit). */
+/* How long a round waits for each admin request (list, describe, fetch,
+ * commit); a coordinator request not answered by then is given up on with
+ * its client (group_sync.c: the lifetime rule of the coordinator requests). */
 #define GROUP_SYNC_REQUEST_TIMEOUT_MS 10000
 
 /* Origin marker at the front of translated commits' metadata (the echo rule). */

@@ -425,6 +425,9 @@ static bool brokers_answer(const auto_failover *af, int region, char *err, size_
                                              "0", err, errlen);
     if (!rk)
         return true; /* cannot tell: assume alive, never promote on our own error */
+    /* Lifetime: rd_kafka_metadata waits on a reply queue of its own and drops a
+     * reply that comes after the probe timeout; no coordinator lookup is involved (the
+     * hazard described in checkpoints/group_sync.c does not apply). */
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, AUTO_BROKER_PROBE_TIMEOUT_MS);
     bool alive = e == RD_KAFKA_RESP_ERR_NO_ERROR && md && md->broker_cnt > 0;

@@ -59,6 +59,9 @@ typedef struct broker_entry {
 static int list_brokers(rd_kafka_t *rk, const topology *t, int region, int timeout_ms,
                         broker_entry *out, int *count, char *err, size_t errlen)
 {
+    /* Lifetime: rd_kafka_metadata waits on a reply queue of its own and drops a
+     * reply that comes after timeout_ms; no coordinator lookup is involved (the
+     * hazard described in checkpoints/group_sync.c does not apply). */
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -218,7 +221,11 @@ static rd_kafka_resp_err_t set_config(rd_kafka_ConfigResource_t *r, const char *
     return rd_kafka_ConfigResource_set_config(r, name, value);
 }
 
-/* Waits for the admin result of type want on queue; 0, or ST_EIO with err. */
+/* Waits for the admin result of type want on queue; 0, or ST_EIO with err.
+ * Lifetime (DescribeConfigs and AlterConfigs of BROKER resources: sent to
+ * that broker, no coordinator lookup): librdkafka's own timeout, timeout_ms,
+ * produces a result before this wait ends; one that comes later still is
+ * dropped with the queue, which the caller destroys after its last poll. */
 static int admin_wait(rd_kafka_queue_t *queue, int timeout_ms, rd_kafka_event_type_t want,
                       const char *what, rd_kafka_event_t **out, char *err, size_t errlen)
 {
@@ -363,6 +370,7 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
             rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
         rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, NULL, 0);
         rd_kafka_AlterConfigs(rk, resources, (size_t)count, options, queue);
+        /* lifetime as in admin_wait */
         rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, timeout_ms + 1000);
         if (!ev) {
             snprintf(err, errlen, "region %s: AlterConfigs timed out", name);

@@ -74,7 +74,10 @@ static rd_kafka_t *connect_admin(const acls_args *a, char *err, size_t errlen)
     return rk;
 }
 
-/* Waits for the result event of one admin call; NULL after a timeout. */
+/* Waits for the result event of one admin call; NULL after a timeout.
+ * Lifetime (ACL requests go to the controller, no coordinator lookup): the
+ * request timeout (ACLS_REQUEST_TIMEOUT_MS) produces a result before this
+ * wait ends; a later one is dropped with the queue the caller destroys. */
 static rd_kafka_event_t *wait_result(rd_kafka_queue_t *queue)
 {
     return rd_kafka_queue_poll(queue, ACLS_WAIT_MS);

@@ -116,6 +116,10 @@ static void report(mirror_acl_sync *s, const char *state, const char *fmt, ...)
         log_info("mirror", "flow=%s acl sync running", s->name);
 }
 
+/* Lifetime of the ACL requests below (DescribeAcls, CreateAcls, DeleteAcls:
+ * the controller, no coordinator lookup): librdkafka's own timeout, timeout_ms,
+ * produces a result before each caller's wait (timeout_ms + 1000) ends; one
+ * that comes later still is dropped with the queue the caller destroys. */
 static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
                                               int timeout_ms)
 {

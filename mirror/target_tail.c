@@ -19,6 +19,9 @@ static void refresh_metadata(rd_kafka_t *rk, const char *topic, int timeout_ms)
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     if (rkt == NULL)
         return;
+    /* Lifetime: rd_kafka_metadata waits on a reply queue of its own and drops a
+     * reply that comes after timeout_ms; no coordinator lookup is involved (the
+     * hazard described in checkpoints/group_sync.c does not apply). */
     const struct rd_kafka_metadata *md = NULL;
     if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR)
         rd_kafka_metadata_destroy(md);
@@ -28,6 +31,9 @@ static void refresh_metadata(rd_kafka_t *rk, const char *topic, int timeout_ms)
 int mirror_target_watermarks(rd_kafka_t *rk, const char *topic, int32_t partition,
                              int timeout_ms, int64_t *low, int64_t *high)
 {
+    /* Lifetime: librdkafka 2.0.2 waits here until both ListOffsets requests
+     * have an answer or fail (their own socket timeout), not only timeout_ms
+     * (fixed upstream in 2.3.0); a reply after it returns is dropped. */
     rd_kafka_resp_err_t err =
         rd_kafka_query_watermark_offsets(rk, topic, partition, low, high, timeout_ms);
     if (err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {

@@ -28,6 +28,9 @@ bool mirror_topic_selected(const topology *t, const topology_flow *flow, const c
 
 int mirror_list_topics(rd_kafka_t *rk, int timeout_ms, mirror_topic_info **out, int *count)
 {
+    /* Lifetime: rd_kafka_metadata waits on a reply queue of its own and drops a
+     * reply that comes after timeout_ms; no coordinator lookup is involved (the
+     * hazard described in checkpoints/group_sync.c does not apply). */
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -54,7 +57,12 @@ int mirror_list_topics(rd_kafka_t *rk, int timeout_ms, mirror_topic_info **out, 
     return 0;
 }
 
-/* Waits for the result event of an admin call on queue. */
+/* Waits for the result event of an admin call on queue.
+ * Lifetime (DescribeConfigs, CreateTopics, CreatePartitions, AlterConfigs:
+ * sent to the controller or a named broker, no coordinator lookup):
+ * librdkafka's own timeout, timeout_ms, produces a result before this wait
+ * ends; one that comes later still is dropped with the queue, which every
+ * caller destroys after this. */
 static rd_kafka_event_t *wait_result(rd_kafka_queue_t *queue, int timeout_ms)
 {
     rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, timeout_ms + 1000);
