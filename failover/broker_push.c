@@ -298,6 +298,44 @@ static int read_anchor(rd_kafka_t *rk, const char *region, const broker_entry *b
     return rc;
 }
 
+/* Sends one broker's region state and waits for its answer. */
+static int alter_broker(rd_kafka_t *rk, const char *name, rd_kafka_ConfigResource_t *resource,
+                        int timeout_ms, char *err, size_t errlen)
+{
+    int rc = 0;
+    rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
+    rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, NULL, 0);
+    rd_kafka_AlterConfigs(rk, &resource, 1, options, queue);
+    /* lifetime as in admin_wait */
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, timeout_ms + 1000);
+    if (!ev) {
+        snprintf(err, errlen, "region %s: AlterConfigs timed out", name);
+        rc = ST_EIO;
+    } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(err, errlen, "region %s: AlterConfigs failed: %s", name,
+                 rd_kafka_event_error_string(ev));
+        rc = ST_EIO;
+    } else {
+        const rd_kafka_AlterConfigs_result_t *result = rd_kafka_event_AlterConfigs_result(ev);
+        size_t n = 0;
+        const rd_kafka_ConfigResource_t **done = rd_kafka_AlterConfigs_result_resources(result, &n);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (rd_kafka_ConfigResource_error(done[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                snprintf(err, errlen, "region %s broker %s refused its role: %s", name,
+                         rd_kafka_ConfigResource_name(done[i]),
+                         rd_kafka_ConfigResource_error_string(done[i]));
+                rc = ST_EIO;
+            }
+        }
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(options);
+    rd_kafka_queue_destroy(queue);
+    return rc;
+}
+
 int failover_push_roles(const topology *t, int region, const failover_state *st,
                         const failover_push_options *opt, char *err, size_t errlen)
 {
@@ -364,40 +402,10 @@ int failover_push_roles(const topology *t, int region, const failover_state *st,
             set_config(resources[i], REGION_KEY_LEASE_MS, lease);
         set_config(resources[i], REGION_KEY_LEASE_ANCHOR_MS, anchors[i]);
     }
-    if (rc == 0) {
-        rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
-        rd_kafka_AdminOptions_t *options =
-            rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
-        rd_kafka_AdminOptions_set_request_timeout(options, timeout_ms, NULL, 0);
-        rd_kafka_AlterConfigs(rk, resources, (size_t)count, options, queue);
-        /* lifetime as in admin_wait */
-        rd_kafka_event_t *ev = rd_kafka_queue_poll(queue, timeout_ms + 1000);
-        if (!ev) {
-            snprintf(err, errlen, "region %s: AlterConfigs timed out", name);
-            rc = ST_EIO;
-        } else if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            snprintf(err, errlen, "region %s: AlterConfigs failed: %s", name,
-                     rd_kafka_event_error_string(ev));
-            rc = ST_EIO;
-        } else {
-            const rd_kafka_AlterConfigs_result_t *result = rd_kafka_event_AlterConfigs_result(ev);
-            size_t n = 0;
-            const rd_kafka_ConfigResource_t **done =
-                rd_kafka_AlterConfigs_result_resources(result, &n);
-            for (size_t i = 0; i < n && rc == 0; i++) {
-                if (rd_kafka_ConfigResource_error(done[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-                    snprintf(err, errlen, "region %s broker %s refused its role: %s", name,
-                             rd_kafka_ConfigResource_name(done[i]),
-                             rd_kafka_ConfigResource_error_string(done[i]));
-                    rc = ST_EIO;
-                }
-            }
-        }
-        if (ev)
-            rd_kafka_event_destroy(ev);
-        rd_kafka_AdminOptions_destroy(options);
-        rd_kafka_queue_destroy(queue);
-    }
+    /* one AlterConfigs per broker: librdkafka (2.0.2) refuses a call that
+     * holds more than one BROKER resource, since each goes to its own broker */
+    for (int i = 0; rc == 0 && i < count; i++)
+        rc = alter_broker(rk, name, resources[i], timeout_ms, err, errlen);
     for (int i = 0; i < made; i++) /* AlterConfigs copied them */
         rd_kafka_ConfigResource_destroy(resources[i]);
     if (!opt->client)
