@@ -18,7 +18,11 @@
 # Usage: tests/run-tests.sh [SUBSTRING...]   run only tests whose name contains
 #                                             one of the substrings
 # Environment: STRAIT_TEST_TIMEOUT (s, default 300), STRAIT_SKIP_ASAN=1,
-#              STRAIT_KEEP_TMP=1 (keep the brokers' temp dirs).
+#              STRAIT_KEEP_TMP=1 (keep the brokers' temp dirs),
+#              STRAIT_TEST_JOBS (integration tests run at once, default 2:
+#              most of their time is spent waiting on leases, timeouts and
+#              clients, not on the CPU; every test takes its own ports and
+#              namespaces, so two never share one).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 2
@@ -28,6 +32,7 @@ TIMEOUT_S=${STRAIT_TEST_TIMEOUT:-300}
 LOG_DIR=$ROOT/build/test-logs
 FILTERS=("$@")
 
+RUN_START=$(date +%s)
 rm -rf "$LOG_DIR"
 mkdir -p "$LOG_DIR"
 exec </dev/null
@@ -46,21 +51,9 @@ selected() {
     return 1
 }
 
-# run NAME COMMAND... : one test, its own process group, a timeout, a log.
-run() {
-    local name=$1; shift
-    selected "$name" || return 0
-    local log="$LOG_DIR/$name.log" start end rc pid
-    printf '%-44s ' "$name"
-    start=$(date +%s.%N)
-    # timeout makes itself a process group leader; everything the test starts
-    # (brokers, clients) is in that group and is killed with it afterwards.
-    timeout --kill-after=10 "$TIMEOUT_S" "$@" >"$log" 2>&1 </dev/null &
-    pid=$!
-    wait "$pid"
-    rc=$?
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    end=$(date +%s.%N)
+# record NAME RC START END : the result of one test (and its log on failure).
+record() {
+    local name=$1 rc=$2 start=$3 end=$4 log="$LOG_DIR/$1.log"
     local secs
     secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
     local result=PASS
@@ -70,13 +63,64 @@ run() {
         result="FAIL($rc)"
     fi
     names+=("$name"); results+=("$result"); seconds+=("$secs")
-    echo "$result ${secs}s"
+    printf '%-44s %s\n' "$name" "$result ${secs}s"
     if [ "$result" != PASS ]; then
         failed=$((failed + 1))
         echo "------------------------------------------------ $name: last 150 lines of $log"
         tail -n 150 "$log" | sed 's/^/  | /'
         echo "------------------------------------------------ end of $name"
     fi
+}
+
+# timed NAME COMMAND... : runs one test in its own process group under a
+# timeout with its output in its log; writes "RC START END" to NAME.status.
+timed() {
+    local name=$1; shift
+    local start end rc pid
+    start=$(date +%s.%N)
+    # timeout makes itself a process group leader; everything the test starts
+    # (brokers, clients) is in that group and is killed with it afterwards.
+    timeout --kill-after=10 "$TIMEOUT_S" "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
+    pid=$!
+    wait "$pid"
+    rc=$?
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    end=$(date +%s.%N)
+    echo "$rc $start $end" >"$LOG_DIR/$name.status"
+}
+
+# run NAME COMMAND... : one test, now.
+run() {
+    local name=$1
+    selected "$name" || return 0
+    timed "$@"
+    read -r rc start end <"$LOG_DIR/$name.status"
+    record "$name" "$rc" "$start" "$end"
+}
+
+# pool_run NAME COMMAND... : one test in the background, at most JOBS at
+# once; pool_wait reports them in the order they were started.
+JOBS=${STRAIT_TEST_JOBS:-2}
+pool_names=()
+pool_pids=()
+pool_run() {
+    local name=$1
+    selected "$name" || return 0
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+        wait -n 2>/dev/null || true
+    done
+    timed "$@" &
+    pool_names+=("$name"); pool_pids+=("$!")
+}
+pool_wait() {
+    local i name
+    for i in "${!pool_names[@]}"; do
+        name=${pool_names[$i]}
+        wait "${pool_pids[$i]}" 2>/dev/null || true
+        read -r rc start end <"$LOG_DIR/$name.status"
+        record "$name" "$rc" "$start" "$end"
+    done
+    pool_names=(); pool_pids=()
 }
 
 # runner FILE: the interpreter for a test file.
@@ -113,8 +157,9 @@ integration=(tests/integration/test_*.py tests/integration/test_*.sh)
 for f in "${integration[@]}"; do
     name=$(basename "${f%.*}")
     # shellcheck disable=SC2046
-    STRAIT_BIN=$ROOT/build/bin/strait run "$name" $(runner "$f") "$f"
+    STRAIT_BIN=$ROOT/build/bin/strait pool_run "$name" $(runner "$f") "$f"
 done
+pool_wait
 
 if [ -z "${STRAIT_SKIP_ASAN:-}" ]; then
     echo "== integration tests marked for ASan (build-asan/bin/strait)"
@@ -122,8 +167,9 @@ if [ -z "${STRAIT_SKIP_ASAN:-}" ]; then
         grep -q '^# strait-test: asan' "$f" || continue
         name=$(basename "${f%.*}")
         # shellcheck disable=SC2046
-        STRAIT_BIN=$ROOT/build-asan/bin/strait run "${name}[asan]" $(runner "$f") "$f"
+        STRAIT_BIN=$ROOT/build-asan/bin/strait pool_run "${name}[asan]" $(runner "$f") "$f"
     done
+    pool_wait
 fi
 
 echo "== quick fault tests (build/bin/strait)"
@@ -142,5 +188,6 @@ for i in "${!names[@]}"; do
     total=$(awk -v a="$total" -v b="${seconds[$i]}" 'BEGIN { printf "%.1f", a + b }')
 done
 printf '%-44s %-12s %8s\n' "${#names[@]} tests, $failed failed" "" "$total"
+echo "wall clock: $(( $(date +%s) - RUN_START )) s (integration tests $JOBS at a time)"
 echo "logs: $LOG_DIR/"
 [ "$failed" -eq 0 ]
