@@ -154,9 +154,9 @@ class SecureSetup:
         """The broker's security settings ({key: value}, as --override)."""
         return {
             "listeners": "SASL_SSL://%s" % self.bootstrap(region),
-            "ssl.keystore.location": self.keystore(region),
+            "ssl.keystore.location": self.shown(self.keystore(region)),
             "sasl.enabled.mechanisms": MECHANISM,
-            "sasl.users.file": self.users_file(region),
+            "sasl.users.file": self.shown(self.users_file(region)),
             "authorizer.class.name": "strait",
             "super.users": "User:%s;User:%s" % (ADMIN_USER, link_user(region)),
         }
