@@ -29,6 +29,7 @@ bootstrap.servers (lib/failover.py's drill helpers), run throughout:
    cleanly on SIGTERM (no sanitizer report under ASan).
 """
 # strait-test: asan
+import faulthandler
 import json
 import os
 import sys
@@ -102,7 +103,8 @@ def deployment(t):
     brokers = {}
     for region in REGIONS:
         b = t.broker(name=region, port=ports[region]["port"], start=False, overrides={
-            "node.id": str(NODES[region]), "cluster.id": failover.CLUSTER_ID})
+            "node.id": str(NODES[region]), "cluster.id": failover.CLUSTER_ID,
+            "log.level": "debug"})  # every request and denial, should a drill stall
         b.overrides.update(setup.broker_overrides(region))
         brokers[region] = b.start()
     admin = setup.client_conf(demo_secure.ADMIN_USER)
@@ -128,6 +130,25 @@ def values_in(d, region):
             for v in failover.local_values(d.brokers[region].bootstrap, conf=d.admin)]
 
 
+def wait_consumed(consumer, acked, timeout_s=90):
+    """Until the group has seen every record of acked; the failure says how
+    many are missing and when the group last received a record."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with consumer.lock:
+            missing = acked - consumer.seen_set
+            last = consumer.receive_times[-1] if consumer.receive_times else None
+        if not missing:
+            return
+        time.sleep(0.2)
+    faulthandler.dump_traceback(all_threads=True)  # where the consumer's thread waits
+    check(False, "the group has not seen %d of %d acked records after %d s (e.g. %r); its "
+          "last record came %s s ago; commit errors %d %r"
+          % (len(missing), len(acked), timeout_s, sorted(missing)[:5],
+             "%.1f" % (time.monotonic() - last) if last else "never",
+             consumer.commit_errors, consumer.commit_error_texts[:3]))
+
+
 def check_every_record_once(d, region, acked):
     mirror.wait_for("every acked record in %s" % region,
                     lambda: not acked - set(values_in(d, region)), 90)
@@ -149,7 +170,7 @@ def switchover(d, producer, consumer):
     mirror.wait_for("the group consuming after the switchover",
                     lambda: len(consumer.seen) > seen_before + 300, 60)
     acked = set(producer.acked)
-    consumer.wait_seen(acked, 90)
+    wait_consumed(consumer, acked)
     check_every_record_once(d, "west", acked)
     check_every_record_once(d, "east", acked)
     note("DRILL secure switchover: %.2f s to a consumed record in west, %d acked, %d records "
@@ -182,7 +203,7 @@ def unplanned(d, producer, consumer):
     east = values_in(d, "east")
     missing = acked - set(east)
     check_eq(len(east) - len(set(east)), 0, "records east holds twice")
-    consumer.wait_seen(acked - missing, 90)
+    wait_consumed(consumer, acked - missing)
     note("DRILL secure unplanned failover: RPO %d acked records missing (reported lag %d), "
          "RTO produce %.2f s, RTO consume %.2f s, records consumed twice %d, failed commits "
          "%d, acked %d, failed %d"
