@@ -149,9 +149,18 @@ def wait_consumed(consumer, acked, timeout_s=90):
 
 
 def check_every_record_once(d, region, acked):
-    mirror.wait_for("every acked record in %s" % region,
-                    lambda: not acked - set(values_in(d, region)), 90)
-    values = values_in(d, region)
+    deadline = time.monotonic() + 90
+    while True:
+        values = values_in(d, region)
+        missing = acked - set(values)
+        if not missing or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if missing:
+        other = "west" if region == "east" else "east"
+        elsewhere = missing & set(values_in(d, other))
+        check(False, "%d acked records are not in %s after 90 s (e.g. %r); %d of them are in %s"
+              % (len(missing), region, sorted(missing)[:5], len(elsewhere), other))
     check_eq(len(values) - len(set(values)), 0, "records %s holds twice" % region)
     note("%s holds %d records, every one of the %d acked once" % (region, len(values),
                                                                   len(acked)))
