@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 
-.PHONY: all deps build asan test test-long unit demo bench fuzz clean
+.PHONY: all deps build asan test test-long unit demo demo-secure bench fuzz clean
 
 all: build
 
@@ -31,6 +31,10 @@ test-long: build
 
 demo: build
 	@deploy/demo.sh
+
+# the same scenario with TLS + SASL + ACLs, set up from zero (deploy/demo_secure.py)
+demo-secure: build
+	@deploy/demo.sh --secure
 
 bench: build
 	@tests/bench/run-bench.sh

@@ -19,6 +19,14 @@ region holds, the mirror lag and what the clients did. The script then
 and ends with a summary: records acknowledged, missing, consumed, seen twice.
 DEMO_KEEP=1 keeps everything running after the scenario until Ctrl-C.
 
+`deploy/demo.sh --secure` (make demo-secure) runs the same scenario with TLS
+and SASL everywhere, set up from zero by demo_secure.py: a CA and the
+brokers' and sidecars' certificates made with openssl, brokers on SASL_SSL
+(SCRAM-SHA-512) with the authorizer on, region links as SASL_SSL users,
+sidecars on HTTPS with mTLS, the clients' user and ACLs created with `strait
+users add` and `strait acls add`. Brokers on 127.0.0.1:9093 and :9193,
+everything in ./data/secure (wiped at start), the topology generated there.
+
 Run with Debian's /usr/bin/python3 (python3-confluent-kafka).
 """
 import os
@@ -34,21 +42,49 @@ import urllib.request
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+import demo_secure
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("STRAIT_BIN", os.path.join(ROOT, "build", "bin", "strait"))
-TOPOLOGY = os.path.join(ROOT, "deploy", "local", "topology.yaml")
-DATA = os.path.join(ROOT, "data", "local")  # the topology's state_dir is ./data/local/state
+PLAIN_TOPOLOGY = os.path.join(ROOT, "deploy", "local", "topology.yaml")
 CLUSTER_ID = "strait-local-demo"
 TOPIC = "orders"
-REGIONS = {"east": {"node": 1, "port": 9092, "sidecar": 8701},
-           "west": {"node": 101, "port": 9192, "sidecar": 8702}}
-BOOTSTRAP = "127.0.0.1:9092,127.0.0.1:9192"
+if sys.argv[1:] not in ([], ["--secure"]):
+    sys.exit("usage: deploy/demo.sh [--secure]")
+if sys.argv[1:] == ["--secure"]:
+    DATA = os.path.join(ROOT, "data", "secure")
+    TOPOLOGY = os.path.join(DATA, "topology.yaml")  # generated: state_dir ./data/secure/state
+    REGIONS = {"east": {"node": 1, "port": 9093, "sidecar": 8701},
+               "west": {"node": 101, "port": 9193, "sidecar": 8702}}
+    SECURITY = demo_secure.SecureSetup(DATA, REGIONS, base=ROOT)
+else:
+    DATA = os.path.join(ROOT, "data", "local")  # the topology's state_dir is ./data/local/state
+    TOPOLOGY = PLAIN_TOPOLOGY
+    REGIONS = {"east": {"node": 1, "port": 9092, "sidecar": 8701},
+               "west": {"node": 101, "port": 9192, "sidecar": 8702}}
+    SECURITY = None
+SCHEME = "https" if SECURITY else "http"
+BOOTSTRAP = ",".join("127.0.0.1:%d" % r["port"] for r in REGIONS.values())
 stop = threading.Event()
 procs = {}
 
 
 def say(text):
     print("%s  %s" % (time.strftime("%H:%M:%S"), text), flush=True)
+
+
+def secured(conf, user=demo_secure.APP_USER):
+    """conf logging in as user over SASL_SSL in the secure mode (as it is
+    in the plain one): the application as demo_secure.APP_USER, the demo's
+    own views of each region as the admin. The views live a moment each, and
+    librdkafka logs a close during a SASL handshake as an error: their log
+    is kept to critical messages (the application's clients log as usual)."""
+    if not SECURITY:
+        return conf
+    conf = dict(conf, **SECURITY.client_conf(user))
+    if user == demo_secure.ADMIN_USER:
+        conf["log_level"] = 2
+    return conf
 
 
 def port_free(port):
@@ -76,10 +112,12 @@ def start(region, what):
     r = REGIONS[region]
     log = open(os.path.join(DATA, "%s-%s.log" % (what, region)), "ab")
     if what == "broker":
-        cmd = [BIN, "broker", "--override", "node.id=%d" % r["node"],
-               "--override", "cluster.id=" + CLUSTER_ID,
-               "--override", "listeners=PLAINTEXT://127.0.0.1:%d" % r["port"],
-               "--override", "log.dirs=" + os.path.join(DATA, region)]
+        overrides = {"node.id": r["node"], "cluster.id": CLUSTER_ID,
+                     "listeners": "PLAINTEXT://127.0.0.1:%d" % r["port"],
+                     "log.dirs": os.path.join(DATA, region)}
+        overrides.update(SECURITY.broker_overrides(region) if SECURITY else {})
+        cmd = [BIN, "broker"] + [word for key, value in overrides.items()
+                                 for word in ("--override", "%s=%s" % (key, value))]
     else:
         cmd = [BIN, "sidecar", "--topology", TOPOLOGY, "--region", region]
     procs[(region, what)] = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
@@ -112,8 +150,8 @@ def sidecar_request(region, path):
             headers["Authorization"] = "Bearer " + f.read().strip()
     except OSError:
         pass
-    return urllib.request.Request("http://127.0.0.1:%d%s" % (REGIONS[region]["sidecar"], path),
-                                  headers=headers)
+    return urllib.request.Request("%s://127.0.0.1:%d%s"
+                                  % (SCHEME, REGIONS[region]["sidecar"], path), headers=headers)
 
 
 def sidecar_state(region):
@@ -159,8 +197,9 @@ def end_offsets(consumer):
 
 def held(region):
     """Records in region's copy of orders, read as the sidecar does (no redirect)."""
-    c = Consumer({"bootstrap.servers": "127.0.0.1:%d" % REGIONS[region]["port"],
-                  "group.id": "strait-sidecar-demo-view", "client.id": "strait-sidecar-demo-view"})
+    c = Consumer(secured({"bootstrap.servers": "127.0.0.1:%d" % REGIONS[region]["port"],
+                          "group.id": "strait-sidecar-demo-view",
+                          "client.id": "strait-sidecar-demo-view"}, demo_secure.ADMIN_USER))
     try:
         return sum(end_offsets(c).values())
     except Exception:
@@ -175,9 +214,10 @@ class Clients:
         self.lock = threading.Lock()
 
     def produce_loop(self):
-        p = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "acks": "all",
-                      "linger.ms": 5, "message.timeout.ms": 120000, "client.id": "demo-producer",
-                      "topic.metadata.refresh.interval.ms": 1000})
+        p = Producer(secured({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True,
+                              "acks": "all", "linger.ms": 5, "message.timeout.ms": 120000,
+                              "client.id": "demo-producer",
+                              "topic.metadata.refresh.interval.ms": 1000}))
 
         def delivered(err, msg):
             with self.lock:
@@ -195,9 +235,10 @@ class Clients:
         p.flush(120)
 
     def consume_loop(self):
-        c = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": "billing",
-                      "auto.offset.reset": "earliest", "enable.auto.commit": False,
-                      "client.id": "demo-billing", "topic.metadata.refresh.interval.ms": 1000})
+        c = Consumer(secured({"bootstrap.servers": BOOTSTRAP, "group.id": "billing",
+                              "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                              "client.id": "demo-billing",
+                              "topic.metadata.refresh.interval.ms": 1000}))
         c.subscribe([TOPIC])
         while not stop.is_set():
             m = c.poll(0.2)
@@ -252,6 +293,8 @@ def main():
     os.makedirs(DATA)
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     try:
+        if SECURITY:
+            demo_secure.prepare_demo(SECURITY, TOPOLOGY, PLAIN_TOPOLOGY, say)
         for region in REGIONS:
             start(region, "broker")
         for region in REGIONS:
@@ -260,10 +303,15 @@ def main():
         # the topic exists in the active region before clients arrive (the
         # mirror creates it in west): a standby never auto-creates a mirrored
         # topic, so a producer that asks west first would otherwise wait
-        admin = AdminClient({"bootstrap.servers": "127.0.0.1:%d" % REGIONS["east"]["port"]})
+        admin = AdminClient(secured({"bootstrap.servers": "127.0.0.1:%d" % REGIONS["east"]["port"]},
+                                    demo_secure.ADMIN_USER))
         admin.create_topics([NewTopic(TOPIC, num_partitions=1)])[TOPIC].result(30)
-        say("two regions up: east 127.0.0.1:9092 (active), west 127.0.0.1:9192 (standby); "
-            "logs in %s" % DATA)
+        say("two regions up: east 127.0.0.1:%d (active), west 127.0.0.1:%d (standby); "
+            "logs in %s" % (REGIONS["east"]["port"], REGIONS["west"]["port"], DATA))
+        if SECURITY:
+            say("the application's user %s in both regions (users are per region), its ACLs "
+                "in east; the sidecars' ACL sync copies them to west" % demo_secure.APP_USER)
+            SECURITY.setup_application(BIN, "east", TOPIC, "billing", say, cwd=ROOT)
         clients = Clients()
         threads = [threading.Thread(target=clients.produce_loop, daemon=True),
                    threading.Thread(target=clients.consume_loop, daemon=True)]
@@ -294,8 +342,10 @@ def main():
             t.join(130)
         time.sleep(2)
         values = set()
-        c = Consumer({"bootstrap.servers": "127.0.0.1:9092", "group.id": "strait-sidecar-demo-check",
-                      "client.id": "strait-sidecar-demo-check", "enable.partition.eof": True})
+        c = Consumer(secured({"bootstrap.servers": "127.0.0.1:%d" % REGIONS["east"]["port"],
+                              "group.id": "strait-sidecar-demo-check",
+                              "client.id": "strait-sidecar-demo-check",
+                              "enable.partition.eof": True}, demo_secure.ADMIN_USER))
         ends = end_offsets(c)
         c.assign([TopicPartition(TOPIC, p, 0) for p in ends])
         done, deadline = {p for p, e in ends.items() if e == 0}, time.monotonic() + 30
@@ -315,6 +365,8 @@ def main():
             "(the unplanned failover may lose what was not mirrored yet), %d consumed, "
             "%d seen again after their commit"
             % (len(clients.acked), len(missing), clients.seen, clients.twice))
+        if SECURITY:
+            demo_secure.summary(DATA, REGIONS, say)
         return 0
     except KeyboardInterrupt:
         return 0

@@ -120,9 +120,10 @@ def produce_only_to(bootstrap, value, timeout_s=3.0):
     return None if result[0] is None else str(result[0])
 
 
-def local_high_watermarks(bootstrap, topic=TOPIC):
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "strait-sidecar-test-wm",
-                  "client.id": "strait-sidecar-test"})
+def local_high_watermarks(bootstrap, topic=TOPIC, conf=None):
+    """conf: more client settings (a secure drill's TLS and SASL), here and below."""
+    c = Consumer(dict({"bootstrap.servers": bootstrap, "group.id": "strait-sidecar-test-wm",
+                       "client.id": "strait-sidecar-test"}, **(conf or {})))
     try:
         out = {}
         for p in range(PARTITIONS):
@@ -132,12 +133,12 @@ def local_high_watermarks(bootstrap, topic=TOPIC):
         c.close()
 
 
-def local_values(bootstrap, topic=TOPIC, timeout_s=60):
+def local_values(bootstrap, topic=TOPIC, timeout_s=60, conf=None):
     """Every record value of topic in this region, read as a sidecar (no redirect)."""
-    ends = local_high_watermarks(bootstrap, topic)
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "strait-sidecar-test-reader",
-                  "client.id": "strait-sidecar-test", "enable.auto.commit": False,
-                  "enable.partition.eof": True})
+    ends = local_high_watermarks(bootstrap, topic, conf)
+    c = Consumer(dict({"bootstrap.servers": bootstrap, "group.id": "strait-sidecar-test-reader",
+                       "client.id": "strait-sidecar-test", "enable.auto.commit": False,
+                       "enable.partition.eof": True}, **(conf or {})))
     c.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
     values = []
     done = {p for p, end in ends.items() if end == 0}
@@ -166,12 +167,13 @@ class LoadProducer(threading.Thread):
     the first ack of a record sent after a given moment (RTO: an ack of a
     record sent before a kill may still be delivered just after it)."""
 
-    def __init__(self, bootstrap, rate=300, first_seq=0):
+    def __init__(self, bootstrap, rate=300, first_seq=0, conf=None):
         super().__init__(daemon=True)
-        self.producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                                  "acks": "all", "linger.ms": 5, "message.timeout.ms": 120000,
-                                  "topic.metadata.refresh.interval.ms": 1000,
-                                  "client.id": "drill-producer"})
+        self.producer = Producer(dict({"bootstrap.servers": bootstrap,
+                                       "enable.idempotence": True, "acks": "all",
+                                       "linger.ms": 5, "message.timeout.ms": 120000,
+                                       "topic.metadata.refresh.interval.ms": 1000,
+                                       "client.id": "drill-producer"}, **(conf or {})))
         self.rate = rate
         self.acked = set()
         self.failed = []
@@ -227,13 +229,14 @@ class CommittingConsumer(threading.Thread):
     its commit had succeeded; `duplicates_after_commit` are those seen again
     after their own commit succeeded."""
 
-    def __init__(self, bootstrap, group="drill"):
+    def __init__(self, bootstrap, group="drill", conf=None):
         super().__init__(daemon=True)
-        self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                                  "enable.auto.commit": False, "auto.offset.reset": "earliest",
-                                  "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
-                                  "topic.metadata.refresh.interval.ms": 1000,
-                                  "client.id": "drill-consumer"})
+        self.consumer = Consumer(dict({"bootstrap.servers": bootstrap, "group.id": group,
+                                       "enable.auto.commit": False,
+                                       "auto.offset.reset": "earliest",
+                                       "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+                                       "topic.metadata.refresh.interval.ms": 1000,
+                                       "client.id": "drill-consumer"}, **(conf or {})))
         self.seen = []
         self.seen_set = set()
         self.committed = set()
