@@ -61,9 +61,14 @@ static void error_callback(rd_kafka_t *rk, int err, const char *reason, void *op
      * with the region it is about. */
     bool source = rk == f->source;
     const char *region = source ? f->source_region : f->target_region;
-    /* a TLS or SASL refusal is a configuration matter: name the keys */
+    /* a TLS or SASL refusal is a configuration matter: name the keys; an
+     * ordinary disconnect of a TLS connection ("SSL transport error") is
+     * not one, so only a handshake failure, a TLS alert of the peer (its
+     * refusal of our certificate) or our refusal of its certificate counts */
     bool link = err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
-                strstr(reason, "SSL") != NULL;
+                strstr(reason, "SSL handshake failed") != NULL ||
+                strstr(reason, "SSL alert") != NULL ||
+                strstr(reason, "certificate verify failed") != NULL;
     flow_set_error(f, "%s region %s: %s: %s%s%s%s", source ? "source" : "target", region,
                    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason,
                    link ? " (region link security refused: check regions." : "",
