@@ -361,7 +361,10 @@ static void adopt_from_peers(failover_agent *a, bool *changed)
     snprintf(ev.actor, sizeof ev.actor, "sidecar %s", t->regions[a->region].name);
     snprintf(ev.operation, sizeof ev.operation, "%s", peer.operation);
     snprintf(ev.from, sizeof ev.from, "%s", a->info.state.active);
-    snprintf(ev.to, sizeof ev.to, "%s", peer.active);
+    /* the operator's record of a step names the operation's target (cli_ops.c):
+     * an adopted step says the same, so every sidecar's history tells one story */
+    snprintf(ev.to, sizeof ev.to, "%s", peer.operation[0] && peer.target[0] ? peer.target
+                                                                            : peer.active);
     snprintf(ev.outcome, sizeof ev.outcome, "adopted");
     snprintf(ev.detail, sizeof ev.detail, "from the sidecar of %s", t->regions[from].name);
     int rc = failover_agent_apply(a, &peer, &ev, &stored, why, sizeof why);
