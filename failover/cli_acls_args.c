@@ -147,23 +147,6 @@ static int bad_flag(const acls_args *a, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
-/* The value of "--name VALUE" or "--name=VALUE"; NULL when argv[*i] is not
- * that option, and *missing when it is but has no value. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
 
 static int add_resource(acls_args *a, rd_kafka_ResourceType_t type, const char *name,
                         const char *flag)
@@ -189,24 +172,24 @@ static int parse_option(acls_args *a, int argc, char **argv, int *i)
         return a->dry_run = true, 0;
     if (!strcmp(arg, "--json") && a->verb == VERB_LIST)
         return a->json = true, 0;
-    if ((v = flag_value(argc, argv, i, "--bootstrap-server", &missing)) ||
-        (!missing && (v = flag_value(argc, argv, i, "--bootstrap", &missing)))) {
+    if ((v = cli_flag_value(argc, argv, i, "--bootstrap-server", &missing)) ||
+        (!missing && (v = cli_flag_value(argc, argv, i, "--bootstrap", &missing)))) {
         if (a->bootstrap)
             return bad_flag(a, "--bootstrap given twice");
         a->bootstrap = v;
-    } else if (!missing && (v = flag_value(argc, argv, i, "--command-config", &missing))) {
+    } else if (!missing && (v = cli_flag_value(argc, argv, i, "--command-config", &missing))) {
         if (a->command_config)
             return bad_flag(a, "--command-config given twice");
         a->command_config = v;
-    } else if (!missing && (v = flag_value(argc, argv, i, "--topic", &missing))) {
+    } else if (!missing && (v = cli_flag_value(argc, argv, i, "--topic", &missing))) {
         return add_resource(a, RD_KAFKA_RESOURCE_TOPIC, v, "--topic");
-    } else if (!missing && (v = flag_value(argc, argv, i, "--group", &missing))) {
+    } else if (!missing && (v = cli_flag_value(argc, argv, i, "--group", &missing))) {
         return add_resource(a, RD_KAFKA_RESOURCE_GROUP, v, "--group");
-    } else if (!missing && flag_value(argc, argv, i, "--transactional-id", &missing)) {
+    } else if (!missing && cli_flag_value(argc, argv, i, "--transactional-id", &missing)) {
         return bad_flag(a, "--transactional-id: the librdkafka %s this strait is built with has "
                         "no transactional-id resource type; use kafka-acls.sh",
                         rd_kafka_version_str());
-    } else if (!missing && (v = flag_value(argc, argv, i, "--resource-pattern-type", &missing))) {
+    } else if (!missing && (v = cli_flag_value(argc, argv, i, "--resource-pattern-type", &missing))) {
         int t = lookup(pattern_types, COUNT(pattern_types), v);
         if (t < 0)
             return bad_flag(a, "--resource-pattern-type '%s': expected literal, prefixed, match "
@@ -216,9 +199,9 @@ static int parse_option(acls_args *a, int argc, char **argv, int *i)
             return bad_flag(a, "--resource-pattern-type %s: an ACL is literal or prefixed (match "
                             "and any select ACLs in list and remove)", v);
         a->pattern_type = t;
-    } else if (!missing && ((v = flag_value(argc, argv, i, "--allow-principal", &missing)) ||
+    } else if (!missing && ((v = cli_flag_value(argc, argv, i, "--allow-principal", &missing)) ||
                             (!missing &&
-                             (v = flag_value(argc, argv, i, "--deny-principal", &missing))))) {
+                             (v = cli_flag_value(argc, argv, i, "--deny-principal", &missing))))) {
         if (a->verb == VERB_LIST)
             return bad_flag(a, "%s: list selects with --principal", arg);
         if (a->principal_count == ACLS_ARGS_MAX)
@@ -228,8 +211,8 @@ static int parse_option(acls_args *a, int argc, char **argv, int *i)
         bool deny = !strncmp(arg, "--deny", 6);
         a->principals[a->principal_count++] = (principal_entry){
             v, deny ? RD_KAFKA_ACL_PERMISSION_TYPE_DENY : RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW};
-    } else if (!missing && ((v = flag_value(argc, argv, i, "--allow-host", &missing)) ||
-                            (!missing && (v = flag_value(argc, argv, i, "--deny-host", &missing))))) {
+    } else if (!missing && ((v = cli_flag_value(argc, argv, i, "--allow-host", &missing)) ||
+                            (!missing && (v = cli_flag_value(argc, argv, i, "--deny-host", &missing))))) {
         bool deny = !strncmp(arg, "--deny", 6);
         int *count = deny ? &a->deny_host_count : &a->allow_host_count;
         if (a->verb == VERB_LIST)
@@ -239,7 +222,7 @@ static int parse_option(acls_args *a, int argc, char **argv, int *i)
         if (v[0] == '\0')
             return bad_flag(a, "%s needs a host (an address, or * for every host)", arg);
         (deny ? a->deny_hosts : a->allow_hosts)[(*count)++] = v;
-    } else if (!missing && (v = flag_value(argc, argv, i, "--operation", &missing))) {
+    } else if (!missing && (v = cli_flag_value(argc, argv, i, "--operation", &missing))) {
         int op = lookup(operations, COUNT(operations), v);
         if (a->verb == VERB_LIST)
             return bad_flag(a, "--operation is for add and remove");
@@ -250,7 +233,7 @@ static int parse_option(acls_args *a, int argc, char **argv, int *i)
         if (a->operation_count == ACLS_ARGS_MAX)
             return bad_flag(a, "more than %d operations", ACLS_ARGS_MAX);
         a->operations[a->operation_count++] = (rd_kafka_AclOperation_t)op;
-    } else if (!missing && (v = flag_value(argc, argv, i, "--principal", &missing))) {
+    } else if (!missing && (v = cli_flag_value(argc, argv, i, "--principal", &missing))) {
         if (a->verb != VERB_LIST)
             return bad_flag(a, "--principal is for list (add and remove take --allow-principal "
                             "or --deny-principal)");

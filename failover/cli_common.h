@@ -55,6 +55,11 @@ typedef struct cli_context {
 
 /* Loads the topology (message on stderr, CLI_EXIT_USAGE) and refuses one
  * without a failover section (CLI_EXIT_USAGE). */
+/* The value of "--name VALUE" or "--name=VALUE" at argv[*i] (advancing *i
+ * past a separate value); NULL when argv[*i] is not that option, and
+ * *missing set when it is but has no value. */
+const char *cli_flag_value(int argc, char **argv, int *i, const char *name, bool *missing);
+
 int cli_open(const char *topology_path, const char *verb, cli_context *ctx);
 void cli_close(cli_context *ctx);
 /* Reads every region's state; returns the number reachable. */

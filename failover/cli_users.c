@@ -107,23 +107,6 @@ static int bad_flag(const users_args *a, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
-/* The value of "--name VALUE" or "--name=VALUE"; NULL when argv[*i] is not
- * that option, and *missing when it is but has no value. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
 
 /* Sets *slot to v unless it is already set. */
 static int once(const users_args *a, const char **slot, const char *v, const char *flag)
@@ -140,27 +123,27 @@ static int parse_option(users_args *a, int argc, char **argv, int *i)
     const char *v, *arg = argv[*i];
     if (!strcmp(arg, "--json") && a->verb == USERS_LIST)
         return a->json = true, 0;
-    if ((v = flag_value(argc, argv, i, "--bootstrap-server", &missing)) ||
-        (!missing && (v = flag_value(argc, argv, i, "--bootstrap", &missing))))
+    if ((v = cli_flag_value(argc, argv, i, "--bootstrap-server", &missing)) ||
+        (!missing && (v = cli_flag_value(argc, argv, i, "--bootstrap", &missing))))
         return once(a, &a->bootstrap, v, "--bootstrap");
-    if (!missing && (v = flag_value(argc, argv, i, "--command-config", &missing)))
+    if (!missing && (v = cli_flag_value(argc, argv, i, "--command-config", &missing)))
         return once(a, &a->command_config, v, "--command-config");
-    if (!missing && (v = flag_value(argc, argv, i, "--mechanism", &missing))) {
+    if (!missing && (v = cli_flag_value(argc, argv, i, "--mechanism", &missing))) {
         if (a->verb == USERS_LIST)
             return bad_flag(a, "--mechanism is for add and delete (list shows every mechanism)");
         return once(a, &a->mechanism_text, v, "--mechanism");
     }
-    if (!missing && (v = flag_value(argc, argv, i, "--password-file", &missing))) {
+    if (!missing && (v = cli_flag_value(argc, argv, i, "--password-file", &missing))) {
         if (a->verb != USERS_ADD)
             return bad_flag(a, "--password-file is for add");
         return once(a, &a->password_file, v, "--password-file");
     }
-    if (!missing && (v = flag_value(argc, argv, i, "--iterations", &missing))) {
+    if (!missing && (v = cli_flag_value(argc, argv, i, "--iterations", &missing))) {
         if (a->verb != USERS_ADD)
             return bad_flag(a, "--iterations is for add");
         return once(a, &a->iterations_text, v, "--iterations");
     }
-    if (!missing && (v = flag_value(argc, argv, i, "--user", &missing))) {
+    if (!missing && (v = cli_flag_value(argc, argv, i, "--user", &missing))) {
         if (a->verb != USERS_LIST)
             return bad_flag(a, "--user is for list (add and delete take the user as NAME)");
         if (a->selected_count == USERS_SELECTED_MAX)
