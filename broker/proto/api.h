@@ -75,6 +75,9 @@ typedef struct broker_request {
      * queued by its handler outside the broker's park list (the group
      * coordinator); the request is freed right after. NULL = nothing to do. */
     void (*on_abandon)(struct broker_request *req);
+    /* Answer, then close the connection without reading the requests
+     * pipelined behind this one (Produce refused by the region role). */
+    bool close_after_response;
 } broker_request;
 
 /* Allocation from the request's arena (zeroed); NULL over the ceiling. */

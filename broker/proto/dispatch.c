@@ -102,9 +102,10 @@ void broker_request_finish(broker_request *req)
 {
     proto_responder *responder = req->responder;
     int rc = request_respond(req);
+    bool close = rc != 0 || req->close_after_response;
     request_free(req);
     responder->current = NULL;
-    if (rc != 0) {
+    if (close) {
         responder->ops->close_after_flush(responder);
         return;
     }
@@ -256,8 +257,11 @@ int proto_dispatch_frame(broker *b, proto_responder *responder, uint8_t *frame, 
     case PROTO_PARKED: return 0;
     case PROTO_RESPOND: {
         int rc = request_respond(req);
+        bool close = req->close_after_response;
         responder->current = NULL;
         request_free(req);
+        if (rc == 0 && close)
+            responder->ops->close_after_flush(responder);
         return rc == 0 ? 0 : -1;
     }
     case PROTO_NO_RESPONSE:

@@ -52,7 +52,14 @@
  *   matching strait.redirect.topics takes no writes but the sidecar's; every
  *   partition gets NOT_LEADER_OR_FOLLOWER (retriable: the client refreshes
  *   metadata, which on a standby points at the active region) and nothing
- *   is appended or auto-created.
+ *   is appended or auto-created. A refused idempotent batch also closes the
+ *   connection after the answer, so the batches the client pipelined behind
+ *   it are never read: when the region turns active between two of them (a
+ *   promotion), the later one would be the first this region sees of a
+ *   producer it knows nothing of (its state stayed in the old region), be
+ *   accepted at its sequence (KIP-360), and librdkafka would then count the
+ *   refused one as delivered (an implicit ack): an acknowledged record that
+ *   is nowhere. Closed, both are retried in order.
  * - Records refused one by one (KIP-467, Produce v8): a compacted topic
  *   refuses records without a key. The partition's batches are refused
  *   whole with INVALID_RECORD, error_message sums up, and record_errors
@@ -444,6 +451,16 @@ static void produce_partition(broker_request *req, topic *t, const produce_parti
     pr->log_start_offset = plog_log_start_offset(p->log);
 }
 
+/* Whether the partition's records start with a batch of an idempotent
+ * producer (one is alone in its partition: produce_idempotence.c). */
+static bool holds_idempotent_batch(const produce_partition_data *pd)
+{
+    batch_header h;
+    return pd->records.len > 0 && !pd->records.in_file &&
+           batch_header_parse(pd->records.ptr, (size_t)pd->records.len, &h) == 0 &&
+           h.producer_id >= 0;
+}
+
 /* The answer for a v0-2 partition: no magic 0/1 support, nothing written. */
 static void refuse_legacy(const produce_partition_data *pd, produce_partition_response *pr)
 {
@@ -527,6 +544,8 @@ static int handle_produce(broker_request *req)
                 pr->error_code = KERR_NOT_LEADER_OR_FOLLOWER;
                 set_message(req, pr, "this region is not active for this topic: refresh "
                                      "metadata and produce to the active region");
+                if (holds_idempotent_batch(pd))
+                    req->close_after_response = true;
             } else if (req->api_version < 3) {
                 refuse_legacy(pd, pr);
             } else if (!t) {

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "broker/broker.h"
+#include "broker/log/batch_build.h"
 #include "broker/cluster/region_epochs.h"
 #include "broker/cluster/region_state.h"
 #include "broker/proto/admin_apis.h"
@@ -825,6 +826,66 @@ static void lapsed_lease_fences_produce(void **state)
                      4);
 }
 
+/* One Produce v8 (acks=all) of a single batch to orders[0] as a plain
+ * client: producer_id -1 for a plain batch. Returns the request. */
+static broker_request *produce_one(fixture *f, int64_t producer_id, int32_t sequence,
+                                   int16_t *error_code)
+{
+    static const uint8_t value[] = "seq-1124";
+    batch_record rec = {.key_len = -1, .value = value, .value_len = (int32_t)sizeof value - 1};
+    batch_build_params params;
+    batch_build_params_default(&params);
+    params.producer_id = producer_id;
+    params.producer_epoch = producer_id >= 0 ? 0 : -1;
+    params.base_sequence = producer_id >= 0 ? sequence : -1;
+    buf batch;
+    buf_init(&batch, 1 << 16);
+    assert_int_equal(batch_build(&batch, &params, &rec, 1), 0);
+    uint8_t *copy = proto_arena_alloc(&f->arena, batch.len);
+    memcpy(copy, batch.data, batch.len);
+    produce_partition_data *pd = proto_arena_alloc(&f->arena, sizeof *pd);
+    pd->records = (proto_records){.ptr = copy, .len = (int32_t)batch.len, .fd = -1};
+    buf_free(&batch);
+    produce_topic_data *td = proto_arena_alloc(&f->arena, sizeof *td);
+    td->name = proto_str_c("orders");
+    td->partitions = (proto_array){.items = pd, .count = 1};
+    produce_request *in = proto_arena_alloc(&f->arena, sizeof *in);
+    *in = (produce_request){.transactional_id = proto_str_null(), .acks = 1, .timeout_ms = 1000,
+                            .topics = {.items = td, .count = 1}};
+    produce_response *out = call(f, &api_produce, 8, in);
+    *error_code = ((produce_partition_response *)((produce_topic_response *)out->responses.items)
+                       ->partitions.items)
+                      ->error_code;
+    return f->calls[f->call_count - 1];
+}
+
+/* The promotion race of test_failover_secure: an idempotent producer
+ * pipelines R1 (sequence 395) and R2 (396) to a promoting region; R1 is
+ * refused, the region turns active, and R2 would be the first batch it sees
+ * of a producer whose state stayed in the old region: accepted at 396
+ * (KIP-360), after which librdkafka counts R1 as delivered. The refusal of
+ * an idempotent batch must close the connection so R2 is never read. */
+static void refused_idempotent_produce_closes(void **state)
+{
+    fixture *f = *state;
+    create(f, "orders", 1);
+    const alter_configs_resource_response *r =
+        set_keys(f, "", false, REGION_KEY_ROLE, "promoting", REGION_KEY_EPOCH, "4",
+                 REGION_KEY_TOPICS, "orders", NULL);
+    assert_int_equal(r->error_code, KERR_NONE);
+    int16_t code;
+    broker_request *r1 = produce_one(f, 433791696897LL, 395, &code);
+    assert_int_equal(code, KERR_NOT_LEADER_OR_FOLLOWER);
+    assert_true(r1->close_after_response);
+    broker_request *plain = produce_one(f, -1, -1, &code); /* no sequence to keep in order */
+    assert_int_equal(code, KERR_NOT_LEADER_OR_FOLLOWER);
+    assert_false(plain->close_after_response);
+    make_active(f, "5", "0");
+    broker_request *retried = produce_one(f, 433791696897LL, 395, &code); /* R1 again, first */
+    assert_int_equal(code, KERR_NONE);
+    assert_false(retried->close_after_response);
+}
+
 static void describe_lists_region_keys(void **state)
 {
     fixture *f = *state;
@@ -1026,6 +1087,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(lease_runs_from_the_anchor, setup, teardown),
         cmocka_unit_test_setup_teardown(anchor_order_and_range, setup, teardown),
         cmocka_unit_test_setup_teardown(clock_is_described, setup, teardown),
+        cmocka_unit_test_setup_teardown(refused_idempotent_produce_closes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
