@@ -19,7 +19,7 @@
 #                                             one of the substrings
 # Environment: STRAIT_TEST_TIMEOUT (s, default 300), STRAIT_SKIP_ASAN=1,
 #              STRAIT_KEEP_TMP=1 (keep the brokers' temp dirs),
-#              STRAIT_TEST_JOBS (integration tests run at once, default 2:
+#              STRAIT_TEST_JOBS (integration tests run at once, default 3:
 #              most of their time is spent waiting on leases, timeouts and
 #              clients, not on the CPU; every test takes its own ports and
 #              namespaces, so two never share one).
@@ -100,13 +100,17 @@ run() {
 
 # pool_run NAME COMMAND... : one test in the background, at most JOBS at
 # once; pool_wait reports them in the order they were started.
-JOBS=${STRAIT_TEST_JOBS:-2}
+JOBS=${STRAIT_TEST_JOBS:-3}
 pool_names=()
 pool_pids=()
 pool_run() {
     local name=$1
     selected "$name" || return 0
-    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+    # `jobs` in a command substitution runs in a subshell, which has no jobs:
+    # count this shell's running jobs through a file
+    while :; do
+        jobs -rp >"$LOG_DIR/.running"
+        [ "$(wc -l <"$LOG_DIR/.running")" -lt "$JOBS" ] && break
         wait -n 2>/dev/null || true
     done
     timed "$@" &
