@@ -197,3 +197,18 @@ int file_pwrite_all(int fd, const void *bytes, size_t len, int64_t position)
     }
     return 0;
 }
+
+int file_read_in_dir(const char *dir, const char *name, size_t max_bytes, char **out, size_t *len,
+                     char *path, size_t pathlen, char *why, size_t whylen)
+{
+    *out = NULL;
+    *len = 0;
+    if (snprintf(path, pathlen, "%s/%s", dir, name) >= (int)pathlen) {
+        snprintf(why, whylen, "path too long");
+        return ST_EINVAL;
+    }
+    int rc = file_read_all(path, max_bytes, out, len);
+    if (rc != 0 && rc != ST_ENOTFOUND)
+        snprintf(why, whylen, "%s: %s", path, strait_strerror(rc));
+    return rc;
+}

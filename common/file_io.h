@@ -19,6 +19,12 @@ int file_write_atomic(const char *dir, const char *name, const void *data, size_
  * ST_ENOTFOUND if absent, ST_ETOOBIG above max_bytes, ST_EIO otherwise. */
 int file_read_all(const char *path, size_t max_bytes, char **out, size_t *len);
 
+/* file_read_all of dir/name; the full path is written to path (pathlen
+ * bytes) for the caller's messages. On an error other than ST_ENOTFOUND,
+ * why says "PATH: reason". */
+int file_read_in_dir(const char *dir, const char *name, size_t max_bytes, char **out, size_t *len,
+                     char *path, size_t pathlen, char *why, size_t whylen);
+
 /* fsyncs a directory after entries in it changed. 0 or ST_EIO. */
 int file_fsync_dir(const char *dir);
 

@@ -171,19 +171,14 @@ int acl_file_save(const acl_store *s, const char *dir)
 int acl_file_load(const char *dir, acl_store *into, char *why, size_t whylen)
 {
     char path[4096];
-    if (snprintf(path, sizeof path, "%s/%s", dir, ACL_FILE_NAME) >= (int)sizeof path) {
-        snprintf(why, whylen, "path too long");
-        return ST_EINVAL;
-    }
     char *data = NULL;
     size_t len = 0;
-    int rc = file_read_all(path, LIMIT_ACL_FILE_BYTES, &data, &len);
+    int rc = file_read_in_dir(dir, ACL_FILE_NAME, LIMIT_ACL_FILE_BYTES, &data, &len, path,
+                              sizeof path, why, whylen);
     if (rc == ST_ENOTFOUND)
         return 0;
-    if (rc != 0) {
-        snprintf(why, whylen, "%s: %s", path, strait_strerror(rc));
+    if (rc != 0)
         return rc;
-    }
     char reason[512];
     rc = acl_file_decode(data, len, into, reason, sizeof reason);
     if (rc != 0)

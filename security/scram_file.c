@@ -195,19 +195,14 @@ int scram_file_load(const char *dir, scram_store *into, bool *found, char *why, 
 {
     char path[4096];
     *found = false;
-    if (snprintf(path, sizeof path, "%s/%s", dir, SCRAM_FILE_NAME) >= (int)sizeof path) {
-        snprintf(why, whylen, "path too long");
-        return ST_EINVAL;
-    }
     char *data = NULL;
     size_t len = 0;
-    int rc = file_read_all(path, LIMIT_SCRAM_FILE_BYTES, &data, &len);
+    int rc = file_read_in_dir(dir, SCRAM_FILE_NAME, LIMIT_SCRAM_FILE_BYTES, &data, &len, path,
+                              sizeof path, why, whylen);
     if (rc == ST_ENOTFOUND)
         return 0;
-    if (rc != 0) {
-        snprintf(why, whylen, "%s: %s", path, strait_strerror(rc));
+    if (rc != 0)
         return rc;
-    }
     *found = true;
     char reason[512];
     rc = scram_file_decode(data, len, into, reason, sizeof reason);
